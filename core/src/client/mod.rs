@@ -1,0 +1,121 @@
+//! The Rust client of the Grantline REST API: what the Python, Node and browser SDKs wrap.
+
+mod config;
+mod http;
+mod session;
+mod wait;
+
+pub use config::{ClientConfig, Credential};
+pub use session::{AuthorizeOptions, ConnectionRequest, Session, SessionOptions};
+pub use wait::{WaitOptions, DEFAULT_POLL_INTERVAL, LONG_POLL_SLICE};
+
+use crate::model::{AccountFilter, ConnectedAccount, Page, SuccessResponse, UpdateAccountStatusRequest};
+use crate::Result;
+use http::Http;
+
+/// A handle on one Grantline broker, cheap to clone and share between tasks.
+#[derive(Clone, Debug)]
+pub struct Client {
+    http: Http,
+}
+
+impl Client {
+    /// Builds a client from explicit configuration.
+    pub fn new(config: ClientConfig) -> Result<Self> {
+        Ok(Self { http: Http::new(config)? })
+    }
+
+    /// Builds a client from `GRANTLINE_API_KEY` and `GRANTLINE_BASE_URL` (native only).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn from_env() -> Result<Self> {
+        Self::new(ClientConfig::from_env()?)
+    }
+
+    /// The broker's base URL.
+    pub fn base_url(&self) -> &url::Url {
+        self.http.base_url()
+    }
+
+    /// Creates a session for `user_id`: `POST /api/v3.1/tool_router/session`.
+    pub async fn create(&self, user_id: &str, options: SessionOptions) -> Result<Session> {
+        let body = options.into_request(user_id);
+        let info = self.http.post_json("/api/v3.1/tool_router/session", &body).await?;
+        Ok(Session::new(self.clone(), info))
+    }
+
+    /// Opens an existing session by id: `GET /api/v3.1/tool_router/session/{id}`.
+    pub async fn use_session(&self, session_id: &str) -> Result<Session> {
+        crate::model::check_id("session_id", session_id, crate::model::SESSION_PREFIX)?;
+        let info = self.http.get_json(&format!("/api/v3.1/tool_router/session/{session_id}"), &[]).await?;
+        Ok(Session::new(self.clone(), info))
+    }
+
+    /// Connected-account operations.
+    pub fn connected_accounts(&self) -> ConnectedAccounts {
+        ConnectedAccounts { client: self.clone() }
+    }
+
+    pub(crate) fn http(&self) -> &Http {
+        &self.http
+    }
+}
+
+/// `GET/DELETE/PATCH /api/v3.1/connected_accounts…`.
+#[derive(Clone, Debug)]
+pub struct ConnectedAccounts {
+    client: Client,
+}
+
+impl ConnectedAccounts {
+    /// One account by id.
+    pub async fn get(&self, id: &str) -> Result<ConnectedAccount> {
+        crate::model::check_id("connected_account_id", id, crate::model::ACCOUNT_PREFIX)?;
+        self.client.http.get_json(&format!("/api/v3.1/connected_accounts/{id}"), &[]).await
+    }
+
+    /// One page of accounts matching `filter`.
+    pub async fn list(&self, filter: &AccountFilter, cursor: Option<&str>, limit: Option<u32>) -> Result<Page<ConnectedAccount>> {
+        let mut q: Vec<(&str, String)> = Vec::new();
+        if !filter.user_ids.is_empty() {
+            q.push(("user_ids", filter.user_ids.join(",")));
+        }
+        if !filter.toolkit_slugs.is_empty() {
+            q.push(("toolkit_slugs", filter.toolkit_slugs.join(",")));
+        }
+        if !filter.statuses.is_empty() {
+            let s: Vec<&str> = filter.statuses.iter().map(|s| s.as_str()).collect();
+            q.push(("statuses", s.join(",")));
+        }
+        if let Some(c) = cursor {
+            q.push(("cursor", c.to_string()));
+        }
+        if let Some(l) = limit {
+            q.push(("limit", l.to_string()));
+        }
+        self.client.http.get_json("/api/v3.1/connected_accounts", &q).await
+    }
+
+    /// Deletes an account and its stored credentials.
+    pub async fn delete(&self, id: &str) -> Result<()> {
+        crate::model::check_id("connected_account_id", id, crate::model::ACCOUNT_PREFIX)?;
+        let _: SuccessResponse = self.client.http.delete_json(&format!("/api/v3.1/connected_accounts/{id}")).await?;
+        Ok(())
+    }
+
+    /// Enables or disables an account.
+    pub async fn set_enabled(&self, id: &str, enabled: bool) -> Result<()> {
+        crate::model::check_id("connected_account_id", id, crate::model::ACCOUNT_PREFIX)?;
+        let _: SuccessResponse = self
+            .client
+            .http
+            .patch_json(&format!("/api/v3.1/connected_accounts/{id}/status"), &UpdateAccountStatusRequest { enabled })
+            .await?;
+        Ok(())
+    }
+
+    /// Waits until account `id` leaves INITIATED; see [`ConnectionRequest::wait_for_connection`].
+    pub async fn wait_for_connection(&self, id: &str, timeout: std::time::Duration) -> Result<ConnectedAccount> {
+        crate::model::check_id("connected_account_id", id, crate::model::ACCOUNT_PREFIX)?;
+        wait::wait_for_connection(&self.client, id, WaitOptions { timeout, ..WaitOptions::default() }).await
+    }
+}

@@ -1,0 +1,182 @@
+//! Sessions and connection requests, as a user of the SDK holds them.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use super::{wait, Client, WaitOptions};
+use crate::model::{
+    ConnectedAccount, CreateSessionRequest, LinkRequest, LinkResponse, ManageConnectionsInput, ManageConnectionsOptions,
+    McpInfo, Page, SessionInfo, ToolInfo, ToolkitItem, ToolkitsInput, ToolkitsQuery,
+};
+use crate::Result;
+
+/// Options of [`Client::create`]; `Default` means all toolkits, in-chat management on.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SessionOptions {
+    /// Only these toolkits (empty = all, unless `disabled_toolkits` is set).
+    pub toolkits: Vec<String>,
+    /// All toolkits but these.
+    pub disabled_toolkits: Vec<String>,
+    /// Offer the in-chat connection tool (default true).
+    pub manage_connections: Option<bool>,
+    /// Callback URL for links started in chat.
+    pub manage_connections_callback_url: Option<String>,
+    /// Auth config per toolkit.
+    pub auth_configs: BTreeMap<String, String>,
+    /// Connected account per toolkit.
+    pub connected_accounts: BTreeMap<String, String>,
+}
+
+impl SessionOptions {
+    pub(crate) fn into_request(self, user_id: &str) -> CreateSessionRequest {
+        let toolkits = if !self.toolkits.is_empty() {
+            Some(ToolkitsInput::Enable { enable: self.toolkits })
+        } else if !self.disabled_toolkits.is_empty() {
+            Some(ToolkitsInput::Disable { disable: self.disabled_toolkits })
+        } else {
+            None
+        };
+        let manage_connections = match (self.manage_connections, self.manage_connections_callback_url) {
+            (None, None) => None,
+            (enable, callback_url) => Some(ManageConnectionsInput::Options(ManageConnectionsOptions {
+                enable,
+                callback_url,
+                enable_wait_for_connections: None,
+            })),
+        };
+        CreateSessionRequest {
+            user_id: user_id.to_string(),
+            toolkits,
+            manage_connections,
+            auth_configs: self.auth_configs,
+            connected_accounts: self
+                .connected_accounts
+                .into_iter()
+                .map(|(k, v)| (k, crate::model::AccountIdsInput::One(v)))
+                .collect(),
+        }
+    }
+}
+
+/// Options of [`Session::authorize`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AuthorizeOptions {
+    /// Where the user lands afterwards (must be on the project's allow-list).
+    pub callback_url: Option<String>,
+    /// Name for the account, unique per user and toolkit.
+    pub alias: Option<String>,
+}
+
+/// One end user's session on the broker.
+#[derive(Clone, Debug)]
+pub struct Session {
+    client: Client,
+    info: SessionInfo,
+}
+
+impl Session {
+    pub(crate) fn new(client: Client, info: SessionInfo) -> Self {
+        Self { client, info }
+    }
+
+    /// `trs_…`
+    pub fn session_id(&self) -> &str {
+        &self.info.session_id
+    }
+
+    /// The end user.
+    pub fn user_id(&self) -> &str {
+        &self.info.config.user_id
+    }
+
+    /// The session's MCP endpoint.
+    pub fn mcp(&self) -> &McpInfo {
+        &self.info.mcp
+    }
+
+    /// Everything the broker said about this session.
+    pub fn info(&self) -> &SessionInfo {
+        &self.info
+    }
+
+    fn path(&self, tail: &str) -> String {
+        format!("/api/v3.1/tool_router/session/{}/{tail}", self.info.session_id)
+    }
+
+    /// Starts connecting `toolkit`: creates an INITIATED account and its Connect Link.
+    pub async fn authorize(&self, toolkit: &str, options: AuthorizeOptions) -> Result<ConnectionRequest> {
+        let body = LinkRequest { toolkit: toolkit.to_string(), callback_url: options.callback_url, alias: options.alias };
+        let link: LinkResponse = self.client.http().post_json(&self.path("link"), &body).await?;
+        Ok(ConnectionRequest { client: self.client.clone(), link })
+    }
+
+    /// One page of the session's toolkits with their connection state.
+    pub async fn toolkits(&self, query: &ToolkitsQuery) -> Result<Page<ToolkitItem>> {
+        self.client.http().get_json(&self.path("toolkits"), &query.to_params()).await
+    }
+
+    /// Every toolkit matching `query`, walking all pages.
+    pub async fn all_toolkits(&self, query: &ToolkitsQuery) -> Result<Vec<ToolkitItem>> {
+        let mut q = query.clone();
+        let mut out = Vec::new();
+        loop {
+            let page = self.toolkits(&q).await?;
+            out.extend(page.items);
+            match page.next_cursor {
+                Some(c) => q.cursor = Some(c),
+                None => return Ok(out),
+            }
+        }
+    }
+
+    /// The session's meta tools.
+    pub async fn tools(&self) -> Result<Vec<ToolInfo>> {
+        let page: Page<ToolInfo> = self.client.http().get_json(&self.path("tools"), &[]).await?;
+        Ok(page.items)
+    }
+
+    /// Runs a meta tool, e.g. `COMPOSIO_MANAGE_CONNECTIONS`.
+    pub async fn execute_meta(
+        &self,
+        slug: &str,
+        arguments: serde_json::Map<String, serde_json::Value>,
+    ) -> Result<crate::model::ExecuteMetaResponse> {
+        let body = crate::model::ExecuteMetaRequest { slug: slug.to_string(), arguments };
+        self.client.http().post_json(&self.path("execute_meta"), &body).await
+    }
+}
+
+/// A started connection: the Connect Link to show and the account it will complete.
+#[derive(Clone, Debug)]
+pub struct ConnectionRequest {
+    client: Client,
+    link: LinkResponse,
+}
+
+impl ConnectionRequest {
+    /// The connected account id (`ca_…`), INITIATED until the user finishes.
+    pub fn id(&self) -> &str {
+        &self.link.connected_account_id
+    }
+
+    /// The Connect Link to open in the user's browser.
+    pub fn redirect_url(&self) -> &str {
+        &self.link.redirect_url
+    }
+
+    /// The link's token (`ln_…`).
+    pub fn link_token(&self) -> &str {
+        &self.link.link_token
+    }
+
+    /// Resolves with the account once ACTIVE; fails at once on FAILED/EXPIRED/REVOKED,
+    /// or with `ConnectionRequestTimeout` after `timeout`.
+    pub async fn wait_for_connection(&self, timeout: Duration) -> Result<ConnectedAccount> {
+        self.wait_with(WaitOptions { timeout, ..WaitOptions::default() }).await
+    }
+
+    /// [`Self::wait_for_connection`] with every knob.
+    pub async fn wait_with(&self, options: WaitOptions) -> Result<ConnectedAccount> {
+        wait::wait_for_connection(&self.client, self.id(), options).await
+    }
+}

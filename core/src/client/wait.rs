@@ -1,0 +1,100 @@
+//! `wait_for_connection`, written once for every host: long-poll, with a polling fallback.
+
+use std::time::Duration;
+
+use web_time::Instant;
+
+use super::Client;
+use crate::model::{AccountStatus, ConnectedAccount};
+use crate::{Error, Result};
+
+/// How often the fallback polls a broker that has no `/wait` endpoint.
+pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(1);
+/// Longest single long-poll the client asks for; it re-issues until its own deadline.
+pub const LONG_POLL_SLICE: Duration = Duration::from_secs(25);
+/// Extra time a long-poll request may take beyond what it asked the broker to wait.
+const LONG_POLL_GRACE: Duration = Duration::from_secs(15);
+
+/// Knobs of a wait; `Default` is a 60 s wait using the long-poll.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WaitOptions {
+    /// Give up after this long with `ConnectionRequestTimeout`.
+    pub timeout: Duration,
+    /// Interval of the polling fallback.
+    pub poll_interval: Duration,
+    /// Use `/wait` when the broker has it (turn off to measure plain polling).
+    pub long_poll: bool,
+}
+
+impl Default for WaitOptions {
+    fn default() -> Self {
+        Self { timeout: Duration::from_secs(60), poll_interval: DEFAULT_POLL_INTERVAL, long_poll: true }
+    }
+}
+
+/// Waits until account `id` leaves INITIATED or `options.timeout` passes.
+pub(crate) async fn wait_for_connection(client: &Client, id: &str, options: WaitOptions) -> Result<ConnectedAccount> {
+    let started = Instant::now();
+    let deadline = started + options.timeout;
+    let mut long_poll = options.long_poll;
+    loop {
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        let account = if long_poll {
+            match long_poll_once(client, id, remaining.min(LONG_POLL_SLICE)).await {
+                Err(Error::NotFound { .. }) => {
+                    // Either the account is unknown or the broker lacks `/wait`: ask plainly.
+                    let account = client.connected_accounts().get(id).await?;
+                    long_poll = false;
+                    account
+                }
+                other => other?,
+            }
+        } else {
+            client.connected_accounts().get(id).await?
+        };
+        if let Some(done) = settle(account)? {
+            return Ok(done);
+        }
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        if remaining.is_zero() {
+            return Err(Error::ConnectionRequestTimeout {
+                id: id.to_string(),
+                waited_ms: started.elapsed().as_millis() as u64,
+            });
+        }
+        if !long_poll {
+            sleep(options.poll_interval.min(remaining)).await;
+        }
+    }
+}
+
+async fn long_poll_once(client: &Client, id: &str, slice: Duration) -> Result<ConnectedAccount> {
+    let query = [("timeout_ms", slice.as_millis().to_string())];
+    client
+        .http()
+        .get_json_within(&format!("/api/v3.1/connected_accounts/{id}/wait"), &query, slice + LONG_POLL_GRACE)
+        .await
+}
+
+/// `Some` when the wait is over with success, an error when it is over with failure.
+fn settle(account: ConnectedAccount) -> Result<Option<ConnectedAccount>> {
+    match account.status {
+        AccountStatus::Active => Ok(Some(account)),
+        s if s.is_failure() || s == AccountStatus::Inactive => Err(Error::ConnectionRequestFailed {
+            id: account.id,
+            status: s.as_str().to_string(),
+            reason: account.status_reason,
+        }),
+        _ => Ok(None),
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+async fn sleep(d: Duration) {
+    tokio::time::sleep(d).await
+}
+
+#[cfg(target_arch = "wasm32")]
+async fn sleep(d: Duration) {
+    gloo_timers::future::sleep(d).await
+}

@@ -1,0 +1,443 @@
+//! The connection state machine: link → provider → callback → ACTIVE/FAILED, expiry and waiting.
+
+use std::time::Duration;
+
+use super::oauth::{self, AuthorizeParams, ExchangeParams};
+use super::store::{AccountOutcome, AccountRecord, AuthConfigRecord, ConnectionRequestRecord, SessionRecord};
+use super::{clock, sandbox, secrets, views, CallbackAllowList, Engine, Principal, LINK_PATH};
+use crate::catalog::{AuthKind, OAuth2Def};
+use crate::model::{
+    check_id, AccountFilter, AccountStatus, ConnectedAccount, LinkRequest, LinkResponse, Page, PageRequest, ToolkitsConfig,
+    ACCOUNT_PREFIX, LINK_PREFIX,
+};
+use crate::{Error, Result};
+
+/// Longest accepted alias.
+const MAX_ALIAS: usize = 100;
+
+/// What opening a Connect Link leads to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LinkOpen {
+    /// Send the browser to the provider.
+    Redirect(url::Url),
+    /// Show a page instead (expired, finished, unknown link).
+    Page(CallbackPage),
+}
+
+/// The end of a callback: back to the app, or a broker page.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CallbackOutcome {
+    /// Redirect to the app's callback URL (status and account id appended).
+    Redirect(url::Url),
+    /// Show a broker page.
+    Page(CallbackPage),
+}
+
+/// The pages the broker shows at the end of (or instead of) a flow.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CallbackPage {
+    /// Connected; the window can be closed.
+    Connected { toolkit: String },
+    /// The provider or the exchange failed.
+    Failed { toolkit: String, reason: String },
+    /// The link expired before it was completed; nothing changed.
+    Expired,
+    /// The link or `state` is unknown, or was already used; nothing changed.
+    Invalid { reason: String },
+}
+
+impl CallbackPage {
+    /// The HTTP status the page is served with.
+    pub fn http_status(&self) -> u16 {
+        match self {
+            CallbackPage::Connected { .. } => 200,
+            CallbackPage::Failed { .. } => 200,
+            CallbackPage::Expired => 410,
+            CallbackPage::Invalid { .. } => 400,
+        }
+    }
+}
+
+/// The query a provider sends to the callback.
+#[derive(Debug, Clone, Default)]
+pub struct CallbackParams {
+    /// Our `state`.
+    pub state: Option<String>,
+    /// The authorization code.
+    pub code: Option<String>,
+    /// OAuth error code, e.g. `access_denied`.
+    pub error: Option<String>,
+    /// The provider's description of the error.
+    pub error_description: Option<String>,
+}
+
+impl Engine {
+    /// `POST …/session/{id}/link`: an INITIATED account and its Connect Link.
+    pub async fn create_link(&self, who: &Principal, session_id: &str, req: LinkRequest) -> Result<LinkResponse> {
+        let session = self.load_session(who, session_id).await?;
+        self.create_link_for(who, &session, req).await
+    }
+
+    pub(crate) fn check_callback_url(&self, who: &Principal, field: &str, url: &str) -> Result<url::Url> {
+        CallbackAllowList::new(&who.project.allowed_callback_urls).check(field, url)
+    }
+
+    pub(crate) async fn create_link_for(&self, who: &Principal, session: &SessionRecord, req: LinkRequest) -> Result<LinkResponse> {
+        let slug = req.toolkit.trim().to_ascii_lowercase();
+        if slug.is_empty() {
+            return Err(Error::validation("toolkit", "is required"));
+        }
+        let def = self.catalog.get(&slug).ok_or_else(|| Error::not_found("toolkit", &slug))?;
+        if !ToolkitsConfig::allows(session.config.toolkits.as_ref(), &slug) {
+            return Err(Error::validation("toolkit", format!("{slug} is not enabled in this session")));
+        }
+        match def.auth {
+            AuthKind::Oauth2 => {}
+            AuthKind::None => return Err(Error::validation("toolkit", format!("{slug} needs no connection"))),
+            other => {
+                return Err(Error::validation(
+                    "toolkit",
+                    format!("{slug} uses {}; this broker connects OAUTH2 toolkits only so far", other.scheme()),
+                ))
+            }
+        }
+        let callback_url = match req.callback_url.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+            Some(cb) => Some(self.check_callback_url(who, "callback_url", cb)?.to_string()),
+            None => None,
+        };
+        let alias = match req.alias.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(a) if a.len() > MAX_ALIAS => return Err(Error::validation("alias", format!("at most {MAX_ALIAS} characters"))),
+            Some(a) => Some(a.to_string()),
+        };
+        let auth_config = self.auth_config_for(who, session, &slug).await?;
+        let provider = def.oauth2.as_ref().expect("validated oauth2 toolkit");
+
+        let now = clock::now_ms();
+        let account_id = secrets::new_id(ACCOUNT_PREFIX)?;
+        let pkce_verifier_sealed = if provider.pkce {
+            let pkce = secrets::Pkce::generate()?;
+            Some(self.vault.seal(&account_id, pkce.verifier.as_bytes())?)
+        } else {
+            None
+        };
+        let link_token = format!("{LINK_PREFIX}{}", secrets::random_token(32)?);
+        let account = AccountRecord {
+            id: account_id.clone(),
+            project_id: who.project.id.clone(),
+            user_id: session.config.user_id.clone(),
+            toolkit: slug.clone(),
+            auth_config_id: auth_config.id.clone(),
+            auth_scheme: auth_config.auth_scheme.clone(),
+            alias,
+            status: AccountStatus::Initiated,
+            status_reason: None,
+            is_disabled: false,
+            credentials_sealed: None,
+            created_at: now,
+            updated_at: now,
+        };
+        let request = ConnectionRequestRecord {
+            account_id: account_id.clone(),
+            project_id: who.project.id.clone(),
+            link_token: link_token.clone(),
+            state: secrets::random_token(43)?,
+            pkce_verifier_sealed,
+            callback_url,
+            expires_at: now + self.config.link_ttl.as_millis() as i64,
+            consumed_at: None,
+        };
+        self.store.insert_connection(&account, &request).await.map_err(|e| match e {
+            Error::Conflict(_) => Error::Conflict(format!(
+                "alias {:?} is already used by another {slug} account of this user",
+                account.alias.as_deref().unwrap_or_default()
+            )),
+            other => other,
+        })?;
+        Ok(LinkResponse {
+            redirect_url: self.config.url(&format!("{LINK_PATH}{link_token}")),
+            link_token,
+            connected_account_id: account_id,
+        })
+    }
+
+    /// The auth config a link uses: the session's pick, else the project's newest for the toolkit.
+    async fn auth_config_for(&self, who: &Principal, session: &SessionRecord, slug: &str) -> Result<AuthConfigRecord> {
+        if let Some(id) = session.config.auth_configs.get(slug) {
+            return self
+                .store
+                .get_auth_config(&who.project.id, id)
+                .await?
+                .ok_or_else(|| Error::not_found("auth config", id));
+        }
+        if let Some(ac) = self.store.default_auth_config(&who.project.id, slug).await? {
+            return Ok(ac);
+        }
+        if slug == sandbox::SLUG && self.config.dev_mode {
+            return self.create_sandbox_auth_config(&who.project.id).await;
+        }
+        Err(Error::validation(
+            "toolkit",
+            format!("{slug} has no auth config in this project: create one with POST /api/v3.1/auth_configs or `grantline auth-configs create --toolkit {slug}`"),
+        ))
+    }
+
+    async fn create_sandbox_auth_config(&self, project_id: &str) -> Result<AuthConfigRecord> {
+        let id = secrets::new_id(crate::model::AUTH_CONFIG_PREFIX)?;
+        let record = AuthConfigRecord {
+            client_secret_sealed: Some(self.vault.seal(&id, sandbox::CLIENT_SECRET.as_bytes())?),
+            id,
+            project_id: project_id.to_string(),
+            toolkit: sandbox::SLUG.into(),
+            name: Some("Grantline sandbox (dev mode)".into()),
+            auth_scheme: "OAUTH2".into(),
+            client_id: Some(sandbox::CLIENT_ID.into()),
+            scopes: vec!["profile".into()],
+            is_disabled: false,
+            created_at: clock::now_ms(),
+        };
+        self.store.insert_auth_config(&record).await?;
+        Ok(record)
+    }
+
+    fn provider_of(&self, toolkit: &str) -> Result<&OAuth2Def> {
+        self.catalog
+            .get(toolkit)
+            .and_then(|t| t.oauth2.as_ref())
+            .ok_or_else(|| Error::Internal(format!("toolkit {toolkit} is no longer an OAuth2 toolkit in the catalog")))
+    }
+
+    /// `GET /link/{token}`: where a Connect Link sends the browser.
+    pub async fn open_link(&self, link_token: &str) -> Result<LinkOpen> {
+        let invalid = || LinkOpen::Page(CallbackPage::Invalid { reason: "This Connect Link is not valid.".into() });
+        if check_id("link_token", link_token, LINK_PREFIX).is_err() {
+            return Ok(invalid());
+        }
+        let Some(req) = self.store.request_by_link_token(link_token).await? else { return Ok(invalid()) };
+        let Some(account) = self.current_account(&req.project_id, &req.account_id).await? else { return Ok(invalid()) };
+        if let Some(page) = finished_page(&account) {
+            return Ok(LinkOpen::Page(page));
+        }
+        let ac = self
+            .store
+            .get_auth_config(&req.project_id, &account.auth_config_id)
+            .await?
+            .ok_or_else(|| Error::Internal("the link's auth config is gone".into()))?;
+        let provider = self.provider_of(&account.toolkit)?;
+        let challenge = match &req.pkce_verifier_sealed {
+            Some(sealed) => Some(secrets::s256(&String::from_utf8_lossy(&self.vault.open(&account.id, sealed)?))),
+            None => None,
+        };
+        let redirect_uri = self.config.redirect_uri();
+        let url = oauth::authorization_url(&AuthorizeParams {
+            provider,
+            client_id: ac.client_id.as_deref().unwrap_or_default(),
+            redirect_uri: &redirect_uri,
+            scopes: &ac.scopes,
+            state: &req.state,
+            code_challenge: challenge.as_deref(),
+        })?;
+        Ok(LinkOpen::Redirect(url))
+    }
+
+    /// `GET /oauth/callback`: checks `state`, exchanges the code, stores the tokens, wakes waiters.
+    pub async fn complete_callback(&self, params: CallbackParams) -> Result<CallbackOutcome> {
+        let invalid = |reason: &str| Ok(CallbackOutcome::Page(CallbackPage::Invalid { reason: reason.into() }));
+        let Some(state) = params.state.filter(|s| !s.is_empty()) else {
+            return invalid("The sign-in answer has no state; start again from your app.");
+        };
+        let Some(req) = self.store.request_by_state(&state).await? else {
+            return invalid("This sign-in answer does not belong to any pending connection.");
+        };
+        let Some(account) = self.current_account(&req.project_id, &req.account_id).await? else {
+            return invalid("The connection this answer belongs to was deleted.");
+        };
+        if let Some(page) = finished_page(&account) {
+            return Ok(CallbackOutcome::Page(page));
+        }
+        if !self.store.consume_request(&req.account_id, clock::now_ms()).await? {
+            return invalid("This sign-in answer was already used.");
+        }
+
+        let outcome = match (params.error, params.code) {
+            (Some(error), _) => Err(match params.error_description {
+                Some(d) => format!("{error}: {}", d.chars().take(200).collect::<String>()),
+                None => error,
+            }),
+            (None, Some(code)) if !code.is_empty() => self.exchange(&req, &account, &code).await,
+            (None, _) => Err("the provider answered without a code".to_string()),
+        };
+        let now = clock::now_ms();
+        let (status, status_reason, credentials_sealed) = match outcome {
+            Ok(sealed) => (AccountStatus::Active, None, Some(sealed)),
+            Err(reason) => (AccountStatus::Failed, Some(reason), None),
+        };
+        let finished = self
+            .store
+            .finish_account(&AccountOutcome { account_id: account.id.clone(), status, status_reason: status_reason.clone(), credentials_sealed, now })
+            .await?;
+        if !finished {
+            // The sweeper expired it while we were at the provider.
+            return Ok(CallbackOutcome::Page(CallbackPage::Expired));
+        }
+        self.notifier.account_changed(&account.id);
+        tracing::info!(account = %account.id, toolkit = %account.toolkit, status = %status, "connection finished");
+
+        let page = match &status_reason {
+            None => CallbackPage::Connected { toolkit: account.toolkit.clone() },
+            Some(r) => CallbackPage::Failed { toolkit: account.toolkit.clone(), reason: r.clone() },
+        };
+        match req.callback_url {
+            Some(cb) => {
+                let mut url = url::Url::parse(&cb).map_err(|e| Error::Internal(format!("stored callback_url: {e}")))?;
+                url.query_pairs_mut()
+                    .append_pair("status", if status == AccountStatus::Active { "success" } else { "failed" })
+                    .append_pair("connected_account_id", &account.id);
+                Ok(CallbackOutcome::Redirect(url))
+            }
+            None => Ok(CallbackOutcome::Page(page)),
+        }
+    }
+
+    /// Exchanges the code and seals the tokens; `Err` is the account's `status_reason`.
+    async fn exchange(&self, req: &ConnectionRequestRecord, account: &AccountRecord, code: &str) -> std::result::Result<Vec<u8>, String> {
+        let inner = async {
+            let ac = self
+                .store
+                .get_auth_config(&req.project_id, &account.auth_config_id)
+                .await?
+                .ok_or_else(|| Error::Internal("auth config deleted".into()))?;
+            let secret = match &ac.client_secret_sealed {
+                Some(s) => String::from_utf8(self.vault.open(&ac.id, s)?).map_err(|_| Error::Internal("client secret".into()))?,
+                None => String::new(),
+            };
+            let verifier = match &req.pkce_verifier_sealed {
+                Some(s) => Some(String::from_utf8(self.vault.open(&account.id, s)?).map_err(|_| Error::Internal("verifier".into()))?),
+                None => None,
+            };
+            let redirect_uri = self.config.redirect_uri();
+            let tokens = oauth::exchange_code(
+                &self.http,
+                &ExchangeParams {
+                    provider: self.provider_of(&account.toolkit)?,
+                    client_id: ac.client_id.as_deref().unwrap_or_default(),
+                    client_secret: &secret,
+                    code,
+                    redirect_uri: &redirect_uri,
+                    code_verifier: verifier.as_deref(),
+                },
+                clock::now_ms(),
+            )
+            .await?;
+            let json = serde_json::to_vec(&tokens).map_err(|e| Error::Internal(e.to_string()))?;
+            self.vault.seal(&account.id, &json)
+        };
+        inner.await.map_err(|e| match e {
+            Error::Provider(reason) => reason,
+            other => {
+                tracing::error!(account = %account.id, error = %other, "code exchange failed inside the broker");
+                "the broker could not store the connection".to_string()
+            }
+        })
+    }
+
+    /// Loads an account, expiring it first if its link ran out.
+    async fn current_account(&self, project_id: &str, id: &str) -> Result<Option<AccountRecord>> {
+        let mut account = self.store.get_account(project_id, id).await?;
+        if account.as_ref().is_some_and(|a| a.status.is_pending()) && self.expire_due().await? > 0 {
+            account = self.store.get_account(project_id, id).await?;
+        }
+        Ok(account)
+    }
+
+    async fn account_of(&self, who: &Principal, id: &str) -> Result<AccountRecord> {
+        check_id("connected_account_id", id, ACCOUNT_PREFIX)?;
+        self.current_account(&who.project.id, id).await?.ok_or_else(|| Error::not_found("connected account", id))
+    }
+
+    /// `GET /api/v3.1/connected_accounts/{id}`.
+    pub async fn get_account(&self, who: &Principal, id: &str) -> Result<ConnectedAccount> {
+        Ok(views::account(&self.account_of(who, id).await?))
+    }
+
+    /// `GET /api/v3.1/connected_accounts`.
+    pub async fn list_accounts(&self, who: &Principal, filter: &AccountFilter, page: PageRequest) -> Result<Page<ConnectedAccount>> {
+        self.expire_due().await?;
+        let (rows, total) = self.store.list_accounts(&who.project.id, filter, page.offset(), page.limit).await?;
+        Ok(page.page_of(rows.iter().map(views::account).collect(), total))
+    }
+
+    /// `DELETE /api/v3.1/connected_accounts/{id}`: removes the account and its credentials.
+    pub async fn delete_account(&self, who: &Principal, id: &str) -> Result<()> {
+        check_id("connected_account_id", id, ACCOUNT_PREFIX)?;
+        if !self.store.delete_account(&who.project.id, id).await? {
+            return Err(Error::not_found("connected account", id));
+        }
+        self.notifier.account_changed(id);
+        Ok(())
+    }
+
+    /// `PATCH /api/v3.1/connected_accounts/{id}/status`.
+    pub async fn set_account_enabled(&self, who: &Principal, id: &str, enabled: bool) -> Result<()> {
+        check_id("connected_account_id", id, ACCOUNT_PREFIX)?;
+        if !self.store.set_account_disabled(&who.project.id, id, !enabled, clock::now_ms()).await? {
+            return Err(Error::not_found("connected account", id));
+        }
+        self.notifier.account_changed(id);
+        Ok(())
+    }
+
+    /// `GET /api/v3.1/connected_accounts/{id}/wait`: answers once the account leaves
+    /// INITIATED (woken by the callback, not by polling), or with it still INITIATED after
+    /// `timeout` (capped at `max_wait`).
+    pub async fn wait_for_account(&self, who: &Principal, id: &str, timeout: Duration) -> Result<ConnectedAccount> {
+        let deadline = tokio::time::Instant::now() + timeout.min(self.config.max_wait);
+        // Subscribe before reading, so a change between the read and the wait is not missed.
+        let mut changes = self.notifier.subscribe();
+        loop {
+            let account = self.account_of(who, id).await?;
+            if !account.status.is_pending() {
+                return Ok(views::account(&account));
+            }
+            // Wake at the link's expiry too, so an abandoned link answers EXPIRED on time.
+            let expiry = self.store.request_by_account(&who.project.id, id).await?.map(|r| r.expires_at);
+            let until = match expiry {
+                Some(at) => deadline.min(tokio::time::Instant::now() + Duration::from_millis((at - clock::now_ms()).max(0) as u64 + 5)),
+                None => deadline,
+            };
+            tokio::select! {
+                changed = next_change_of(&mut changes, id) => {
+                    if !changed { return Ok(views::account(&account)); }
+                }
+                _ = tokio::time::sleep_until(until) => {
+                    if tokio::time::Instant::now() >= deadline {
+                        return Ok(views::account(&self.account_of(who, id).await?));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Resolves true when `id` changed (or changes may have been missed); false if the channel closed.
+async fn next_change_of(rx: &mut tokio::sync::broadcast::Receiver<String>, id: &str) -> bool {
+    use tokio::sync::broadcast::error::RecvError;
+    loop {
+        match rx.recv().await {
+            Ok(changed) if changed == id => return true,
+            Ok(_) => continue,
+            Err(RecvError::Lagged(_)) => return true,
+            Err(RecvError::Closed) => return false,
+        }
+    }
+}
+
+/// The page for a link or callback whose account is no longer pending.
+fn finished_page(account: &AccountRecord) -> Option<CallbackPage> {
+    match account.status {
+        s if s.is_pending() => None,
+        AccountStatus::Expired => Some(CallbackPage::Expired),
+        AccountStatus::Active => Some(CallbackPage::Invalid { reason: "This Connect Link was already completed.".into() }),
+        _ => Some(CallbackPage::Invalid { reason: "This Connect Link has already ended; start again from your app.".into() }),
+    }
+}

@@ -1,0 +1,235 @@
+//! OAuth 2.0 against a provider: the authorization URL and the code exchange.
+
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::{OAuth2Def, TokenAuth};
+use crate::{Error, Result};
+
+/// What goes into one authorization URL.
+pub struct AuthorizeParams<'a> {
+    /// The provider.
+    pub provider: &'a OAuth2Def,
+    /// The app's client id.
+    pub client_id: &'a str,
+    /// The broker's callback.
+    pub redirect_uri: &'a str,
+    /// Scopes to request.
+    pub scopes: &'a [String],
+    /// Single-use `state`.
+    pub state: &'a str,
+    /// PKCE S256 challenge, when the provider takes one.
+    pub code_challenge: Option<&'a str>,
+}
+
+/// The provider URL the Connect Link sends the user to.
+pub fn authorization_url(p: &AuthorizeParams<'_>) -> Result<url::Url> {
+    let mut url = url::Url::parse(&p.provider.authorization_url)
+        .map_err(|e| Error::Internal(format!("authorization_url of the provider: {e}")))?;
+    {
+        let mut q = url.query_pairs_mut();
+        q.append_pair("response_type", "code");
+        q.append_pair("client_id", p.client_id);
+        q.append_pair("redirect_uri", p.redirect_uri);
+        if !p.scopes.is_empty() {
+            q.append_pair("scope", &p.scopes.join(&p.provider.scope_separator));
+        }
+        q.append_pair("state", p.state);
+        if let Some(c) = p.code_challenge {
+            q.append_pair("code_challenge", c);
+            q.append_pair("code_challenge_method", "S256");
+        }
+        for (k, v) in p.provider.extra_authorize_params.iter().flatten() {
+            q.append_pair(k, v);
+        }
+    }
+    Ok(url)
+}
+
+/// The credentials a successful exchange yields, as sealed in the vault.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TokenSet {
+    /// The access token.
+    pub access_token: String,
+    /// The refresh token, when issued.
+    #[serde(default)]
+    pub refresh_token: Option<String>,
+    /// Usually `Bearer`.
+    #[serde(default)]
+    pub token_type: Option<String>,
+    /// Granted scopes, as the provider wrote them.
+    #[serde(default)]
+    pub scope: Option<String>,
+    /// Unix ms when the access token expires, when the provider said.
+    #[serde(default)]
+    pub expires_at: Option<i64>,
+    /// Unix ms when it was obtained.
+    pub obtained_at: i64,
+}
+
+impl std::fmt::Display for TokenSet {
+    // Never print tokens.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "TokenSet(type={:?}, scope={:?}, expires_at={:?})", self.token_type, self.scope, self.expires_at)
+    }
+}
+
+#[derive(Deserialize)]
+struct TokenResponse {
+    access_token: Option<String>,
+    refresh_token: Option<String>,
+    token_type: Option<String>,
+    scope: Option<serde_json::Value>,
+    expires_in: Option<serde_json::Value>,
+    error: Option<String>,
+    error_description: Option<String>,
+    ok: Option<bool>,
+}
+
+/// What one code exchange needs.
+pub struct ExchangeParams<'a> {
+    /// The provider.
+    pub provider: &'a OAuth2Def,
+    /// The app's client id.
+    pub client_id: &'a str,
+    /// The app's client secret.
+    pub client_secret: &'a str,
+    /// The code from the callback.
+    pub code: &'a str,
+    /// The same redirect URI as in the authorization URL.
+    pub redirect_uri: &'a str,
+    /// The PKCE verifier, when a challenge was sent.
+    pub code_verifier: Option<&'a str>,
+}
+
+/// Exchanges an authorization code for tokens. Errors are `Provider` with a reason
+/// fit for `status_reason` (the provider's error code and description, no secrets).
+pub async fn exchange_code(http: &reqwest::Client, p: &ExchangeParams<'_>, now: i64) -> Result<TokenSet> {
+    let mut form: Vec<(&str, &str)> =
+        vec![("grant_type", "authorization_code"), ("code", p.code), ("redirect_uri", p.redirect_uri)];
+    if let Some(v) = p.code_verifier {
+        form.push(("code_verifier", v));
+    }
+    let mut rb = http.post(&p.provider.token_url).header("accept", "application/json");
+    match p.provider.token_auth {
+        TokenAuth::Post => {
+            form.push(("client_id", p.client_id));
+            form.push(("client_secret", p.client_secret));
+        }
+        TokenAuth::Basic => {
+            form.push(("client_id", p.client_id));
+            rb = rb.basic_auth(form_encode(p.client_id), Some(form_encode(p.client_secret)));
+        }
+    }
+    let resp = rb.form(&form).send().await.map_err(|e| {
+        let what = if e.is_timeout() { "timed out" } else { "could not be reached" };
+        Error::Provider(format!("token endpoint {what}"))
+    })?;
+    let status = resp.status();
+    let body = resp.bytes().await.map_err(|_| Error::Provider("token endpoint response was cut off".into()))?;
+    let parsed: Option<TokenResponse> = serde_json::from_slice(&body)
+        .ok()
+        .or_else(|| serde_urlencoded_like(&body));
+    let Some(t) = parsed else {
+        return Err(Error::Provider(format!("token endpoint answered HTTP {} with a body that is not a token response", status.as_u16())));
+    };
+    if !status.is_success() || t.error.is_some() || t.ok == Some(false) {
+        let code = t.error.unwrap_or_else(|| format!("http_{}", status.as_u16()));
+        let reason = match t.error_description {
+            Some(d) => format!("token endpoint refused the code: {code}: {}", truncate(&d, 200)),
+            None => format!("token endpoint refused the code: {code}"),
+        };
+        return Err(Error::Provider(reason));
+    }
+    let access_token = t
+        .access_token
+        .filter(|a| !a.is_empty())
+        .ok_or_else(|| Error::Provider("token endpoint answered without an access_token".into()))?;
+    let expires_in = t.expires_in.and_then(|v| v.as_i64().or_else(|| v.as_str().and_then(|s| s.parse().ok())));
+    let scope = t.scope.map(|s| match s {
+        serde_json::Value::String(s) => s,
+        other => other.to_string(),
+    });
+    Ok(TokenSet {
+        access_token,
+        refresh_token: t.refresh_token,
+        token_type: t.token_type,
+        scope,
+        expires_at: expires_in.map(|s| now + s * 1000),
+        obtained_at: now,
+    })
+}
+
+/// RFC 6749 §2.3.1: client credentials are form-encoded before HTTP Basic.
+fn form_encode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// Some providers (GitHub without `Accept`) answer `application/x-www-form-urlencoded`.
+fn serde_urlencoded_like(body: &[u8]) -> Option<TokenResponse> {
+    let text = std::str::from_utf8(body).ok()?;
+    if !text.contains('=') {
+        return None;
+    }
+    let map: serde_json::Map<String, serde_json::Value> = url::form_urlencoded::parse(text.as_bytes())
+        .map(|(k, v)| (k.into_owned(), serde_json::Value::String(v.into_owned())))
+        .collect();
+    serde_json::from_value(serde_json::Value::Object(map)).ok()
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_string();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn provider(sep: &str) -> OAuth2Def {
+        OAuth2Def {
+            authorization_url: "https://idp.test/authorize?tenant=a".into(),
+            token_url: "https://idp.test/token".into(),
+            userinfo_url: None,
+            scope_separator: sep.into(),
+            default_scopes: vec![],
+            pkce: true,
+            token_auth: TokenAuth::Post,
+            extra_authorize_params: Some(BTreeMap::from([("access_type".to_string(), "offline".to_string())])),
+        }
+    }
+
+    #[test]
+    fn authorization_url_carries_state_pkce_scopes_and_keeps_existing_query() {
+        let p = provider(",");
+        let scopes = vec!["repo".to_string(), "user".to_string()];
+        let url = authorization_url(&AuthorizeParams {
+            provider: &p,
+            client_id: "cid",
+            redirect_uri: "http://127.0.0.1:9900/oauth/callback",
+            scopes: &scopes,
+            state: "st4te",
+            code_challenge: Some("chal"),
+        })
+        .unwrap();
+        let q: BTreeMap<_, _> = url.query_pairs().into_owned().collect();
+        assert_eq!(q["tenant"], "a");
+        assert_eq!(q["scope"], "repo,user");
+        assert_eq!(q["state"], "st4te");
+        assert_eq!(q["code_challenge_method"], "S256");
+        assert_eq!(q["redirect_uri"], "http://127.0.0.1:9900/oauth/callback");
+        assert_eq!(q["access_type"], "offline");
+    }
+
+    #[test]
+    fn form_encoded_token_answers_are_understood() {
+        let t = serde_urlencoded_like(b"access_token=abc&token_type=bearer&scope=repo").unwrap();
+        assert_eq!(t.access_token.as_deref(), Some("abc"));
+    }
+}

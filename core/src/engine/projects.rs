@@ -1,0 +1,135 @@
+//! Projects and their API keys (stored hashed).
+
+use super::store::{ApiKeyRecord, Project};
+use super::{clock, secrets, CallbackAllowList, Engine, Principal};
+use crate::model::{API_KEY_ID_PREFIX, API_KEY_PREFIX, PROJECT_PREFIX};
+use crate::{Error, Result};
+
+/// A key as handed out once: the secret is never stored or shown again.
+#[derive(Clone, PartialEq)]
+pub struct NewApiKey {
+    /// The key's record (hash, hint, id).
+    pub record: ApiKeyRecord,
+    /// The secret, `gl_…`: show it once.
+    pub secret: String,
+}
+
+impl std::fmt::Debug for NewApiKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewApiKey").field("id", &self.record.id).field("secret", &"***").finish()
+    }
+}
+
+/// What [`Engine::bootstrap`] found or made.
+#[derive(Debug)]
+pub struct Bootstrap {
+    /// The default project.
+    pub project: Project,
+    /// Its first key, when the project was just created.
+    pub created_key: Option<NewApiKey>,
+}
+
+impl Engine {
+    /// Returns the default project, creating it and its first API key on an empty database.
+    /// `allowed_callback_urls` seeds a new project's allow-list.
+    pub async fn bootstrap(&self, allowed_callback_urls: &[String]) -> Result<Bootstrap> {
+        if let Some(project) = self.store.first_project().await? {
+            return Ok(Bootstrap { project, created_key: None });
+        }
+        for (i, u) in allowed_callback_urls.iter().enumerate() {
+            CallbackAllowList::check_entry(&format!("allowed_callback_urls[{i}]"), u)?;
+        }
+        let project = Project {
+            id: secrets::new_id(PROJECT_PREFIX)?,
+            name: "default".into(),
+            allowed_callback_urls: allowed_callback_urls.to_vec(),
+            created_at: clock::now_ms(),
+        };
+        self.store.insert_project(&project).await?;
+        let key = self.create_api_key(&project.id, "initial").await?;
+        Ok(Bootstrap { project, created_key: Some(key) })
+    }
+
+    /// Resolves an `x-api-key` to its project; `Unauthorized` when unknown or revoked.
+    pub async fn authenticate(&self, api_key: Option<&str>) -> Result<Principal> {
+        let key = api_key
+            .filter(|k| !k.is_empty())
+            .ok_or_else(|| Error::Unauthorized("missing x-api-key header".into()))?;
+        let record = self
+            .store
+            .api_key_by_hash(&secrets::sha256_hex(key))
+            .await?
+            .ok_or_else(|| Error::Unauthorized("unknown or revoked API key".into()))?;
+        let project = self
+            .store
+            .get_project(&record.project_id)
+            .await?
+            .ok_or_else(|| Error::Unauthorized("the key's project no longer exists".into()))?;
+        Ok(Principal { project })
+    }
+
+    /// Creates an API key for `project_id`, returning its secret once.
+    pub async fn create_api_key(&self, project_id: &str, name: &str) -> Result<NewApiKey> {
+        if name.trim().is_empty() || name.len() > 100 {
+            return Err(Error::validation("name", "must be 1 to 100 characters"));
+        }
+        let secret = format!("{API_KEY_PREFIX}{}", secrets::random_token(40)?);
+        let record = ApiKeyRecord {
+            id: secrets::new_id(API_KEY_ID_PREFIX)?,
+            project_id: project_id.to_string(),
+            name: name.trim().to_string(),
+            hash: secrets::sha256_hex(&secret),
+            hint: secret[..API_KEY_PREFIX.len() + 4].to_string(),
+            created_at: clock::now_ms(),
+            revoked_at: None,
+        };
+        self.store.insert_api_key(&record).await?;
+        Ok(NewApiKey { record, secret })
+    }
+
+    /// A project's keys (hash and hint only).
+    pub async fn list_api_keys(&self, project_id: &str) -> Result<Vec<ApiKeyRecord>> {
+        self.store.list_api_keys(project_id).await
+    }
+
+    /// Revokes key `key_id`; `NotFound` when there is no such active key.
+    pub async fn revoke_api_key(&self, project_id: &str, key_id: &str) -> Result<()> {
+        if self.store.revoke_api_key(project_id, key_id, clock::now_ms()).await? {
+            Ok(())
+        } else {
+            Err(Error::not_found("api key", key_id))
+        }
+    }
+
+    /// Adds callback URLs to a project's allow-list (checked first; nothing changes on error).
+    pub async fn allow_callback_urls(&self, project_id: &str, urls: &[String]) -> Result<Vec<String>> {
+        let project = self.store.get_project(project_id).await?.ok_or_else(|| Error::not_found("project", project_id))?;
+        let mut list = project.allowed_callback_urls;
+        for (i, u) in urls.iter().enumerate() {
+            CallbackAllowList::check_entry(&format!("url[{i}]"), u)?;
+        }
+        for u in urls {
+            if !list.contains(u) {
+                list.push(u.clone());
+            }
+        }
+        self.store.set_allowed_callback_urls(project_id, &list).await?;
+        Ok(list)
+    }
+
+    /// Removes callback URLs from a project's allow-list.
+    pub async fn disallow_callback_urls(&self, project_id: &str, urls: &[String]) -> Result<Vec<String>> {
+        let project = self.store.get_project(project_id).await?.ok_or_else(|| Error::not_found("project", project_id))?;
+        let list: Vec<String> = project.allowed_callback_urls.into_iter().filter(|u| !urls.contains(u)).collect();
+        self.store.set_allowed_callback_urls(project_id, &list).await?;
+        Ok(list)
+    }
+
+    /// The default project, if the database has one.
+    pub async fn default_project(&self) -> Result<Project> {
+        self.store
+            .first_project()
+            .await?
+            .ok_or_else(|| Error::not_found("project", "default (start `grantline serve` once to create it)"))
+    }
+}

@@ -1,0 +1,297 @@
+//! Sessions: creating them, and what they show (toolkits, meta tools, in-chat connections).
+
+use std::collections::BTreeMap;
+
+use serde_json::{json, Value};
+
+use super::store::{AccountRecord, SessionRecord};
+use super::{clock, secrets, views, Engine, Principal};
+use crate::model::{
+    check_id, AccountStatus, CreateSessionRequest, ExecuteMetaRequest, ExecuteMetaResponse, LinkRequest,
+    ManageConnectionsConfig, ManageConnectionsInput, McpInfo, Page, PageRequest, SessionConfig, SessionInfo, ToolInfo,
+    ToolInfoToolkit, ToolkitItem, ToolkitMeta, ToolkitsConfig, ToolkitsInput, ACCOUNT_PREFIX, AUTH_CONFIG_PREFIX,
+    MANAGE_CONNECTIONS, SESSION_PREFIX,
+};
+use crate::{Error, Result};
+
+/// Longest accepted `user_id`.
+const MAX_USER_ID: usize = 256;
+
+/// Toolkit-list filters as the API receives them (already split, still unchecked).
+#[derive(Debug, Default, Clone)]
+pub struct ToolkitFilter {
+    /// Only these slugs.
+    pub toolkits: Vec<String>,
+    /// Only connected / unconnected ones.
+    pub is_connected: Option<bool>,
+    /// Text to find in slug, name or description.
+    pub search: Option<String>,
+}
+
+impl Engine {
+    /// `POST /api/v3.1/tool_router/session`.
+    pub async fn create_session(&self, who: &Principal, req: CreateSessionRequest) -> Result<SessionInfo> {
+        let config = self.normalise_session(who, req).await?;
+        let record = SessionRecord {
+            id: secrets::new_id(SESSION_PREFIX)?,
+            project_id: who.project.id.clone(),
+            config,
+            created_at: clock::now_ms(),
+        };
+        self.store.insert_session(&record).await?;
+        Ok(self.session_info(&record))
+    }
+
+    /// `GET /api/v3.1/tool_router/session/{id}`.
+    pub async fn get_session(&self, who: &Principal, session_id: &str) -> Result<SessionInfo> {
+        Ok(self.session_info(&self.load_session(who, session_id).await?))
+    }
+
+    pub(crate) async fn load_session(&self, who: &Principal, session_id: &str) -> Result<SessionRecord> {
+        check_id("session_id", session_id, SESSION_PREFIX)?;
+        self.store
+            .get_session(&who.project.id, session_id)
+            .await?
+            .ok_or_else(|| Error::not_found("session", session_id))
+    }
+
+    fn session_info(&self, s: &SessionRecord) -> SessionInfo {
+        SessionInfo {
+            session_id: s.id.clone(),
+            mcp: McpInfo { kind: "http".into(), url: self.config.url(&format!("/tool_router/{}/mcp", s.id)) },
+            tool_router_tools: meta_tools(&s.config).into_iter().map(|t| t.slug).collect(),
+            config: s.config.clone(),
+            config_version: 1,
+        }
+    }
+
+    /// Checks every field of a create request, naming the first bad one; writes nothing.
+    async fn normalise_session(&self, who: &Principal, req: CreateSessionRequest) -> Result<SessionConfig> {
+        let user_id = req.user_id.trim().to_string();
+        if user_id.is_empty() || user_id.len() > MAX_USER_ID {
+            return Err(Error::validation("user_id", format!("must be 1 to {MAX_USER_ID} characters")));
+        }
+        let toolkits = match req.toolkits {
+            None => None,
+            Some(ToolkitsInput::List(enabled)) | Some(ToolkitsInput::Enable { enable: enabled }) => {
+                Some(ToolkitsConfig::Enabled { enabled: self.known_slugs("toolkits", enabled)? })
+            }
+            Some(ToolkitsInput::Disable { disable }) => {
+                Some(ToolkitsConfig::Disabled { disabled: self.known_slugs("toolkits.disable", disable)? })
+            }
+        };
+        let manage_connections = match req.manage_connections {
+            None => ManageConnectionsConfig::default(),
+            Some(ManageConnectionsInput::Flag(enabled)) => ManageConnectionsConfig { enabled, ..Default::default() },
+            Some(ManageConnectionsInput::Options(o)) => {
+                if let Some(cb) = &o.callback_url {
+                    self.check_callback_url(who, "manage_connections.callback_url", cb)?;
+                }
+                ManageConnectionsConfig {
+                    enabled: o.enable.unwrap_or(true),
+                    callback_url: o.callback_url,
+                    enable_wait_for_connections: o.enable_wait_for_connections.unwrap_or(false),
+                }
+            }
+        };
+        let mut auth_configs = BTreeMap::new();
+        for (slug, id) in req.auth_configs {
+            let field = format!("auth_configs.{slug}");
+            self.known_slug(&field, &slug)?;
+            check_id(&field, &id, AUTH_CONFIG_PREFIX)?;
+            let ac = self.store.get_auth_config(&who.project.id, &id).await?.ok_or_else(|| Error::not_found("auth config", &id))?;
+            if ac.toolkit != slug {
+                return Err(Error::validation(field, format!("{id} is an auth config for {}, not {slug}", ac.toolkit)));
+            }
+            auth_configs.insert(slug, id);
+        }
+        let mut connected_accounts = BTreeMap::new();
+        for (slug, ids) in req.connected_accounts {
+            let field = format!("connected_accounts.{slug}");
+            self.known_slug(&field, &slug)?;
+            let ids = ids.into_vec();
+            for id in &ids {
+                check_id(&field, id, ACCOUNT_PREFIX)?;
+                let a = self.store.get_account(&who.project.id, id).await?.ok_or_else(|| Error::not_found("connected account", id))?;
+                if a.user_id != user_id || a.toolkit != slug {
+                    return Err(Error::validation(field, format!("{id} belongs to another user or toolkit")));
+                }
+            }
+            connected_accounts.insert(slug, ids);
+        }
+        Ok(SessionConfig { user_id, toolkits, manage_connections, auth_configs, connected_accounts })
+    }
+
+    pub(crate) fn known_slug(&self, field: &str, slug: &str) -> Result<()> {
+        if self.catalog.get(slug).is_some() {
+            Ok(())
+        } else {
+            Err(Error::not_found("toolkit", format!("{slug} (in {field})")))
+        }
+    }
+
+    fn known_slugs(&self, field: &str, slugs: Vec<String>) -> Result<Vec<String>> {
+        let mut out: Vec<String> = Vec::with_capacity(slugs.len());
+        for s in slugs {
+            let s = s.trim().to_ascii_lowercase();
+            self.known_slug(field, &s)?;
+            if !out.contains(&s) {
+                out.push(s);
+            }
+        }
+        Ok(out)
+    }
+
+    /// `GET …/session/{id}/toolkits`: the session's toolkits with the user's connection state.
+    pub async fn session_toolkits(
+        &self,
+        who: &Principal,
+        session_id: &str,
+        filter: ToolkitFilter,
+        page: PageRequest,
+    ) -> Result<Page<ToolkitItem>> {
+        let session = self.load_session(who, session_id).await?;
+        let cfg = &session.config;
+        let wanted = self.known_slugs("toolkits", filter.toolkits)?;
+        let accounts = self.store.user_accounts(&who.project.id, &cfg.user_id).await?;
+        let search = filter.search.map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty());
+
+        let ordered: Vec<&crate::catalog::ToolkitDef> = match &cfg.toolkits {
+            Some(ToolkitsConfig::Enabled { enabled }) => enabled.iter().filter_map(|s| self.catalog.get(s)).collect(),
+            other => self.catalog.iter().filter(|t| ToolkitsConfig::allows(other.as_ref(), &t.slug)).collect(),
+        };
+        let items: Vec<ToolkitItem> = ordered
+            .into_iter()
+            .filter(|t| wanted.is_empty() || wanted.contains(&t.slug))
+            .filter(|t| {
+                search.as_ref().is_none_or(|q| {
+                    t.slug.contains(q.as_str()) || t.name.to_lowercase().contains(q.as_str()) || t.description.to_lowercase().contains(q.as_str())
+                })
+            })
+            .map(|t| ToolkitItem {
+                slug: t.slug.clone(),
+                name: t.name.clone(),
+                meta: ToolkitMeta { description: t.description.clone(), logo: t.logo.clone() },
+                is_no_auth: t.is_no_auth(),
+                enabled: true,
+                composio_managed_auth_schemes: if views::is_managed(&t.slug) { vec![t.auth.scheme().into()] } else { vec![] },
+                connected_account: pick_account(cfg, &t.slug, &accounts).map(views::toolkit_account),
+            })
+            .filter(|i| filter.is_connected.is_none_or(|want| i.is_connected() == want))
+            .collect();
+        let total = items.len() as u64;
+        let slice = items.into_iter().skip(page.offset() as usize).take(page.limit as usize).collect();
+        Ok(page.page_of(slice, total))
+    }
+
+    /// `GET …/session/{id}/tools`: the session's meta tools.
+    pub async fn session_tools(&self, who: &Principal, session_id: &str) -> Result<Page<ToolInfo>> {
+        let session = self.load_session(who, session_id).await?;
+        let tools = meta_tools(&session.config);
+        let n = tools.len() as u64;
+        Ok(Page { items: tools, next_cursor: None, total_pages: 1, current_page: 1, total_items: n })
+    }
+
+    /// `POST …/session/{id}/execute_meta`: runs a meta tool for the agent.
+    pub async fn execute_meta(&self, who: &Principal, session_id: &str, req: ExecuteMetaRequest) -> Result<ExecuteMetaResponse> {
+        let session = self.load_session(who, session_id).await?;
+        if req.slug != MANAGE_CONNECTIONS {
+            return Err(Error::validation("slug", format!("unknown meta tool {:?}; this session offers {MANAGE_CONNECTIONS}", req.slug)));
+        }
+        if !session.config.manage_connections.enabled {
+            return Err(Error::validation(
+                "slug",
+                format!("{MANAGE_CONNECTIONS} is off in this session (manage_connections: false); connect with …/link instead"),
+            ));
+        }
+        let slugs: Vec<String> = match req.arguments.get("toolkits") {
+            Some(Value::Array(a)) if !a.is_empty() => a
+                .iter()
+                .map(|v| v.as_str().map(|s| s.trim().to_ascii_lowercase()).ok_or_else(|| Error::validation("arguments.toolkits", "must be a list of toolkit slugs")))
+                .collect::<Result<_>>()?,
+            _ => return Err(Error::validation("arguments.toolkits", "must be a non-empty list of toolkit slugs")),
+        };
+        let reinitiate = match req.arguments.get("reinitiate_all") {
+            None | Some(Value::Null) => false,
+            Some(Value::Bool(b)) => *b,
+            Some(_) => return Err(Error::validation("arguments.reinitiate_all", "must be a boolean")),
+        };
+        for k in req.arguments.keys() {
+            if k != "toolkits" && k != "reinitiate_all" {
+                return Err(Error::validation(format!("arguments.{k}"), "unknown argument"));
+            }
+        }
+        let accounts = self.store.user_accounts(&who.project.id, &session.config.user_id).await?;
+        let mut results = serde_json::Map::new();
+        let (mut active, mut initiated, mut failed) = (0, 0, 0);
+        for slug in slugs {
+            let current = pick_account(&session.config, &slug, &accounts).filter(|a| a.status == AccountStatus::Active);
+            let entry = match current {
+                Some(a) if !reinitiate => {
+                    active += 1;
+                    json!({"toolkit": slug, "status": "active", "connected_account_id": a.id,
+                           "instruction": format!("{slug} is connected; go ahead with the task.")})
+                }
+                _ => {
+                    let link = LinkRequest { toolkit: slug.clone(), callback_url: session.config.manage_connections.callback_url.clone(), alias: None };
+                    match self.create_link_for(who, &session, link).await {
+                        Ok(l) => {
+                            initiated += 1;
+                            json!({"toolkit": slug, "status": "initiated", "redirect_url": l.redirect_url,
+                                   "connected_account_id": l.connected_account_id,
+                                   "instruction": format!("Share this link with the user to connect {slug}: {}. Retry the task once they confirm.", l.redirect_url)})
+                        }
+                        Err(e) => {
+                            failed += 1;
+                            json!({"toolkit": slug, "status": "failed", "error": e.to_string(), "code": e.code()})
+                        }
+                    }
+                }
+            };
+            results.insert(slug, entry);
+        }
+        let summary = format!("{active} active, {initiated} waiting for the user, {failed} failed");
+        Ok(ExecuteMetaResponse {
+            data: json!({"results": results, "summary": summary}),
+            error: None,
+            log_id: secrets::new_id("log_")?,
+        })
+    }
+}
+
+/// The account a session uses for `slug`: a pinned one, else the newest ACTIVE, else the newest.
+fn pick_account<'a>(cfg: &SessionConfig, slug: &str, accounts: &'a [AccountRecord]) -> Option<&'a AccountRecord> {
+    if let Some(ids) = cfg.connected_accounts.get(slug) {
+        if let Some(a) = ids.iter().find_map(|id| accounts.iter().find(|a| &a.id == id)) {
+            return Some(a);
+        }
+    }
+    let mine = || accounts.iter().filter(|a| a.toolkit == slug);
+    mine().find(|a| a.status == AccountStatus::Active).or_else(|| mine().next())
+}
+
+/// The meta tools a session's configuration offers.
+fn meta_tools(cfg: &SessionConfig) -> Vec<ToolInfo> {
+    let mut tools = Vec::new();
+    if cfg.manage_connections.enabled {
+        tools.push(ToolInfo {
+            slug: MANAGE_CONNECTIONS.into(),
+            name: "Manage connections".into(),
+            description: "Check whether the user's accounts for the given toolkits are connected; for each one that is not, \
+                          returns a Connect Link (redirect_url) to show the user. Call it when a tool fails because an account \
+                          is not connected, then retry the task after the user confirms."
+                .into(),
+            input_parameters: json!({
+                "type": "object",
+                "properties": {
+                    "toolkits": {"type": "array", "items": {"type": "string"}, "description": "Toolkit slugs, e.g. [\"github\"]"},
+                    "reinitiate_all": {"type": "boolean", "default": false, "description": "Start a new connection even when one is active"}
+                },
+                "required": ["toolkits"]
+            }),
+            no_auth: true,
+            toolkit: ToolInfoToolkit { slug: "composio".into(), name: "Composio".into() },
+        });
+    }
+    tools
+}

@@ -1,0 +1,84 @@
+//! Storage behind the engine: a trait, so SQLite (embedded) and PostgreSQL (scale-out)
+//! are interchangeable without touching the engine.
+
+mod records;
+mod sqlite;
+
+pub use records::*;
+pub use sqlite::SqliteStore;
+
+use async_trait::async_trait;
+
+use crate::model::{AccountFilter, SessionConfig};
+use crate::Result;
+
+/// Everything the engine persists. Implementations must make each method atomic.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Creates or upgrades the schema.
+    async fn migrate(&self) -> Result<()>;
+
+    /// Adds a project.
+    async fn insert_project(&self, project: &Project) -> Result<()>;
+    /// The oldest project, if any (the default one).
+    async fn first_project(&self) -> Result<Option<Project>>;
+    /// A project by id.
+    async fn get_project(&self, id: &str) -> Result<Option<Project>>;
+    /// Replaces a project's callback URL allow-list.
+    async fn set_allowed_callback_urls(&self, project_id: &str, urls: &[String]) -> Result<()>;
+
+    /// Adds an API key (hashed).
+    async fn insert_api_key(&self, key: &ApiKeyRecord) -> Result<()>;
+    /// The unrevoked key with this hash.
+    async fn api_key_by_hash(&self, hash: &str) -> Result<Option<ApiKeyRecord>>;
+    /// A project's keys, newest first (revoked ones included).
+    async fn list_api_keys(&self, project_id: &str) -> Result<Vec<ApiKeyRecord>>;
+    /// Revokes a key; false when there was no such unrevoked key.
+    async fn revoke_api_key(&self, project_id: &str, key_id: &str, now: i64) -> Result<bool>;
+
+    /// Adds an auth config.
+    async fn insert_auth_config(&self, config: &AuthConfigRecord) -> Result<()>;
+    /// An auth config by id, within a project.
+    async fn get_auth_config(&self, project_id: &str, id: &str) -> Result<Option<AuthConfigRecord>>;
+    /// The newest enabled auth config for a toolkit.
+    async fn default_auth_config(&self, project_id: &str, toolkit: &str) -> Result<Option<AuthConfigRecord>>;
+    /// All of a project's auth configs, newest first.
+    async fn list_auth_configs(&self, project_id: &str) -> Result<Vec<AuthConfigRecord>>;
+
+    /// Adds a session.
+    async fn insert_session(&self, session: &SessionRecord) -> Result<()>;
+    /// A session by id, within a project.
+    async fn get_session(&self, project_id: &str, id: &str) -> Result<Option<SessionRecord>>;
+
+    /// Adds an INITIATED account and its connection request together.
+    async fn insert_connection(&self, account: &AccountRecord, request: &ConnectionRequestRecord) -> Result<()>;
+    /// An account by id, within a project.
+    async fn get_account(&self, project_id: &str, id: &str) -> Result<Option<AccountRecord>>;
+    /// Accounts matching `filter`, newest first, and the total count.
+    async fn list_accounts(&self, project_id: &str, filter: &AccountFilter, offset: u64, limit: u32)
+        -> Result<(Vec<AccountRecord>, u64)>;
+    /// All enabled accounts of one user, newest first.
+    async fn user_accounts(&self, project_id: &str, user_id: &str) -> Result<Vec<AccountRecord>>;
+    /// Enables or disables an account; false when there is no such account.
+    async fn set_account_disabled(&self, project_id: &str, id: &str, disabled: bool, now: i64) -> Result<bool>;
+    /// Deletes an account and its connection request; false when there was none.
+    async fn delete_account(&self, project_id: &str, id: &str) -> Result<bool>;
+
+    /// The connection request behind a Connect Link token.
+    async fn request_by_link_token(&self, link_token: &str) -> Result<Option<ConnectionRequestRecord>>;
+    /// The connection request of an account.
+    async fn request_by_account(&self, project_id: &str, account_id: &str) -> Result<Option<ConnectionRequestRecord>>;
+    /// The connection request an OAuth `state` belongs to.
+    async fn request_by_state(&self, state: &str) -> Result<Option<ConnectionRequestRecord>>;
+    /// Marks a request's `state` used; false if it already was (a replay).
+    async fn consume_request(&self, account_id: &str, now: i64) -> Result<bool>;
+    /// Moves an INITIATED account to its outcome; false if it was no longer INITIATED.
+    async fn finish_account(&self, outcome: &AccountOutcome) -> Result<bool>;
+    /// Moves every INITIATED account whose link expired at or before `now` to EXPIRED; returns their ids.
+    async fn expire_due(&self, now: i64) -> Result<Vec<String>>;
+}
+
+/// Decodes a session's stored configuration.
+pub(crate) fn decode_config(json: &str) -> Result<SessionConfig> {
+    serde_json::from_str(json).map_err(|e| crate::Error::Internal(format!("stored session config: {e}")))
+}

@@ -1,0 +1,140 @@
+//! Rows as the engine reads and writes them.
+
+use crate::model::{AccountStatus, SessionConfig};
+
+/// A tenant of the broker: its keys, auth configs, sessions and accounts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Project {
+    /// `pr_…`
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Callback URLs (origin plus optional path prefix) links may return to.
+    pub allowed_callback_urls: Vec<String>,
+    /// Unix ms.
+    pub created_at: i64,
+}
+
+/// An API key, as stored: only its hash.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiKeyRecord {
+    /// `ak_…`, safe to show.
+    pub id: String,
+    /// Owning project.
+    pub project_id: String,
+    /// Label.
+    pub name: String,
+    /// SHA-256 of the key.
+    pub hash: String,
+    /// The first characters of the key, to recognise it in listings.
+    pub hint: String,
+    /// Unix ms.
+    pub created_at: i64,
+    /// Unix ms, once revoked.
+    pub revoked_at: Option<i64>,
+}
+
+/// An OAuth app's credentials for one toolkit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuthConfigRecord {
+    /// `ac_…`
+    pub id: String,
+    /// Owning project.
+    pub project_id: String,
+    /// Toolkit slug.
+    pub toolkit: String,
+    /// Display name.
+    pub name: Option<String>,
+    /// `OAUTH2`, …
+    pub auth_scheme: String,
+    /// OAuth client id (not secret).
+    pub client_id: Option<String>,
+    /// The client secret, sealed by the vault with the config id as context.
+    pub client_secret_sealed: Option<Vec<u8>>,
+    /// Scopes to request.
+    pub scopes: Vec<String>,
+    /// Whether links may use it.
+    pub is_disabled: bool,
+    /// Unix ms.
+    pub created_at: i64,
+}
+
+/// A tool-router session.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionRecord {
+    /// `trs_…`
+    pub id: String,
+    /// Owning project.
+    pub project_id: String,
+    /// Normalised configuration.
+    pub config: SessionConfig,
+    /// Unix ms.
+    pub created_at: i64,
+}
+
+/// A connected account.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccountRecord {
+    /// `ca_…`
+    pub id: String,
+    /// Owning project.
+    pub project_id: String,
+    /// The end user.
+    pub user_id: String,
+    /// Toolkit slug.
+    pub toolkit: String,
+    /// Auth config used.
+    pub auth_config_id: String,
+    /// `OAUTH2`, …
+    pub auth_scheme: String,
+    /// Name unique per user and toolkit.
+    pub alias: Option<String>,
+    /// Life-cycle state.
+    pub status: AccountStatus,
+    /// Why it failed or expired.
+    pub status_reason: Option<String>,
+    /// Disabled by the app.
+    pub is_disabled: bool,
+    /// The provider's token response, sealed by the vault with the account id as context.
+    pub credentials_sealed: Option<Vec<u8>>,
+    /// Unix ms.
+    pub created_at: i64,
+    /// Unix ms.
+    pub updated_at: i64,
+}
+
+/// The pending half of a connection: what the callback needs to finish it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConnectionRequestRecord {
+    /// The account this completes.
+    pub account_id: String,
+    /// Owning project.
+    pub project_id: String,
+    /// `ln_…`, the Connect Link's token.
+    pub link_token: String,
+    /// The OAuth `state`: random, single use.
+    pub state: String,
+    /// The PKCE verifier, sealed with the account id as context.
+    pub pkce_verifier_sealed: Option<Vec<u8>>,
+    /// Where to send the user at the end.
+    pub callback_url: Option<String>,
+    /// Unix ms after which the link is dead.
+    pub expires_at: i64,
+    /// Unix ms when the callback used the `state`.
+    pub consumed_at: Option<i64>,
+}
+
+/// How a connection ended, written in one atomic step.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccountOutcome {
+    /// The account.
+    pub account_id: String,
+    /// ACTIVE or FAILED.
+    pub status: AccountStatus,
+    /// Why, for FAILED.
+    pub status_reason: Option<String>,
+    /// Sealed credentials, for ACTIVE.
+    pub credentials_sealed: Option<Vec<u8>>,
+    /// Unix ms.
+    pub now: i64,
+}

@@ -1,0 +1,566 @@
+//! The embedded store: one SQLite file in WAL mode.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+use super::*;
+use crate::model::{AccountFilter, AccountStatus};
+use crate::{Error, Result};
+
+const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS projects (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    allowed_callback_urls TEXT NOT NULL DEFAULT '[]',
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS api_keys (
+    id TEXT PRIMARY KEY,
+    project_id TEXT NOT NULL REFERENCES projects(id),
+    name TEXT NOT NULL,
+    hash TEXT NOT NULL UNIQUE,
+    hint TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    revoked_at INTEGER
+);
+CREATE TABLE IF NOT EXISTS auth_configs (
+    id TEXT PRIMARY KEY,
+    project_id TEXT NOT NULL REFERENCES projects(id),
+    toolkit TEXT NOT NULL,
+    name TEXT,
+    auth_scheme TEXT NOT NULL,
+    client_id TEXT,
+    client_secret_sealed BLOB,
+    scopes TEXT NOT NULL,
+    is_disabled INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS auth_configs_toolkit ON auth_configs(project_id, toolkit, created_at);
+CREATE TABLE IF NOT EXISTS sessions (
+    id TEXT PRIMARY KEY,
+    project_id TEXT NOT NULL REFERENCES projects(id),
+    config TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS accounts (
+    id TEXT PRIMARY KEY,
+    project_id TEXT NOT NULL REFERENCES projects(id),
+    user_id TEXT NOT NULL,
+    toolkit TEXT NOT NULL,
+    auth_config_id TEXT NOT NULL,
+    auth_scheme TEXT NOT NULL,
+    alias TEXT,
+    status TEXT NOT NULL,
+    status_reason TEXT,
+    is_disabled INTEGER NOT NULL DEFAULT 0,
+    credentials_sealed BLOB,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS accounts_user ON accounts(project_id, user_id, toolkit, created_at);
+CREATE UNIQUE INDEX IF NOT EXISTS accounts_alias ON accounts(project_id, user_id, toolkit, alias) WHERE alias IS NOT NULL;
+CREATE TABLE IF NOT EXISTS connection_requests (
+    account_id TEXT PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,
+    project_id TEXT NOT NULL,
+    link_token TEXT NOT NULL UNIQUE,
+    state TEXT NOT NULL UNIQUE,
+    pkce_verifier_sealed BLOB,
+    callback_url TEXT,
+    expires_at INTEGER NOT NULL,
+    consumed_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS connection_requests_expiry ON connection_requests(expires_at);
+"#;
+
+/// A [`Store`] on one SQLite file (WAL, foreign keys on, synchronous=NORMAL).
+#[derive(Clone)]
+pub struct SqliteStore {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path`.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        let conn = Connection::open(path.as_ref()).map_err(db)?;
+        conn.execute_batch(
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;",
+        )
+        .map_err(db)?;
+        Ok(Self { conn: Arc::new(Mutex::new(conn)) })
+    }
+
+    /// Runs `f` on the connection off the async runtime's worker threads.
+    async fn with<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut guard = conn.lock().map_err(|_| Error::Internal("sqlite connection poisoned".into()))?;
+            f(&mut guard).map_err(db)
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("store task: {e}")))?
+    }
+}
+
+fn db(e: rusqlite::Error) -> Error {
+    match &e {
+        rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
+            Error::Conflict(e.to_string())
+        }
+        _ => Error::Internal(format!("sqlite: {e}")),
+    }
+}
+
+fn json_list(text: String) -> Vec<String> {
+    serde_json::from_str(&text).unwrap_or_default()
+}
+
+fn status_of(text: String) -> AccountStatus {
+    AccountStatus::parse(&text).unwrap_or(AccountStatus::Failed)
+}
+
+fn project_row(r: &Row) -> rusqlite::Result<Project> {
+    Ok(Project { id: r.get(0)?, name: r.get(1)?, allowed_callback_urls: json_list(r.get(2)?), created_at: r.get(3)? })
+}
+
+fn key_row(r: &Row) -> rusqlite::Result<ApiKeyRecord> {
+    Ok(ApiKeyRecord {
+        id: r.get(0)?,
+        project_id: r.get(1)?,
+        name: r.get(2)?,
+        hash: r.get(3)?,
+        hint: r.get(4)?,
+        created_at: r.get(5)?,
+        revoked_at: r.get(6)?,
+    })
+}
+
+const AUTH_CONFIG_COLS: &str =
+    "id, project_id, toolkit, name, auth_scheme, client_id, client_secret_sealed, scopes, is_disabled, created_at";
+
+fn auth_config_row(r: &Row) -> rusqlite::Result<AuthConfigRecord> {
+    Ok(AuthConfigRecord {
+        id: r.get(0)?,
+        project_id: r.get(1)?,
+        toolkit: r.get(2)?,
+        name: r.get(3)?,
+        auth_scheme: r.get(4)?,
+        client_id: r.get(5)?,
+        client_secret_sealed: r.get(6)?,
+        scopes: json_list(r.get(7)?),
+        is_disabled: r.get(8)?,
+        created_at: r.get(9)?,
+    })
+}
+
+const ACCOUNT_COLS: &str = "id, project_id, user_id, toolkit, auth_config_id, auth_scheme, alias, status, status_reason, \
+     is_disabled, credentials_sealed, created_at, updated_at";
+
+fn account_row(r: &Row) -> rusqlite::Result<AccountRecord> {
+    Ok(AccountRecord {
+        id: r.get(0)?,
+        project_id: r.get(1)?,
+        user_id: r.get(2)?,
+        toolkit: r.get(3)?,
+        auth_config_id: r.get(4)?,
+        auth_scheme: r.get(5)?,
+        alias: r.get(6)?,
+        status: status_of(r.get(7)?),
+        status_reason: r.get(8)?,
+        is_disabled: r.get(9)?,
+        credentials_sealed: r.get(10)?,
+        created_at: r.get(11)?,
+        updated_at: r.get(12)?,
+    })
+}
+
+const REQUEST_COLS: &str =
+    "account_id, project_id, link_token, state, pkce_verifier_sealed, callback_url, expires_at, consumed_at";
+
+fn request_row(r: &Row) -> rusqlite::Result<ConnectionRequestRecord> {
+    Ok(ConnectionRequestRecord {
+        account_id: r.get(0)?,
+        project_id: r.get(1)?,
+        link_token: r.get(2)?,
+        state: r.get(3)?,
+        pkce_verifier_sealed: r.get(4)?,
+        callback_url: r.get(5)?,
+        expires_at: r.get(6)?,
+        consumed_at: r.get(7)?,
+    })
+}
+
+/// Appends `AND column IN (?, ?, …)` for a non-empty filter list.
+fn push_in(sql: &mut String, args: &mut Vec<String>, column: &str, values: &[String]) {
+    if values.is_empty() {
+        return;
+    }
+    sql.push_str(&format!(" AND {column} IN ({})", vec!["?"; values.len()].join(",")));
+    args.extend(values.iter().cloned());
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn migrate(&self) -> Result<()> {
+        self.with(|c| c.execute_batch(SCHEMA)).await
+    }
+
+    async fn insert_project(&self, p: &Project) -> Result<()> {
+        let p = p.clone();
+        self.with(move |c| {
+            c.execute(
+                "INSERT INTO projects (id, name, allowed_callback_urls, created_at) VALUES (?1, ?2, ?3, ?4)",
+                params![p.id, p.name, serde_json::to_string(&p.allowed_callback_urls).unwrap(), p.created_at],
+            )
+            .map(drop)
+        })
+        .await
+    }
+
+    async fn first_project(&self) -> Result<Option<Project>> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT id, name, allowed_callback_urls, created_at FROM projects ORDER BY created_at, id LIMIT 1",
+                [],
+                project_row,
+            )
+            .optional()
+        })
+        .await
+    }
+
+    async fn get_project(&self, id: &str) -> Result<Option<Project>> {
+        let id = id.to_string();
+        self.with(move |c| {
+            c.query_row("SELECT id, name, allowed_callback_urls, created_at FROM projects WHERE id = ?1", [id], project_row)
+                .optional()
+        })
+        .await
+    }
+
+    async fn set_allowed_callback_urls(&self, project_id: &str, urls: &[String]) -> Result<()> {
+        let (id, urls) = (project_id.to_string(), serde_json::to_string(urls).unwrap());
+        self.with(move |c| c.execute("UPDATE projects SET allowed_callback_urls = ?1 WHERE id = ?2", params![urls, id]).map(drop))
+            .await
+    }
+
+    async fn insert_api_key(&self, k: &ApiKeyRecord) -> Result<()> {
+        let k = k.clone();
+        self.with(move |c| {
+            c.execute(
+                "INSERT INTO api_keys (id, project_id, name, hash, hint, created_at, revoked_at) VALUES (?1,?2,?3,?4,?5,?6,?7)",
+                params![k.id, k.project_id, k.name, k.hash, k.hint, k.created_at, k.revoked_at],
+            )
+            .map(drop)
+        })
+        .await
+    }
+
+    async fn api_key_by_hash(&self, hash: &str) -> Result<Option<ApiKeyRecord>> {
+        let hash = hash.to_string();
+        self.with(move |c| {
+            c.query_row(
+                "SELECT id, project_id, name, hash, hint, created_at, revoked_at FROM api_keys WHERE hash = ?1 AND revoked_at IS NULL",
+                [hash],
+                key_row,
+            )
+            .optional()
+        })
+        .await
+    }
+
+    async fn list_api_keys(&self, project_id: &str) -> Result<Vec<ApiKeyRecord>> {
+        let id = project_id.to_string();
+        self.with(move |c| {
+            let mut st = c.prepare(
+                "SELECT id, project_id, name, hash, hint, created_at, revoked_at FROM api_keys WHERE project_id = ?1 ORDER BY created_at DESC, id",
+            )?;
+            let rows = st.query_map([id], key_row)?.collect();
+            rows
+        })
+        .await
+    }
+
+    async fn revoke_api_key(&self, project_id: &str, key_id: &str, now: i64) -> Result<bool> {
+        let (p, k) = (project_id.to_string(), key_id.to_string());
+        self.with(move |c| {
+            c.execute(
+                "UPDATE api_keys SET revoked_at = ?1 WHERE project_id = ?2 AND id = ?3 AND revoked_at IS NULL",
+                params![now, p, k],
+            )
+            .map(|n| n == 1)
+        })
+        .await
+    }
+
+    async fn insert_auth_config(&self, a: &AuthConfigRecord) -> Result<()> {
+        let a = a.clone();
+        self.with(move |c| {
+            c.execute(
+                &format!("INSERT INTO auth_configs ({AUTH_CONFIG_COLS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"),
+                params![
+                    a.id,
+                    a.project_id,
+                    a.toolkit,
+                    a.name,
+                    a.auth_scheme,
+                    a.client_id,
+                    a.client_secret_sealed,
+                    serde_json::to_string(&a.scopes).unwrap(),
+                    a.is_disabled,
+                    a.created_at
+                ],
+            )
+            .map(drop)
+        })
+        .await
+    }
+
+    async fn get_auth_config(&self, project_id: &str, id: &str) -> Result<Option<AuthConfigRecord>> {
+        let (p, id) = (project_id.to_string(), id.to_string());
+        self.with(move |c| {
+            c.query_row(
+                &format!("SELECT {AUTH_CONFIG_COLS} FROM auth_configs WHERE project_id = ?1 AND id = ?2"),
+                [p, id],
+                auth_config_row,
+            )
+            .optional()
+        })
+        .await
+    }
+
+    async fn default_auth_config(&self, project_id: &str, toolkit: &str) -> Result<Option<AuthConfigRecord>> {
+        let (p, t) = (project_id.to_string(), toolkit.to_string());
+        self.with(move |c| {
+            c.query_row(
+                &format!(
+                    "SELECT {AUTH_CONFIG_COLS} FROM auth_configs WHERE project_id = ?1 AND toolkit = ?2 AND is_disabled = 0 \
+                     ORDER BY created_at DESC, rowid DESC LIMIT 1"
+                ),
+                [p, t],
+                auth_config_row,
+            )
+            .optional()
+        })
+        .await
+    }
+
+    async fn list_auth_configs(&self, project_id: &str) -> Result<Vec<AuthConfigRecord>> {
+        let p = project_id.to_string();
+        self.with(move |c| {
+            let mut st = c.prepare(&format!(
+                "SELECT {AUTH_CONFIG_COLS} FROM auth_configs WHERE project_id = ?1 ORDER BY created_at DESC, rowid DESC"
+            ))?;
+            let rows = st.query_map([p], auth_config_row)?.collect();
+            rows
+        })
+        .await
+    }
+
+    async fn insert_session(&self, s: &SessionRecord) -> Result<()> {
+        let (id, p, cfg, at) = (s.id.clone(), s.project_id.clone(), serde_json::to_string(&s.config).unwrap(), s.created_at);
+        self.with(move |c| {
+            c.execute("INSERT INTO sessions (id, project_id, config, created_at) VALUES (?1,?2,?3,?4)", params![id, p, cfg, at])
+                .map(drop)
+        })
+        .await
+    }
+
+    async fn get_session(&self, project_id: &str, id: &str) -> Result<Option<SessionRecord>> {
+        let (p, id) = (project_id.to_string(), id.to_string());
+        let row = self
+            .with(move |c| {
+                c.query_row(
+                    "SELECT id, project_id, config, created_at FROM sessions WHERE project_id = ?1 AND id = ?2",
+                    [p, id],
+                    |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?)),
+                )
+                .optional()
+            })
+            .await?;
+        row.map(|(id, project_id, cfg, created_at)| Ok(SessionRecord { id, project_id, config: decode_config(&cfg)?, created_at }))
+            .transpose()
+    }
+
+    async fn insert_connection(&self, a: &AccountRecord, r: &ConnectionRequestRecord) -> Result<()> {
+        let (a, r) = (a.clone(), r.clone());
+        self.with(move |c| {
+            let tx = c.transaction()?;
+            tx.execute(
+                &format!("INSERT INTO accounts ({ACCOUNT_COLS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)"),
+                params![
+                    a.id,
+                    a.project_id,
+                    a.user_id,
+                    a.toolkit,
+                    a.auth_config_id,
+                    a.auth_scheme,
+                    a.alias,
+                    a.status.as_str(),
+                    a.status_reason,
+                    a.is_disabled,
+                    a.credentials_sealed,
+                    a.created_at,
+                    a.updated_at
+                ],
+            )?;
+            tx.execute(
+                &format!("INSERT INTO connection_requests ({REQUEST_COLS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)"),
+                params![
+                    r.account_id,
+                    r.project_id,
+                    r.link_token,
+                    r.state,
+                    r.pkce_verifier_sealed,
+                    r.callback_url,
+                    r.expires_at,
+                    r.consumed_at
+                ],
+            )?;
+            tx.commit()
+        })
+        .await
+    }
+
+    async fn get_account(&self, project_id: &str, id: &str) -> Result<Option<AccountRecord>> {
+        let (p, id) = (project_id.to_string(), id.to_string());
+        self.with(move |c| {
+            c.query_row(&format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE project_id = ?1 AND id = ?2"), [p, id], account_row)
+                .optional()
+        })
+        .await
+    }
+
+    async fn list_accounts(
+        &self,
+        project_id: &str,
+        filter: &AccountFilter,
+        offset: u64,
+        limit: u32,
+    ) -> Result<(Vec<AccountRecord>, u64)> {
+        let mut where_sql = String::from(" WHERE project_id = ?");
+        let mut args = vec![project_id.to_string()];
+        push_in(&mut where_sql, &mut args, "user_id", &filter.user_ids);
+        push_in(&mut where_sql, &mut args, "toolkit", &filter.toolkit_slugs);
+        let statuses: Vec<String> = filter.statuses.iter().map(|s| s.as_str().to_string()).collect();
+        push_in(&mut where_sql, &mut args, "status", &statuses);
+        self.with(move |c| {
+            let total: u64 = c.query_row(
+                &format!("SELECT COUNT(*) FROM accounts{where_sql}"),
+                rusqlite::params_from_iter(args.iter()),
+                |r| r.get(0),
+            )?;
+            let mut st = c.prepare(&format!(
+                "SELECT {ACCOUNT_COLS} FROM accounts{where_sql} ORDER BY created_at DESC, id DESC LIMIT {limit} OFFSET {offset}"
+            ))?;
+            let items = st.query_map(rusqlite::params_from_iter(args.iter()), account_row)?.collect::<rusqlite::Result<_>>()?;
+            Ok((items, total))
+        })
+        .await
+    }
+
+    async fn user_accounts(&self, project_id: &str, user_id: &str) -> Result<Vec<AccountRecord>> {
+        let (p, u) = (project_id.to_string(), user_id.to_string());
+        self.with(move |c| {
+            let mut st = c.prepare(&format!(
+                "SELECT {ACCOUNT_COLS} FROM accounts WHERE project_id = ?1 AND user_id = ?2 AND is_disabled = 0 \
+                 ORDER BY created_at DESC, rowid DESC"
+            ))?;
+            let rows = st.query_map([p, u], account_row)?.collect();
+            rows
+        })
+        .await
+    }
+
+    async fn set_account_disabled(&self, project_id: &str, id: &str, disabled: bool, now: i64) -> Result<bool> {
+        let (p, id) = (project_id.to_string(), id.to_string());
+        self.with(move |c| {
+            c.execute(
+                "UPDATE accounts SET is_disabled = ?1, updated_at = ?2 WHERE project_id = ?3 AND id = ?4",
+                params![disabled, now, p, id],
+            )
+            .map(|n| n == 1)
+        })
+        .await
+    }
+
+    async fn delete_account(&self, project_id: &str, id: &str) -> Result<bool> {
+        let (p, id) = (project_id.to_string(), id.to_string());
+        self.with(move |c| c.execute("DELETE FROM accounts WHERE project_id = ?1 AND id = ?2", [p, id]).map(|n| n == 1)).await
+    }
+
+    async fn request_by_link_token(&self, link_token: &str) -> Result<Option<ConnectionRequestRecord>> {
+        let t = link_token.to_string();
+        self.with(move |c| {
+            c.query_row(&format!("SELECT {REQUEST_COLS} FROM connection_requests WHERE link_token = ?1"), [t], request_row)
+                .optional()
+        })
+        .await
+    }
+
+    async fn request_by_account(&self, project_id: &str, account_id: &str) -> Result<Option<ConnectionRequestRecord>> {
+        let (p, a) = (project_id.to_string(), account_id.to_string());
+        self.with(move |c| {
+            c.query_row(
+                &format!("SELECT {REQUEST_COLS} FROM connection_requests WHERE project_id = ?1 AND account_id = ?2"),
+                [p, a],
+                request_row,
+            )
+            .optional()
+        })
+        .await
+    }
+
+    async fn request_by_state(&self, state: &str) -> Result<Option<ConnectionRequestRecord>> {
+        let s = state.to_string();
+        self.with(move |c| {
+            c.query_row(&format!("SELECT {REQUEST_COLS} FROM connection_requests WHERE state = ?1"), [s], request_row)
+                .optional()
+        })
+        .await
+    }
+
+    async fn consume_request(&self, account_id: &str, now: i64) -> Result<bool> {
+        let id = account_id.to_string();
+        self.with(move |c| {
+            c.execute(
+                "UPDATE connection_requests SET consumed_at = ?1 WHERE account_id = ?2 AND consumed_at IS NULL",
+                params![now, id],
+            )
+            .map(|n| n == 1)
+        })
+        .await
+    }
+
+    async fn finish_account(&self, o: &AccountOutcome) -> Result<bool> {
+        let o = o.clone();
+        self.with(move |c| {
+            c.execute(
+                "UPDATE accounts SET status = ?1, status_reason = ?2, credentials_sealed = COALESCE(?3, credentials_sealed), \
+                 updated_at = ?4 WHERE id = ?5 AND status IN ('INITIATED', 'INITIALIZING')",
+                params![o.status.as_str(), o.status_reason, o.credentials_sealed, o.now, o.account_id],
+            )
+            .map(|n| n == 1)
+        })
+        .await
+    }
+
+    async fn expire_due(&self, now: i64) -> Result<Vec<String>> {
+        self.with(move |c| {
+            let mut st = c.prepare(
+                "UPDATE accounts SET status = 'EXPIRED', status_reason = 'the Connect Link was not completed in time', \
+                 updated_at = ?1 WHERE status IN ('INITIATED', 'INITIALIZING') AND id IN \
+                 (SELECT account_id FROM connection_requests WHERE expires_at <= ?1) RETURNING id",
+            )?;
+            let ids = st.query_map([now], |r| r.get(0))?.collect();
+            ids
+        })
+        .await
+    }
+}

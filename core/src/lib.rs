@@ -1,0 +1,18 @@
+//! Grantline core: the model, the connection engine and the HTTP client.
+//!
+//! - [`model`]: the wire types of the REST API, shared by broker and SDKs.
+//! - [`client`]: the Rust client every SDK wraps (builds for wasm32 too).
+//! - `engine` (feature `engine`, native only): the authority that runs the flows.
+//! - `catalog` (feature `engine`): the toolkit catalog as data.
+
+pub mod client;
+mod error;
+pub mod model;
+
+#[cfg(feature = "engine")]
+pub mod catalog;
+#[cfg(feature = "engine")]
+pub mod engine;
+
+pub use client::{AuthorizeOptions, Client, ClientConfig, ConnectionRequest, Session, SessionOptions};
+pub use error::{Error, ErrorBody, ErrorDetail, Result};

@@ -1,0 +1,25 @@
+//! Identifier prefixes, so an id says what it names (`trs_…` is a session).
+
+/// Prefix of tool-router session ids.
+pub const SESSION_PREFIX: &str = "trs_";
+/// Prefix of connected account ids.
+pub const ACCOUNT_PREFIX: &str = "ca_";
+/// Prefix of auth config ids.
+pub const AUTH_CONFIG_PREFIX: &str = "ac_";
+/// Prefix of Connect Link tokens.
+pub const LINK_PREFIX: &str = "ln_";
+/// Prefix of project ids.
+pub const PROJECT_PREFIX: &str = "pr_";
+/// Prefix of API key ids (not the key itself).
+pub const API_KEY_ID_PREFIX: &str = "ak_";
+/// Prefix of the API key secret handed to users.
+pub const API_KEY_PREFIX: &str = "gl_";
+
+/// Checks that `id` looks like an id with `prefix`, naming `field` when it does not.
+pub fn check_id(field: &str, id: &str, prefix: &str) -> crate::Result<()> {
+    let rest = id.strip_prefix(prefix).unwrap_or("");
+    if rest.is_empty() || rest.len() > 64 || !rest.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(crate::Error::validation(field, format!("expected an id starting with `{prefix}`")));
+    }
+    Ok(())
+}

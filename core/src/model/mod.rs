@@ -1,0 +1,22 @@
+//! The data Grantline talks about, shared by the engine, the broker and every SDK.
+//!
+//! These are the wire types of the REST API (snake_case JSON, Composio v3.1 shapes),
+//! so a value read from the broker and one written by it are the same Rust type.
+
+mod account;
+mod auth_config;
+mod ids;
+mod page;
+mod session;
+mod status;
+mod toolkit;
+mod tools;
+
+pub use account::*;
+pub use auth_config::*;
+pub use ids::*;
+pub use page::*;
+pub use session::*;
+pub use status::*;
+pub use toolkit::*;
+pub use tools::*;

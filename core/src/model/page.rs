@@ -1,0 +1,94 @@
+//! Paginated lists: `{items, next_cursor, total_pages, current_page, total_items}`.
+
+use serde::{Deserialize, Serialize};
+
+/// One page of a list endpoint; `next_cursor` is absent on the last page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Page<T> {
+    /// The items of this page.
+    pub items: Vec<T>,
+    /// Pass as `cursor` to get the next page; `None` on the last page.
+    #[serde(default)]
+    pub next_cursor: Option<String>,
+    /// Number of pages at this `limit`.
+    pub total_pages: u64,
+    /// 1-based number of this page.
+    pub current_page: u64,
+    /// Number of items across all pages.
+    pub total_items: u64,
+}
+
+/// Default page size of list endpoints.
+pub const DEFAULT_LIMIT: u32 = 20;
+/// Largest page size a list endpoint accepts.
+pub const MAX_LIMIT: u32 = 100;
+
+/// A decoded page request: which page, and how many per page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest {
+    /// 1-based page number.
+    pub page: u64,
+    /// Items per page.
+    pub limit: u32,
+}
+
+impl PageRequest {
+    /// Reads `cursor` and `limit` as the API accepts them, naming the bad field.
+    pub fn parse(cursor: Option<&str>, limit: Option<&str>) -> crate::Result<Self> {
+        let page = match cursor.filter(|c| !c.is_empty()) {
+            None => 1,
+            Some(c) => c
+                .parse::<u64>()
+                .ok()
+                .filter(|p| *p >= 1)
+                .ok_or_else(|| crate::Error::validation("cursor", "expected a cursor from a previous page's next_cursor"))?,
+        };
+        let limit = match limit.filter(|l| !l.is_empty()) {
+            None => DEFAULT_LIMIT,
+            Some(l) => l
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=MAX_LIMIT).contains(n))
+                .ok_or_else(|| crate::Error::validation("limit", format!("expected an integer from 1 to {MAX_LIMIT}")))?,
+        };
+        Ok(Self { page, limit })
+    }
+
+    /// Rows to skip.
+    pub fn offset(&self) -> u64 {
+        (self.page - 1) * self.limit as u64
+    }
+
+    /// Builds the page from this request's slice of items and the total count.
+    pub fn page_of<T>(&self, items: Vec<T>, total_items: u64) -> Page<T> {
+        let limit = self.limit as u64;
+        let total_pages = total_items.div_ceil(limit);
+        let next_cursor = (self.page < total_pages).then(|| (self.page + 1).to_string());
+        Page { items, next_cursor, total_pages, current_page: self.page, total_items }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_walk_to_the_end_and_stop() {
+        let first = PageRequest::parse(None, Some("2")).unwrap();
+        let p = first.page_of(vec![1, 2], 5);
+        assert_eq!((p.total_pages, p.current_page, p.next_cursor.as_deref()), (3, 1, Some("2")));
+        let last = PageRequest::parse(Some("3"), Some("2")).unwrap();
+        assert_eq!(last.offset(), 4);
+        assert_eq!(last.page_of(vec![5], 5).next_cursor, None);
+    }
+
+    #[test]
+    fn bad_cursor_and_limit_name_their_field() {
+        let e = PageRequest::parse(Some("abc"), None).unwrap_err();
+        assert!(matches!(e, crate::Error::Validation { ref field, .. } if field == "cursor"));
+        let e = PageRequest::parse(None, Some("0")).unwrap_err();
+        assert!(matches!(e, crate::Error::Validation { ref field, .. } if field == "limit"));
+        let e = PageRequest::parse(None, Some("1000")).unwrap_err();
+        assert!(matches!(e, crate::Error::Validation { ref field, .. } if field == "limit"));
+    }
+}

@@ -1,0 +1,168 @@
+//! Broker configuration: flags and `GRANTLINE_*` environment variables, and opening the engine.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Args;
+use grantline_core::catalog::Catalog;
+use grantline_core::engine::store::{SqliteStore, Store};
+use grantline_core::engine::vault::Vault;
+use grantline_core::engine::{Engine, EngineConfig};
+use grantline_core::{Error, Result};
+
+/// Where the data lives and how it is protected; shared by `serve` and the admin commands.
+#[derive(Args, Debug, Clone)]
+pub struct StoreArgs {
+    /// Database: a SQLite file path or `sqlite://PATH`.
+    #[arg(long, env = "GRANTLINE_DATABASE_URL", default_value = "sqlite://grantline.db")]
+    pub database_url: String,
+
+    /// Base64 32-byte key that encrypts tokens and client secrets at rest (`grantline keygen`).
+    #[arg(long, env = "GRANTLINE_ENCRYPTION_KEY", hide_env_values = true)]
+    pub encryption_key: Option<String>,
+
+    /// Dev mode: serves the offline `sandbox` provider and, without --encryption-key,
+    /// keeps a generated key in a file next to the database. Never use in production.
+    #[arg(long, env = "GRANTLINE_DEV")]
+    pub dev: bool,
+
+    /// Extra or overriding toolkit definitions (TOML, same shape as the built-in catalog).
+    #[arg(long, env = "GRANTLINE_PROVIDERS")]
+    pub providers: Option<PathBuf>,
+}
+
+/// `grantline serve` settings.
+#[derive(Args, Debug, Clone)]
+pub struct ServeConfig {
+    /// Address to listen on (port 0 picks a free one).
+    #[arg(long, env = "GRANTLINE_BIND", default_value = "127.0.0.1:9900")]
+    pub bind: String,
+
+    /// URL browsers reach the broker at; Connect Links and the OAuth callback use it.
+    /// Defaults to http://BIND.
+    #[arg(long, env = "GRANTLINE_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Seconds an INITIATED account waits for its Connect Link before it is EXPIRED.
+    #[arg(long, env = "GRANTLINE_LINK_TTL_SECS", default_value_t = 600)]
+    pub link_ttl_secs: u64,
+
+    /// Longest single `/wait` long-poll the broker grants, in seconds.
+    #[arg(long, env = "GRANTLINE_MAX_WAIT_SECS", default_value_t = 120)]
+    pub max_wait_secs: u64,
+
+    /// Callback URLs (origin plus optional path prefix) a new project allows; comma-separated.
+    /// Later changes: `grantline project allow-callback URL`.
+    #[arg(long, env = "GRANTLINE_ALLOWED_CALLBACK_URLS", value_delimiter = ',')]
+    pub allowed_callback_urls: Vec<String>,
+
+    /// After starting, run the demo flow against this broker and print each step.
+    #[arg(long)]
+    pub demo: bool,
+
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+/// An engine opened from configuration, with what the operator should be told.
+pub struct OpenedEngine {
+    /// The engine.
+    pub engine: Arc<Engine>,
+    /// Loud notices (dev-mode key, etc.).
+    pub notices: Vec<String>,
+}
+
+/// The SQLite path of a database URL, or an error naming `database_url`.
+pub fn sqlite_path(database_url: &str) -> Result<PathBuf> {
+    if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
+        return Err(Error::validation("database_url", "the PostgreSQL store is not available in this build yet; use a SQLite path"));
+    }
+    let path = database_url.strip_prefix("sqlite://").or_else(|| database_url.strip_prefix("sqlite:")).unwrap_or(database_url);
+    if path.is_empty() {
+        return Err(Error::validation("database_url", "is empty"));
+    }
+    Ok(PathBuf::from(path))
+}
+
+impl StoreArgs {
+    /// Opens the store, vault and catalog, and the engine over them.
+    pub async fn open(&self, engine_config: EngineConfig) -> Result<OpenedEngine> {
+        let path = sqlite_path(&self.database_url)?;
+        let mut notices = Vec::new();
+        let vault = match (&self.encryption_key, self.dev) {
+            (Some(k), _) => Vault::from_base64(k)?,
+            (None, true) => {
+                let (vault, key_file) = dev_vault(&path)?;
+                notices.push(format!(
+                    "DEV MODE: no --encryption-key given; tokens are encrypted with a dev key kept in {}. \
+                     Do not use dev mode in production.",
+                    key_file.display()
+                ));
+                vault
+            }
+            (None, false) => {
+                return Err(Error::validation(
+                    "encryption_key",
+                    "is required: set GRANTLINE_ENCRYPTION_KEY (make one with `grantline keygen`), or run with --dev to try Grantline locally",
+                ))
+            }
+        };
+        let mut catalog = Catalog::builtin();
+        if let Some(p) = &self.providers {
+            let text = std::fs::read_to_string(p)
+                .map_err(|e| Error::validation("providers", format!("cannot read {}: {e}", p.display())))?;
+            catalog.merge_toml(&text, &p.display().to_string())?;
+        }
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path)?);
+        let mut cfg = engine_config;
+        cfg.dev_mode = self.dev;
+        let engine = Arc::new(Engine::new(store, vault, catalog, cfg).await?);
+        Ok(OpenedEngine { engine, notices })
+    }
+}
+
+/// The dev-mode vault: a key generated once and kept beside the database (mode 0600).
+fn dev_vault(db: &Path) -> Result<(Vault, PathBuf)> {
+    let mut key_file = db.as_os_str().to_owned();
+    key_file.push(".devkey");
+    let key_file = PathBuf::from(key_file);
+    let key = match std::fs::read_to_string(&key_file) {
+        Ok(k) => k,
+        Err(_) => {
+            let k = Vault::generate_key()?;
+            write_private(&key_file, &k).map_err(|e| Error::Internal(format!("writing {}: {e}", key_file.display())))?;
+            k
+        }
+    };
+    Ok((Vault::from_base64(&key)?, key_file))
+}
+
+fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    opts.open(path)?.write_all(content.as_bytes())
+}
+
+impl ServeConfig {
+    /// The engine settings for a broker listening on `addr`.
+    pub fn engine_config(&self, addr: std::net::SocketAddr) -> Result<EngineConfig> {
+        let public = match &self.public_url {
+            Some(u) => url::Url::parse(u).map_err(|e| Error::validation("public_url", e.to_string()))?,
+            None => url::Url::parse(&format!("http://{addr}")).map_err(|e| Error::Internal(e.to_string()))?,
+        };
+        if self.link_ttl_secs == 0 {
+            return Err(Error::validation("link_ttl_secs", "must be at least 1"));
+        }
+        let mut cfg = EngineConfig::new(public);
+        cfg.link_ttl = Duration::from_secs(self.link_ttl_secs);
+        cfg.max_wait = Duration::from_secs(self.max_wait_secs.max(1));
+        Ok(cfg)
+    }
+}

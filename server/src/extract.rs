@@ -1,0 +1,117 @@
+//! Request extractors that turn bad input into errors naming the field.
+
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use grantline_core::engine::Principal;
+use grantline_core::Error;
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+use crate::AppState;
+
+/// A JSON body whose errors name the offending field (`toolkits`, `manage_connections.enable`, …).
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        if let Some(ct) = req.headers().get(axum::http::header::CONTENT_TYPE) {
+            let ct = ct.to_str().unwrap_or("");
+            if !ct.starts_with("application/json") {
+                return Err(Error::validation("content-type", "send the body as application/json").into());
+            }
+        }
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| Error::validation("body", e.body_text()))?;
+        parse_json(&bytes).map(ApiJson).map_err(ApiError)
+    }
+}
+
+/// Parses JSON, naming the field at fault in the error.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let message = inner.to_string();
+        if inner.is_syntax() || inner.is_eof() {
+            return Error::validation("body", format!("malformed JSON: {message}"));
+        }
+        // serde reports an unknown field at its parent's path; name the field itself.
+        let field = match message.strip_prefix("unknown field `").and_then(|m| m.split('`').next()) {
+            Some(name) if path == "." => name.to_string(),
+            Some(name) => format!("{path}.{name}"),
+            None if path == "." => {
+                match message.strip_prefix("missing field `").and_then(|m| m.split('`').next()) {
+                    Some(name) => name.to_string(),
+                    None => "body".to_string(),
+                }
+            }
+            None => path,
+        };
+        Error::validation(field, message)
+    })
+}
+
+/// The caller, authenticated by `x-api-key`.
+pub struct Caller(pub Principal);
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let key = parts.headers.get("x-api-key").and_then(|v| v.to_str().ok());
+        Ok(Caller(state.engine.authenticate(key).await?))
+    }
+}
+
+/// Query parameters as a list, so repeated keys and comma lists both work.
+pub struct QueryParams(Vec<(String, String)>);
+
+impl<S: Send + Sync> FromRequestParts<S> for QueryParams {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let q = parts.uri.query().unwrap_or("");
+        Ok(QueryParams(url::form_urlencoded::parse(q.as_bytes()).into_owned().collect()))
+    }
+}
+
+impl QueryParams {
+    /// Refuses parameters not in `allowed`, naming the first one.
+    pub fn only(&self, allowed: &[&str]) -> Result<(), Error> {
+        match self.0.iter().find(|(k, _)| !allowed.contains(&k.as_str())) {
+            Some((k, _)) => Err(Error::validation(k.clone(), format!("unknown query parameter; expected one of {}", allowed.join(", ")))),
+            None => Ok(()),
+        }
+    }
+
+    /// The last value of `name`.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    /// All values of `name` (repeated or comma-separated, also `name[]`), trimmed, empty ones dropped.
+    pub fn list(&self, name: &str) -> Vec<String> {
+        let bracket = format!("{name}[]");
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name || *k == bracket)
+            .flat_map(|(_, v)| v.split(','))
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect()
+    }
+
+    /// A boolean parameter, naming it when it is not `true`/`false`.
+    pub fn bool(&self, name: &str) -> Result<Option<bool>, Error> {
+        match self.get(name) {
+            None | Some("") => Ok(None),
+            Some("true") | Some("1") => Ok(Some(true)),
+            Some("false") | Some("0") => Ok(Some(false)),
+            Some(_) => Err(Error::validation(name, "expected true or false")),
+        }
+    }
+}

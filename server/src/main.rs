@@ -1,0 +1,270 @@
+//! `grantline`: run the broker and administer its projects, keys and auth configs.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use grantline_core::engine::vault::Vault;
+use grantline_core::engine::EngineConfig;
+use grantline_core::model::{AuthConfigCredentials, AuthConfigInput, CreateAuthConfigRequest, ScopesInput, ToolkitRef};
+use grantline_core::{Error, Result};
+use grantline_server::config::{ServeConfig, StoreArgs};
+
+/// Grantline: connect your users' third-party accounts to your app or agent.
+#[derive(Parser)]
+#[command(name = "grantline", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the broker (REST API, Connect Link pages, OAuth callback).
+    Serve(ServeConfig),
+    /// Start a throwaway dev broker in this process and run the whole flow against it.
+    Demo,
+    /// Print a new random encryption key for GRANTLINE_ENCRYPTION_KEY.
+    Keygen,
+    /// Manage API keys of the default project.
+    Keys {
+        #[command(subcommand)]
+        action: KeysAction,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Manage OAuth app credentials (auth configs) of the default project.
+    AuthConfigs {
+        #[command(subcommand)]
+        action: AuthConfigsAction,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Show or change the default project's settings.
+    Project {
+        #[command(subcommand)]
+        action: ProjectAction,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysAction {
+    /// Create a key and print it once.
+    Create {
+        /// A label to recognise the key by.
+        #[arg(long, default_value = "cli")]
+        name: String,
+    },
+    /// List keys (id, hint, state); secrets are never shown.
+    List,
+    /// Revoke a key by id (ak_…).
+    Revoke { id: String },
+}
+
+#[derive(Subcommand)]
+enum AuthConfigsAction {
+    /// Store an OAuth app's credentials for a toolkit.
+    Create {
+        #[arg(long)]
+        toolkit: String,
+        #[arg(long)]
+        client_id: String,
+        /// The client secret (or GRANTLINE_CLIENT_SECRET).
+        #[arg(long, env = "GRANTLINE_CLIENT_SECRET", hide_env_values = true)]
+        client_secret: String,
+        /// Scopes, comma- or space-separated (default: the catalog's).
+        #[arg(long)]
+        scopes: Option<String>,
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List auth configs (no secrets).
+    List,
+}
+
+#[derive(Subcommand)]
+enum ProjectAction {
+    /// Show the project and its allowed callback URLs.
+    Show,
+    /// Allow callback URLs (origin plus optional path prefix).
+    AllowCallback { urls: Vec<String> },
+    /// Remove callback URLs from the allow-list.
+    DisallowCallback { urls: Vec<String> },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("GRANTLINE_LOG").unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+    match rt.block_on(run(cli.command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error [{}]: {e}", e.code());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn admin_config() -> EngineConfig {
+    EngineConfig::new(url::Url::parse("http://127.0.0.1:9900").expect("static URL"))
+}
+
+async fn run(command: Command) -> Result<()> {
+    match command {
+        Command::Serve(cfg) => serve(cfg).await,
+        Command::Demo => demo().await,
+        Command::Keygen => {
+            println!("{}", Vault::generate_key()?);
+            Ok(())
+        }
+        Command::Keys { action, store } => {
+            let engine = store.open(admin_config()).await?.engine;
+            let project = engine.default_project().await?;
+            match action {
+                KeysAction::Create { name } => {
+                    let key = engine.create_api_key(&project.id, &name).await?;
+                    println!("{}\t{}", key.record.id, key.secret);
+                    eprintln!("Store this key now: it is not shown again.");
+                }
+                KeysAction::List => {
+                    for k in engine.list_api_keys(&project.id).await? {
+                        let state = if k.revoked_at.is_some() { "revoked" } else { "active" };
+                        println!("{}\t{}…\t{}\t{}", k.id, k.hint, state, k.name);
+                    }
+                }
+                KeysAction::Revoke { id } => {
+                    engine.revoke_api_key(&project.id, &id).await?;
+                    println!("revoked {id}");
+                }
+            }
+            Ok(())
+        }
+        Command::AuthConfigs { action, store } => {
+            let engine = store.open(admin_config()).await?.engine;
+            let who = grantline_core::engine::Principal { project: engine.default_project().await? };
+            match action {
+                AuthConfigsAction::Create { toolkit, client_id, client_secret, scopes, name } => {
+                    let req = CreateAuthConfigRequest {
+                        toolkit: ToolkitRef { slug: toolkit },
+                        auth_config: AuthConfigInput {
+                            kind: "use_custom_auth".into(),
+                            auth_scheme: "OAUTH2".into(),
+                            credentials: AuthConfigCredentials {
+                                client_id: Some(client_id),
+                                client_secret: Some(client_secret),
+                                scopes: scopes.map(ScopesInput::Text),
+                                user_scopes: None,
+                            },
+                            name,
+                        },
+                    };
+                    let made = engine.create_auth_config(&who, req).await?;
+                    println!("{}\t{}\t{}", made.auth_config.id, made.toolkit.slug, made.auth_config.scopes.join(" "));
+                }
+                AuthConfigsAction::List => {
+                    for c in engine.list_auth_configs(&who).await? {
+                        println!("{}\t{}\t{}", c.id, c.toolkit.unwrap_or_default(), c.scopes.join(" "));
+                    }
+                }
+            }
+            Ok(())
+        }
+        Command::Project { action, store } => {
+            let engine = store.open(admin_config()).await?.engine;
+            let project = engine.default_project().await?;
+            let list = match action {
+                ProjectAction::Show => {
+                    println!("project {} ({})", project.id, project.name);
+                    project.allowed_callback_urls
+                }
+                ProjectAction::AllowCallback { urls } => engine.allow_callback_urls(&project.id, &urls).await?,
+                ProjectAction::DisallowCallback { urls } => engine.disallow_callback_urls(&project.id, &urls).await?,
+            };
+            println!("allowed callback URLs:");
+            for u in list {
+                println!("  {u}");
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Loopback callback URLs a dev broker allows out of the box.
+const DEV_CALLBACKS: [&str; 2] = ["http://localhost", "http://127.0.0.1"];
+
+async fn serve(cfg: ServeConfig) -> Result<()> {
+    let listener = tokio::net::TcpListener::bind(&cfg.bind)
+        .await
+        .map_err(|e| Error::validation("bind", format!("cannot listen on {}: {e}", cfg.bind)))?;
+    let addr = listener.local_addr().map_err(|e| Error::Internal(e.to_string()))?;
+    let opened = cfg.store.open(cfg.engine_config(addr)?).await?;
+    for n in &opened.notices {
+        tracing::warn!("{n}");
+        eprintln!("\n  !!! {n}\n");
+    }
+    let engine = opened.engine;
+    let mut allowed = cfg.allowed_callback_urls.clone();
+    if cfg.store.dev {
+        allowed.extend(DEV_CALLBACKS.iter().map(|s| s.to_string()));
+    }
+    let boot = engine.bootstrap(&allowed).await?;
+    if let Some(key) = &boot.created_key {
+        println!("Created project {} and its first API key (shown once, store it now):", boot.project.id);
+        println!("GRANTLINE_API_KEY={}", key.secret);
+    }
+    engine.expire_due().await?;
+    let _sweeper = engine.spawn_expiry_sweeper(Duration::from_secs(5));
+    let running = grantline_server::spawn(engine.clone(), listener, shutdown_signal())
+        .map_err(|e| Error::Internal(e.to_string()))?;
+    let base = engine.config().public_base_url.as_str().trim_end_matches('/').to_string();
+    println!("grantline listening on http://{} (public URL {base})", running.addr);
+    if cfg.demo {
+        grantline_server::demo::run(&engine, &base).await?;
+    }
+    running.task.await.map_err(|e| Error::Internal(e.to_string()))?.map_err(|e| Error::Internal(e.to_string()))
+}
+
+async fn demo() -> Result<()> {
+    let dir = std::env::temp_dir().join(format!("grantline-demo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| Error::Internal(e.to_string()))?;
+    let store = StoreArgs {
+        database_url: dir.join("demo.db").display().to_string(),
+        encryption_key: Some(Vault::generate_key()?),
+        dev: true,
+        providers: None,
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| Error::Internal(e.to_string()))?;
+    let addr = listener.local_addr().map_err(|e| Error::Internal(e.to_string()))?;
+    let engine = store.open(EngineConfig::new(url::Url::parse(&format!("http://{addr}")).expect("url"))).await?.engine;
+    engine.bootstrap(&[]).await?;
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let running = grantline_server::spawn(engine.clone(), listener, async { let _ = rx.await; })
+        .map_err(|e| Error::Internal(e.to_string()))?;
+    let result = grantline_server::demo::run(&engine, &format!("http://{}", running.addr)).await;
+    let _ = tx.send(());
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}

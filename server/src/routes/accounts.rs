@@ -1,0 +1,58 @@
+//! `/api/v3.1/connected_accounts…`
+
+use std::time::Duration;
+
+use axum::extract::{Path, State};
+use axum::Json;
+use grantline_core::model::{AccountFilter, AccountStatus, ConnectedAccount, Page, PageRequest, SuccessResponse, UpdateAccountStatusRequest};
+use grantline_core::Error;
+
+use crate::error::ApiResult;
+use crate::extract::{ApiJson, Caller, QueryParams};
+use crate::AppState;
+
+pub async fn get(State(s): State<AppState>, Caller(who): Caller, Path(id): Path<String>) -> ApiResult<Json<ConnectedAccount>> {
+    Ok(Json(s.engine.get_account(&who, &id).await?))
+}
+
+pub async fn list(State(s): State<AppState>, Caller(who): Caller, q: QueryParams) -> ApiResult<Json<Page<ConnectedAccount>>> {
+    q.only(&["user_ids", "user_ids[]", "toolkit_slugs", "toolkit_slugs[]", "statuses", "statuses[]", "cursor", "limit"])?;
+    let page = PageRequest::parse(q.get("cursor"), q.get("limit"))?;
+    let statuses = q
+        .list("statuses")
+        .iter()
+        .map(|s| AccountStatus::parse(s).ok_or_else(|| Error::validation("statuses", format!("unknown status {s:?}"))))
+        .collect::<Result<_, _>>()?;
+    let filter = AccountFilter { user_ids: q.list("user_ids"), toolkit_slugs: q.list("toolkit_slugs"), statuses };
+    Ok(Json(s.engine.list_accounts(&who, &filter, page).await?))
+}
+
+pub async fn delete(State(s): State<AppState>, Caller(who): Caller, Path(id): Path<String>) -> ApiResult<Json<SuccessResponse>> {
+    s.engine.delete_account(&who, &id).await?;
+    Ok(Json(SuccessResponse { success: true }))
+}
+
+pub async fn set_status(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<UpdateAccountStatusRequest>,
+) -> ApiResult<Json<SuccessResponse>> {
+    s.engine.set_account_enabled(&who, &id, req.enabled).await?;
+    Ok(Json(SuccessResponse { success: true }))
+}
+
+/// Long-poll: `timeout_ms` defaults to 30 s and is capped by `--max-wait-secs`.
+pub async fn wait(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Path(id): Path<String>,
+    q: QueryParams,
+) -> ApiResult<Json<ConnectedAccount>> {
+    q.only(&["timeout_ms"])?;
+    let ms = match q.get("timeout_ms") {
+        None => 30_000,
+        Some(v) => v.parse::<u64>().map_err(|_| Error::validation("timeout_ms", "expected a whole number of milliseconds"))?,
+    };
+    Ok(Json(s.engine.wait_for_account(&who, &id, Duration::from_millis(ms)).await?))
+}

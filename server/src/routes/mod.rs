@@ -1,0 +1,56 @@
+//! The route table. Each file holds the handlers of one resource.
+
+mod accounts;
+mod auth_configs;
+mod connect;
+mod openapi;
+mod sandbox;
+mod sessions;
+
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request};
+use axum::middleware::Next;
+use axum::response::Response;
+use axum::routing::{get, patch, post};
+use axum::Router;
+
+use crate::AppState;
+
+pub(crate) fn router(state: AppState) -> Router {
+    let dev = state.engine.config().dev_mode;
+    let api = Router::new()
+        .route("/tool_router/session", post(sessions::create))
+        .route("/tool_router/session/{id}", get(sessions::get))
+        .route("/tool_router/session/{id}/link", post(sessions::link))
+        .route("/tool_router/session/{id}/toolkits", get(sessions::toolkits))
+        .route("/tool_router/session/{id}/tools", get(sessions::tools))
+        .route("/tool_router/session/{id}/execute_meta", post(sessions::execute_meta))
+        .route("/connected_accounts", get(accounts::list))
+        .route("/connected_accounts/{id}", get(accounts::get).delete(accounts::delete))
+        .route("/connected_accounts/{id}/status", patch(accounts::set_status))
+        .route("/connected_accounts/{id}/wait", get(accounts::wait))
+        .route("/auth_configs", post(auth_configs::create).get(auth_configs::list));
+    let mut app = Router::new()
+        .nest("/api/v3.1", api)
+        .route("/link/{token}", get(connect::open_link))
+        .route(grantline_core::engine::CALLBACK_PATH, get(connect::callback))
+        .route("/openapi.json", get(openapi::document))
+        .route("/healthz", get(|| async { "ok" }));
+    if dev {
+        app = app.merge(sandbox::router());
+    }
+    app.fallback(|| async { crate::ApiError(grantline_core::Error::not_found("route", "no such endpoint")) })
+        .layer(axum::middleware::from_fn(log_request))
+        .with_state(state)
+}
+
+/// Logs method, route template and status; never the query string (it carries `state` and `code`).
+async fn log_request(req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = req.method().clone();
+    let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string()).unwrap_or_else(|| "-".into());
+    let resp = next.run(req).await;
+    tracing::info!(%method, route, status = resp.status().as_u16(), ms = started.elapsed().as_millis() as u64, "request");
+    resp
+}
