@@ -42,6 +42,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
         // serde reports an unknown field at its parent's path; name the field itself.
         let field = match message.strip_prefix("unknown field `").and_then(|m| m.split('`').next()) {
             Some(name) if path == "." => name.to_string(),
+            Some(name) if path == name || path.ends_with(&format!(".{name}")) => path,
             Some(name) => format!("{path}.{name}"),
             None if path == "." => {
                 match message.strip_prefix("missing field `").and_then(|m| m.split('`').next()) {

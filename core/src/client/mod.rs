@@ -115,7 +115,12 @@ impl ConnectedAccounts {
 
     /// Waits until account `id` leaves INITIATED; see [`ConnectionRequest::wait_for_connection`].
     pub async fn wait_for_connection(&self, id: &str, timeout: std::time::Duration) -> Result<ConnectedAccount> {
+        self.wait_with(id, WaitOptions { timeout, ..WaitOptions::default() }).await
+    }
+
+    /// [`Self::wait_for_connection`] with every knob.
+    pub async fn wait_with(&self, id: &str, options: WaitOptions) -> Result<ConnectedAccount> {
         crate::model::check_id("connected_account_id", id, crate::model::ACCOUNT_PREFIX)?;
-        wait::wait_for_connection(&self.client, id, WaitOptions { timeout, ..WaitOptions::default() }).await
+        wait::wait_for_connection(&self.client, id, options).await
     }
 }
