@@ -108,6 +108,9 @@ impl StoreArgs {
                 ))
             }
         };
+        if self.dev {
+            notices.push("DEV MODE: the offline `sandbox` provider is served and loopback callback URLs are allowed. Do not expose this broker.".into());
+        }
         let mut catalog = Catalog::builtin();
         if let Some(p) = &self.providers {
             let text = std::fs::read_to_string(p)

@@ -96,9 +96,11 @@ enum ProjectAction {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The demo prints its own steps; request logs would bury them.
+    let default_filter = if matches!(cli.command, Command::Demo) { "warn" } else { "info" };
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("GRANTLINE_LOG").unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_env("GRANTLINE_LOG").unwrap_or_else(|_| default_filter.into()),
         )
         .with_writer(std::io::stderr)
         .init();

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs every test: Rust unit and HTTP tests (real SQLite files), the end-to-end test against
+# npm's oidc-provider, and the wasm32 build of the client. Installs whatever is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+apt_install() {
+  echo "test.sh: installing $* from Debian"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+command -v cargo >/dev/null || { echo "test.sh: cargo is required (https://rustup.rs)"; exit 1; }
+command -v node >/dev/null && command -v npm >/dev/null || apt_install nodejs npm
+
+# The OAuth provider the end-to-end test talks to: npm's oidc-provider, pinned by the lock file.
+if [ ! -d tests/oidc-provider/node_modules/oidc-provider ]; then
+  (cd tests/oidc-provider && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+echo "== cargo test (workspace)"
+cargo test --workspace --locked
+
+echo "== oidc-provider harness self-test"
+(cd tests/oidc-provider && node selftest.mjs)
+
+echo "== wasm32 build of the client"
+bash scripts/check-wasm.sh
