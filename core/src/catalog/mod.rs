@@ -134,6 +134,25 @@ impl ToolkitDef {
             (_, Some(_)) => return Err(Error::validation(field("oauth2"), "only allowed when auth = \"oauth2\"")),
             _ => {}
         }
+        if let Some(o) = &self.oauth2 {
+            if o.scope_separator.is_empty() {
+                return Err(Error::validation(field("oauth2.scope_separator"), "must not be empty"));
+            }
+            if let Some(u) = &o.userinfo_url {
+                url::Url::parse(u).map_err(|e| Error::validation(field("oauth2.userinfo_url"), e.to_string()))?;
+            }
+        }
+        let needs_form = matches!(self.auth, AuthKind::ApiKey | AuthKind::Bearer | AuthKind::Basic);
+        match &self.fields {
+            None if needs_form => return Err(Error::validation(field("fields"), "required for a connect form")),
+            Some(f) if needs_form && f.is_empty() => {
+                return Err(Error::validation(field("fields"), "must list at least one field"))
+            }
+            Some(_) if !needs_form => {
+                return Err(Error::validation(field("fields"), "only allowed for api_key, bearer and basic"))
+            }
+            _ => {}
+        }
         Ok(())
     }
 
@@ -222,7 +241,9 @@ mod tests {
             assert!(o.authorization_url.starts_with("https://") && o.token_url.starts_with("https://"), "{slug}");
             assert!(!o.default_scopes.is_empty(), "{slug} has no default scopes");
         }
-        assert!(c.iter().any(|t| t.is_no_auth()));
+        assert!(c.iter().filter(|t| t.is_no_auth()).count() >= 3);
+        let forms: Vec<_> = c.iter().filter(|t| matches!(t.auth, AuthKind::ApiKey | AuthKind::Bearer | AuthKind::Basic)).collect();
+        assert!(forms.len() >= 3 && forms.iter().all(|t| t.fields.as_ref().is_some_and(|f| f.iter().any(|f| f.secret))));
         assert_eq!(c.get("slack").unwrap().oauth2.as_ref().unwrap().scope_separator, ",");
     }
 
@@ -252,6 +273,9 @@ mod tests {
         assert_eq!(c.len(), n + 1);
         let bad = c.merge_toml("[[toolkit]]\nslug = \"Bad Slug\"\nname = \"x\"\ndescription = \"x\"\nlogo = \"x\"\nauth = \"none\"\n", "f");
         assert!(matches!(bad, Err(Error::Validation { ref field, .. }) if field.ends_with("slug")));
+        let formless = c.merge_toml("[[toolkit]]\nslug = \"k\"\nname = \"K\"\ndescription = \"x\"\nlogo = \"x\"\nauth = \"api_key\"\n", "f");
+        assert!(matches!(formless, Err(Error::Validation { ref field, .. }) if field == "toolkit k: fields"));
+        assert_eq!(c.len(), n + 1, "a rejected file adds nothing");
         let unknown = c.merge_toml("[[toolkit]]\nslug = \"x\"\nnmae = \"x\"\n", "f.toml");
         assert!(matches!(unknown, Err(Error::Validation { ref message, .. }) if message.contains("nmae")));
     }

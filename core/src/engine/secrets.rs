@@ -73,7 +73,7 @@ mod tests {
     #[test]
     fn pkce_challenge_matches_rfc7636_example() {
         // RFC 7636, Appendix B.
-        assert_eq!(s256("dBjftJeZ4CVP-mJ0h9ZH5N3Lz5WxF6c3pK6ZPb9Tg2k"), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+        assert_eq!(s256("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
         let p = Pkce::generate().unwrap();
         assert!(p.verifier.len() >= 43);
         assert_eq!(s256(&p.verifier), p.challenge);

@@ -19,12 +19,13 @@ pub struct BrokerOptions {
     pub dev: bool,
     pub link_ttl_secs: u64,
     pub providers: Option<PathBuf>,
-    pub public_port: Option<u16>,
+    /// Listen on this port instead of a free one (to know the callback URL in advance).
+    pub port: Option<u16>,
 }
 
 impl Default for BrokerOptions {
     fn default() -> Self {
-        Self { dev: true, link_ttl_secs: 600, providers: None, public_port: None }
+        Self { dev: true, link_ttl_secs: 600, providers: None, port: None }
     }
 }
 
@@ -49,7 +50,7 @@ impl Broker {
     pub fn start(opts: BrokerOptions) -> Broker {
         let dir = tempfile::tempdir().expect("tempdir");
         let db_path = dir.path().join("grantline.db");
-        let (child, base_url, key) = spawn(&db_path, &opts, None);
+        let (child, base_url, key) = spawn(&db_path, &opts, opts.port);
         Broker { child, base_url, api_key: key.expect("a new database prints its first API key"), db_path, dir, key: encryption_key(), opts }
     }
 
@@ -169,22 +170,28 @@ impl Browser {
     /// GETs `url` and follows redirects until one points at `stop_prefix` (returned, not fetched)
     /// or a non-redirect answer arrives (returned as Err with status and body).
     pub async fn follow_until(&self, url: &str, stop_prefix: &str) -> Result<String, (u16, String)> {
-        let mut next = url.to_string();
-        for _ in 0..20 {
-            if next.starts_with(stop_prefix) {
-                return Ok(next);
-            }
-            let resp = self.http.get(&next).send().await.expect("request");
-            let base = resp.url().clone();
-            if resp.status().is_redirection() {
-                let loc = resp.headers()["location"].to_str().unwrap().to_string();
-                next = base.join(&loc).unwrap().to_string();
-                continue;
-            }
-            let status = resp.status().as_u16();
-            return Err((status, resp.text().await.unwrap_or_default()));
+        match self.walk(self.http.get(url).send().await.expect("request"), stop_prefix).await {
+            Hop::Stopped(url) => Ok(url),
+            Hop::Page { status, body, .. } => Err((status, body)),
         }
-        panic!("too many redirects from {url}");
+    }
+
+    /// Follows the redirects of `resp` until `stop_prefix` or a page.
+    pub async fn walk(&self, mut resp: reqwest::Response, stop_prefix: &str) -> Hop {
+        for _ in 0..20 {
+            if !resp.status().is_redirection() {
+                let url = resp.url().to_string();
+                let status = resp.status().as_u16();
+                return Hop::Page { url, status, body: resp.text().await.unwrap_or_default() };
+            }
+            let loc = resp.headers()["location"].to_str().unwrap().to_string();
+            let next = resp.url().join(&loc).unwrap().to_string();
+            if next.starts_with(stop_prefix) {
+                return Hop::Stopped(next);
+            }
+            resp = self.http.get(&next).send().await.expect("request");
+        }
+        panic!("too many redirects");
     }
 
     /// Opens a Connect Link on a `--dev` broker and answers the sandbox consent page.
@@ -206,6 +213,20 @@ impl Browser {
         let callback = to_callback.headers()["location"].to_str().unwrap().to_string();
         self.http.get(callback).send().await.unwrap()
     }
+}
+
+/// Where a walk through redirects ended.
+#[derive(Debug)]
+pub enum Hop {
+    /// A redirect pointed at the stop prefix; not fetched.
+    Stopped(String),
+    /// A page that is not a redirect.
+    Page { url: String, status: u16, body: String },
+}
+
+/// A free TCP port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 /// The query parameters of a URL, as a map.
