@@ -20,8 +20,5 @@ fi
 echo "== cargo test (workspace)"
 cargo test --workspace --locked
 
-echo "== oidc-provider harness self-test"
-(cd tests/oidc-provider && node selftest.mjs)
-
 echo "== wasm32 build of the client"
 bash scripts/check-wasm.sh

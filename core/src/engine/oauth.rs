@@ -133,10 +133,17 @@ pub async fn exchange_code(http: &reqwest::Client, p: &ExchangeParams<'_>, now: 
         return Err(Error::Provider(format!("token endpoint answered HTTP {} with a body that is not a token response", status.as_u16())));
     };
     if !status.is_success() || t.error.is_some() || t.ok == Some(false) {
-        let code = t.error.unwrap_or_else(|| format!("http_{}", status.as_u16()));
-        let reason = match t.error_description {
-            Some(d) => format!("token endpoint refused the code: {code}: {}", truncate(&d, 200)),
-            None => format!("token endpoint refused the code: {code}"),
+        // A 5xx is the provider failing; a 4xx (or a 200 carrying an error, as GitHub and
+        // Slack answer) is the provider refusing this code.
+        let what = match status.as_u16() {
+            500.. => format!("token endpoint failed (HTTP {})", status.as_u16()),
+            400.. => format!("token endpoint refused the code (HTTP {})", status.as_u16()),
+            _ => "token endpoint refused the code".to_string(),
+        };
+        let reason = match (t.error, t.error_description) {
+            (Some(code), Some(d)) => format!("{what}: {code}: {}", truncate(&d, 200)),
+            (Some(code), None) => format!("{what}: {code}"),
+            (None, _) => what,
         };
         return Err(Error::Provider(reason));
     }
