@@ -15,6 +15,11 @@ async fn account_count(broker: &Broker) -> u64 {
     r["total_items"].as_u64().unwrap()
 }
 
+/// `POST …/session/{sid}/link` with `body`.
+async fn link(broker: &Broker, sid: &str, body: Value) -> reqwest::Response {
+    broker.http().post(broker.url(&format!("/api/v3.1/tool_router/session/{sid}/link"))).json(&body).send().await.unwrap()
+}
+
 async fn new_session(broker: &Broker) -> String {
     let r: Value = broker
         .http()
@@ -71,8 +76,7 @@ async fn malformed_json_and_unknown_fields_are_400_naming_the_field() {
         assert!(err["error"]["message"].as_str().unwrap().contains(field.rsplit('.').next().unwrap()) || field == "body", "{err}");
     }
     let sid = new_session(&broker).await;
-    let link = broker.url(&format!("/api/v3.1/tool_router/session/{sid}/link"));
-    let resp = http.post(&link).json(&json!({"toolkit": "sandbox", "calback_url": "x"})).send().await.unwrap();
+    let resp = link(&broker, &sid, json!({"toolkit": "sandbox", "calback_url": "x"})).await;
     let (status, err) = error_of(resp).await;
     assert_eq!((status, err["error"]["field"].as_str()), (400, Some("calback_url")));
     assert_eq!(account_count(&broker).await, 0, "a refused request creates nothing");
@@ -82,13 +86,7 @@ async fn malformed_json_and_unknown_fields_are_400_naming_the_field() {
 async fn unknown_toolkit_is_404_naming_it() {
     let broker = Broker::start(BrokerOptions::default());
     let sid = new_session(&broker).await;
-    let resp = broker
-        .http()
-        .post(broker.url(&format!("/api/v3.1/tool_router/session/{sid}/link")))
-        .json(&json!({"toolkit": "gitbub"}))
-        .send()
-        .await
-        .unwrap();
+    let resp = link(&broker, &sid, json!({"toolkit": "gitbub"})).await;
     let (status, err) = error_of(resp).await;
     assert_eq!(status, 404);
     assert_eq!(err["error"]["code"], "NOT_FOUND");
@@ -111,15 +109,14 @@ async fn unknown_toolkit_is_404_naming_it() {
 async fn callback_url_outside_the_allow_list_is_400_and_creates_nothing() {
     let broker = Broker::start(BrokerOptions::default());
     let sid = new_session(&broker).await;
-    let link = broker.url(&format!("/api/v3.1/tool_router/session/{sid}/link"));
     for bad in ["https://evil.example.net/done", &format!("{APP}/other"), "https://app.example.com.evil.net/done", "javascript:alert(1)"] {
-        let resp = broker.http().post(&link).json(&json!({"toolkit": "sandbox", "callback_url": bad})).send().await.unwrap();
+        let resp = link(&broker, &sid, json!({"toolkit": "sandbox", "callback_url": bad})).await;
         let (status, err) = error_of(resp).await;
         assert_eq!(status, 400, "{bad}");
         assert_eq!(err["error"]["field"], "callback_url", "{bad}");
     }
     assert_eq!(account_count(&broker).await, 0);
-    let ok = broker.http().post(&link).json(&json!({"toolkit": "sandbox", "callback_url": format!("{APP}/settings/connections?x=1")})).send().await.unwrap();
+    let ok = link(&broker, &sid, json!({"toolkit": "sandbox", "callback_url": format!("{APP}/settings/connections?x=1")})).await;
     assert_eq!(ok.status().as_u16(), 201);
     assert_eq!(account_count(&broker).await, 1);
 }
@@ -128,13 +125,7 @@ async fn callback_url_outside_the_allow_list_is_400_and_creates_nothing() {
 async fn a_toolkit_without_an_auth_config_is_refused_with_how_to_add_one() {
     let broker = Broker::start(BrokerOptions::default());
     let sid = new_session(&broker).await;
-    let resp = broker
-        .http()
-        .post(broker.url(&format!("/api/v3.1/tool_router/session/{sid}/link")))
-        .json(&json!({"toolkit": "github"}))
-        .send()
-        .await
-        .unwrap();
+    let resp = link(&broker, &sid, json!({"toolkit": "github"})).await;
     let (status, err) = error_of(resp).await;
     assert_eq!((status, err["error"]["field"].as_str()), (400, Some("toolkit")));
     assert!(err["error"]["message"].as_str().unwrap().contains("auth_configs"));
@@ -156,17 +147,11 @@ async fn a_toolkit_without_an_auth_config_is_refused_with_how_to_add_one() {
     assert!(!listed.contains("very-secret-value"));
     assert!(!String::from_utf8_lossy(&broker.db_bytes()).contains("very-secret-value"));
 
-    let link = broker
-        .http()
-        .post(broker.url(&format!("/api/v3.1/tool_router/session/{sid}/link")))
-        .json(&json!({"toolkit": "github"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(link.status().as_u16(), 201);
-    let link: Value = link.json().await.unwrap();
+    let created = link(&broker, &sid, json!({"toolkit": "github"})).await;
+    assert_eq!(created.status().as_u16(), 201);
+    let created: Value = created.json().await.unwrap();
     let to_github = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
-        .get(link["redirect_url"].as_str().unwrap()).send().await.unwrap();
+        .get(created["redirect_url"].as_str().unwrap()).send().await.unwrap();
     let loc = to_github.headers()["location"].to_str().unwrap();
     assert!(loc.starts_with("https://github.com/login/oauth/authorize?"), "{loc}");
     let q = common::query(loc);
