@@ -40,11 +40,19 @@ impl Http {
         let rb = rb.timeout(timeout);
         #[cfg(target_arch = "wasm32")]
         let _ = timeout;
-        Ok(match &self.credential {
-            Some(Credential::ApiKey(k)) => rb.header("x-api-key", k),
-            Some(Credential::ClientToken(t)) => rb.bearer_auth(t),
+        Ok(match self.auth_header() {
+            Some((name, value)) => rb.header(name, value),
             None => rb,
         })
+    }
+
+    /// The header that authenticates this client (`x-api-key` or `authorization`), if any.
+    pub(crate) fn auth_header(&self) -> Option<(&'static str, String)> {
+        match &self.credential {
+            Some(Credential::ApiKey(k)) => Some(("x-api-key", k.clone())),
+            Some(Credential::ClientToken(t)) => Some(("authorization", format!("Bearer {t}"))),
+            None => None,
+        }
     }
 
     pub(crate) async fn get_json<T: DeserializeOwned>(&self, path: &str, query: &[(&str, String)]) -> Result<T> {

@@ -94,6 +94,11 @@ impl Session {
         &self.info.mcp
     }
 
+    /// Headers an MCP client sends to [`Self::mcp`]'s URL: this client's credential.
+    pub fn mcp_headers(&self) -> BTreeMap<String, String> {
+        self.client.http().auth_header().into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+    }
+
     /// Everything the broker said about this session.
     pub fn info(&self) -> &SessionInfo {
         &self.info

@@ -1,0 +1,73 @@
+"""Grantline: connect your users' third-party accounts to your app or AI agent.
+
+>>> from grantline import Grantline
+>>> gl = Grantline()                      # GRANTLINE_API_KEY / GRANTLINE_BASE_URL
+>>> session = gl.create(user_id="user_123", toolkits=["github"], manage_connections=False)
+>>> req = session.authorize("github", callback_url="https://app.example.com/done")
+>>> req.redirect_url                      # show this to the user
+>>> account = req.wait_for_connection(timeout=60.0)
+
+Everything runs in Grantline's Rust core; this package re-exports its classes.
+"""
+
+from ._native import (
+    AccountsPage,
+    AsyncConnectedAccounts,
+    AsyncConnectionRequest,
+    AsyncGrantline,
+    AsyncSession,
+    ConnectedAccount,
+    ConnectedAccounts,
+    ConnectionRequest,
+    Grantline,
+    Mcp,
+    Session,
+    Tool,
+    Toolkit,
+    ToolkitConnection,
+    ToolkitsPage,
+    __version__,
+)
+from .errors import (
+    AuthenticationError,
+    ConflictError,
+    ConnectionRequestFailedError,
+    ConnectionRequestTimeoutError,
+    GrantlineError,
+    InternalError,
+    NetworkError,
+    NotFoundError,
+    PermissionDeniedError,
+    ProviderError,
+    ValidationError,
+)
+
+__all__ = [
+    "Grantline",
+    "AsyncGrantline",
+    "Session",
+    "AsyncSession",
+    "ConnectionRequest",
+    "AsyncConnectionRequest",
+    "ConnectedAccounts",
+    "AsyncConnectedAccounts",
+    "ConnectedAccount",
+    "AccountsPage",
+    "Toolkit",
+    "ToolkitConnection",
+    "ToolkitsPage",
+    "Mcp",
+    "Tool",
+    "GrantlineError",
+    "ValidationError",
+    "AuthenticationError",
+    "PermissionDeniedError",
+    "NotFoundError",
+    "ConflictError",
+    "ConnectionRequestFailedError",
+    "ConnectionRequestTimeoutError",
+    "NetworkError",
+    "ProviderError",
+    "InternalError",
+    "__version__",
+]

@@ -1,0 +1,232 @@
+//! The asyncio client: `AsyncGrantline` and friends, the same methods as coroutines running on
+//! one shared tokio runtime.
+
+use std::collections::BTreeMap;
+
+use grantline_core as core;
+use pyo3::prelude::*;
+
+use crate::errors::IntoPy;
+use crate::options;
+use crate::runtime::awaitable;
+use crate::types::{AccountsPage, ConnectedAccount, Mcp, Tool, Toolkit, ToolkitsPage};
+
+/// The asyncio twin of ``Grantline``: every call is a coroutine.
+#[pyclass(module = "grantline", frozen)]
+pub struct AsyncGrantline {
+    client: core::Client,
+}
+
+#[pymethods]
+impl AsyncGrantline {
+    #[new]
+    #[pyo3(signature = (api_key=None, base_url=None, *, timeout=None))]
+    fn new(api_key: Option<String>, base_url: Option<String>, timeout: Option<f64>) -> PyResult<Self> {
+        let config = options::client_config(api_key, base_url, timeout)?;
+        Ok(Self { client: core::Client::new(config).py()? })
+    }
+
+    /// Creates a session for one end user.
+    #[pyo3(signature = (user_id, *, toolkits=None, manage_connections=None, auth_configs=None, connected_accounts=None))]
+    fn create<'py>(
+        &self,
+        py: Python<'py>,
+        user_id: String,
+        toolkits: Option<&Bound<'py, PyAny>>,
+        manage_connections: Option<&Bound<'py, PyAny>>,
+        auth_configs: Option<BTreeMap<String, String>>,
+        connected_accounts: Option<BTreeMap<String, String>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let opts = options::session_options(toolkits, manage_connections, auth_configs, connected_accounts)?;
+        let client = self.client.clone();
+        awaitable(py, async move { client.create(&user_id, opts).await.py().map(AsyncSession::from) })
+    }
+
+    /// Opens an existing session by its id (``trs_…``).
+    #[pyo3(name = "use")]
+    fn use_session<'py>(&self, py: Python<'py>, session_id: String) -> PyResult<Bound<'py, PyAny>> {
+        let client = self.client.clone();
+        awaitable(py, async move { client.use_session(&session_id).await.py().map(AsyncSession::from) })
+    }
+
+    /// Connected-account operations.
+    #[getter]
+    fn connected_accounts(&self) -> AsyncConnectedAccounts {
+        AsyncConnectedAccounts { inner: self.client.connected_accounts() }
+    }
+
+    /// The broker's base URL.
+    #[getter]
+    fn base_url(&self) -> String {
+        self.client.base_url().to_string()
+    }
+
+    fn __repr__(&self) -> String {
+        format!("AsyncGrantline(base_url={:?})", self.client.base_url().as_str())
+    }
+}
+
+/// The asyncio twin of ``Session``.
+#[pyclass(module = "grantline", frozen)]
+pub struct AsyncSession {
+    inner: core::Session,
+}
+
+impl From<core::Session> for AsyncSession {
+    fn from(inner: core::Session) -> Self {
+        Self { inner }
+    }
+}
+
+#[pymethods]
+impl AsyncSession {
+    /// The session id (``trs_…``).
+    #[getter]
+    fn session_id(&self) -> &str {
+        self.inner.session_id()
+    }
+
+    /// The end user the session belongs to.
+    #[getter]
+    fn user_id(&self) -> &str {
+        self.inner.user_id()
+    }
+
+    /// Where an MCP client reaches this session's tools.
+    #[getter]
+    fn mcp(&self) -> Mcp {
+        Mcp::new(self.inner.mcp(), self.inner.mcp_headers())
+    }
+
+    /// Starts connecting ``toolkit``.
+    #[pyo3(signature = (toolkit, *, callback_url=None, alias=None))]
+    fn authorize<'py>(&self, py: Python<'py>, toolkit: String, callback_url: Option<String>, alias: Option<String>) -> PyResult<Bound<'py, PyAny>> {
+        let (session, opts) = (self.inner.clone(), options::authorize_options(callback_url, alias));
+        awaitable(py, async move { session.authorize(&toolkit, opts).await.py().map(AsyncConnectionRequest::from) })
+    }
+
+    /// One page of the session's toolkits with the user's connection state.
+    #[pyo3(signature = (*, toolkits=None, is_connected=None, search=None, limit=None, cursor=None))]
+    fn toolkits<'py>(
+        &self,
+        py: Python<'py>,
+        toolkits: Option<Vec<String>>,
+        is_connected: Option<bool>,
+        search: Option<String>,
+        limit: Option<u32>,
+        cursor: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (session, q) = (self.inner.clone(), options::toolkits_query(toolkits, is_connected, search, limit, cursor));
+        awaitable(py, async move { session.toolkits(&q).await.py().map(ToolkitsPage::from) })
+    }
+
+    /// Every matching toolkit, walking all pages.
+    #[pyo3(signature = (*, toolkits=None, is_connected=None, search=None))]
+    fn all_toolkits<'py>(&self, py: Python<'py>, toolkits: Option<Vec<String>>, is_connected: Option<bool>, search: Option<String>) -> PyResult<Bound<'py, PyAny>> {
+        let (session, q) = (self.inner.clone(), options::toolkits_query(toolkits, is_connected, search, Some(100), None));
+        awaitable(py, async move { Ok(session.all_toolkits(&q).await.py()?.into_iter().map(Toolkit::from).collect::<Vec<_>>()) })
+    }
+
+    /// The session's meta tools.
+    fn tools<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let session = self.inner.clone();
+        awaitable(py, async move { Ok(session.tools().await.py()?.into_iter().map(Tool::from).collect::<Vec<_>>()) })
+    }
+
+    fn __repr__(&self) -> String {
+        format!("AsyncSession(session_id={:?}, user_id={:?})", self.inner.session_id(), self.inner.user_id())
+    }
+}
+
+/// The asyncio twin of ``ConnectionRequest``.
+#[pyclass(module = "grantline", frozen)]
+pub struct AsyncConnectionRequest {
+    inner: core::ConnectionRequest,
+}
+
+impl From<core::ConnectionRequest> for AsyncConnectionRequest {
+    fn from(inner: core::ConnectionRequest) -> Self {
+        Self { inner }
+    }
+}
+
+#[pymethods]
+impl AsyncConnectionRequest {
+    /// The connected account id (``ca_…``).
+    #[getter]
+    fn id(&self) -> &str {
+        self.inner.id()
+    }
+
+    /// The Connect Link to open in the user's browser.
+    #[getter]
+    fn redirect_url(&self) -> &str {
+        self.inner.redirect_url()
+    }
+
+    /// Resolves with the account once ACTIVE; raises like the blocking version.
+    #[pyo3(signature = (timeout=60.0))]
+    fn wait_for_connection<'py>(&self, py: Python<'py>, timeout: f64) -> PyResult<Bound<'py, PyAny>> {
+        let (req, timeout) = (self.inner.clone(), options::seconds("timeout", timeout)?);
+        awaitable(py, async move { req.wait_for_connection(timeout).await.py().map(ConnectedAccount::from) })
+    }
+
+    fn __repr__(&self) -> String {
+        format!("AsyncConnectionRequest(id={:?})", self.inner.id())
+    }
+}
+
+/// The asyncio twin of ``ConnectedAccounts``.
+#[pyclass(module = "grantline", frozen)]
+pub struct AsyncConnectedAccounts {
+    inner: core::client::ConnectedAccounts,
+}
+
+#[pymethods]
+impl AsyncConnectedAccounts {
+    /// The account ``id``.
+    fn get<'py>(&self, py: Python<'py>, id: String) -> PyResult<Bound<'py, PyAny>> {
+        let accounts = self.inner.clone();
+        awaitable(py, async move { accounts.get(&id).await.py().map(ConnectedAccount::from) })
+    }
+
+    /// One page of accounts, filtered.
+    #[pyo3(signature = (*, user_ids=None, toolkit_slugs=None, statuses=None, cursor=None, limit=None))]
+    fn list<'py>(
+        &self,
+        py: Python<'py>,
+        user_ids: Option<Vec<String>>,
+        toolkit_slugs: Option<Vec<String>>,
+        statuses: Option<Vec<String>>,
+        cursor: Option<String>,
+        limit: Option<u32>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (accounts, filter) = (self.inner.clone(), options::account_filter(user_ids, toolkit_slugs, statuses)?);
+        awaitable(py, async move { accounts.list(&filter, cursor.as_deref(), limit).await.py().map(AccountsPage::from) })
+    }
+
+    /// Deletes the account ``id``.
+    fn delete<'py>(&self, py: Python<'py>, id: String) -> PyResult<Bound<'py, PyAny>> {
+        let accounts = self.inner.clone();
+        awaitable(py, async move { accounts.delete(&id).await.py() })
+    }
+
+    /// Enables the account ``id``.
+    fn enable<'py>(&self, py: Python<'py>, id: String) -> PyResult<Bound<'py, PyAny>> {
+        let accounts = self.inner.clone();
+        awaitable(py, async move { accounts.set_enabled(&id, true).await.py() })
+    }
+
+    /// Disables the account ``id``.
+    fn disable<'py>(&self, py: Python<'py>, id: String) -> PyResult<Bound<'py, PyAny>> {
+        let accounts = self.inner.clone();
+        awaitable(py, async move { accounts.set_enabled(&id, false).await.py() })
+    }
+
+    /// Resolves once account ``id`` is ACTIVE.
+    #[pyo3(signature = (id, timeout=60.0))]
+    fn wait_for_connection<'py>(&self, py: Python<'py>, id: String, timeout: f64) -> PyResult<Bound<'py, PyAny>> {
+        let (accounts, timeout) = (self.inner.clone(), options::seconds("timeout", timeout)?);
+        awaitable(py, async move { accounts.wait_for_connection(&id, timeout).await.py().map(ConnectedAccount::from) })
+    }
+}

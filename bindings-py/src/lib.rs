@@ -1,0 +1,34 @@
+//! `grantline._native`: the Python face of the Grantline Rust client.
+//!
+//! Every rule lives in `grantline-core`; this crate only translates names, types and errors.
+//! `grantline/__init__.py` re-exports these classes under their public names.
+
+mod async_api;
+mod errors;
+mod options;
+mod runtime;
+mod sync_api;
+mod types;
+
+use pyo3::prelude::*;
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_class::<sync_api::Grantline>()?;
+    m.add_class::<sync_api::Session>()?;
+    m.add_class::<sync_api::ConnectionRequest>()?;
+    m.add_class::<sync_api::ConnectedAccounts>()?;
+    m.add_class::<async_api::AsyncGrantline>()?;
+    m.add_class::<async_api::AsyncSession>()?;
+    m.add_class::<async_api::AsyncConnectionRequest>()?;
+    m.add_class::<async_api::AsyncConnectedAccounts>()?;
+    m.add_class::<types::ConnectedAccount>()?;
+    m.add_class::<types::AccountsPage>()?;
+    m.add_class::<types::Toolkit>()?;
+    m.add_class::<types::ToolkitConnection>()?;
+    m.add_class::<types::ToolkitsPage>()?;
+    m.add_class::<types::Mcp>()?;
+    m.add_class::<types::Tool>()?;
+    Ok(())
+}

@@ -1,0 +1,240 @@
+//! The blocking client: `Grantline`, `Session`, `ConnectionRequest`, `ConnectedAccounts`.
+//! Each call releases the GIL while the core works, and Ctrl-C interrupts it.
+
+use std::collections::BTreeMap;
+
+use grantline_core as core;
+use pyo3::prelude::*;
+
+use crate::errors::IntoPy;
+use crate::options;
+use crate::runtime::block_on;
+use crate::types::{AccountsPage, ConnectedAccount, Mcp, Tool, Toolkit, ToolkitsPage};
+
+/// A client of one Grantline broker, authenticated with a project API key.
+///
+/// ``api_key`` and ``base_url`` default to ``GRANTLINE_API_KEY`` and ``GRANTLINE_BASE_URL``
+/// (then ``http://127.0.0.1:9900``); ``timeout`` bounds each ordinary request, in seconds.
+#[pyclass(module = "grantline", frozen)]
+pub struct Grantline {
+    client: core::Client,
+}
+
+#[pymethods]
+impl Grantline {
+    #[new]
+    #[pyo3(signature = (api_key=None, base_url=None, *, timeout=None))]
+    fn new(api_key: Option<String>, base_url: Option<String>, timeout: Option<f64>) -> PyResult<Self> {
+        let config = options::client_config(api_key, base_url, timeout)?;
+        Ok(Self { client: core::Client::new(config).py()? })
+    }
+
+    /// Creates a session for one end user.
+    #[pyo3(signature = (user_id, *, toolkits=None, manage_connections=None, auth_configs=None, connected_accounts=None))]
+    fn create(
+        &self,
+        py: Python<'_>,
+        user_id: String,
+        toolkits: Option<&Bound<'_, PyAny>>,
+        manage_connections: Option<&Bound<'_, PyAny>>,
+        auth_configs: Option<BTreeMap<String, String>>,
+        connected_accounts: Option<BTreeMap<String, String>>,
+    ) -> PyResult<Session> {
+        let opts = options::session_options(toolkits, manage_connections, auth_configs, connected_accounts)?;
+        let client = self.client.clone();
+        block_on(py, async move { client.create(&user_id, opts).await.py() }).map(Session::from)
+    }
+
+    /// Opens an existing session by its id (``trs_…``).
+    #[pyo3(name = "use")]
+    fn use_session(&self, py: Python<'_>, session_id: String) -> PyResult<Session> {
+        let client = self.client.clone();
+        block_on(py, async move { client.use_session(&session_id).await.py() }).map(Session::from)
+    }
+
+    /// Connected-account operations (get, list, delete, enable, disable, wait).
+    #[getter]
+    fn connected_accounts(&self) -> ConnectedAccounts {
+        ConnectedAccounts { inner: self.client.connected_accounts() }
+    }
+
+    /// The broker's base URL.
+    #[getter]
+    fn base_url(&self) -> String {
+        self.client.base_url().to_string()
+    }
+
+    fn __repr__(&self) -> String {
+        format!("Grantline(base_url={:?})", self.client.base_url().as_str())
+    }
+}
+
+/// One end user's session: authorize toolkits, list them, reach the MCP endpoint.
+#[pyclass(module = "grantline", frozen)]
+pub struct Session {
+    inner: core::Session,
+}
+
+impl From<core::Session> for Session {
+    fn from(inner: core::Session) -> Self {
+        Self { inner }
+    }
+}
+
+#[pymethods]
+impl Session {
+    /// The session id (``trs_…``).
+    #[getter]
+    fn session_id(&self) -> &str {
+        self.inner.session_id()
+    }
+
+    /// The end user the session belongs to.
+    #[getter]
+    fn user_id(&self) -> &str {
+        self.inner.user_id()
+    }
+
+    /// Where an MCP client reaches this session's tools.
+    #[getter]
+    fn mcp(&self) -> Mcp {
+        Mcp::new(self.inner.mcp(), self.inner.mcp_headers())
+    }
+
+    /// Starts connecting ``toolkit``; show ``redirect_url`` of the result to the user.
+    #[pyo3(signature = (toolkit, *, callback_url=None, alias=None))]
+    fn authorize(&self, py: Python<'_>, toolkit: String, callback_url: Option<String>, alias: Option<String>) -> PyResult<ConnectionRequest> {
+        let (session, opts) = (self.inner.clone(), options::authorize_options(callback_url, alias));
+        block_on(py, async move { session.authorize(&toolkit, opts).await.py() }).map(ConnectionRequest::from)
+    }
+
+    /// One page of the session's toolkits with the user's connection state.
+    #[pyo3(signature = (*, toolkits=None, is_connected=None, search=None, limit=None, cursor=None))]
+    fn toolkits(
+        &self,
+        py: Python<'_>,
+        toolkits: Option<Vec<String>>,
+        is_connected: Option<bool>,
+        search: Option<String>,
+        limit: Option<u32>,
+        cursor: Option<String>,
+    ) -> PyResult<ToolkitsPage> {
+        let (session, q) = (self.inner.clone(), options::toolkits_query(toolkits, is_connected, search, limit, cursor));
+        block_on(py, async move { session.toolkits(&q).await.py() }).map(ToolkitsPage::from)
+    }
+
+    /// Every matching toolkit, walking all pages.
+    #[pyo3(signature = (*, toolkits=None, is_connected=None, search=None))]
+    fn all_toolkits(&self, py: Python<'_>, toolkits: Option<Vec<String>>, is_connected: Option<bool>, search: Option<String>) -> PyResult<Vec<Toolkit>> {
+        let (session, q) = (self.inner.clone(), options::toolkits_query(toolkits, is_connected, search, Some(100), None));
+        let items = block_on(py, async move { session.all_toolkits(&q).await.py() })?;
+        Ok(items.into_iter().map(Toolkit::from).collect())
+    }
+
+    /// The session's meta tools.
+    fn tools(&self, py: Python<'_>) -> PyResult<Vec<Tool>> {
+        let session = self.inner.clone();
+        let tools = block_on(py, async move { session.tools().await.py() })?;
+        Ok(tools.into_iter().map(Tool::from).collect())
+    }
+
+    fn __repr__(&self) -> String {
+        format!("Session(session_id={:?}, user_id={:?})", self.inner.session_id(), self.inner.user_id())
+    }
+}
+
+/// A started connection: the link to show, and the account it completes.
+#[pyclass(module = "grantline", frozen)]
+pub struct ConnectionRequest {
+    inner: core::ConnectionRequest,
+}
+
+impl From<core::ConnectionRequest> for ConnectionRequest {
+    fn from(inner: core::ConnectionRequest) -> Self {
+        Self { inner }
+    }
+}
+
+#[pymethods]
+impl ConnectionRequest {
+    /// The connected account id (``ca_…``), INITIATED until the user finishes.
+    #[getter]
+    fn id(&self) -> &str {
+        self.inner.id()
+    }
+
+    /// The Connect Link to open in the user's browser.
+    #[getter]
+    fn redirect_url(&self) -> &str {
+        self.inner.redirect_url()
+    }
+
+    /// Blocks until the account is ACTIVE and returns it. Raises
+    /// ``ConnectionRequestFailedError`` at once on FAILED/EXPIRED/REVOKED and
+    /// ``ConnectionRequestTimeoutError`` after ``timeout`` seconds.
+    #[pyo3(signature = (timeout=60.0))]
+    fn wait_for_connection(&self, py: Python<'_>, timeout: f64) -> PyResult<ConnectedAccount> {
+        let (req, timeout) = (self.inner.clone(), options::seconds("timeout", timeout)?);
+        block_on(py, async move { req.wait_for_connection(timeout).await.py() }).map(ConnectedAccount::from)
+    }
+
+    fn __repr__(&self) -> String {
+        // The link carries a single-use token: it is not shown.
+        format!("ConnectionRequest(id={:?})", self.inner.id())
+    }
+}
+
+/// The project's connected accounts.
+#[pyclass(module = "grantline", frozen)]
+pub struct ConnectedAccounts {
+    inner: core::client::ConnectedAccounts,
+}
+
+#[pymethods]
+impl ConnectedAccounts {
+    /// The account ``id``; raises ``NotFoundError`` when there is none.
+    fn get(&self, py: Python<'_>, id: String) -> PyResult<ConnectedAccount> {
+        let accounts = self.inner.clone();
+        block_on(py, async move { accounts.get(&id).await.py() }).map(ConnectedAccount::from)
+    }
+
+    /// One page of accounts, filtered.
+    #[pyo3(signature = (*, user_ids=None, toolkit_slugs=None, statuses=None, cursor=None, limit=None))]
+    fn list(
+        &self,
+        py: Python<'_>,
+        user_ids: Option<Vec<String>>,
+        toolkit_slugs: Option<Vec<String>>,
+        statuses: Option<Vec<String>>,
+        cursor: Option<String>,
+        limit: Option<u32>,
+    ) -> PyResult<AccountsPage> {
+        let (accounts, filter) = (self.inner.clone(), options::account_filter(user_ids, toolkit_slugs, statuses)?);
+        block_on(py, async move { accounts.list(&filter, cursor.as_deref(), limit).await.py() }).map(AccountsPage::from)
+    }
+
+    /// Deletes the account ``id`` and its stored credentials.
+    fn delete(&self, py: Python<'_>, id: String) -> PyResult<()> {
+        let accounts = self.inner.clone();
+        block_on(py, async move { accounts.delete(&id).await.py() })
+    }
+
+    /// Enables the account ``id``.
+    fn enable(&self, py: Python<'_>, id: String) -> PyResult<()> {
+        let accounts = self.inner.clone();
+        block_on(py, async move { accounts.set_enabled(&id, true).await.py() })
+    }
+
+    /// Disables the account ``id`` (it stays stored but is not used).
+    fn disable(&self, py: Python<'_>, id: String) -> PyResult<()> {
+        let accounts = self.inner.clone();
+        block_on(py, async move { accounts.set_enabled(&id, false).await.py() })
+    }
+
+    /// Blocks until account ``id`` is ACTIVE, like ``ConnectionRequest.wait_for_connection``.
+    #[pyo3(signature = (id, timeout=60.0))]
+    fn wait_for_connection(&self, py: Python<'_>, id: String, timeout: f64) -> PyResult<ConnectedAccount> {
+        let (accounts, timeout) = (self.inner.clone(), options::seconds("timeout", timeout)?);
+        block_on(py, async move { accounts.wait_for_connection(&id, timeout).await.py() }).map(ConnectedAccount::from)
+    }
+}

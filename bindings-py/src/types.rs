@@ -1,0 +1,298 @@
+//! Read-only Python views of the core's wire types.
+
+use std::collections::BTreeMap;
+
+use grantline_core::model;
+use pyo3::prelude::*;
+use pyo3::types::PyString;
+
+/// A user's connection to one toolkit.
+#[pyclass(module = "grantline", frozen, get_all)]
+#[derive(Clone)]
+pub struct ConnectedAccount {
+    /// `ca_…`
+    pub id: String,
+    /// The end user it belongs to.
+    pub user_id: String,
+    /// The toolkit's slug, e.g. `github`.
+    pub toolkit: String,
+    /// `INITIATED`, `ACTIVE`, `FAILED`, `EXPIRED`, `REVOKED` or `INACTIVE`.
+    pub status: String,
+    /// Why it is FAILED or EXPIRED.
+    pub status_reason: Option<String>,
+    /// The name given at authorize time.
+    pub alias: Option<String>,
+    /// Disabled by the app.
+    pub is_disabled: bool,
+    /// The auth config it was made with (`ac_…`).
+    pub auth_config_id: String,
+    /// RFC 3339 creation time.
+    pub created_at: String,
+    /// RFC 3339 time of the last change.
+    pub updated_at: String,
+}
+
+#[pymethods]
+impl ConnectedAccount {
+    /// True when the account is ACTIVE and not disabled.
+    #[getter]
+    fn is_active(&self) -> bool {
+        self.status == "ACTIVE" && !self.is_disabled
+    }
+
+    fn __repr__(&self) -> String {
+        format!("ConnectedAccount(id={:?}, user_id={:?}, toolkit={:?}, status={:?})", self.id, self.user_id, self.toolkit, self.status)
+    }
+}
+
+impl From<model::ConnectedAccount> for ConnectedAccount {
+    fn from(a: model::ConnectedAccount) -> Self {
+        Self {
+            id: a.id,
+            user_id: a.user_id,
+            toolkit: a.toolkit.slug,
+            status: a.status.to_string(),
+            status_reason: a.status_reason,
+            alias: a.alias,
+            is_disabled: a.is_disabled,
+            auth_config_id: a.auth_config.id,
+            created_at: a.created_at,
+            updated_at: a.updated_at,
+        }
+    }
+}
+
+/// One page of connected accounts.
+#[pyclass(module = "grantline", frozen, get_all)]
+#[derive(Clone)]
+pub struct AccountsPage {
+    /// The accounts on this page.
+    pub items: Vec<ConnectedAccount>,
+    /// Pass as `cursor` for the next page; `None` on the last one.
+    pub next_cursor: Option<String>,
+    /// Number of pages.
+    pub total_pages: u64,
+    /// 1-based number of this page.
+    pub current_page: u64,
+    /// Number of accounts across all pages.
+    pub total_items: u64,
+}
+
+#[pymethods]
+impl AccountsPage {
+    fn __repr__(&self) -> String {
+        format!("AccountsPage(items={}, current_page={}, total_pages={}, total_items={})", self.items.len(), self.current_page, self.total_pages, self.total_items)
+    }
+}
+
+impl From<model::Page<model::ConnectedAccount>> for AccountsPage {
+    fn from(p: model::Page<model::ConnectedAccount>) -> Self {
+        Self {
+            items: p.items.into_iter().map(Into::into).collect(),
+            next_cursor: p.next_cursor,
+            total_pages: p.total_pages,
+            current_page: p.current_page,
+            total_items: p.total_items,
+        }
+    }
+}
+
+/// The user's most recent account for a toolkit, as `Session.toolkits()` reports it.
+#[pyclass(module = "grantline", frozen, get_all)]
+#[derive(Clone)]
+pub struct ToolkitConnection {
+    /// True when that account is ACTIVE.
+    pub is_active: bool,
+    /// `ca_…`
+    pub connected_account_id: String,
+    /// The account's status.
+    pub status: String,
+    /// The auth config it uses (`ac_…`).
+    pub auth_config_id: String,
+    /// `OAUTH2`, `API_KEY`, …
+    pub auth_scheme: String,
+}
+
+#[pymethods]
+impl ToolkitConnection {
+    fn __repr__(&self) -> String {
+        format!("ToolkitConnection(connected_account_id={:?}, status={:?})", self.connected_account_id, self.status)
+    }
+}
+
+/// A toolkit of the session and whether the user has connected it.
+#[pyclass(module = "grantline", frozen, get_all)]
+#[derive(Clone)]
+pub struct Toolkit {
+    /// e.g. `github`.
+    pub slug: String,
+    /// e.g. `GitHub`.
+    pub name: String,
+    /// What it gives an agent.
+    pub description: String,
+    /// Logo URL.
+    pub logo: String,
+    /// True when nothing needs connecting.
+    pub is_no_auth: bool,
+    /// Whether the session enables it.
+    pub enabled: bool,
+    /// The user's account for it, or `None`.
+    pub connection: Option<ToolkitConnection>,
+}
+
+#[pymethods]
+impl Toolkit {
+    /// True when the user has an ACTIVE account for it.
+    #[getter]
+    fn is_connected(&self) -> bool {
+        self.connection.as_ref().is_some_and(|c| c.is_active)
+    }
+
+    fn __repr__(&self) -> String {
+        format!("Toolkit(slug={:?}, is_connected={})", self.slug, if self.is_connected() { "True" } else { "False" })
+    }
+}
+
+impl From<model::ToolkitItem> for Toolkit {
+    fn from(t: model::ToolkitItem) -> Self {
+        let connection = t.connected_account.map(|a| ToolkitConnection {
+            is_active: a.status == model::AccountStatus::Active,
+            connected_account_id: a.id,
+            status: a.status.to_string(),
+            auth_config_id: a.auth_config.id,
+            auth_scheme: a.auth_config.auth_scheme,
+        });
+        Self {
+            slug: t.slug,
+            name: t.name,
+            description: t.meta.description,
+            logo: t.meta.logo,
+            is_no_auth: t.is_no_auth,
+            enabled: t.enabled,
+            connection,
+        }
+    }
+}
+
+/// One page of a session's toolkits.
+#[pyclass(module = "grantline", frozen, get_all)]
+#[derive(Clone)]
+pub struct ToolkitsPage {
+    /// The toolkits on this page.
+    pub items: Vec<Toolkit>,
+    /// Pass as `cursor` for the next page; `None` on the last one.
+    pub next_cursor: Option<String>,
+    /// Number of pages.
+    pub total_pages: u64,
+    /// 1-based number of this page.
+    pub current_page: u64,
+    /// Number of toolkits across all pages.
+    pub total_items: u64,
+}
+
+#[pymethods]
+impl ToolkitsPage {
+    fn __repr__(&self) -> String {
+        format!("ToolkitsPage(items={}, current_page={}, total_pages={}, total_items={})", self.items.len(), self.current_page, self.total_pages, self.total_items)
+    }
+}
+
+impl From<model::Page<model::ToolkitItem>> for ToolkitsPage {
+    fn from(p: model::Page<model::ToolkitItem>) -> Self {
+        Self {
+            items: p.items.into_iter().map(Into::into).collect(),
+            next_cursor: p.next_cursor,
+            total_pages: p.total_pages,
+            current_page: p.current_page,
+            total_items: p.total_items,
+        }
+    }
+}
+
+/// Where an MCP client reaches the session's tools.
+#[pyclass(module = "grantline", frozen)]
+#[derive(Clone)]
+pub struct Mcp {
+    kind: String,
+    url: String,
+    headers: BTreeMap<String, String>,
+}
+
+impl Mcp {
+    pub fn new(info: &model::McpInfo, headers: BTreeMap<String, String>) -> Self {
+        Self { kind: info.kind.clone(), url: info.url.clone(), headers }
+    }
+}
+
+#[pymethods]
+impl Mcp {
+    /// Transport: always `http` (streamable HTTP).
+    #[getter(r#type)]
+    fn kind(&self) -> &str {
+        &self.kind
+    }
+
+    /// The endpoint URL.
+    #[getter]
+    fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Headers to send with every MCP request (they carry the credential).
+    #[getter]
+    fn headers(&self) -> BTreeMap<String, String> {
+        self.headers.clone()
+    }
+
+    fn __repr__(&self) -> String {
+        // Header values are credentials: only their names are shown.
+        format!("Mcp(type={:?}, url={:?}, headers=[{}])", self.kind, self.url, self.headers.keys().cloned().collect::<Vec<_>>().join(", "))
+    }
+}
+
+/// A meta tool of the session, e.g. `COMPOSIO_MANAGE_CONNECTIONS`.
+#[pyclass(module = "grantline", frozen)]
+#[derive(Clone)]
+pub struct Tool {
+    slug: String,
+    name: String,
+    description: String,
+    input_parameters: String,
+}
+
+impl From<model::ToolInfo> for Tool {
+    fn from(t: model::ToolInfo) -> Self {
+        Self { slug: t.slug, name: t.name, description: t.description, input_parameters: t.input_parameters.to_string() }
+    }
+}
+
+#[pymethods]
+impl Tool {
+    /// e.g. `COMPOSIO_MANAGE_CONNECTIONS`.
+    #[getter]
+    fn slug(&self) -> &str {
+        &self.slug
+    }
+
+    /// Display name.
+    #[getter]
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// What the tool does, for the model.
+    #[getter]
+    fn description(&self) -> &str {
+        &self.description
+    }
+
+    /// JSON Schema of the arguments, as a dict.
+    #[getter]
+    fn input_parameters<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        py.import("json")?.call_method1("loads", (PyString::new(py, &self.input_parameters),))
+    }
+
+    fn __repr__(&self) -> String {
+        format!("Tool(slug={:?})", self.slug)
+    }
+}

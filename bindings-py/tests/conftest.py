@@ -1,0 +1,181 @@
+"""Fixtures: a real `grantline serve` on a free port with a temporary SQLite file, npm's
+oidc-provider as the OAuth provider, and a cookie-keeping browser stand-in."""
+
+import http.cookiejar
+import json
+import os
+import re
+import socket
+import subprocess
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+APP = "https://app.example.com"
+ENCRYPTION_KEY = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Broker:
+    """A `grantline serve` process; `stop()` kills it."""
+
+    def __init__(self, tmp: Path, *, dev=True, port=None, providers=None, link_ttl_secs=600):
+        binary = os.environ.get("GRANTLINE_BIN", str(REPO / "target" / "debug" / "grantline"))
+        args = [binary, "serve", "--bind", f"127.0.0.1:{port or 0}",
+                "--database-url", f"sqlite://{tmp / 'grantline.db'}", "--encryption-key", ENCRYPTION_KEY,
+                "--link-ttl-secs", str(link_ttl_secs), "--allowed-callback-urls", f"{APP}/done"]
+        if dev:
+            args.append("--dev")
+        if providers:
+            args += ["--providers", str(providers)]
+        env = {k: v for k, v in os.environ.items() if k != "GRANTLINE_DEV"}
+        env["GRANTLINE_LOG"] = "warn"
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True, env=env)
+        self.api_key = None
+        for line in self.proc.stdout:
+            if line.startswith("GRANTLINE_API_KEY="):
+                self.api_key = line.strip().split("=", 1)[1]
+            m = re.match(r"grantline listening on (http://\S+)", line)
+            if m:
+                self.base_url = m.group(1)
+                break
+        else:
+            raise RuntimeError("grantline serve exited before listening")
+        assert self.api_key, "a new database prints its API key"
+
+    def add_auth_config(self, toolkit: str, client_id: str, client_secret: str, scopes: str):
+        body = {"toolkit": {"slug": toolkit}, "auth_config": {"type": "use_custom_auth", "auth_scheme": "OAUTH2",
+                "credentials": {"client_id": client_id, "client_secret": client_secret, "scopes": scopes}}}
+        req = urllib.request.Request(f"{self.base_url}/api/v3.1/auth_configs", data=json.dumps(body).encode(),
+                                     headers={"x-api-key": self.api_key, "content-type": "application/json"})
+        with urllib.request.urlopen(req) as resp:
+            assert resp.status == 201
+
+    def stop(self):
+        self.proc.kill()
+        self.proc.wait()
+
+
+class OidcProvider:
+    """tests/oidc-provider/server.mjs (npm oidc-provider) on a free port."""
+
+    def __init__(self, redirect_uri: str, **env):
+        cwd = REPO / "tests" / "oidc-provider"
+        assert (cwd / "node_modules" / "oidc-provider").exists(), "run `npm ci` in tests/oidc-provider"
+        full_env = dict(os.environ, REDIRECT_URIS=redirect_uri, CLIENT_ID="grantline-py", CLIENT_SECRET="py-secret", **env)
+        self.proc = subprocess.Popen(["node", "server.mjs"], cwd=cwd, env=full_env, text=True,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self.endpoints = json.loads(self.proc.stdout.readline())
+
+    def stop(self):
+        self.proc.kill()
+        self.proc.wait()
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+class Browser:
+    """Keeps cookies and follows redirects one at a time, like a user's browser."""
+
+    def __init__(self):
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), _NoRedirect())
+
+    def request(self, url, form=None):
+        data = urllib.parse.urlencode(form).encode() if form is not None else None
+        try:
+            with self.opener.open(urllib.request.Request(url, data=data)) as resp:
+                return resp.status, resp.headers, resp.read().decode(), resp.url
+        except urllib.error.HTTPError as e:
+            return e.code, e.headers, e.read().decode(), url
+
+    def walk(self, url, form=None, stop=APP):
+        """Requests `url` and follows redirects; returns ("stopped", url) at `stop`, else ("page", url, html)."""
+        status, headers, body, _ = self.request(url, form)
+        for _ in range(20):
+            if status not in (301, 302, 303, 307, 308):
+                return ("page", url, status, body)
+            url = urllib.parse.urljoin(url, headers["location"])
+            if url.startswith(stop):
+                return ("stopped", url)
+            status, headers, body, _ = self.request(url)
+        raise AssertionError("too many redirects")
+
+    def oidc_sign_in(self, redirect_url, *, login="alice", consent="/confirm"):
+        """Opens a Connect Link to the oidc-provider, signs in and answers consent."""
+        _, url, status, html = self.walk(redirect_url)
+        assert status == 200, html
+        _, url, status, html = self.walk(form_action(url, html, "/login"), form={"login": login, "password": "secret"})
+        assert status == 200, html
+        return self.walk(form_action(url, html, consent), form={})
+
+    def sandbox_consent(self, redirect_url, *, allow=True):
+        """Opens a Connect Link on a --dev broker and answers the sandbox consent page."""
+        status, headers, _, _ = self.request(redirect_url)
+        authorize = headers["location"]
+        parts = urllib.parse.urlsplit(authorize)
+        form = dict(urllib.parse.parse_qsl(parts.query), user="octocat", decision="allow" if allow else "deny")
+        endpoint = f"{parts.scheme}://{parts.netloc}{parts.path}"
+        return self.walk(endpoint, form=form)
+
+
+def form_action(page_url, html, suffix):
+    for action in re.findall(r'action="([^"]+)"', html):
+        if action.endswith(suffix):
+            return urllib.parse.urljoin(page_url, action)
+    raise AssertionError(f"no form posting to ...{suffix} in {html}")
+
+
+def query(url):
+    return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query))
+
+
+@pytest.fixture
+def broker(tmp_path):
+    """A --dev broker (sandbox toolkit available)."""
+    b = Broker(tmp_path)
+    yield b
+    b.stop()
+
+
+@pytest.fixture
+def oidc_broker(tmp_path):
+    """A broker that knows npm oidc-provider as toolkit `oidc`, with an auth config for it."""
+    port = free_port()
+    provider = OidcProvider(f"http://127.0.0.1:{port}/oauth/callback")
+    e = provider.endpoints
+    providers = tmp_path / "providers.toml"
+    providers.write_text(f'''
+[[toolkit]]
+slug = "oidc"
+name = "Test OIDC"
+description = "npm oidc-provider on loopback"
+logo = "https://example.test/logo.png"
+auth = "oauth2"
+[toolkit.oauth2]
+authorization_url = "{e['authorization_endpoint']}"
+token_url = "{e['token_endpoint']}"
+userinfo_url = "{e['userinfo_endpoint']}"
+scope_separator = " "
+default_scopes = ["openid"]
+pkce = true
+token_auth = "post"
+extra_authorize_params = {{ prompt = "consent" }}
+''')
+    b = Broker(tmp_path, dev=False, port=port, providers=providers)
+    b.add_auth_config("oidc", "grantline-py", "py-secret", "openid,email,profile")
+    yield b
+    b.stop()
+    provider.stop()
