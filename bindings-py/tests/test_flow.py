@@ -121,8 +121,13 @@ def test_several_threads_wait_at_once_while_python_keeps_running(broker):
 
 def test_ctrl_c_interrupts_a_blocked_wait(broker):
     req = client(broker).create(user_id="u", toolkits=["sandbox"], manage_connections=False).authorize("sandbox")
+    # Python's own Ctrl-C handler, even where a parent shell started us with SIGINT ignored.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
     started = time.monotonic()
-    with pytest.raises(KeyboardInterrupt):
-        req.wait_for_connection(timeout=30.0)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            req.wait_for_connection(timeout=30.0)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert time.monotonic() - started < 25, "the wait ended on Ctrl-C, not at its timeout"
