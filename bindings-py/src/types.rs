@@ -26,6 +26,8 @@ pub struct ConnectedAccount {
     pub is_disabled: bool,
     /// The auth config it was made with (`ac_…`).
     pub auth_config_id: String,
+    /// True when ACTIVE and not disabled.
+    pub is_active: bool,
     /// RFC 3339 creation time.
     pub created_at: String,
     /// RFC 3339 time of the last change.
@@ -34,12 +36,6 @@ pub struct ConnectedAccount {
 
 #[pymethods]
 impl ConnectedAccount {
-    /// True when the account is ACTIVE and not disabled.
-    #[getter]
-    fn is_active(&self) -> bool {
-        self.status == "ACTIVE" && !self.is_disabled
-    }
-
     fn __repr__(&self) -> String {
         format!("ConnectedAccount(id={:?}, user_id={:?}, toolkit={:?}, status={:?})", self.id, self.user_id, self.toolkit, self.status)
     }
@@ -48,6 +44,7 @@ impl ConnectedAccount {
 impl From<model::ConnectedAccount> for ConnectedAccount {
     fn from(a: model::ConnectedAccount) -> Self {
         Self {
+            is_active: a.is_active(),
             id: a.id,
             user_id: a.user_id,
             toolkit: a.toolkit.slug,
@@ -138,25 +135,22 @@ pub struct Toolkit {
     pub enabled: bool,
     /// The user's account for it, or `None`.
     pub connection: Option<ToolkitConnection>,
+    /// True when the user has an ACTIVE account for it.
+    pub is_connected: bool,
 }
 
 #[pymethods]
 impl Toolkit {
-    /// True when the user has an ACTIVE account for it.
-    #[getter]
-    fn is_connected(&self) -> bool {
-        self.connection.as_ref().is_some_and(|c| c.is_active)
-    }
-
     fn __repr__(&self) -> String {
-        format!("Toolkit(slug={:?}, is_connected={})", self.slug, if self.is_connected() { "True" } else { "False" })
+        format!("Toolkit(slug={:?}, is_connected={})", self.slug, if self.is_connected { "True" } else { "False" })
     }
 }
 
 impl From<model::ToolkitItem> for Toolkit {
     fn from(t: model::ToolkitItem) -> Self {
+        let is_connected = t.is_connected();
         let connection = t.connected_account.map(|a| ToolkitConnection {
-            is_active: a.status == model::AccountStatus::Active,
+            is_active: a.is_active(),
             connected_account_id: a.id,
             status: a.status.to_string(),
             auth_config_id: a.auth_config.id,
@@ -170,6 +164,7 @@ impl From<model::ToolkitItem> for Toolkit {
             is_no_auth: t.is_no_auth,
             enabled: t.enabled,
             connection,
+            is_connected,
         }
     }
 }

@@ -19,8 +19,7 @@ class ConnectedAccount:
     auth_config_id: str
     created_at: str
     updated_at: str
-    @property
-    def is_active(self) -> bool: ...
+    is_active: bool
 
 class AccountsPage:
     """One page of connected accounts."""
@@ -47,8 +46,7 @@ class Toolkit:
     is_no_auth: bool
     enabled: bool
     connection: Optional[ToolkitConnection]
-    @property
-    def is_connected(self) -> bool: ...
+    is_connected: bool
 
 class ToolkitsPage:
     """One page of a session's toolkits."""

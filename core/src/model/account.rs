@@ -46,6 +46,13 @@ pub struct ConnectedAccount {
     pub updated_at: String,
 }
 
+impl ConnectedAccount {
+    /// True when the account can be used: ACTIVE and not disabled.
+    pub fn is_active(&self) -> bool {
+        self.status == AccountStatus::Active && !self.is_disabled
+    }
+}
+
 /// Body of `PATCH /api/v3.1/connected_accounts/{id}/status`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -39,6 +39,13 @@ pub struct ToolkitAccount {
     pub auth_config: ToolkitAuthConfig,
 }
 
+impl ToolkitAccount {
+    /// True when this account is ACTIVE.
+    pub fn is_active(&self) -> bool {
+        self.status == AccountStatus::Active
+    }
+}
+
 /// One toolkit in `GET …/session/{id}/toolkits`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ToolkitItem {
@@ -63,7 +70,7 @@ pub struct ToolkitItem {
 impl ToolkitItem {
     /// True when the user has an ACTIVE account for this toolkit.
     pub fn is_connected(&self) -> bool {
-        self.connected_account.as_ref().is_some_and(|a| a.status == AccountStatus::Active)
+        self.connected_account.as_ref().is_some_and(ToolkitAccount::is_active)
     }
 }
 
