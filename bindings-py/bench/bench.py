@@ -17,12 +17,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 PROBE = """
-import json, resource, sys, time
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+import json, time
+def rss_kib():
+    with open("/proc/self/status") as f:
+        return next(int(l.split()[1]) for l in f if l.startswith("VmRSS:"))
+before = rss_kib()
 t = time.perf_counter()
 import {module}
 dt = time.perf_counter() - t
-after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+after = rss_kib()
 print(json.dumps({{"ms": dt * 1000, "rss_kib": after, "added_kib": after - before}}))
 """
 
@@ -75,7 +78,7 @@ def main():
         rows.append(("composio", args.composio_python))
     for module, python in rows:
         c = import_cost(python, module, args.runs)
-        print(f"  import {module:<10} {c['ms']:8.1f} ms   peak RSS {c['rss_kib'] / 1024:6.1f} MiB (+{c['added_kib'] / 1024:.1f} MiB)")
+        print(f"  import {module:<10} {c['ms']:8.1f} ms   RSS after {c['rss_kib'] / 1024:6.1f} MiB (+{c['added_kib'] / 1024:.1f} MiB)")
 
     lat = wait_latency(args.flows)
     print(f"wait_for_connection after the callback answered, {len(lat)} flows (a waiting thread on the long-poll):")
