@@ -6,6 +6,49 @@ use grantline_core::model;
 use pyo3::prelude::*;
 use pyo3::types::PyString;
 
+/// Declares a page class: the items of one page and where the next one starts.
+macro_rules! page_class {
+    ($(#[$doc:meta])* $name:ident of $item:ident from $wire:ty) => {
+        $(#[$doc])*
+        #[pyclass(module = "grantline", frozen, get_all)]
+        #[derive(Clone)]
+        pub struct $name {
+            /// The items on this page.
+            pub items: Vec<$item>,
+            /// Pass as `cursor` for the next page; `None` on the last one.
+            pub next_cursor: Option<String>,
+            /// Number of pages.
+            pub total_pages: u64,
+            /// 1-based number of this page.
+            pub current_page: u64,
+            /// Number of items across all pages.
+            pub total_items: u64,
+        }
+
+        #[pymethods]
+        impl $name {
+            fn __repr__(&self) -> String {
+                format!(
+                    "{}(items={}, current_page={}, total_pages={}, total_items={})",
+                    stringify!($name), self.items.len(), self.current_page, self.total_pages, self.total_items
+                )
+            }
+        }
+
+        impl From<model::Page<$wire>> for $name {
+            fn from(p: model::Page<$wire>) -> Self {
+                Self {
+                    items: p.items.into_iter().map(Into::into).collect(),
+                    next_cursor: p.next_cursor,
+                    total_pages: p.total_pages,
+                    current_page: p.current_page,
+                    total_items: p.total_items,
+                }
+            }
+        }
+    };
+}
+
 /// A user's connection to one toolkit.
 #[pyclass(module = "grantline", frozen, get_all)]
 #[derive(Clone)]
@@ -59,40 +102,10 @@ impl From<model::ConnectedAccount> for ConnectedAccount {
     }
 }
 
-/// One page of connected accounts.
-#[pyclass(module = "grantline", frozen, get_all)]
-#[derive(Clone)]
-pub struct AccountsPage {
-    /// The accounts on this page.
-    pub items: Vec<ConnectedAccount>,
-    /// Pass as `cursor` for the next page; `None` on the last one.
-    pub next_cursor: Option<String>,
-    /// Number of pages.
-    pub total_pages: u64,
-    /// 1-based number of this page.
-    pub current_page: u64,
-    /// Number of accounts across all pages.
-    pub total_items: u64,
-}
-
-#[pymethods]
-impl AccountsPage {
-    fn __repr__(&self) -> String {
-        format!("AccountsPage(items={}, current_page={}, total_pages={}, total_items={})", self.items.len(), self.current_page, self.total_pages, self.total_items)
-    }
-}
-
-impl From<model::Page<model::ConnectedAccount>> for AccountsPage {
-    fn from(p: model::Page<model::ConnectedAccount>) -> Self {
-        Self {
-            items: p.items.into_iter().map(Into::into).collect(),
-            next_cursor: p.next_cursor,
-            total_pages: p.total_pages,
-            current_page: p.current_page,
-            total_items: p.total_items,
-        }
-    }
-}
+page_class!(
+    /// One page of connected accounts.
+    AccountsPage of ConnectedAccount from model::ConnectedAccount
+);
 
 /// The user's most recent account for a toolkit, as `Session.toolkits()` reports it.
 #[pyclass(module = "grantline", frozen, get_all)]
@@ -169,40 +182,10 @@ impl From<model::ToolkitItem> for Toolkit {
     }
 }
 
-/// One page of a session's toolkits.
-#[pyclass(module = "grantline", frozen, get_all)]
-#[derive(Clone)]
-pub struct ToolkitsPage {
-    /// The toolkits on this page.
-    pub items: Vec<Toolkit>,
-    /// Pass as `cursor` for the next page; `None` on the last one.
-    pub next_cursor: Option<String>,
-    /// Number of pages.
-    pub total_pages: u64,
-    /// 1-based number of this page.
-    pub current_page: u64,
-    /// Number of toolkits across all pages.
-    pub total_items: u64,
-}
-
-#[pymethods]
-impl ToolkitsPage {
-    fn __repr__(&self) -> String {
-        format!("ToolkitsPage(items={}, current_page={}, total_pages={}, total_items={})", self.items.len(), self.current_page, self.total_pages, self.total_items)
-    }
-}
-
-impl From<model::Page<model::ToolkitItem>> for ToolkitsPage {
-    fn from(p: model::Page<model::ToolkitItem>) -> Self {
-        Self {
-            items: p.items.into_iter().map(Into::into).collect(),
-            next_cursor: p.next_cursor,
-            total_pages: p.total_pages,
-            current_page: p.current_page,
-            total_items: p.total_items,
-        }
-    }
-}
+page_class!(
+    /// One page of a session's toolkits.
+    ToolkitsPage of Toolkit from model::ToolkitItem
+);
 
 /// Where an MCP client reaches the session's tools.
 #[pyclass(module = "grantline", frozen)]

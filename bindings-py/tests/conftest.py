@@ -76,6 +76,13 @@ class OidcProvider:
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         self.endpoints = json.loads(self.proc.stdout.readline())
 
+    def toolkit_toml(self):
+        """tests/oidc-provider/grantline-toolkit.toml with this run's endpoints filled in."""
+        text = (REPO / "tests" / "oidc-provider" / "grantline-toolkit.toml").read_text()
+        for key in ("authorization_endpoint", "token_endpoint", "userinfo_endpoint"):
+            text = text.replace(f"@{key.upper()}@", self.endpoints[key])
+        return text
+
     def stop(self):
         self.proc.kill()
         self.proc.wait()
@@ -155,25 +162,8 @@ def oidc_broker(tmp_path):
     """A broker that knows npm oidc-provider as toolkit `oidc`, with an auth config for it."""
     port = free_port()
     provider = OidcProvider(f"http://127.0.0.1:{port}/oauth/callback")
-    e = provider.endpoints
     providers = tmp_path / "providers.toml"
-    providers.write_text(f'''
-[[toolkit]]
-slug = "oidc"
-name = "Test OIDC"
-description = "npm oidc-provider on loopback"
-logo = "https://example.test/logo.png"
-auth = "oauth2"
-[toolkit.oauth2]
-authorization_url = "{e['authorization_endpoint']}"
-token_url = "{e['token_endpoint']}"
-userinfo_url = "{e['userinfo_endpoint']}"
-scope_separator = " "
-default_scopes = ["openid"]
-pkce = true
-token_auth = "post"
-extra_authorize_params = {{ prompt = "consent" }}
-''')
+    providers.write_text(provider.toolkit_toml())
     b = Broker(tmp_path, dev=False, port=port, providers=providers)
     b.add_auth_config("oidc", "grantline-py", "py-secret", "openid,email,profile")
     yield b

@@ -16,6 +16,11 @@ use grantline_core::model::AccountStatus;
 use grantline_core::{AuthorizeOptions, Error, Session, SessionOptions};
 use serde_json::{json, Value};
 
+/// Where the harness lives.
+fn harness_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/oidc-provider")
+}
+
 /// The `oidc-provider` harness in `tests/oidc-provider`, running as a child process.
 struct Provider {
     child: Child,
@@ -30,7 +35,7 @@ struct Provider {
 impl Provider {
     /// Starts the provider, allowing `redirect_uri`; `env` adds settings such as TOKEN_ENDPOINT_FAIL.
     fn start(redirect_uri: &str, env: &[(&str, &str)]) -> Provider {
-        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/oidc-provider");
+        let dir = harness_dir();
         assert!(
             dir.join("node_modules/oidc-provider").exists(),
             "run `npm ci` in tests/oidc-provider first (scripts/test.sh does it)"
@@ -62,6 +67,15 @@ impl Provider {
         }
     }
 
+    /// `tests/oidc-provider/grantline-toolkit.toml` with this run's endpoints filled in.
+    fn toolkit_toml(&self) -> String {
+        std::fs::read_to_string(harness_dir().join("grantline-toolkit.toml"))
+            .unwrap()
+            .replace("@AUTHORIZATION_ENDPOINT@", &self.authorization_endpoint)
+            .replace("@TOKEN_ENDPOINT@", &self.token_endpoint)
+            .replace("@USERINFO_ENDPOINT@", &self.userinfo_endpoint)
+    }
+
     /// How many times the broker called the token endpoint.
     async fn token_requests(&self) -> u64 {
         let stats: Value = reqwest::get(format!("{}/_stats", self.issuer)).await.unwrap().json().await.unwrap();
@@ -88,30 +102,7 @@ async fn world(provider_env: &[(&str, &str)]) -> World {
     let provider = Provider::start(&format!("http://127.0.0.1:{port}/oauth/callback"), provider_env);
     let dir = tempfile::tempdir().unwrap();
     let providers = dir.path().join("providers.toml");
-    std::fs::write(
-        &providers,
-        format!(
-            r#"
-[[toolkit]]
-slug = "oidc"
-name = "Test OIDC"
-description = "npm oidc-provider on loopback"
-logo = "https://example.test/logo.png"
-auth = "oauth2"
-[toolkit.oauth2]
-authorization_url = "{}"
-token_url = "{}"
-userinfo_url = "{}"
-scope_separator = " "
-default_scopes = ["openid", "email"]
-pkce = true
-token_auth = "post"
-extra_authorize_params = {{ prompt = "consent" }}
-"#,
-            provider.authorization_endpoint, provider.token_endpoint, provider.userinfo_endpoint
-        ),
-    )
-    .unwrap();
+    std::fs::write(&providers, provider.toolkit_toml()).unwrap();
     let broker = Broker::start(BrokerOptions { dev: false, port: Some(port), providers: Some(providers), ..Default::default() });
     drop(dir);
 

@@ -28,19 +28,8 @@ from ._native import (
     ToolkitsPage,
     __version__,
 )
-from .errors import (
-    AuthenticationError,
-    ConflictError,
-    ConnectionRequestFailedError,
-    ConnectionRequestTimeoutError,
-    GrantlineError,
-    InternalError,
-    NetworkError,
-    NotFoundError,
-    PermissionDeniedError,
-    ProviderError,
-    ValidationError,
-)
+from . import errors
+from .errors import *  # noqa: F403  (the exception classes, listed in errors.__all__)
 
 __all__ = [
     "Grantline",
@@ -58,16 +47,6 @@ __all__ = [
     "ToolkitsPage",
     "Mcp",
     "Tool",
-    "GrantlineError",
-    "ValidationError",
-    "AuthenticationError",
-    "PermissionDeniedError",
-    "NotFoundError",
-    "ConflictError",
-    "ConnectionRequestFailedError",
-    "ConnectionRequestTimeoutError",
-    "NetworkError",
-    "ProviderError",
-    "InternalError",
     "__version__",
+    *errors.__all__,
 ]
