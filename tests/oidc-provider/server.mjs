@@ -19,6 +19,9 @@ import http from 'node:http';
 import Provider from 'oidc-provider';
 
 const PASSWORD = 'secret';
+// stdout carries the one JSON line only: oidc-provider's NOTICEs (console.info) go to stderr.
+console.info = console.error;
+console.log = console.error;
 const env = process.env;
 if (!env.REDIRECT_URIS) {
   console.error('server.mjs: REDIRECT_URIS is required');
@@ -55,7 +58,22 @@ const provider = new Provider(issuer, {
     claims: async () => ({ sub: id, email: `${id}@example.test`, email_verified: true, name: id }),
   }),
   issueRefreshToken: async () => true,
-  ttl: { AccessToken: Number(env.ACCESS_TOKEN_TTL || 3600) },
+  // Explicit lifetimes (seconds), which also keeps oidc-provider from nagging about defaults.
+  ttl: {
+    AccessToken: Number(env.ACCESS_TOKEN_TTL || 3600),
+    AuthorizationCode: 60,
+    IdToken: 3600,
+    RefreshToken: 14 * 24 * 3600,
+    Interaction: 3600,
+    Session: 24 * 3600,
+    Grant: 14 * 24 * 3600,
+  },
+  clientBasedCORS: () => false,
+  // Errors shown to the browser (bad authorization requests) as a bare page.
+  renderError: async (ctx, out) => {
+    ctx.type = 'html';
+    ctx.body = `<!doctype html><title>Error</title><h1>${esc(out.error)}</h1><p>${esc(out.error_description || '')}</p>`;
+  },
   jwks: { keys: [{ ...signingKey, use: 'sig', alg: 'RS256', kid: randomUUID() }] },
   cookies: { keys: [randomUUID()] },
   features: { devInteractions: { enabled: false } },
