@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test: Rust unit and HTTP tests (real SQLite files), the end-to-end test against
-# npm's oidc-provider, the Python SDK's pytest suite, and the wasm32 build of the client. Installs whatever is missing.
+# npm's oidc-provider, the Python SDK's pytest suite, the Node SDK's node --test suite, and the wasm32 build of the client. Installs whatever is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,6 +22,9 @@ cargo test --workspace --locked
 
 echo "== Python SDK: pip install ./bindings-py, then pytest against a real broker"
 bash scripts/test-python.sh
+
+echo "== Node SDK: npm install ./bindings-node, then node --test against a real broker"
+bash scripts/test-node.sh
 
 echo "== wasm32 build of the client"
 bash scripts/check-wasm.sh

@@ -1,0 +1,7 @@
+export {
+  Grantline, Session, ConnectionRequest, ConnectedAccounts,
+  GrantlineOptions, CreateSessionOptions, ToolkitsFilter, ManageConnectionsOptions, AuthorizeOptions,
+  ToolkitsQuery, AccountsFilter, ConnectedAccount, AccountsPage, Toolkit, ToolkitConnection,
+  ToolkitsPage, Mcp, Tool,
+} from './native'
+export * from './errors'

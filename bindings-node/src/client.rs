@@ -1,0 +1,290 @@
+//! The JS classes: `Grantline`, `Session`, `ConnectionRequest`, `ConnectedAccounts`.
+//! Every method returns a Promise settled on the JS thread; errors become `errors.js` classes.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use grantline_core as core;
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+use crate::errors::{to_js, Failure};
+use crate::options::{self, AccountsFilter, AuthorizeOptions, CreateSessionOptions, GrantlineOptions, ToolkitsQuery};
+use crate::types::{AccountsPage, ConnectedAccount, Mcp, Tool, Toolkit, ToolkitsPage};
+
+/// Runs `fut` on the tokio runtime; resolves with `convert(value)` or rejects with the JS error.
+fn promise<'env, T, V, F>(env: &'env Env, fut: F, convert: impl FnOnce(T) -> V + 'static) -> Result<PromiseRaw<'env, V>>
+where
+    F: Future<Output = std::result::Result<T, Failure>> + Send + 'static,
+    T: Send + 'static,
+    V: ToNapiValue,
+{
+    env.spawn_future_with_callback(async move { Ok(fut.await) }, move |env, out| match out {
+        Ok(v) => Ok(convert(v)),
+        Err(f) => Err(to_js(env, f)),
+    })
+}
+
+/// A core result as a `Failure` result.
+fn core<T>(r: core::Result<T>) -> std::result::Result<T, Failure> {
+    r.map_err(Failure::Core)
+}
+
+/// A client of one Grantline broker, authenticated with a project API key.
+#[napi]
+pub struct Grantline {
+    client: core::Client,
+}
+
+#[napi]
+impl Grantline {
+    /// `apiKey` and `baseUrl` default to `GRANTLINE_API_KEY` and `GRANTLINE_BASE_URL`.
+    #[napi(constructor)]
+    pub fn new(env: Env, options: Option<GrantlineOptions>) -> Result<Self> {
+        let made = options::client_config(options).and_then(core::Client::new);
+        made.map(|client| Self { client }).map_err(|e| to_js(&env, Failure::Core(e)))
+    }
+
+    /// Creates a session for one end user.
+    #[napi(ts_return_type = "Promise<Session>")]
+    pub fn create<'env>(&self, env: &'env Env, user_id: String, options: Option<CreateSessionOptions>) -> Result<PromiseRaw<'env, Session>> {
+        let (client, opts) = (self.client.clone(), options::session_options(options));
+        promise(env, async move { core(client.create(&user_id, opts).await) }, Session::from)
+    }
+
+    /// Opens an existing session by its id (`trs_…`).
+    #[napi(js_name = "use", ts_return_type = "Promise<Session>")]
+    pub fn use_session<'env>(&self, env: &'env Env, session_id: String) -> Result<PromiseRaw<'env, Session>> {
+        let client = self.client.clone();
+        promise(env, async move { core(client.use_session(&session_id).await) }, Session::from)
+    }
+
+    /// Connected-account operations.
+    #[napi(getter)]
+    pub fn connected_accounts(&self) -> ConnectedAccounts {
+        ConnectedAccounts { inner: self.client.connected_accounts() }
+    }
+
+    /// The broker's base URL.
+    #[napi(getter)]
+    pub fn base_url(&self) -> String {
+        self.client.base_url().to_string()
+    }
+
+    /// What `JSON.stringify` shows: the base URL, never the key.
+    #[napi(js_name = "toJSON", ts_return_type = "{ baseUrl: string }")]
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({ "baseUrl": self.client.base_url().as_str() })
+    }
+}
+
+/// One end user's session: authorize toolkits, list them, reach the MCP endpoint.
+#[napi]
+pub struct Session {
+    inner: core::Session,
+}
+
+impl From<core::Session> for Session {
+    fn from(inner: core::Session) -> Self {
+        Self { inner }
+    }
+}
+
+#[napi]
+impl Session {
+    /// The session id (`trs_…`).
+    #[napi(getter)]
+    pub fn session_id(&self) -> String {
+        self.inner.session_id().to_string()
+    }
+
+    /// The end user the session belongs to.
+    #[napi(getter)]
+    pub fn user_id(&self) -> String {
+        self.inner.user_id().to_string()
+    }
+
+    /// Where an MCP client reaches this session's tools.
+    #[napi(getter)]
+    pub fn mcp(&self) -> Mcp {
+        let info = self.inner.mcp();
+        Mcp { kind: info.kind.clone(), url: info.url.clone(), headers: self.inner.mcp_headers().into_iter().collect() }
+    }
+
+    /// Starts connecting `toolkit`; show `redirectUrl` of the result to the user.
+    #[napi(ts_return_type = "Promise<ConnectionRequest>")]
+    pub fn authorize<'env>(&self, env: &'env Env, toolkit: String, options: Option<AuthorizeOptions>) -> Result<PromiseRaw<'env, ConnectionRequest>> {
+        let (session, opts) = (self.inner.clone(), options::authorize_options(options));
+        promise(env, async move { core(session.authorize(&toolkit, opts).await) }, ConnectionRequest::from)
+    }
+
+    /// One page of the session's toolkits with the user's connection state.
+    #[napi(ts_return_type = "Promise<ToolkitsPage>")]
+    pub fn toolkits<'env>(&self, env: &'env Env, query: Option<ToolkitsQuery>) -> Result<PromiseRaw<'env, ToolkitsPage>> {
+        let (session, q) = (self.inner.clone(), options::toolkits_query(query));
+        promise(env, async move { core(session.toolkits(&q).await) }, ToolkitsPage::from)
+    }
+
+    /// Every matching toolkit, walking all pages.
+    #[napi(ts_return_type = "Promise<Toolkit[]>")]
+    pub fn all_toolkits<'env>(&self, env: &'env Env, query: Option<ToolkitsQuery>) -> Result<PromiseRaw<'env, Vec<Toolkit>>> {
+        let (session, q) = (self.inner.clone(), options::toolkits_query(query));
+        promise(env, async move { core(session.all_toolkits(&q).await) }, |items| items.into_iter().map(Toolkit::from).collect())
+    }
+
+    /// The session's meta tools.
+    #[napi(ts_return_type = "Promise<Tool[]>")]
+    pub fn tools<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, Vec<Tool>>> {
+        let session = self.inner.clone();
+        promise(env, async move { core(session.tools().await) }, |tools| tools.into_iter().map(Tool::from).collect())
+    }
+
+    /// What `JSON.stringify` shows (the MCP headers, which carry the key, are left out).
+    #[napi(js_name = "toJSON", ts_return_type = "{ sessionId: string; userId: string; mcp: { type: string; url: string } }")]
+    pub fn to_json(&self) -> serde_json::Value {
+        let mcp = self.inner.mcp();
+        serde_json::json!({ "sessionId": self.inner.session_id(), "userId": self.inner.user_id(), "mcp": { "type": mcp.kind, "url": mcp.url } })
+    }
+}
+
+/// A started connection: the link to show, and the account it completes.
+#[napi]
+pub struct ConnectionRequest {
+    inner: core::ConnectionRequest,
+}
+
+impl From<core::ConnectionRequest> for ConnectionRequest {
+    fn from(inner: core::ConnectionRequest) -> Self {
+        Self { inner }
+    }
+}
+
+/// `EventTarget.prototype.addEventListener(type, listener, options)`.
+type AddEventListener<'a> = Function<'a, FnArgs<(&'a str, Function<'a, (), ()>, Object<'a>)>, ()>;
+
+/// Waits with `wait`, unless `signal` (an `AbortSignal`) fires first.
+fn abortable_wait<'env, F>(env: &'env Env, signal: Option<Object>, wait: F) -> Result<PromiseRaw<'env, ConnectedAccount>>
+where
+    F: Future<Output = core::Result<core::model::ConnectedAccount>> + Send + 'static,
+{
+    let aborted = Arc::new(tokio::sync::Notify::new());
+    if let Some(signal) = signal {
+        if signal.get_named_property::<bool>("aborted")? {
+            return promise(env, async { Err::<core::model::ConnectedAccount, _>(Failure::Aborted) }, ConnectedAccount::from);
+        }
+        let notify = aborted.clone();
+        let on_abort = env.create_function_from_closure("onAbort", move |_| {
+            notify.notify_one();
+            Ok(())
+        })?;
+        let add: AddEventListener = signal.get_named_property("addEventListener")?;
+        let mut once = Object::new(env)?;
+        once.set("once", true)?;
+        add.apply(signal, FnArgs::from(("abort", on_abort, once)))?;
+    }
+    let fut = async move {
+        tokio::select! {
+            out = wait => core(out),
+            _ = aborted.notified() => Err(Failure::Aborted),
+        }
+    };
+    promise(env, fut, ConnectedAccount::from)
+}
+
+/// `{ signal }` of the wait methods.
+fn signal_of(options: Option<Object>) -> Result<Option<Object>> {
+    match options {
+        Some(o) => o.get_named_property::<Option<Object>>("signal"),
+        None => Ok(None),
+    }
+}
+
+#[napi]
+impl ConnectionRequest {
+    /// The connected account id (`ca_…`), INITIATED until the user finishes.
+    #[napi(getter)]
+    pub fn id(&self) -> String {
+        self.inner.id().to_string()
+    }
+
+    /// The Connect Link to open in the user's browser.
+    #[napi(getter)]
+    pub fn redirect_url(&self) -> String {
+        self.inner.redirect_url().to_string()
+    }
+
+    /// Resolves with the account once ACTIVE; rejects at once on FAILED/EXPIRED/REVOKED,
+    /// after `timeoutMs` (default 60000), or when `options.signal` aborts.
+    #[napi(ts_args_type = "timeoutMs?: number, options?: { signal?: AbortSignal }", ts_return_type = "Promise<ConnectedAccount>")]
+    pub fn wait_for_connection<'env>(&self, env: &'env Env, timeout_ms: Option<f64>, options: Option<Object>) -> Result<PromiseRaw<'env, ConnectedAccount>> {
+        let timeout = options::millis("timeoutMs", timeout_ms.unwrap_or(60_000.0)).map_err(|e| to_js(env, Failure::Core(e)))?;
+        let req = self.inner.clone();
+        abortable_wait(env, signal_of(options)?, async move { req.wait_for_connection(timeout).await })
+    }
+
+    /// What `JSON.stringify` shows.
+    #[napi(js_name = "toJSON", ts_return_type = "{ id: string; redirectUrl: string }")]
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({ "id": self.inner.id(), "redirectUrl": self.inner.redirect_url() })
+    }
+}
+
+/// The project's connected accounts.
+#[napi]
+pub struct ConnectedAccounts {
+    inner: core::client::ConnectedAccounts,
+}
+
+#[napi]
+impl ConnectedAccounts {
+    /// The account `id`; rejects with `NotFoundError` when there is none.
+    #[napi(ts_return_type = "Promise<ConnectedAccount>")]
+    pub fn get<'env>(&self, env: &'env Env, id: String) -> Result<PromiseRaw<'env, ConnectedAccount>> {
+        let accounts = self.inner.clone();
+        promise(env, async move { core(accounts.get(&id).await) }, ConnectedAccount::from)
+    }
+
+    /// One page of accounts, filtered.
+    #[napi(ts_return_type = "Promise<AccountsPage>")]
+    pub fn list<'env>(&self, env: &'env Env, filter: Option<AccountsFilter>) -> Result<PromiseRaw<'env, AccountsPage>> {
+        let accounts = self.inner.clone();
+        let parsed = options::account_filter(filter);
+        promise(
+            env,
+            async move {
+                let (filter, cursor, limit) = core(parsed)?;
+                core(accounts.list(&filter, cursor.as_deref(), limit).await)
+            },
+            AccountsPage::from,
+        )
+    }
+
+    /// Deletes the account `id` and its stored credentials.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn delete<'env>(&self, env: &'env Env, id: String) -> Result<PromiseRaw<'env, ()>> {
+        let accounts = self.inner.clone();
+        promise(env, async move { core(accounts.delete(&id).await) }, |()| ())
+    }
+
+    /// Enables the account `id`.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn enable<'env>(&self, env: &'env Env, id: String) -> Result<PromiseRaw<'env, ()>> {
+        let accounts = self.inner.clone();
+        promise(env, async move { core(accounts.set_enabled(&id, true).await) }, |()| ())
+    }
+
+    /// Disables the account `id` (kept, but not used).
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn disable<'env>(&self, env: &'env Env, id: String) -> Result<PromiseRaw<'env, ()>> {
+        let accounts = self.inner.clone();
+        promise(env, async move { core(accounts.set_enabled(&id, false).await) }, |()| ())
+    }
+
+    /// Resolves once account `id` is ACTIVE, like `ConnectionRequest.waitForConnection`.
+    #[napi(ts_args_type = "id: string, timeoutMs?: number, options?: { signal?: AbortSignal }", ts_return_type = "Promise<ConnectedAccount>")]
+    pub fn wait_for_connection<'env>(&self, env: &'env Env, id: String, timeout_ms: Option<f64>, options: Option<Object>) -> Result<PromiseRaw<'env, ConnectedAccount>> {
+        let timeout = options::millis("timeoutMs", timeout_ms.unwrap_or(60_000.0)).map_err(|e| to_js(env, Failure::Core(e)))?;
+        let accounts = self.inner.clone();
+        abortable_wait(env, signal_of(options)?, async move { accounts.wait_for_connection(&id, timeout).await })
+    }
+}

@@ -1,0 +1,183 @@
+//! Plain-data JS objects for the core's wire types (camelCase; `JSON.stringify` shows them).
+
+use std::collections::HashMap;
+
+use grantline_core::model;
+use napi_derive::napi;
+
+/// A user's connection to one toolkit.
+#[napi(object)]
+pub struct ConnectedAccount {
+    /// `ca_…`
+    pub id: String,
+    /// The end user it belongs to.
+    pub user_id: String,
+    /// The toolkit's slug, e.g. `github`.
+    pub toolkit: String,
+    /// `INITIATED`, `ACTIVE`, `FAILED`, `EXPIRED`, `REVOKED` or `INACTIVE`.
+    pub status: String,
+    /// Why it is FAILED or EXPIRED.
+    pub status_reason: Option<String>,
+    /// The name given at authorize time.
+    pub alias: Option<String>,
+    /// Disabled by the app.
+    pub is_disabled: bool,
+    /// True when ACTIVE and not disabled.
+    pub is_active: bool,
+    /// The auth config it was made with (`ac_…`).
+    pub auth_config_id: String,
+    /// ISO 8601 creation time.
+    pub created_at: String,
+    /// ISO 8601 time of the last change.
+    pub updated_at: String,
+}
+
+impl From<model::ConnectedAccount> for ConnectedAccount {
+    fn from(a: model::ConnectedAccount) -> Self {
+        Self {
+            is_active: a.is_active(),
+            id: a.id,
+            user_id: a.user_id,
+            toolkit: a.toolkit.slug,
+            status: a.status.to_string(),
+            status_reason: a.status_reason,
+            alias: a.alias,
+            is_disabled: a.is_disabled,
+            auth_config_id: a.auth_config.id,
+            created_at: a.created_at,
+            updated_at: a.updated_at,
+        }
+    }
+}
+
+/// The user's most recent account for a toolkit.
+#[napi(object)]
+pub struct ToolkitConnection {
+    /// True when that account is ACTIVE.
+    pub is_active: bool,
+    /// `ca_…`
+    pub connected_account_id: String,
+    /// The account's status.
+    pub status: String,
+    /// The auth config it uses (`ac_…`).
+    pub auth_config_id: String,
+    /// `OAUTH2`, `API_KEY`, …
+    pub auth_scheme: String,
+}
+
+/// A toolkit of the session and whether the user has connected it.
+#[napi(object)]
+pub struct Toolkit {
+    /// e.g. `github`.
+    pub slug: String,
+    /// e.g. `GitHub`.
+    pub name: String,
+    /// What it gives an agent.
+    pub description: String,
+    /// Logo URL.
+    pub logo: String,
+    /// True when nothing needs connecting.
+    pub is_no_auth: bool,
+    /// Whether the session enables it.
+    pub enabled: bool,
+    /// True when the user has an ACTIVE account for it.
+    pub is_connected: bool,
+    /// The user's account for it.
+    pub connection: Option<ToolkitConnection>,
+}
+
+impl From<model::ToolkitItem> for Toolkit {
+    fn from(t: model::ToolkitItem) -> Self {
+        let is_connected = t.is_connected();
+        let connection = t.connected_account.map(|a| ToolkitConnection {
+            is_active: a.is_active(),
+            connected_account_id: a.id,
+            status: a.status.to_string(),
+            auth_config_id: a.auth_config.id,
+            auth_scheme: a.auth_config.auth_scheme,
+        });
+        Self {
+            slug: t.slug,
+            name: t.name,
+            description: t.meta.description,
+            logo: t.meta.logo,
+            is_no_auth: t.is_no_auth,
+            enabled: t.enabled,
+            is_connected,
+            connection,
+        }
+    }
+}
+
+/// Declares a page object: the items of one page and where the next one starts.
+macro_rules! page_object {
+    ($(#[$doc:meta])* $name:ident of $item:ident from $wire:ty) => {
+        $(#[$doc])*
+        #[napi(object)]
+        pub struct $name {
+            /// The items on this page.
+            pub items: Vec<$item>,
+            /// Pass as `cursor` for the next page; absent on the last one.
+            pub next_cursor: Option<String>,
+            /// Number of pages.
+            pub total_pages: u32,
+            /// 1-based number of this page.
+            pub current_page: u32,
+            /// Number of items across all pages.
+            pub total_items: u32,
+        }
+
+        impl From<model::Page<$wire>> for $name {
+            fn from(p: model::Page<$wire>) -> Self {
+                Self {
+                    items: p.items.into_iter().map(Into::into).collect(),
+                    next_cursor: p.next_cursor,
+                    total_pages: p.total_pages as u32,
+                    current_page: p.current_page as u32,
+                    total_items: p.total_items as u32,
+                }
+            }
+        }
+    };
+}
+
+page_object!(
+    /// One page of connected accounts.
+    AccountsPage of ConnectedAccount from model::ConnectedAccount
+);
+
+page_object!(
+    /// One page of a session's toolkits.
+    ToolkitsPage of Toolkit from model::ToolkitItem
+);
+
+/// Where an MCP client reaches the session's tools.
+#[napi(object)]
+pub struct Mcp {
+    /// Transport: always `http` (streamable HTTP).
+    #[napi(js_name = "type")]
+    pub kind: String,
+    /// The endpoint URL.
+    pub url: String,
+    /// Headers to send with every MCP request (they carry the credential).
+    pub headers: HashMap<String, String>,
+}
+
+/// A meta tool of the session, e.g. `COMPOSIO_MANAGE_CONNECTIONS`.
+#[napi(object)]
+pub struct Tool {
+    /// e.g. `COMPOSIO_MANAGE_CONNECTIONS`.
+    pub slug: String,
+    /// Display name.
+    pub name: String,
+    /// What the tool does, for the model.
+    pub description: String,
+    /// JSON Schema of the arguments.
+    pub input_parameters: serde_json::Value,
+}
+
+impl From<model::ToolInfo> for Tool {
+    fn from(t: model::ToolInfo) -> Self {
+        Self { slug: t.slug, name: t.name, description: t.description, input_parameters: t.input_parameters }
+    }
+}

@@ -1,0 +1,155 @@
+'use strict'
+// Test fixtures: a real `grantline serve` on a free port with a temporary SQLite file, npm's
+// oidc-provider as the OAuth provider, and a cookie-keeping browser stand-in.
+const { spawn } = require('node:child_process')
+const fs = require('node:fs')
+const net = require('node:net')
+const os = require('node:os')
+const path = require('node:path')
+const readline = require('node:readline')
+
+const REPO = path.resolve(__dirname, '..', '..')
+const APP = 'https://app.example.com'
+const ENCRYPTION_KEY = 'MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY='
+
+function freePort() {
+  return new Promise((resolve) => {
+    const srv = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address()
+      srv.close(() => resolve(port))
+    })
+  })
+}
+
+/** Resolves with the first stdout line matching `re` (and the lines before it). */
+function waitForLine(child, re) {
+  return new Promise((resolve, reject) => {
+    const lines = []
+    const rl = readline.createInterface({ input: child.stdout })
+    rl.on('line', (line) => {
+      lines.push(line)
+      if (re.test(line)) resolve(lines)
+    })
+    child.on('exit', (code) => reject(new Error(`exited with ${code} before printing ${re}`)))
+  })
+}
+
+/** Starts a broker; `stop()` kills it. */
+async function startBroker({ dev = true, port = 0, providers = null, linkTtlSecs = 600 } = {}) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'grantline-node-'))
+  const bin = process.env.GRANTLINE_BIN || path.join(REPO, 'target', 'debug', 'grantline')
+  const args = ['serve', '--bind', `127.0.0.1:${port}`, '--database-url', `sqlite://${dir}/grantline.db`,
+    '--encryption-key', ENCRYPTION_KEY, '--link-ttl-secs', String(linkTtlSecs), '--allowed-callback-urls', `${APP}/done`]
+  if (dev) args.push('--dev')
+  if (providers) args.push('--providers', providers)
+  const env = { ...process.env, GRANTLINE_LOG: 'warn' }
+  delete env.GRANTLINE_DEV
+  const child = spawn(bin, args, { env, stdio: ['ignore', 'pipe', 'inherit'] })
+  const lines = await waitForLine(child, /^grantline listening on /)
+  const apiKey = lines.find((l) => l.startsWith('GRANTLINE_API_KEY=')).split('=')[1]
+  const baseUrl = lines.at(-1).match(/listening on (http:\/\/\S+)/)[1]
+  return {
+    apiKey, baseUrl, dir,
+    async addAuthConfig(toolkit, clientId, clientSecret, scopes) {
+      const res = await fetch(`${baseUrl}/api/v3.1/auth_configs`, {
+        method: 'POST',
+        headers: { 'x-api-key': apiKey, 'content-type': 'application/json' },
+        body: JSON.stringify({ toolkit: { slug: toolkit }, auth_config: { type: 'use_custom_auth', auth_scheme: 'OAUTH2',
+          credentials: { client_id: clientId, client_secret: clientSecret, scopes } } }),
+      })
+      if (res.status !== 201) throw new Error(`auth config: ${res.status} ${await res.text()}`)
+    },
+    stop() {
+      child.kill('SIGKILL')
+      fs.rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+/** A broker that knows tests/oidc-provider as toolkit `oidc`, with an auth config for it. */
+async function startOidcBroker() {
+  const port = await freePort()
+  const harness = path.join(REPO, 'tests', 'oidc-provider')
+  const provider = spawn('node', ['server.mjs'], {
+    cwd: harness,
+    env: { ...process.env, REDIRECT_URIS: `http://127.0.0.1:${port}/oauth/callback`, CLIENT_ID: 'grantline-node', CLIENT_SECRET: 'node-secret' },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  })
+  const [line] = (await waitForLine(provider, /^\{/)).slice(-1)
+  const e = JSON.parse(line)
+  const providers = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'grantline-oidc-')), 'providers.toml')
+  fs.writeFileSync(providers, fs.readFileSync(path.join(harness, 'grantline-toolkit.toml'), 'utf8')
+    .replace('@AUTHORIZATION_ENDPOINT@', e.authorization_endpoint)
+    .replace('@TOKEN_ENDPOINT@', e.token_endpoint)
+    .replace('@USERINFO_ENDPOINT@', e.userinfo_endpoint))
+  const broker = await startBroker({ dev: false, port, providers })
+  await broker.addAuthConfig('oidc', 'grantline-node', 'node-secret', 'openid,email,profile')
+  const stop = broker.stop
+  broker.stop = () => {
+    stop()
+    provider.kill('SIGKILL')
+  }
+  return broker
+}
+
+/** Keeps cookies and follows redirects one at a time, like a user's browser. */
+class Browser {
+  constructor() {
+    this.cookies = new Map()
+  }
+
+  async request(url, form) {
+    const headers = { cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ') }
+    const init = { redirect: 'manual', headers }
+    if (form) {
+      init.method = 'POST'
+      init.body = new URLSearchParams(form)
+    }
+    const res = await fetch(url, init)
+    for (const c of res.headers.getSetCookie()) {
+      const [pair] = c.split(';')
+      const i = pair.indexOf('=')
+      this.cookies.set(pair.slice(0, i), pair.slice(i + 1))
+    }
+    return res
+  }
+
+  /** Follows redirects from `url`; returns { stopped: url } at `stop`, else { url, status, html }. */
+  async walk(url, form, stop = APP) {
+    let res = await this.request(url, form)
+    for (let i = 0; i < 20; i++) {
+      if (res.status < 300 || res.status >= 400) return { url, status: res.status, html: await res.text() }
+      url = new URL(res.headers.get('location'), url).toString()
+      if (url.startsWith(stop)) return { stopped: url }
+      res = await this.request(url)
+    }
+    throw new Error('too many redirects')
+  }
+
+  /** Opens a Connect Link to the oidc-provider, signs in and answers consent. */
+  async oidcSignIn(redirectUrl, consent = '/confirm') {
+    let page = await this.walk(redirectUrl)
+    page = await this.walk(formAction(page, '/login'), { login: 'alice', password: 'secret' })
+    return this.walk(formAction(page, consent), {})
+  }
+
+  /** Opens a Connect Link on a --dev broker and answers the sandbox consent page. */
+  async sandboxConsent(redirectUrl) {
+    const res = await this.request(redirectUrl)
+    const authorize = new URL(res.headers.get('location'))
+    const form = { ...Object.fromEntries(authorize.searchParams), user: 'octocat', decision: 'allow' }
+    return this.walk(`${authorize.origin}${authorize.pathname}`, form)
+  }
+}
+
+function formAction(page, suffix) {
+  const action = [...page.html.matchAll(/action="([^"]+)"/g)].map((m) => m[1]).find((a) => a.endsWith(suffix))
+  if (!action) throw new Error(`no form posting to …${suffix} in ${page.html}`)
+  return new URL(action, page.url).toString()
+}
+
+function query(url) {
+  return Object.fromEntries(new URL(url).searchParams)
+}
+
+module.exports = { APP, REPO, Browser, startBroker, startOidcBroker, query }
