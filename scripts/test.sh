@@ -17,6 +17,9 @@ if [ ! -d tests/oidc-provider/node_modules/oidc-provider ]; then
   (cd tests/oidc-provider && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
+echo "== oidc-provider harness self-test"
+(cd tests/oidc-provider && node selftest.mjs 2>/dev/null)
+
 echo "== cargo test (workspace)"
 cargo test --workspace --locked
 
