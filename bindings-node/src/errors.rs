@@ -34,21 +34,6 @@ impl From<Error> for Failure {
     }
 }
 
-fn class_name(e: &Error) -> &'static str {
-    match e {
-        Error::Validation { .. } => "ValidationError",
-        Error::Unauthorized(_) => "AuthenticationError",
-        Error::Forbidden(_) => "PermissionDeniedError",
-        Error::NotFound { .. } => "NotFoundError",
-        Error::Conflict(_) => "ConflictError",
-        Error::ConnectionRequestFailed { .. } => "ConnectionRequestFailedError",
-        Error::ConnectionRequestTimeout { .. } => "ConnectionRequestTimeoutError",
-        Error::Network(_) => "NetworkError",
-        Error::Provider(_) => "ProviderError",
-        Error::Internal(_) => "InternalError",
-    }
-}
-
 /// The class name, message and fields of the JS error for `f`.
 fn describe(f: &Failure) -> (&'static str, String, serde_json::Value) {
     match f {
@@ -65,7 +50,7 @@ fn describe(f: &Failure) -> (&'static str, String, serde_json::Value) {
                 Error::ConnectionRequestTimeout { id, .. } => details["connectedAccountId"] = json!(id),
                 _ => {}
             }
-            (class_name(e), e.to_string(), details)
+            (e.class_name(), e.to_string(), details)
         }
     }
 }

@@ -4,24 +4,8 @@ use grantline_core::Error;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-/// The `grantline.errors` class for each kind of core error.
-fn class_name(e: &Error) -> &'static str {
-    match e {
-        Error::Validation { .. } => "ValidationError",
-        Error::Unauthorized(_) => "AuthenticationError",
-        Error::Forbidden(_) => "PermissionDeniedError",
-        Error::NotFound { .. } => "NotFoundError",
-        Error::Conflict(_) => "ConflictError",
-        Error::ConnectionRequestFailed { .. } => "ConnectionRequestFailedError",
-        Error::ConnectionRequestTimeout { .. } => "ConnectionRequestTimeoutError",
-        Error::Network(_) => "NetworkError",
-        Error::Provider(_) => "ProviderError",
-        Error::Internal(_) => "InternalError",
-    }
-}
-
 fn build(py: Python<'_>, e: &Error) -> PyResult<PyErr> {
-    let cls = py.import("grantline.errors")?.getattr(class_name(e))?;
+    let cls = py.import("grantline.errors")?.getattr(e.class_name())?;
     let kwargs = PyDict::new(py);
     kwargs.set_item("code", e.code())?;
     kwargs.set_item("status", e.http_status())?;

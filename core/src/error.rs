@@ -67,6 +67,22 @@ impl Error {
         }
     }
 
+    /// The SDK error class for this kind, the same name in every host (`NotFoundError`, …).
+    pub fn class_name(&self) -> &'static str {
+        match self {
+            Error::Validation { .. } => "ValidationError",
+            Error::Unauthorized(_) => "AuthenticationError",
+            Error::Forbidden(_) => "PermissionDeniedError",
+            Error::NotFound { .. } => "NotFoundError",
+            Error::Conflict(_) => "ConflictError",
+            Error::ConnectionRequestFailed { .. } => "ConnectionRequestFailedError",
+            Error::ConnectionRequestTimeout { .. } => "ConnectionRequestTimeoutError",
+            Error::Network(_) => "NetworkError",
+            Error::Provider(_) => "ProviderError",
+            Error::Internal(_) => "InternalError",
+        }
+    }
+
     /// The HTTP status the broker answers this error with.
     pub fn http_status(&self) -> u16 {
         match self {
