@@ -34,7 +34,7 @@ async fn run() {
     };
     let engine: Arc<Engine> =
         store.open(EngineConfig::new(url::Url::parse(&format!("http://{addr}")).unwrap())).await.unwrap().engine;
-    let key = engine.bootstrap(&[]).await.unwrap().created_key.unwrap().secret;
+    let key = engine.bootstrap(&[], &[]).await.unwrap().created_key.unwrap().secret;
     let base = format!("http://{addr}");
     grantline_server::spawn(engine, listener, std::future::pending()).unwrap();
     let client = Client::new(ClientConfig::with_api_key(&base, &key)).unwrap();

@@ -57,6 +57,11 @@ pub struct ServeConfig {
     #[arg(long, env = "GRANTLINE_ALLOWED_CALLBACK_URLS", value_delimiter = ',')]
     pub allowed_callback_urls: Vec<String>,
 
+    /// Browser origins a new project lets use client tokens (CORS); comma-separated.
+    /// Later changes: `grantline project allow-origin ORIGIN`.
+    #[arg(long, env = "GRANTLINE_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Vec<String>,
+
     /// After starting, run the demo flow against this broker and print each step.
     #[arg(long)]
     pub demo: bool,

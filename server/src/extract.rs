@@ -56,16 +56,50 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
     })
 }
 
-/// The caller, authenticated by `x-api-key`.
+/// The caller, authenticated by `x-api-key`: the endpoints only a backend may use.
 pub struct Caller(pub Principal);
 
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let key = parts.headers.get("x-api-key").and_then(|v| v.to_str().ok());
+        let key = header(parts, "x-api-key");
+        if key.is_none() && bearer(parts).is_some() {
+            return Err(Error::Forbidden("a client token can only authorize, wait and list toolkits for its own session".into()).into());
+        }
         Ok(Caller(state.engine.authenticate(key).await?))
     }
+}
+
+/// The caller by `x-api-key`, or by a session's client token (`Authorization: Bearer glct_…`):
+/// the endpoints a browser widget may reach.
+pub struct ClientCaller(pub Principal);
+
+impl FromRequestParts<AppState> for ClientCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        if let Some(key) = header(parts, "x-api-key") {
+            return Ok(ClientCaller(state.engine.authenticate(Some(key)).await?));
+        }
+        match bearer(parts) {
+            Some(token) => {
+                let origin = header(parts, "origin");
+                Ok(ClientCaller(state.engine.authenticate_client_token(token, origin).await?))
+            }
+            None => Err(Error::Unauthorized("send an x-api-key header, or Authorization: Bearer with a client token".into()).into()),
+        }
+    }
+}
+
+fn header<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
+    parts.headers.get(name).and_then(|v| v.to_str().ok()).filter(|v| !v.is_empty())
+}
+
+fn bearer(parts: &Parts) -> Option<&str> {
+    let value = header(parts, "authorization")?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
 }
 
 /// Query parameters as a list, so repeated keys and comma lists both work.

@@ -4,6 +4,7 @@
 //! No business rule lives here: handlers parse, call the engine, and render.
 
 pub mod config;
+mod cors;
 pub mod demo;
 mod error;
 mod extract;

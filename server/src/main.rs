@@ -92,6 +92,10 @@ enum ProjectAction {
     AllowCallback { urls: Vec<String> },
     /// Remove callback URLs from the allow-list.
     DisallowCallback { urls: Vec<String> },
+    /// Allow browser origins (e.g. https://app.example.com) to use client tokens (CORS).
+    AllowOrigin { origins: Vec<String> },
+    /// Remove browser origins from the CORS allow-list.
+    DisallowOrigin { origins: Vec<String> },
 }
 
 fn main() -> ExitCode {
@@ -150,7 +154,7 @@ async fn run(command: Command) -> Result<()> {
         }
         Command::AuthConfigs { action, store } => {
             let engine = store.open(admin_config()).await?.engine;
-            let who = grantline_core::engine::Principal { project: engine.default_project().await? };
+            let who = grantline_core::engine::Principal::project(engine.default_project().await?);
             match action {
                 AuthConfigsAction::Create { toolkit, client_id, client_secret, scopes, name } => {
                     let req = CreateAuthConfigRequest {
@@ -181,25 +185,31 @@ async fn run(command: Command) -> Result<()> {
         Command::Project { action, store } => {
             let engine = store.open(admin_config()).await?.engine;
             let project = engine.default_project().await?;
-            let list = match action {
+            let (callbacks, origins) = match action {
                 ProjectAction::Show => {
                     println!("project {} ({})", project.id, project.name);
-                    project.allowed_callback_urls
+                    (Some(project.allowed_callback_urls), Some(project.allowed_origins))
                 }
-                ProjectAction::AllowCallback { urls } => engine.allow_callback_urls(&project.id, &urls).await?,
-                ProjectAction::DisallowCallback { urls } => engine.disallow_callback_urls(&project.id, &urls).await?,
+                ProjectAction::AllowCallback { urls } => (Some(engine.allow_callback_urls(&project.id, &urls).await?), None),
+                ProjectAction::DisallowCallback { urls } => (Some(engine.disallow_callback_urls(&project.id, &urls).await?), None),
+                ProjectAction::AllowOrigin { origins } => (None, Some(engine.allow_origins(&project.id, &origins).await?)),
+                ProjectAction::DisallowOrigin { origins } => (None, Some(engine.disallow_origins(&project.id, &origins).await?)),
             };
-            println!("allowed callback URLs:");
-            for u in list {
-                println!("  {u}");
+            for (title, list) in [("allowed callback URLs", callbacks), ("allowed origins", origins)] {
+                if let Some(list) = list {
+                    println!("{title}:");
+                    for u in list {
+                        println!("  {u}");
+                    }
+                }
             }
             Ok(())
         }
     }
 }
 
-/// Loopback callback URLs a dev broker allows out of the box.
-const DEV_CALLBACKS: [&str; 2] = ["http://localhost", "http://127.0.0.1"];
+/// Loopback callback URLs and browser origins (any port) a dev broker allows out of the box.
+const DEV_LOOPBACK: [&str; 2] = ["http://localhost", "http://127.0.0.1"];
 
 async fn serve(cfg: ServeConfig) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(&cfg.bind)
@@ -212,11 +222,13 @@ async fn serve(cfg: ServeConfig) -> Result<()> {
         eprintln!("\n  !!! {n}\n");
     }
     let engine = opened.engine;
-    let mut allowed = cfg.allowed_callback_urls.clone();
+    let mut callbacks = cfg.allowed_callback_urls.clone();
+    let mut origins = cfg.allowed_origins.clone();
     if cfg.store.dev {
-        allowed.extend(DEV_CALLBACKS.iter().map(|s| s.to_string()));
+        callbacks.extend(DEV_LOOPBACK.iter().map(|s| s.to_string()));
+        origins.extend(DEV_LOOPBACK.iter().map(|s| s.to_string()));
     }
-    let boot = engine.bootstrap(&allowed).await?;
+    let boot = engine.bootstrap(&callbacks, &origins).await?;
     if let Some(key) = &boot.created_key {
         println!("Created project {} and its first API key (shown once, store it now):", boot.project.id);
         println!("GRANTLINE_API_KEY={}", key.secret);
@@ -245,7 +257,7 @@ async fn demo() -> Result<()> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| Error::Internal(e.to_string()))?;
     let addr = listener.local_addr().map_err(|e| Error::Internal(e.to_string()))?;
     let engine = store.open(EngineConfig::new(url::Url::parse(&format!("http://{addr}")).expect("url"))).await?.engine;
-    engine.bootstrap(&[]).await?;
+    engine.bootstrap(&[], &[]).await?;
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let running = grantline_server::spawn(engine.clone(), listener, async { let _ = rx.await; })
         .map_err(|e| Error::Internal(e.to_string()))?;

@@ -14,7 +14,7 @@ async fn openapi_document_names_every_api_route() {
     let mut seen = 0;
     for line in routes.lines().filter(|l| l.trim_start().starts_with(".route(\"")) {
         let path = line.split('"').nth(1).unwrap();
-        let full = if path.starts_with("/tool_router") || path.starts_with("/connected_accounts") || path.starts_with("/auth_configs") {
+        let full = if path.starts_with("/tool_router") || path.starts_with("/connected_accounts") || path.starts_with("/auth_configs") || path.starts_with("/client_token") {
             format!("/api/v3.1{path}")
         } else {
             path.to_string()
@@ -25,7 +25,7 @@ async fn openapi_document_names_every_api_route() {
     assert!(seen >= 12);
     // Every documented API path answers (401 without a key, not 404).
     for p in paths.keys().filter(|p| p.starts_with("/api/")) {
-        let concrete = p.replace("{id}", "trs_x");
+        let concrete = p.replace("{id}", "trs_x").replace("{token_id}", "ct_x");
         let status = reqwest::get(broker.url(&concrete)).await.unwrap().status().as_u16();
         assert_ne!(status, 404, "{p}");
     }

@@ -49,6 +49,11 @@ impl ClientConfig {
         Self { base_url: base_url.into(), credential: Some(Credential::ApiKey(api_key.into())), ..Self::default() }
     }
 
+    /// A config for `base_url` with a session's client token (what a browser holds).
+    pub fn with_client_token(base_url: impl Into<String>, token: impl Into<String>) -> Self {
+        Self { base_url: base_url.into(), credential: Some(Credential::ClientToken(token.into())), ..Self::default() }
+    }
+
     /// Reads `GRANTLINE_API_KEY` (required) and `GRANTLINE_BASE_URL` (optional).
     #[cfg(not(target_arch = "wasm32"))]
     pub fn from_env() -> Result<Self> {

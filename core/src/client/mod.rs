@@ -50,6 +50,12 @@ impl Client {
         Ok(Session::new(self.clone(), info))
     }
 
+    /// The session this client's client token acts on (browser use): `GET /api/v3.1/client_token/session`.
+    pub async fn client_token_session(&self) -> Result<Session> {
+        let info = self.http.get_json("/api/v3.1/client_token/session", &[]).await?;
+        Ok(Session::new(self.clone(), info))
+    }
+
     /// Connected-account operations.
     pub fn connected_accounts(&self) -> ConnectedAccounts {
         ConnectedAccounts { client: self.clone() }

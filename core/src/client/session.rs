@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::{wait, Client, WaitOptions};
 use crate::model::{
-    ConnectedAccount, CreateSessionRequest, LinkRequest, LinkResponse, ManageConnectionsInput, ManageConnectionsOptions,
+    ClientToken, ClientTokenRequest, ConnectedAccount, CreateSessionRequest, LinkRequest, LinkResponse, ManageConnectionsInput, ManageConnectionsOptions,
     McpInfo, Page, SessionInfo, ToolInfo, ToolkitItem, ToolkitsInput, ToolkitsQuery,
 };
 use crate::Result;
@@ -132,6 +132,19 @@ impl Session {
                 None => return Ok(out),
             }
         }
+    }
+
+    /// Mints a token for a browser widget: it can only authorize, wait and list toolkits in
+    /// this session, for `ttl_seconds` (default 900). Hand its `token` to the page, never the API key.
+    pub async fn client_token(&self, ttl_seconds: Option<u64>) -> Result<ClientToken> {
+        self.client.http().post_json(&self.path("client_token"), &ClientTokenRequest { ttl_seconds }).await
+    }
+
+    /// Revokes a client token of this session by its id (`ct_…`); the broker refuses it from now on.
+    pub async fn revoke_client_token(&self, token_id: &str) -> Result<()> {
+        crate::model::check_id("token_id", token_id, crate::model::CLIENT_TOKEN_ID_PREFIX)?;
+        let _: crate::model::SuccessResponse = self.client.http().delete_json(&self.path(&format!("client_token/{token_id}"))).await?;
+        Ok(())
     }
 
     /// The session's meta tools.

@@ -9,6 +9,7 @@ use crate::{Error, Result};
 impl Engine {
     /// `POST /api/v3.1/auth_configs`: stores an OAuth app's credentials for a toolkit.
     pub async fn create_auth_config(&self, who: &Principal, req: CreateAuthConfigRequest) -> Result<CreateAuthConfigResponse> {
+        who.require_project()?;
         let slug = req.toolkit.slug.trim().to_string();
         let def = self.catalog.get(&slug).ok_or_else(|| Error::not_found("toolkit", &slug))?;
         let ac = req.auth_config;
@@ -50,6 +51,7 @@ impl Engine {
 
     /// A project's auth configs, newest first, without secrets.
     pub async fn list_auth_configs(&self, who: &Principal) -> Result<Vec<AuthConfigInfo>> {
+        who.require_project()?;
         Ok(self.store.list_auth_configs(&who.project.id).await?.iter().map(views::auth_config).collect())
     }
 }

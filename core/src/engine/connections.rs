@@ -352,7 +352,9 @@ impl Engine {
 
     async fn account_of(&self, who: &Principal, id: &str) -> Result<AccountRecord> {
         check_id("connected_account_id", id, ACCOUNT_PREFIX)?;
-        self.current_account(&who.project.id, id).await?.ok_or_else(|| Error::not_found("connected account", id))
+        let account = self.current_account(&who.project.id, id).await?.ok_or_else(|| Error::not_found("connected account", id))?;
+        who.check_account(&account)?;
+        Ok(account)
     }
 
     /// `GET /api/v3.1/connected_accounts/{id}`.
@@ -362,6 +364,7 @@ impl Engine {
 
     /// `GET /api/v3.1/connected_accounts`.
     pub async fn list_accounts(&self, who: &Principal, filter: &AccountFilter, page: PageRequest) -> Result<Page<ConnectedAccount>> {
+        who.require_project()?;
         self.expire_due().await?;
         let (rows, total) = self.store.list_accounts(&who.project.id, filter, page.offset(), page.limit).await?;
         Ok(page.page_of(rows.iter().map(views::account).collect(), total))
@@ -369,6 +372,7 @@ impl Engine {
 
     /// `DELETE /api/v3.1/connected_accounts/{id}`: removes the account and its credentials.
     pub async fn delete_account(&self, who: &Principal, id: &str) -> Result<()> {
+        who.require_project()?;
         check_id("connected_account_id", id, ACCOUNT_PREFIX)?;
         if !self.store.delete_account(&who.project.id, id).await? {
             return Err(Error::not_found("connected account", id));
@@ -379,6 +383,7 @@ impl Engine {
 
     /// `PATCH /api/v3.1/connected_accounts/{id}/status`.
     pub async fn set_account_enabled(&self, who: &Principal, id: &str, enabled: bool) -> Result<()> {
+        who.require_project()?;
         check_id("connected_account_id", id, ACCOUNT_PREFIX)?;
         if !self.store.set_account_disabled(&who.project.id, id, !enabled, clock::now_ms()).await? {
             return Err(Error::not_found("connected account", id));

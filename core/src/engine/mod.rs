@@ -4,10 +4,12 @@
 
 mod auth_configs;
 mod callback_urls;
+mod client_tokens;
 pub mod clock;
 mod connections;
 pub mod notifier;
 pub mod oauth;
+mod origins;
 mod projects;
 pub mod sandbox;
 pub mod secrets;
@@ -20,6 +22,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use callback_urls::CallbackAllowList;
+pub use origins::OriginAllowList;
 pub use connections::{CallbackOutcome, CallbackPage, CallbackParams, LinkOpen};
 pub use sessions::ToolkitFilter;
 pub use projects::{Bootstrap, NewApiKey};
@@ -74,11 +77,67 @@ impl EngineConfig {
     }
 }
 
-/// Who is calling: resolved from an API key.
+/// Who is calling: a project (by API key) or one session of it (by client token).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Principal {
-    /// The project the key belongs to.
+    /// The project the credential belongs to.
     pub project: Project,
+    /// How much of the project the credential reaches.
+    pub scope: Scope,
+}
+
+/// The reach of a credential.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Scope {
+    /// An API key: the whole project.
+    Project,
+    /// A client token: authorize, wait and list toolkits for one session.
+    Session {
+        /// The token's id (`ct_…`).
+        token_id: String,
+        /// The one session it acts on.
+        session: Box<store::SessionRecord>,
+    },
+}
+
+impl Principal {
+    /// A principal with the whole project's reach (an API key, or an operator at the CLI).
+    pub fn project(project: Project) -> Self {
+        Self { project, scope: Scope::Project }
+    }
+
+    /// Refuses a session-scoped credential for a project-wide action.
+    pub fn require_project(&self) -> Result<()> {
+        match self.scope {
+            Scope::Project => Ok(()),
+            Scope::Session { .. } => {
+                Err(crate::Error::Forbidden("a client token can only authorize, wait and list toolkits for its own session".into()))
+            }
+        }
+    }
+
+    /// Refuses a session-scoped credential for any session but its own.
+    pub(crate) fn check_session(&self, session_id: &str) -> Result<()> {
+        match &self.scope {
+            Scope::Session { session, .. } if session.id != session_id => {
+                Err(crate::Error::Forbidden("this client token belongs to another session".into()))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Refuses a session-scoped credential for an account outside its session's user and toolkits.
+    pub(crate) fn check_account(&self, account: &store::AccountRecord) -> Result<()> {
+        match &self.scope {
+            Scope::Session { session, .. }
+                if account.user_id != session.config.user_id
+                    || !crate::model::ToolkitsConfig::allows(session.config.toolkits.as_ref(), &account.toolkit) =>
+            {
+                Err(crate::Error::Forbidden("this client token cannot see that connected account".into()))
+            }
+            _ => Ok(()),
+        }
+    }
 }
 
 /// The engine. Cheap to share behind an `Arc`.

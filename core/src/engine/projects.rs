@@ -1,7 +1,7 @@
 //! Projects and their API keys (stored hashed).
 
 use super::store::{ApiKeyRecord, Project};
-use super::{clock, secrets, CallbackAllowList, Engine, Principal};
+use super::{clock, secrets, CallbackAllowList, Engine, OriginAllowList, Principal};
 use crate::model::{API_KEY_ID_PREFIX, API_KEY_PREFIX, PROJECT_PREFIX};
 use crate::{Error, Result};
 
@@ -31,18 +31,22 @@ pub struct Bootstrap {
 
 impl Engine {
     /// Returns the default project, creating it and its first API key on an empty database.
-    /// `allowed_callback_urls` seeds a new project's allow-list.
-    pub async fn bootstrap(&self, allowed_callback_urls: &[String]) -> Result<Bootstrap> {
+    /// `allowed_callback_urls` and `allowed_origins` seed a new project's allow-lists.
+    pub async fn bootstrap(&self, allowed_callback_urls: &[String], allowed_origins: &[String]) -> Result<Bootstrap> {
         if let Some(project) = self.store.first_project().await? {
             return Ok(Bootstrap { project, created_key: None });
         }
         for (i, u) in allowed_callback_urls.iter().enumerate() {
             CallbackAllowList::check_entry(&format!("allowed_callback_urls[{i}]"), u)?;
         }
+        for (i, o) in allowed_origins.iter().enumerate() {
+            OriginAllowList::check_entry(&format!("allowed_origins[{i}]"), o)?;
+        }
         let project = Project {
             id: secrets::new_id(PROJECT_PREFIX)?,
             name: "default".into(),
             allowed_callback_urls: allowed_callback_urls.to_vec(),
+            allowed_origins: allowed_origins.to_vec(),
             created_at: clock::now_ms(),
         };
         self.store.insert_project(&project).await?;
@@ -65,7 +69,7 @@ impl Engine {
             .get_project(&record.project_id)
             .await?
             .ok_or_else(|| Error::Unauthorized("the key's project no longer exists".into()))?;
-        Ok(Principal { project })
+        Ok(Principal::project(project))
     }
 
     /// Creates an API key for `project_id`, returning its secret once.
@@ -122,6 +126,33 @@ impl Engine {
         let project = self.store.get_project(project_id).await?.ok_or_else(|| Error::not_found("project", project_id))?;
         let list: Vec<String> = project.allowed_callback_urls.into_iter().filter(|u| !urls.contains(u)).collect();
         self.store.set_allowed_callback_urls(project_id, &list).await?;
+        Ok(list)
+    }
+
+    /// Adds browser origins to a project's CORS allow-list (checked first; nothing changes on error).
+    pub async fn allow_origins(&self, project_id: &str, origins: &[String]) -> Result<Vec<String>> {
+        let project = self.store.get_project(project_id).await?.ok_or_else(|| Error::not_found("project", project_id))?;
+        let mut list = project.allowed_origins;
+        let checked = origins
+            .iter()
+            .enumerate()
+            .map(|(i, o)| OriginAllowList::check_entry(&format!("origin[{i}]"), o))
+            .collect::<Result<Vec<_>>>()?;
+        for o in checked {
+            if !list.contains(&o) {
+                list.push(o);
+            }
+        }
+        self.store.set_allowed_origins(project_id, &list).await?;
+        Ok(list)
+    }
+
+    /// Removes browser origins from a project's CORS allow-list.
+    pub async fn disallow_origins(&self, project_id: &str, origins: &[String]) -> Result<Vec<String>> {
+        let project = self.store.get_project(project_id).await?.ok_or_else(|| Error::not_found("project", project_id))?;
+        let drop: Vec<String> = origins.iter().map(|o| o.trim_end_matches('/').to_string()).collect();
+        let list: Vec<String> = project.allowed_origins.into_iter().filter(|o| !drop.contains(o)).collect();
+        self.store.set_allowed_origins(project_id, &list).await?;
         Ok(list)
     }
 

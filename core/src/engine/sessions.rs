@@ -31,6 +31,7 @@ pub struct ToolkitFilter {
 impl Engine {
     /// `POST /api/v3.1/tool_router/session`.
     pub async fn create_session(&self, who: &Principal, req: CreateSessionRequest) -> Result<SessionInfo> {
+        who.require_project()?;
         let config = self.normalise_session(who, req).await?;
         let record = SessionRecord {
             id: secrets::new_id(SESSION_PREFIX)?,
@@ -49,6 +50,7 @@ impl Engine {
 
     pub(crate) async fn load_session(&self, who: &Principal, session_id: &str) -> Result<SessionRecord> {
         check_id("session_id", session_id, SESSION_PREFIX)?;
+        who.check_session(session_id)?;
         self.store
             .get_session(&who.project.id, session_id)
             .await?
@@ -186,6 +188,7 @@ impl Engine {
 
     /// `GET …/session/{id}/tools`: the session's meta tools.
     pub async fn session_tools(&self, who: &Principal, session_id: &str) -> Result<Page<ToolInfo>> {
+        who.require_project()?;
         let session = self.load_session(who, session_id).await?;
         let tools = meta_tools(&session.config);
         let n = tools.len() as u64;
@@ -194,6 +197,7 @@ impl Engine {
 
     /// `POST …/session/{id}/execute_meta`: runs a meta tool for the agent.
     pub async fn execute_meta(&self, who: &Principal, session_id: &str, req: ExecuteMetaRequest) -> Result<ExecuteMetaResponse> {
+        who.require_project()?;
         let session = self.load_session(who, session_id).await?;
         if req.slug != MANAGE_CONNECTIONS {
             return Err(Error::validation("slug", format!("unknown meta tool {:?}; this session offers {MANAGE_CONNECTIONS}", req.slug)));

@@ -14,6 +14,10 @@ pub const PROJECT_PREFIX: &str = "pr_";
 pub const API_KEY_ID_PREFIX: &str = "ak_";
 /// Prefix of the API key secret handed to users.
 pub const API_KEY_PREFIX: &str = "gl_";
+/// Prefix of client token ids (not the token itself).
+pub const CLIENT_TOKEN_ID_PREFIX: &str = "ct_";
+/// Prefix of the session-scoped client token secret a browser holds.
+pub const CLIENT_TOKEN_PREFIX: &str = "glct_";
 
 /// Checks that `id` looks like an id with `prefix`, naming `field` when it does not.
 pub fn check_id(field: &str, id: &str, prefix: &str) -> crate::Result<()> {

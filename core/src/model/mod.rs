@@ -5,6 +5,7 @@
 
 mod account;
 mod auth_config;
+mod client_token;
 mod ids;
 mod page;
 mod session;
@@ -14,6 +15,7 @@ mod tools;
 
 pub use account::*;
 pub use auth_config::*;
+pub use client_token::*;
 pub use ids::*;
 pub use page::*;
 pub use session::*;

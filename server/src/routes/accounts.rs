@@ -8,10 +8,10 @@ use grantline_core::model::{AccountFilter, AccountStatus, ConnectedAccount, Page
 use grantline_core::Error;
 
 use crate::error::ApiResult;
-use crate::extract::{ApiJson, Caller, QueryParams};
+use crate::extract::{ApiJson, Caller, ClientCaller, QueryParams};
 use crate::AppState;
 
-pub async fn get(State(s): State<AppState>, Caller(who): Caller, Path(id): Path<String>) -> ApiResult<Json<ConnectedAccount>> {
+pub async fn get(State(s): State<AppState>, ClientCaller(who): ClientCaller, Path(id): Path<String>) -> ApiResult<Json<ConnectedAccount>> {
     Ok(Json(s.engine.get_account(&who, &id).await?))
 }
 
@@ -45,7 +45,7 @@ pub async fn set_status(
 /// Long-poll: `timeout_ms` defaults to 30 s and is capped by `--max-wait-secs`.
 pub async fn wait(
     State(s): State<AppState>,
-    Caller(who): Caller,
+    ClientCaller(who): ClientCaller,
     Path(id): Path<String>,
     q: QueryParams,
 ) -> ApiResult<Json<ConnectedAccount>> {

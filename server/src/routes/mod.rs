@@ -2,6 +2,7 @@
 
 mod accounts;
 mod auth_configs;
+mod client_tokens;
 mod connect;
 mod openapi;
 mod sandbox;
@@ -12,25 +13,33 @@ use std::time::Instant;
 use axum::extract::{MatchedPath, Request};
 use axum::middleware::Next;
 use axum::response::Response;
-use axum::routing::{get, patch, post};
+use axum::routing::{delete, get, patch, post};
 use axum::Router;
 
 use crate::AppState;
 
 pub(crate) fn router(state: AppState) -> Router {
     let dev = state.engine.config().dev_mode;
-    let api = Router::new()
-        .route("/tool_router/session", post(sessions::create))
+    // What a browser widget may call with a session's client token: these alone answer CORS.
+    let client_api = Router::new()
         .route("/tool_router/session/{id}", get(sessions::get))
         .route("/tool_router/session/{id}/link", post(sessions::link))
         .route("/tool_router/session/{id}/toolkits", get(sessions::toolkits))
+        .route("/connected_accounts/{id}", get(accounts::get))
+        .route("/connected_accounts/{id}/wait", get(accounts::wait))
+        .route("/client_token/session", get(client_tokens::session))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::cors::layer));
+    let api = Router::new()
+        .route("/tool_router/session", post(sessions::create))
         .route("/tool_router/session/{id}/tools", get(sessions::tools))
         .route("/tool_router/session/{id}/execute_meta", post(sessions::execute_meta))
+        .route("/tool_router/session/{id}/client_token", post(client_tokens::create))
+        .route("/tool_router/session/{id}/client_token/{token_id}", delete(client_tokens::revoke))
         .route("/connected_accounts", get(accounts::list))
-        .route("/connected_accounts/{id}", get(accounts::get).delete(accounts::delete))
+        .route("/connected_accounts/{id}", delete(accounts::delete))
         .route("/connected_accounts/{id}/status", patch(accounts::set_status))
-        .route("/connected_accounts/{id}/wait", get(accounts::wait))
-        .route("/auth_configs", post(auth_configs::create).get(auth_configs::list));
+        .route("/auth_configs", post(auth_configs::create).get(auth_configs::list))
+        .merge(client_api);
     let mut app = Router::new()
         .nest("/api/v3.1", api)
         .route("/link/{token}", get(connect::open_link))

@@ -10,7 +10,7 @@ use grantline_core::model::{
 };
 
 use crate::error::ApiResult;
-use crate::extract::{ApiJson, Caller, QueryParams};
+use crate::extract::{ApiJson, Caller, ClientCaller, QueryParams};
 use crate::AppState;
 
 pub async fn create(
@@ -21,13 +21,13 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(s.engine.create_session(&who, req).await?)))
 }
 
-pub async fn get(State(s): State<AppState>, Caller(who): Caller, Path(id): Path<String>) -> ApiResult<Json<SessionInfo>> {
+pub async fn get(State(s): State<AppState>, ClientCaller(who): ClientCaller, Path(id): Path<String>) -> ApiResult<Json<SessionInfo>> {
     Ok(Json(s.engine.get_session(&who, &id).await?))
 }
 
 pub async fn link(
     State(s): State<AppState>,
-    Caller(who): Caller,
+    ClientCaller(who): ClientCaller,
     Path(id): Path<String>,
     ApiJson(req): ApiJson<LinkRequest>,
 ) -> ApiResult<(StatusCode, Json<LinkResponse>)> {
@@ -36,7 +36,7 @@ pub async fn link(
 
 pub async fn toolkits(
     State(s): State<AppState>,
-    Caller(who): Caller,
+    ClientCaller(who): ClientCaller,
     Path(id): Path<String>,
     q: QueryParams,
 ) -> ApiResult<Json<Page<ToolkitItem>>> {

@@ -12,6 +12,8 @@ use grantline_core::{Client, ClientConfig};
 
 /// The callback URL origin every test broker allows.
 pub const APP: &str = "https://app.example.com";
+/// The browser origin every test broker lets use client tokens.
+pub const WIDGET_ORIGIN: &str = "https://widget.example.com";
 
 /// How to start a broker.
 #[derive(Clone, Debug)]
@@ -114,6 +116,7 @@ fn spawn(db: &Path, opts: &BrokerOptions, port: Option<u16>) -> (Child, String, 
         .args(["--encryption-key", &encryption_key()])
         .args(["--link-ttl-secs", &opts.link_ttl_secs.to_string()])
         .args(["--allowed-callback-urls", &format!("{APP}/done,{APP}/settings")])
+        .args(["--allowed-origins", WIDGET_ORIGIN])
         .env("GRANTLINE_LOG", "warn")
         .env_remove("GRANTLINE_DEV")
         .stdout(Stdio::piped())

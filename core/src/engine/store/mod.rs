@@ -26,6 +26,10 @@ pub trait Store: Send + Sync + 'static {
     async fn get_project(&self, id: &str) -> Result<Option<Project>>;
     /// Replaces a project's callback URL allow-list.
     async fn set_allowed_callback_urls(&self, project_id: &str, urls: &[String]) -> Result<()>;
+    /// Replaces a project's allowed browser origins.
+    async fn set_allowed_origins(&self, project_id: &str, origins: &[String]) -> Result<()>;
+    /// Every project's allowed origins together (CORS preflights carry no credential).
+    async fn all_allowed_origins(&self) -> Result<Vec<String>>;
 
     /// Adds an API key (hashed).
     async fn insert_api_key(&self, key: &ApiKeyRecord) -> Result<()>;
@@ -35,6 +39,13 @@ pub trait Store: Send + Sync + 'static {
     async fn list_api_keys(&self, project_id: &str) -> Result<Vec<ApiKeyRecord>>;
     /// Revokes a key; false when there was no such unrevoked key.
     async fn revoke_api_key(&self, project_id: &str, key_id: &str, now: i64) -> Result<bool>;
+
+    /// Adds a client token (hashed).
+    async fn insert_client_token(&self, token: &ClientTokenRecord) -> Result<()>;
+    /// The client token with this hash, revoked or expired ones included.
+    async fn client_token_by_hash(&self, hash: &str) -> Result<Option<ClientTokenRecord>>;
+    /// Revokes a session's client token; false when there was no such unrevoked token.
+    async fn revoke_client_token(&self, project_id: &str, session_id: &str, token_id: &str, now: i64) -> Result<bool>;
 
     /// Adds an auth config.
     async fn insert_auth_config(&self, config: &AuthConfigRecord) -> Result<()>;

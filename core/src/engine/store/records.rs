@@ -11,6 +11,8 @@ pub struct Project {
     pub name: String,
     /// Callback URLs (origin plus optional path prefix) links may return to.
     pub allowed_callback_urls: Vec<String>,
+    /// Browser origins that may call the client-token endpoints (CORS).
+    pub allowed_origins: Vec<String>,
     /// Unix ms.
     pub created_at: i64,
 }
@@ -30,6 +32,25 @@ pub struct ApiKeyRecord {
     pub hint: String,
     /// Unix ms.
     pub created_at: i64,
+    /// Unix ms, once revoked.
+    pub revoked_at: Option<i64>,
+}
+
+/// A session-scoped client token, as stored: only its hash.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClientTokenRecord {
+    /// `ct_…`, safe to show.
+    pub id: String,
+    /// Owning project.
+    pub project_id: String,
+    /// The one session it acts on.
+    pub session_id: String,
+    /// SHA-256 of the token.
+    pub hash: String,
+    /// Unix ms.
+    pub created_at: i64,
+    /// Unix ms after which it is refused.
+    pub expires_at: i64,
     /// Unix ms, once revoked.
     pub revoked_at: Option<i64>,
 }

@@ -10,7 +10,11 @@ use super::*;
 use crate::model::{AccountFilter, AccountStatus};
 use crate::{Error, Result};
 
-const SCHEMA: &str = r#"
+/// Schema changes in order; `PRAGMA user_version` records how many have run.
+const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2];
+
+/// The first schema.
+const SCHEMA_V1: &str = r#"
 CREATE TABLE IF NOT EXISTS projects (
     id TEXT PRIMARY KEY,
     name TEXT NOT NULL,
@@ -75,6 +79,21 @@ CREATE TABLE IF NOT EXISTS connection_requests (
 CREATE INDEX IF NOT EXISTS connection_requests_expiry ON connection_requests(expires_at);
 "#;
 
+/// Client tokens and the projects' allowed browser origins.
+const SCHEMA_V2: &str = r#"
+ALTER TABLE projects ADD COLUMN allowed_origins TEXT NOT NULL DEFAULT '[]';
+CREATE TABLE client_tokens (
+    id TEXT PRIMARY KEY,
+    project_id TEXT NOT NULL REFERENCES projects(id),
+    session_id TEXT NOT NULL REFERENCES sessions(id),
+    hash TEXT NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    revoked_at INTEGER
+);
+CREATE INDEX client_tokens_session ON client_tokens(project_id, session_id);
+"#;
+
 /// A [`Store`] on one SQLite file (WAL, foreign keys on, synchronous=NORMAL).
 #[derive(Clone)]
 pub struct SqliteStore {
@@ -125,8 +144,30 @@ fn status_of(text: String) -> AccountStatus {
     AccountStatus::parse(&text).unwrap_or(AccountStatus::Failed)
 }
 
+const PROJECT_COLS: &str = "id, name, allowed_callback_urls, allowed_origins, created_at";
+
 fn project_row(r: &Row) -> rusqlite::Result<Project> {
-    Ok(Project { id: r.get(0)?, name: r.get(1)?, allowed_callback_urls: json_list(r.get(2)?), created_at: r.get(3)? })
+    Ok(Project {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        allowed_callback_urls: json_list(r.get(2)?),
+        allowed_origins: json_list(r.get(3)?),
+        created_at: r.get(4)?,
+    })
+}
+
+const CLIENT_TOKEN_COLS: &str = "id, project_id, session_id, hash, created_at, expires_at, revoked_at";
+
+fn client_token_row(r: &Row) -> rusqlite::Result<ClientTokenRecord> {
+    Ok(ClientTokenRecord {
+        id: r.get(0)?,
+        project_id: r.get(1)?,
+        session_id: r.get(2)?,
+        hash: r.get(3)?,
+        created_at: r.get(4)?,
+        expires_at: r.get(5)?,
+        revoked_at: r.get(6)?,
+    })
 }
 
 fn key_row(r: &Row) -> rusqlite::Result<ApiKeyRecord> {
@@ -208,15 +249,32 @@ fn push_in(sql: &mut String, args: &mut Vec<String>, column: &str, values: &[Str
 #[async_trait]
 impl Store for SqliteStore {
     async fn migrate(&self) -> Result<()> {
-        self.with(|c| c.execute_batch(SCHEMA)).await
+        self.with(|c| {
+            // Each step and its version bump commit together: a killed migration leaves the old schema.
+            let done: usize = c.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+            for (i, step) in MIGRATIONS.iter().enumerate().skip(done) {
+                let tx = c.transaction()?;
+                tx.execute_batch(step)?;
+                tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))?;
+                tx.commit()?;
+            }
+            Ok(())
+        })
+        .await
     }
 
     async fn insert_project(&self, p: &Project) -> Result<()> {
         let p = p.clone();
         self.with(move |c| {
             c.execute(
-                "INSERT INTO projects (id, name, allowed_callback_urls, created_at) VALUES (?1, ?2, ?3, ?4)",
-                params![p.id, p.name, serde_json::to_string(&p.allowed_callback_urls).unwrap(), p.created_at],
+                &format!("INSERT INTO projects ({PROJECT_COLS}) VALUES (?1, ?2, ?3, ?4, ?5)"),
+                params![
+                    p.id,
+                    p.name,
+                    serde_json::to_string(&p.allowed_callback_urls).unwrap(),
+                    serde_json::to_string(&p.allowed_origins).unwrap(),
+                    p.created_at
+                ],
             )
             .map(drop)
         })
@@ -225,12 +283,8 @@ impl Store for SqliteStore {
 
     async fn first_project(&self) -> Result<Option<Project>> {
         self.with(|c| {
-            c.query_row(
-                "SELECT id, name, allowed_callback_urls, created_at FROM projects ORDER BY created_at, id LIMIT 1",
-                [],
-                project_row,
-            )
-            .optional()
+            c.query_row(&format!("SELECT {PROJECT_COLS} FROM projects ORDER BY created_at, id LIMIT 1"), [], project_row)
+                .optional()
         })
         .await
     }
@@ -238,8 +292,7 @@ impl Store for SqliteStore {
     async fn get_project(&self, id: &str) -> Result<Option<Project>> {
         let id = id.to_string();
         self.with(move |c| {
-            c.query_row("SELECT id, name, allowed_callback_urls, created_at FROM projects WHERE id = ?1", [id], project_row)
-                .optional()
+            c.query_row(&format!("SELECT {PROJECT_COLS} FROM projects WHERE id = ?1"), [id], project_row).optional()
         })
         .await
     }
@@ -248,6 +301,54 @@ impl Store for SqliteStore {
         let (id, urls) = (project_id.to_string(), serde_json::to_string(urls).unwrap());
         self.with(move |c| c.execute("UPDATE projects SET allowed_callback_urls = ?1 WHERE id = ?2", params![urls, id]).map(drop))
             .await
+    }
+
+    async fn set_allowed_origins(&self, project_id: &str, origins: &[String]) -> Result<()> {
+        let (id, origins) = (project_id.to_string(), serde_json::to_string(origins).unwrap());
+        self.with(move |c| c.execute("UPDATE projects SET allowed_origins = ?1 WHERE id = ?2", params![origins, id]).map(drop))
+            .await
+    }
+
+    async fn all_allowed_origins(&self) -> Result<Vec<String>> {
+        self.with(|c| {
+            let mut st = c.prepare("SELECT allowed_origins FROM projects")?;
+            let lists = st.query_map([], |r| r.get::<_, String>(0))?.collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(lists.into_iter().flat_map(json_list).collect())
+        })
+        .await
+    }
+
+    async fn insert_client_token(&self, t: &ClientTokenRecord) -> Result<()> {
+        let t = t.clone();
+        self.with(move |c| {
+            c.execute(
+                &format!("INSERT INTO client_tokens ({CLIENT_TOKEN_COLS}) VALUES (?1,?2,?3,?4,?5,?6,?7)"),
+                params![t.id, t.project_id, t.session_id, t.hash, t.created_at, t.expires_at, t.revoked_at],
+            )
+            .map(drop)
+        })
+        .await
+    }
+
+    async fn client_token_by_hash(&self, hash: &str) -> Result<Option<ClientTokenRecord>> {
+        let hash = hash.to_string();
+        self.with(move |c| {
+            c.query_row(&format!("SELECT {CLIENT_TOKEN_COLS} FROM client_tokens WHERE hash = ?1"), [hash], client_token_row)
+                .optional()
+        })
+        .await
+    }
+
+    async fn revoke_client_token(&self, project_id: &str, session_id: &str, token_id: &str, now: i64) -> Result<bool> {
+        let (p, s, t) = (project_id.to_string(), session_id.to_string(), token_id.to_string());
+        self.with(move |c| {
+            c.execute(
+                "UPDATE client_tokens SET revoked_at = ?1 WHERE project_id = ?2 AND session_id = ?3 AND id = ?4 AND revoked_at IS NULL",
+                params![now, p, s, t],
+            )
+            .map(|n| n == 1)
+        })
+        .await
     }
 
     async fn insert_api_key(&self, k: &ApiKeyRecord) -> Result<()> {
@@ -562,5 +663,36 @@ impl Store for SqliteStore {
             ids
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_first_schema_database_upgrades_in_place_and_keeps_its_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        {
+            // What a broker of the first schema left behind: user_version 0, no origins, no tokens.
+            let c = Connection::open(&path).unwrap();
+            c.execute_batch(SCHEMA_V1).unwrap();
+            c.execute(
+                "INSERT INTO projects (id, name, allowed_callback_urls, created_at) VALUES ('pr_old', 'default', '[\"https://a.test\"]', 1)",
+                [],
+            )
+            .unwrap();
+        }
+        let store = SqliteStore::open(&path).unwrap();
+        store.migrate().await.unwrap();
+        store.migrate().await.expect("migrating twice is a no-op");
+        let p = store.get_project("pr_old").await.unwrap().unwrap();
+        assert_eq!(p.allowed_callback_urls, vec!["https://a.test".to_string()]);
+        assert!(p.allowed_origins.is_empty());
+        store.set_allowed_origins("pr_old", &["https://w.test".into()]).await.unwrap();
+        assert_eq!(store.all_allowed_origins().await.unwrap(), vec!["https://w.test".to_string()]);
+        let version: usize = store.with(|c| c.query_row("PRAGMA user_version", [], |r| r.get(0))).await.unwrap();
+        assert_eq!(version, MIGRATIONS.len());
     }
 }
