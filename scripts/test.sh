@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: Rust unit and HTTP tests (real SQLite files), the end-to-end test against
-# npm's oidc-provider, the Python SDK's pytest suite, the Node SDK's node --test suite, and the wasm32 build of the client. Installs whatever is missing.
+# npm's oidc-provider, the Python SDK's pytest suite, the Node SDK's node --test suite, and the
+# browser SDK (@grantline/web, wasm) with the onboarding-widget example in Chromium. Installs whatever is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,5 +30,5 @@ bash scripts/test-python.sh
 echo "== Node SDK: npm install ./bindings-node, then node --test against a real broker"
 bash scripts/test-node.sh
 
-echo "== wasm32 build of the client"
-bash scripts/check-wasm.sh
+echo "== Browser SDK: build @grantline/web (wasm), then the onboarding widget in Chromium"
+bash scripts/test-browser.sh

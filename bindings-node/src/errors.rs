@@ -38,20 +38,7 @@ impl From<Error> for Failure {
 fn describe(f: &Failure) -> (&'static str, String, serde_json::Value) {
     match f {
         Failure::Aborted => ("AbortError", "the wait was aborted".into(), json!({"code": "ABORTED"})),
-        Failure::Core(e) => {
-            let mut details = json!({"code": e.code(), "status": e.http_status()});
-            match e {
-                Error::Validation { field, .. } => details["field"] = json!(field),
-                Error::ConnectionRequestFailed { id, status, reason } => {
-                    details["connectedAccountId"] = json!(id);
-                    details["status"] = json!(status);
-                    details["statusReason"] = json!(reason);
-                }
-                Error::ConnectionRequestTimeout { id, .. } => details["connectedAccountId"] = json!(id),
-                _ => {}
-            }
-            (e.class_name(), e.to_string(), details)
-        }
+        Failure::Core(e) => (e.class_name(), e.to_string(), e.js_details()),
     }
 }
 

@@ -67,6 +67,23 @@ impl Error {
         }
     }
 
+    /// The fields a JavaScript error carries besides its message, in JS naming
+    /// (`code`, `status`, `field`, `connectedAccountId`, `statusReason`); Node and the browser share it.
+    pub fn js_details(&self) -> serde_json::Value {
+        let mut d = serde_json::json!({"code": self.code(), "status": self.http_status()});
+        match self {
+            Error::Validation { field, .. } => d["field"] = serde_json::json!(field),
+            Error::ConnectionRequestFailed { id, status, reason } => {
+                d["connectedAccountId"] = serde_json::json!(id);
+                d["status"] = serde_json::json!(status);
+                d["statusReason"] = serde_json::json!(reason);
+            }
+            Error::ConnectionRequestTimeout { id, .. } => d["connectedAccountId"] = serde_json::json!(id),
+            _ => {}
+        }
+        d
+    }
+
     /// The SDK error class for this kind, the same name in every host (`NotFoundError`, …).
     pub fn class_name(&self) -> &'static str {
         match self {

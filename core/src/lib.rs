@@ -14,5 +14,5 @@ pub mod catalog;
 #[cfg(feature = "engine")]
 pub mod engine;
 
-pub use client::{AuthorizeOptions, Client, ClientConfig, ConnectionRequest, Session, SessionOptions};
+pub use client::{AuthorizeOptions, Client, ClientConfig, ConnectionRequest, RedirectOutcome, Session, SessionOptions};
 pub use error::{Error, ErrorBody, ErrorDetail, Result};

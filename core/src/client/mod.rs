@@ -2,10 +2,12 @@
 
 mod config;
 mod http;
+mod redirect;
 mod session;
 mod wait;
 
 pub use config::{ClientConfig, Credential};
+pub use redirect::RedirectOutcome;
 pub use session::{AuthorizeOptions, ConnectionRequest, Session, SessionOptions};
 pub use wait::{WaitOptions, DEFAULT_POLL_INTERVAL, LONG_POLL_SLICE};
 
