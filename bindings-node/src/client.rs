@@ -9,8 +9,8 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::errors::{to_js, Failure};
-use crate::options::{self, AccountsFilter, AuthorizeOptions, CreateSessionOptions, GrantlineOptions, ToolkitsQuery};
-use crate::types::{AccountsPage, ConnectedAccount, Mcp, Tool, Toolkit, ToolkitsPage};
+use crate::options::{self, AccountsFilter, AuthorizeOptions, ClientTokenOptions, CreateSessionOptions, GrantlineOptions, ToolkitsQuery};
+use crate::types::{AccountsPage, ClientToken, ConnectedAccount, Mcp, Tool, Toolkit, ToolkitsPage};
 
 /// Runs `fut` on the tokio runtime; resolves with `convert(value)` or rejects with the JS error.
 fn promise<'env, T, V, F>(env: &'env Env, fut: F, convert: impl FnOnce(T) -> V + 'static) -> Result<PromiseRaw<'env, V>>
@@ -137,6 +137,22 @@ impl Session {
     pub fn tools<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, Vec<Tool>>> {
         let session = self.inner.clone();
         promise(env, async move { core(session.tools().await) }, |tools| tools.into_iter().map(Tool::from).collect())
+    }
+
+    /// Mints a short-lived token for a browser widget: it can only authorize, wait and list
+    /// toolkits in this session. Pass its `token` to the page, never the API key.
+    #[napi(ts_return_type = "Promise<ClientToken>")]
+    pub fn client_token<'env>(&self, env: &'env Env, options: Option<ClientTokenOptions>) -> Result<PromiseRaw<'env, ClientToken>> {
+        let session = self.inner.clone();
+        let ttl = options.and_then(|o| o.ttl_seconds).map(u64::from);
+        promise(env, async move { core(session.client_token(ttl).await) }, ClientToken::from)
+    }
+
+    /// Revokes one of this session's client tokens by id (`ct_…`).
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn revoke_client_token<'env>(&self, env: &'env Env, id: String) -> Result<PromiseRaw<'env, ()>> {
+        let session = self.inner.clone();
+        promise(env, async move { core(session.revoke_client_token(&id).await) }, |()| ())
     }
 
     /// What `JSON.stringify` shows (the MCP headers, which carry the key, are left out).

@@ -59,6 +59,13 @@ pub struct AuthorizeOptions {
     pub alias: Option<String>,
 }
 
+/// Options of `session.clientToken(options)`.
+#[napi(object)]
+pub struct ClientTokenOptions {
+    /// Lifetime in seconds (default 900, at most 86400).
+    pub ttl_seconds: Option<u32>,
+}
+
 /// Query of `session.toolkits(query)`.
 #[napi(object)]
 pub struct ToolkitsQuery {

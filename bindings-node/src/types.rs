@@ -164,6 +164,25 @@ pub struct Mcp {
 }
 
 /// A meta tool of the session, e.g. `COMPOSIO_MANAGE_CONNECTIONS`.
+/// A client token for a browser widget: hand `token` to the page (it is a secret; never log it).
+#[napi(object)]
+pub struct ClientToken {
+    /// `ct_…`, to revoke it by.
+    pub id: String,
+    /// The secret (`glct_…`) the page passes to `GrantlineWeb.init`.
+    pub token: String,
+    /// The one session it can act on.
+    pub session_id: String,
+    /// RFC 3339 time after which the broker refuses it.
+    pub expires_at: String,
+}
+
+impl From<model::ClientToken> for ClientToken {
+    fn from(t: model::ClientToken) -> Self {
+        Self { id: t.id, token: t.token, session_id: t.session_id, expires_at: t.expires_at }
+    }
+}
+
 #[napi(object)]
 pub struct Tool {
     /// e.g. `COMPOSIO_MANAGE_CONNECTIONS`.

@@ -174,6 +174,46 @@ test('bad credentials and bad input reject with typed errors naming what is wron
   assert.equal((await gl.connectedAccounts.list()).totalItems, 1, 'refused calls created nothing')
 })
 
+test('the backend mints a client token a browser page can use for this session only', async (t) => {
+  const broker = await startBroker()
+  t.after(() => broker.stop())
+  const session = await client(broker).create('web-user', { toolkits: ['sandbox'] })
+  const asPage = (token, route) => fetch(`${broker.baseUrl}/api/v3.1${route}`, { headers: { authorization: `Bearer ${token}` } })
+
+  const minted = await session.clientToken()
+  assert.match(minted.id, /^ct_/)
+  assert.match(minted.token, /^glct_/)
+  assert.equal(minted.sessionId, session.sessionId)
+  const minutes = (Date.parse(minted.expiresAt) - Date.now()) / 60000
+  assert.ok(minutes > 14 && minutes <= 15, `expires in ${minutes} minutes`)
+
+  const own = await asPage(minted.token, '/client_token/session')
+  assert.equal((await own.json()).session_id, session.sessionId)
+  const toolkits = await asPage(minted.token, `/tool_router/session/${session.sessionId}/toolkits`)
+  assert.equal((await toolkits.json()).items[0].slug, 'sandbox')
+  const create = await fetch(`${broker.baseUrl}/api/v3.1/tool_router/session`, {
+    method: 'POST', headers: { authorization: `Bearer ${minted.token}`, 'content-type': 'application/json' }, body: '{"user_id":"x"}',
+  })
+  assert.equal(create.status, 403, 'a client token cannot create sessions')
+
+  await session.revokeClientToken(minted.id)
+  const revoked = await asPage(minted.token, '/client_token/session')
+  assert.equal(revoked.status, 401)
+  assert.match((await revoked.json()).error.message, /revoked/)
+
+  const short = await session.clientToken({ ttlSeconds: 1 })
+  await new Promise((r) => setTimeout(r, 1200))
+  const expired = await asPage(short.token, '/client_token/session')
+  assert.equal(expired.status, 401)
+  assert.match((await expired.json()).error.message, /expired/)
+
+  const bad = await session.clientToken({ ttlSeconds: 0 }).catch((e) => e)
+  assert.ok(bad instanceof ValidationError)
+  assert.equal(bad.field, 'ttl_seconds')
+  const unknown = await session.revokeClientToken('ct_nope').catch((e) => e)
+  assert.ok(unknown instanceof NotFoundError)
+})
+
 test('ESM import gives the same classes', async () => {
   const esm = await import('grantline')
   assert.equal(esm.Grantline, Grantline)

@@ -9,7 +9,7 @@ use pyo3::prelude::*;
 use crate::errors::IntoPy;
 use crate::options;
 use crate::runtime::awaitable;
-use crate::types::{AccountsPage, ConnectedAccount, Mcp, Tool, Toolkit, ToolkitsPage};
+use crate::types::{AccountsPage, ClientToken, ConnectedAccount, Mcp, Tool, Toolkit, ToolkitsPage};
 
 /// The asyncio twin of ``Grantline``: every call is a coroutine.
 #[pyclass(module = "grantline", frozen)]
@@ -131,6 +131,20 @@ impl AsyncSession {
     fn tools<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let session = self.inner.clone();
         awaitable(py, async move { Ok(session.tools().await.py()?.into_iter().map(Tool::from).collect::<Vec<_>>()) })
+    }
+
+    /// Mints a short-lived token for a browser widget (default 900 s): it can only authorize,
+    /// wait and list toolkits in this session. Give its ``token`` to the page, never the API key.
+    #[pyo3(signature = (ttl_seconds=None))]
+    fn client_token<'py>(&self, py: Python<'py>, ttl_seconds: Option<u64>) -> PyResult<Bound<'py, PyAny>> {
+        let session = self.inner.clone();
+        awaitable(py, async move { Ok(ClientToken::from(session.client_token(ttl_seconds).await.py()?)) })
+    }
+
+    /// Revokes one of this session's client tokens by id (``ct_…``).
+    fn revoke_client_token<'py>(&self, py: Python<'py>, token_id: String) -> PyResult<Bound<'py, PyAny>> {
+        let session = self.inner.clone();
+        awaitable(py, async move { session.revoke_client_token(&token_id).await.py() })
     }
 
     fn __repr__(&self) -> String {

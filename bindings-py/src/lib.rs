@@ -30,5 +30,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<types::ToolkitsPage>()?;
     m.add_class::<types::Mcp>()?;
     m.add_class::<types::Tool>()?;
+    m.add_class::<types::ClientToken>()?;
     Ok(())
 }

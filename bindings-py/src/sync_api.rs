@@ -9,7 +9,7 @@ use pyo3::prelude::*;
 use crate::errors::IntoPy;
 use crate::options;
 use crate::runtime::block_on;
-use crate::types::{AccountsPage, ConnectedAccount, Mcp, Tool, Toolkit, ToolkitsPage};
+use crate::types::{AccountsPage, ClientToken, ConnectedAccount, Mcp, Tool, Toolkit, ToolkitsPage};
 
 /// A client of one Grantline broker, authenticated with a project API key.
 ///
@@ -136,6 +136,20 @@ impl Session {
         let session = self.inner.clone();
         let tools = block_on(py, async move { session.tools().await.py() })?;
         Ok(tools.into_iter().map(Tool::from).collect())
+    }
+
+    /// Mints a short-lived token for a browser widget (default 900 s): it can only authorize,
+    /// wait and list toolkits in this session. Give its ``token`` to the page, never the API key.
+    #[pyo3(signature = (ttl_seconds=None))]
+    fn client_token(&self, py: Python<'_>, ttl_seconds: Option<u64>) -> PyResult<ClientToken> {
+        let session = self.inner.clone();
+        block_on(py, async move { session.client_token(ttl_seconds).await.py() }).map(ClientToken::from)
+    }
+
+    /// Revokes one of this session's client tokens by id (``ct_…``).
+    fn revoke_client_token(&self, py: Python<'_>, token_id: String) -> PyResult<()> {
+        let session = self.inner.clone();
+        block_on(py, async move { session.revoke_client_token(&token_id).await.py() })
     }
 
     fn __repr__(&self) -> String {

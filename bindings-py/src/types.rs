@@ -228,6 +228,34 @@ impl Mcp {
     }
 }
 
+/// A client token for a browser widget: pass ``token`` to the page (``GrantlineWeb.init``); it is a secret.
+#[pyclass(module = "grantline", frozen, get_all)]
+#[derive(Clone)]
+pub struct ClientToken {
+    /// `ct_…`, to revoke it by.
+    pub id: String,
+    /// The secret (`glct_…`); it can only authorize, wait and list toolkits in its session.
+    pub token: String,
+    /// The one session it acts on.
+    pub session_id: String,
+    /// RFC 3339 time after which the broker refuses it.
+    pub expires_at: String,
+}
+
+impl From<model::ClientToken> for ClientToken {
+    fn from(t: model::ClientToken) -> Self {
+        Self { id: t.id, token: t.token, session_id: t.session_id, expires_at: t.expires_at }
+    }
+}
+
+#[pymethods]
+impl ClientToken {
+    fn __repr__(&self) -> String {
+        // Never the token itself: reprs end up in logs.
+        format!("ClientToken(id={:?}, session_id={:?}, expires_at={:?})", self.id, self.session_id, self.expires_at)
+    }
+}
+
 /// A meta tool of the session, e.g. `COMPOSIO_MANAGE_CONNECTIONS`.
 #[pyclass(module = "grantline", frozen)]
 #[derive(Clone)]

@@ -16,6 +16,7 @@ from ._native import (
     AsyncConnectionRequest,
     AsyncGrantline,
     AsyncSession,
+    ClientToken,
     ConnectedAccount,
     ConnectedAccounts,
     ConnectionRequest,
@@ -47,6 +48,7 @@ __all__ = [
     "ToolkitsPage",
     "Mcp",
     "Tool",
+    "ClientToken",
     "__version__",
     *errors.__all__,
 ]
