@@ -152,4 +152,4 @@ function query(url) {
   return Object.fromEntries(new URL(url).searchParams)
 }
 
-module.exports = { APP, REPO, Browser, startBroker, startOidcBroker, query }
+module.exports = { APP, REPO, Browser, freePort, waitForLine, startBroker, startOidcBroker, query }

@@ -194,9 +194,11 @@ impl GrantlineWeb {
         promise(async move {
             let o = Options::new(given(options), "completeRedirect options", &["url", "timeoutMs"])?;
             let timeout = o.millis("timeoutMs", CONFIRM_TIMEOUT)?;
-            let here = o.string("url")?.or_else(current_url).unwrap_or_default();
+            let given_url = o.string("url")?;
+            let reads_this_page = given_url.is_none();
+            let here = given_url.or_else(current_url).unwrap_or_default();
             let Some(outcome) = RedirectOutcome::from_url(&here) else { return Ok(JsValue::NULL) };
-            if o.string("url")?.is_none() {
+            if reads_this_page {
                 replace_url(&RedirectOutcome::strip_from(&here));
             }
             let wait = WaitOptions { timeout, ..WaitOptions::default() };

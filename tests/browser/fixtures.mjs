@@ -3,39 +3,21 @@
 // allow, and Debian's Chromium driven by playwright-core. Everything listens on 127.0.0.1.
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
-import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
-import readline from 'node:readline'
 import { fileURLToPath } from 'node:url'
 
 import { chromium } from 'playwright-core'
+
+// Port picking and start-up line reading are the Node SDK tests' own helpers.
+import helpers from '../../bindings-node/test/helpers.js'
+
+const { freePort, waitForLine } = helpers
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 const ENCRYPTION_KEY = 'MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY='
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--no-first-run']
-
-export function freePort() {
-  return new Promise((resolve) => {
-    const srv = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address()
-      srv.close(() => resolve(port))
-    })
-  })
-}
-
-/** Resolves with the lines a child printed up to the first matching `re`. */
-function waitForLine(child, re) {
-  return new Promise((resolve, reject) => {
-    const lines = []
-    readline.createInterface({ input: child.stdout }).on('line', (line) => {
-      lines.push(line)
-      if (re.test(line)) resolve(lines)
-    })
-    child.on('exit', (code) => reject(new Error(`exited with ${code} before printing ${re}`)))
-  })
-}
 
 async function startBroker({ port, providers, origin, linkTtlSecs, children, dirs }) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'grantline-web-'))

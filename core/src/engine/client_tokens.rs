@@ -89,7 +89,8 @@ impl Engine {
     /// `GET /api/v3.1/client_token/session`: the session a client token acts on.
     pub async fn client_token_session(&self, who: &Principal) -> Result<SessionInfo> {
         match &who.scope {
-            Scope::Session { session, .. } => self.get_session(who, &session.id).await,
+            // Authentication already loaded the session: no second read.
+            Scope::Session { session, .. } => Ok(self.session_info(session)),
             Scope::Project => Err(Error::validation("authorization", "send a client token (Authorization: Bearer glct_…), not an API key")),
         }
     }

@@ -57,7 +57,7 @@ impl Engine {
             .ok_or_else(|| Error::not_found("session", session_id))
     }
 
-    fn session_info(&self, s: &SessionRecord) -> SessionInfo {
+    pub(crate) fn session_info(&self, s: &SessionRecord) -> SessionInfo {
         SessionInfo {
             session_id: s.id.clone(),
             mcp: McpInfo { kind: "http".into(), url: self.config.url(&format!("/tool_router/{}/mcp", s.id)) },
