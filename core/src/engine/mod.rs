@@ -7,14 +7,18 @@ mod callback_urls;
 mod client_tokens;
 pub mod clock;
 mod connections;
+mod credentials;
+mod meta_tools;
 pub mod notifier;
 pub mod oauth;
 mod origins;
 mod projects;
 pub mod sandbox;
+mod search;
 pub mod secrets;
 mod sessions;
 pub mod store;
+mod tools;
 pub mod vault;
 mod views;
 
@@ -149,6 +153,7 @@ pub struct Engine {
     notifier: Notifier,
     http: reqwest::Client,
     sandbox: Sandbox,
+    refresh_locks: credentials::RefreshLocks,
 }
 
 impl Engine {
@@ -164,7 +169,7 @@ impl Engine {
             .user_agent(concat!("grantline/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| crate::Error::Internal(format!("http client: {e}")))?;
-        Ok(Self { store, vault, catalog, config, notifier: Notifier::default(), http, sandbox: Sandbox::default() })
+        Ok(Self { store, vault, catalog, config, notifier: Notifier::default(), http, sandbox: Sandbox::default(), refresh_locks: Default::default() })
     }
 
     /// The engine's settings.

@@ -109,48 +109,99 @@ pub async fn exchange_code(http: &reqwest::Client, p: &ExchangeParams<'_>, now: 
     if let Some(v) = p.code_verifier {
         form.push(("code_verifier", v));
     }
-    let mut rb = http.post(&p.provider.token_url).header("accept", "application/json");
-    match p.provider.token_auth {
+    let client = ClientAuth { provider: p.provider, client_id: p.client_id, client_secret: p.client_secret };
+    token_request(http, &client, form, "code", now).await.map_err(|e| Error::Provider(e.reason().to_string()))
+}
+
+/// The app's client at a provider's token endpoint.
+pub struct ClientAuth<'a> {
+    /// The provider.
+    pub provider: &'a OAuth2Def,
+    /// The app's client id.
+    pub client_id: &'a str,
+    /// The app's client secret.
+    pub client_secret: &'a str,
+}
+
+/// Why a token request gave no tokens.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TokenError {
+    /// The provider said no (a 4xx, or an error in a 200): retrying will not help.
+    Refused(String),
+    /// The provider failed or could not be reached: it may work later.
+    Unavailable(String),
+}
+
+impl TokenError {
+    /// The reason, fit for `status_reason` (no secrets).
+    pub fn reason(&self) -> &str {
+        match self {
+            TokenError::Refused(r) | TokenError::Unavailable(r) => r,
+        }
+    }
+}
+
+/// Trades a refresh token for a new access token. A provider that sends no new refresh
+/// token keeps the old one valid, so the old one is carried over.
+pub async fn refresh(http: &reqwest::Client, client: &ClientAuth<'_>, refresh_token: &str, now: i64) -> std::result::Result<TokenSet, TokenError> {
+    let form = vec![("grant_type", "refresh_token"), ("refresh_token", refresh_token)];
+    let mut tokens = token_request(http, client, form, "refresh token", now).await?;
+    if tokens.refresh_token.is_none() {
+        tokens.refresh_token = Some(refresh_token.to_string());
+    }
+    Ok(tokens)
+}
+
+/// One request to the token endpoint; `grant` names what was presented, for reasons.
+async fn token_request(
+    http: &reqwest::Client,
+    c: &ClientAuth<'_>,
+    mut form: Vec<(&str, &str)>,
+    grant: &str,
+    now: i64,
+) -> std::result::Result<TokenSet, TokenError> {
+    let mut rb = http.post(&c.provider.token_url).header("accept", "application/json");
+    match c.provider.token_auth {
         TokenAuth::Post => {
-            form.push(("client_id", p.client_id));
-            form.push(("client_secret", p.client_secret));
+            form.push(("client_id", c.client_id));
+            form.push(("client_secret", c.client_secret));
         }
         TokenAuth::Basic => {
-            form.push(("client_id", p.client_id));
-            rb = rb.basic_auth(form_encode(p.client_id), Some(form_encode(p.client_secret)));
+            form.push(("client_id", c.client_id));
+            rb = rb.basic_auth(form_encode(c.client_id), Some(form_encode(c.client_secret)));
         }
     }
     let resp = rb.form(&form).send().await.map_err(|e| {
         let what = if e.is_timeout() { "timed out" } else { "could not be reached" };
-        Error::Provider(format!("token endpoint {what}"))
+        TokenError::Unavailable(format!("token endpoint {what}"))
     })?;
     let status = resp.status();
-    let body = resp.bytes().await.map_err(|_| Error::Provider("token endpoint response was cut off".into()))?;
+    let body = resp.bytes().await.map_err(|_| TokenError::Unavailable("token endpoint response was cut off".into()))?;
     let parsed: Option<TokenResponse> = serde_json::from_slice(&body)
         .ok()
         .or_else(|| serde_urlencoded_like(&body));
     let Some(t) = parsed else {
-        return Err(Error::Provider(format!("token endpoint answered HTTP {} with a body that is not a token response", status.as_u16())));
+        return Err(TokenError::Unavailable(format!("token endpoint answered HTTP {} with a body that is not a token response", status.as_u16())));
     };
     if !status.is_success() || t.error.is_some() || t.ok == Some(false) {
         // A 5xx is the provider failing; a 4xx (or a 200 carrying an error, as GitHub and
-        // Slack answer) is the provider refusing this code.
-        let what = match status.as_u16() {
-            500.. => format!("token endpoint failed (HTTP {})", status.as_u16()),
-            400.. => format!("token endpoint refused the code (HTTP {})", status.as_u16()),
-            _ => "token endpoint refused the code".to_string(),
+        // Slack answer) is the provider refusing what was presented.
+        let (what, refused) = match status.as_u16() {
+            500.. => (format!("token endpoint failed (HTTP {})", status.as_u16()), false),
+            400.. => (format!("token endpoint refused the {grant} (HTTP {})", status.as_u16()), true),
+            _ => (format!("token endpoint refused the {grant}"), true),
         };
         let reason = match (t.error, t.error_description) {
             (Some(code), Some(d)) => format!("{what}: {code}: {}", truncate(&d, 200)),
             (Some(code), None) => format!("{what}: {code}"),
             (None, _) => what,
         };
-        return Err(Error::Provider(reason));
+        return Err(if refused { TokenError::Refused(reason) } else { TokenError::Unavailable(reason) });
     }
     let access_token = t
         .access_token
         .filter(|a| !a.is_empty())
-        .ok_or_else(|| Error::Provider("token endpoint answered without an access_token".into()))?;
+        .ok_or_else(|| TokenError::Refused("token endpoint answered without an access_token".into()))?;
     let expires_in = t.expires_in.and_then(|v| v.as_i64().or_else(|| v.as_str().and_then(|s| s.parse().ok())));
     let scope = t.scope.map(|s| match s {
         serde_json::Value::String(s) => s,
@@ -164,6 +215,20 @@ pub async fn exchange_code(http: &reqwest::Client, p: &ExchangeParams<'_>, now: 
         expires_at: expires_in.map(|s| now + s * 1000),
         obtained_at: now,
     })
+}
+
+impl TokenSet {
+    /// Whether the access token should be refreshed before use at `now`: past its expiry,
+    /// less a margin of a tenth of its lifetime (at most a minute) for the call in flight.
+    pub fn needs_refresh(&self, now: i64) -> bool {
+        match self.expires_at {
+            None => false,
+            Some(at) => {
+                let margin = ((at - self.obtained_at) / 10).clamp(0, 60_000);
+                now >= at - margin
+            }
+        }
+    }
 }
 
 /// RFC 6749 §2.3.1: client credentials are form-encoded before HTTP Basic.
@@ -232,6 +297,15 @@ mod tests {
         assert_eq!(q["code_challenge_method"], "S256");
         assert_eq!(q["redirect_uri"], "http://127.0.0.1:9900/oauth/callback");
         assert_eq!(q["access_type"], "offline");
+    }
+
+    #[test]
+    fn a_token_is_refreshed_a_little_before_it_expires() {
+        let t = TokenSet { access_token: "a".into(), refresh_token: None, token_type: None, scope: None, expires_at: Some(11_000), obtained_at: 1_000 };
+        assert!(!t.needs_refresh(9_000));
+        assert!(t.needs_refresh(10_000), "a tenth of the lifetime is kept as margin");
+        assert!(t.needs_refresh(12_000));
+        assert!(!TokenSet { expires_at: None, ..t }.needs_refresh(i64::MAX), "no expiry, no refresh");
     }
 
     #[test]

@@ -50,6 +50,9 @@ pub fn toolkit(config: &EngineConfig) -> ToolkitDef {
             extra_authorize_params: None,
         }),
         fields: None,
+        api_headers: Default::default(),
+        credential: None,
+        verify: None,
     }
 }
 

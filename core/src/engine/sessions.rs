@@ -1,16 +1,13 @@
-//! Sessions: creating them, and what they show (toolkits, meta tools, in-chat connections).
+//! Sessions: creating them, and the toolkits they show with the user's connection state.
 
 use std::collections::BTreeMap;
-
-use serde_json::{json, Value};
 
 use super::store::{AccountRecord, SessionRecord};
 use super::{clock, secrets, views, Engine, Principal};
 use crate::model::{
-    check_id, AccountStatus, CreateSessionRequest, ExecuteMetaRequest, ExecuteMetaResponse, LinkRequest,
-    ManageConnectionsConfig, ManageConnectionsInput, McpInfo, Page, PageRequest, SessionConfig, SessionInfo, ToolInfo,
-    ToolInfoToolkit, ToolkitItem, ToolkitMeta, ToolkitsConfig, ToolkitsInput, ACCOUNT_PREFIX, AUTH_CONFIG_PREFIX,
-    MANAGE_CONNECTIONS, SESSION_PREFIX,
+    check_id, AccountStatus, CreateSessionRequest, ManageConnectionsConfig, ManageConnectionsInput, McpInfo, Page,
+    PageRequest, SessionConfig, SessionInfo, ToolkitItem, ToolkitMeta, ToolkitsConfig, ToolkitsInput, ACCOUNT_PREFIX,
+    AUTH_CONFIG_PREFIX, SESSION_PREFIX,
 };
 use crate::{Error, Result};
 
@@ -61,7 +58,7 @@ impl Engine {
         SessionInfo {
             session_id: s.id.clone(),
             mcp: McpInfo { kind: "http".into(), url: self.config.url(&format!("/tool_router/{}/mcp", s.id)) },
-            tool_router_tools: meta_tools(&s.config).into_iter().map(|t| t.slug).collect(),
+            tool_router_tools: super::meta_tools::meta_tools(&s.config).into_iter().map(|t| t.slug).collect(),
             config: s.config.clone(),
             config_version: 1,
         }
@@ -185,86 +182,10 @@ impl Engine {
         let slice = items.into_iter().skip(page.offset() as usize).take(page.limit as usize).collect();
         Ok(page.page_of(slice, total))
     }
-
-    /// `GET …/session/{id}/tools`: the session's meta tools.
-    pub async fn session_tools(&self, who: &Principal, session_id: &str) -> Result<Page<ToolInfo>> {
-        who.require_project()?;
-        let session = self.load_session(who, session_id).await?;
-        let tools = meta_tools(&session.config);
-        let n = tools.len() as u64;
-        Ok(Page { items: tools, next_cursor: None, total_pages: 1, current_page: 1, total_items: n })
-    }
-
-    /// `POST …/session/{id}/execute_meta`: runs a meta tool for the agent.
-    pub async fn execute_meta(&self, who: &Principal, session_id: &str, req: ExecuteMetaRequest) -> Result<ExecuteMetaResponse> {
-        who.require_project()?;
-        let session = self.load_session(who, session_id).await?;
-        if req.slug != MANAGE_CONNECTIONS {
-            return Err(Error::validation("slug", format!("unknown meta tool {:?}; this session offers {MANAGE_CONNECTIONS}", req.slug)));
-        }
-        if !session.config.manage_connections.enabled {
-            return Err(Error::validation(
-                "slug",
-                format!("{MANAGE_CONNECTIONS} is off in this session (manage_connections: false); connect with …/link instead"),
-            ));
-        }
-        let slugs: Vec<String> = match req.arguments.get("toolkits") {
-            Some(Value::Array(a)) if !a.is_empty() => a
-                .iter()
-                .map(|v| v.as_str().map(|s| s.trim().to_ascii_lowercase()).ok_or_else(|| Error::validation("arguments.toolkits", "must be a list of toolkit slugs")))
-                .collect::<Result<_>>()?,
-            _ => return Err(Error::validation("arguments.toolkits", "must be a non-empty list of toolkit slugs")),
-        };
-        let reinitiate = match req.arguments.get("reinitiate_all") {
-            None | Some(Value::Null) => false,
-            Some(Value::Bool(b)) => *b,
-            Some(_) => return Err(Error::validation("arguments.reinitiate_all", "must be a boolean")),
-        };
-        for k in req.arguments.keys() {
-            if k != "toolkits" && k != "reinitiate_all" {
-                return Err(Error::validation(format!("arguments.{k}"), "unknown argument"));
-            }
-        }
-        let accounts = self.store.user_accounts(&who.project.id, &session.config.user_id).await?;
-        let mut results = serde_json::Map::new();
-        let (mut active, mut initiated, mut failed) = (0, 0, 0);
-        for slug in slugs {
-            let current = pick_account(&session.config, &slug, &accounts).filter(|a| a.status == AccountStatus::Active);
-            let entry = match current {
-                Some(a) if !reinitiate => {
-                    active += 1;
-                    json!({"toolkit": slug, "status": "active", "connected_account_id": a.id,
-                           "instruction": format!("{slug} is connected; go ahead with the task.")})
-                }
-                _ => {
-                    let link = LinkRequest { toolkit: slug.clone(), callback_url: session.config.manage_connections.callback_url.clone(), alias: None };
-                    match self.create_link_for(who, &session, link).await {
-                        Ok(l) => {
-                            initiated += 1;
-                            json!({"toolkit": slug, "status": "initiated", "redirect_url": l.redirect_url,
-                                   "connected_account_id": l.connected_account_id,
-                                   "instruction": format!("Share this link with the user to connect {slug}: {}. Retry the task once they confirm.", l.redirect_url)})
-                        }
-                        Err(e) => {
-                            failed += 1;
-                            json!({"toolkit": slug, "status": "failed", "error": e.to_string(), "code": e.code()})
-                        }
-                    }
-                }
-            };
-            results.insert(slug, entry);
-        }
-        let summary = format!("{active} active, {initiated} waiting for the user, {failed} failed");
-        Ok(ExecuteMetaResponse {
-            data: json!({"results": results, "summary": summary}),
-            error: None,
-            log_id: secrets::new_id("log_")?,
-        })
-    }
 }
 
 /// The account a session uses for `slug`: a pinned one, else the newest ACTIVE, else the newest.
-fn pick_account<'a>(cfg: &SessionConfig, slug: &str, accounts: &'a [AccountRecord]) -> Option<&'a AccountRecord> {
+pub(crate) fn pick_account<'a>(cfg: &SessionConfig, slug: &str, accounts: &'a [AccountRecord]) -> Option<&'a AccountRecord> {
     if let Some(ids) = cfg.connected_accounts.get(slug) {
         if let Some(a) = ids.iter().find_map(|id| accounts.iter().find(|a| &a.id == id)) {
             return Some(a);
@@ -272,30 +193,4 @@ fn pick_account<'a>(cfg: &SessionConfig, slug: &str, accounts: &'a [AccountRecor
     }
     let mine = || accounts.iter().filter(|a| a.toolkit == slug);
     mine().find(|a| a.status == AccountStatus::Active).or_else(|| mine().next())
-}
-
-/// The meta tools a session's configuration offers.
-fn meta_tools(cfg: &SessionConfig) -> Vec<ToolInfo> {
-    let mut tools = Vec::new();
-    if cfg.manage_connections.enabled {
-        tools.push(ToolInfo {
-            slug: MANAGE_CONNECTIONS.into(),
-            name: "Manage connections".into(),
-            description: "Check whether the user's accounts for the given toolkits are connected; for each one that is not, \
-                          returns a Connect Link (redirect_url) to show the user. Call it when a tool fails because an account \
-                          is not connected, then retry the task after the user confirms."
-                .into(),
-            input_parameters: json!({
-                "type": "object",
-                "properties": {
-                    "toolkits": {"type": "array", "items": {"type": "string"}, "description": "Toolkit slugs, e.g. [\"github\"]"},
-                    "reinitiate_all": {"type": "boolean", "default": false, "description": "Start a new connection even when one is active"}
-                },
-                "required": ["toolkits"]
-            }),
-            no_auth: true,
-            toolkit: ToolInfoToolkit { slug: "composio".into(), name: "Composio".into() },
-        });
-    }
-    tools
 }

@@ -9,7 +9,7 @@ pub use sqlite::SqliteStore;
 
 use async_trait::async_trait;
 
-use crate::model::{AccountFilter, SessionConfig};
+use crate::model::{AccountFilter, AccountStatus, SessionConfig};
 use crate::Result;
 
 /// Everything the engine persists. Implementations must make each method atomic.
@@ -72,6 +72,10 @@ pub trait Store: Send + Sync + 'static {
     async fn user_accounts(&self, project_id: &str, user_id: &str) -> Result<Vec<AccountRecord>>;
     /// Enables or disables an account; false when there is no such account.
     async fn set_account_disabled(&self, project_id: &str, id: &str, disabled: bool, now: i64) -> Result<bool>;
+    /// Replaces an ACTIVE account's sealed credentials (a refresh); false if it is not ACTIVE.
+    async fn replace_credentials(&self, account_id: &str, sealed: &[u8], now: i64) -> Result<bool>;
+    /// Moves an ACTIVE account to `status` with a reason (a refused refresh); false if it was not ACTIVE.
+    async fn end_account(&self, account_id: &str, status: AccountStatus, reason: &str, now: i64) -> Result<bool>;
     /// Deletes an account and its connection request; false when there was none.
     async fn delete_account(&self, project_id: &str, id: &str) -> Result<bool>;
 

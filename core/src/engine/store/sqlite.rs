@@ -591,6 +591,30 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn replace_credentials(&self, account_id: &str, sealed: &[u8], now: i64) -> Result<bool> {
+        let (id, sealed) = (account_id.to_string(), sealed.to_vec());
+        self.with(move |c| {
+            c.execute(
+                "UPDATE accounts SET credentials_sealed = ?1, updated_at = ?2 WHERE id = ?3 AND status = 'ACTIVE'",
+                params![sealed, now, id],
+            )
+            .map(|n| n == 1)
+        })
+        .await
+    }
+
+    async fn end_account(&self, account_id: &str, status: AccountStatus, reason: &str, now: i64) -> Result<bool> {
+        let (id, reason) = (account_id.to_string(), reason.to_string());
+        self.with(move |c| {
+            c.execute(
+                "UPDATE accounts SET status = ?1, status_reason = ?2, updated_at = ?3 WHERE id = ?4 AND status = 'ACTIVE'",
+                params![status.as_str(), reason, now, id],
+            )
+            .map(|n| n == 1)
+        })
+        .await
+    }
+
     async fn delete_account(&self, project_id: &str, id: &str) -> Result<bool> {
         let (p, id) = (project_id.to_string(), id.to_string());
         self.with(move |c| c.execute("DELETE FROM accounts WHERE project_id = ?1 AND id = ?2", [p, id]).map(|n| n == 1)).await

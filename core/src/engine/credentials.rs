@@ -1,0 +1,182 @@
+//! A connected account's credentials at call time: opened from the vault, refreshed when an
+//! OAuth token has expired (one refresh at a time per account), and turned into the headers
+//! a provider call carries.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use base64::Engine as _;
+
+use super::oauth::{self, ClientAuth, TokenError, TokenSet};
+use super::store::AccountRecord;
+use super::{clock, Engine};
+use crate::catalog::{AuthKind, ToolkitDef};
+use crate::model::AccountStatus;
+use crate::{Error, Result};
+
+/// One lock per account being refreshed, so concurrent calls refresh once.
+#[derive(Default)]
+pub(crate) struct RefreshLocks {
+    locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl RefreshLocks {
+    fn get(&self, account_id: &str) -> Arc<tokio::sync::Mutex<()>> {
+        self.locks.lock().expect("refresh locks").entry(account_id.to_string()).or_default().clone()
+    }
+
+    /// Forgets the lock once no one else holds or waits on it (the map stays small).
+    fn release(&self, account_id: &str, lock: Arc<tokio::sync::Mutex<()>>) {
+        let mut map = self.locks.lock().expect("refresh locks");
+        // Ours and the map's: no one else is waiting.
+        if Arc::strong_count(&lock) <= 2 {
+            map.remove(account_id);
+        }
+    }
+}
+
+/// The values a user typed into a connect form, as sealed in the vault.
+pub(crate) type FormValues = BTreeMap<String, String>;
+
+/// Headers that authenticate calls as one account.
+pub(crate) struct AuthHeaders(pub Vec<(String, String)>);
+
+impl std::fmt::Debug for AuthHeaders {
+    // Never print credentials.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "AuthHeaders({} headers)", self.0.len())
+    }
+}
+
+impl Engine {
+    /// The headers for a call as `account`. An OAuth token that has expired (or that the
+    /// provider just refused, `force_refresh`) is refreshed first.
+    pub(crate) async fn auth_headers(&self, def: &ToolkitDef, account: &AccountRecord, force_refresh: bool) -> Result<AuthHeaders> {
+        match def.auth {
+            AuthKind::None => Ok(AuthHeaders(vec![])),
+            AuthKind::Oauth2 => {
+                let tokens = self.open_tokens(account)?;
+                let tokens = if force_refresh || tokens.needs_refresh(clock::now_ms()) {
+                    self.refresh_account(def, account, &tokens).await?
+                } else {
+                    tokens
+                };
+                Ok(AuthHeaders(vec![("authorization".into(), format!("Bearer {}", tokens.access_token))]))
+            }
+            AuthKind::ApiKey | AuthKind::Bearer | AuthKind::Basic => {
+                let values = self.open_form_values(account)?;
+                form_headers(def, &values).map(AuthHeaders)
+            }
+        }
+    }
+
+    fn open_tokens(&self, account: &AccountRecord) -> Result<TokenSet> {
+        let sealed = account.credentials_sealed.as_ref().ok_or_else(|| Error::Internal(format!("{} has no credentials", account.id)))?;
+        serde_json::from_slice(&self.vault.open(&account.id, sealed)?).map_err(|e| Error::Internal(format!("stored tokens: {e}")))
+    }
+
+    pub(crate) fn open_form_values(&self, account: &AccountRecord) -> Result<FormValues> {
+        let sealed = account.credentials_sealed.as_ref().ok_or_else(|| Error::Internal(format!("{} has no credentials", account.id)))?;
+        serde_json::from_slice(&self.vault.open(&account.id, sealed)?).map_err(|e| Error::Internal(format!("stored form values: {e}")))
+    }
+
+    /// Refreshes `account`'s tokens once however many calls ask at the same time: the
+    /// first takes the account's lock and refreshes; the others find the new tokens.
+    async fn refresh_account(&self, def: &ToolkitDef, account: &AccountRecord, seen: &TokenSet) -> Result<TokenSet> {
+        let lock = self.refresh_locks.get(&account.id);
+        let result = async {
+            let _guard = lock.lock().await;
+            let current = self
+                .store
+                .get_account(&account.project_id, &account.id)
+                .await?
+                .filter(|a| a.status == AccountStatus::Active)
+                .ok_or_else(|| not_active(def, account))?;
+            let tokens = self.open_tokens(&current)?;
+            if tokens.access_token != seen.access_token {
+                return Ok(tokens); // another call refreshed while this one waited
+            }
+            let Some(refresh_token) = tokens.refresh_token.clone() else {
+                return Err(self.end_with(def, account, "the access token expired and the provider issued no refresh token").await);
+            };
+            let ac = self
+                .store
+                .get_auth_config(&account.project_id, &account.auth_config_id)
+                .await?
+                .ok_or_else(|| Error::Internal("the account's auth config is gone".into()))?;
+            let secret = match &ac.client_secret_sealed {
+                Some(s) => String::from_utf8(self.vault.open(&ac.id, s)?).map_err(|_| Error::Internal("client secret".into()))?,
+                None => String::new(),
+            };
+            let provider = def.oauth2.as_ref().ok_or_else(|| Error::Internal(format!("{} is not OAuth2", def.slug)))?;
+            let client = ClientAuth { provider, client_id: ac.client_id.as_deref().unwrap_or_default(), client_secret: &secret };
+            match oauth::refresh(&self.http, &client, &refresh_token, clock::now_ms()).await {
+                Ok(fresh) => {
+                    let json = serde_json::to_vec(&fresh).map_err(|e| Error::Internal(e.to_string()))?;
+                    let sealed = self.vault.seal(&account.id, &json)?;
+                    if !self.store.replace_credentials(&account.id, &sealed, clock::now_ms()).await? {
+                        return Err(not_active(def, account));
+                    }
+                    tracing::info!(account = %account.id, toolkit = %def.slug, "access token refreshed");
+                    Ok(fresh)
+                }
+                Err(TokenError::Refused(reason)) => Err(self.end_with(def, account, &format!("token refresh failed: {reason}")).await),
+                Err(TokenError::Unavailable(reason)) => {
+                    tracing::warn!(account = %account.id, toolkit = %def.slug, reason, "token refresh could not be done now");
+                    Err(Error::Provider(format!("token refresh failed, try again later: {reason}")))
+                }
+            }
+        }
+        .await;
+        self.refresh_locks.release(&account.id, lock);
+        result
+    }
+
+    /// Marks an ACTIVE account EXPIRED with `reason`, wakes its waiters, and returns the
+    /// error the call answers with.
+    async fn end_with(&self, def: &ToolkitDef, account: &AccountRecord, reason: &str) -> Error {
+        match self.store.end_account(&account.id, AccountStatus::Expired, reason, clock::now_ms()).await {
+            Ok(_) => {
+                self.notifier.account_changed(&account.id);
+                tracing::warn!(account = %account.id, toolkit = %def.slug, reason, "connected account expired");
+                Error::ConnectionRequestFailed { id: account.id.clone(), status: "EXPIRED".into(), reason: Some(reason.to_string()) }
+            }
+            Err(e) => e,
+        }
+    }
+}
+
+fn not_active(def: &ToolkitDef, account: &AccountRecord) -> Error {
+    Error::ConnectionRequestFailed {
+        id: account.id.clone(),
+        status: "INACTIVE".into(),
+        reason: Some(format!("the {} account is no longer active", def.slug)),
+    }
+}
+
+/// The headers a pasted credential is sent in.
+pub(crate) fn form_headers(def: &ToolkitDef, values: &FormValues) -> Result<Vec<(String, String)>> {
+    if let Some(c) = &def.credential {
+        let mut value = c.value.clone();
+        for (k, v) in values {
+            value = value.replace(&format!("{{{k}}}"), v);
+        }
+        return Ok(vec![(c.header.to_ascii_lowercase(), value)]);
+    }
+    let field = |name: &str| values.get(name).cloned().ok_or_else(|| Error::Internal(format!("stored form lacks {name}")));
+    match def.auth {
+        AuthKind::Basic => {
+            let pair = format!("{}:{}", field("username")?, field("password")?);
+            Ok(vec![("authorization".into(), format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair)))])
+        }
+        _ => {
+            let secret = def
+                .fields
+                .iter()
+                .flatten()
+                .find(|f| f.secret)
+                .ok_or_else(|| Error::Internal(format!("{} declares no secret field", def.slug)))?;
+            Ok(vec![("authorization".into(), format!("Bearer {}", field(&secret.name)?))])
+        }
+    }
+}

@@ -1,0 +1,333 @@
+//! Running toolkit tools and proxied requests as the session's user: pick the account,
+//! inject its credential, call the provider, retry once after a refresh if the token was
+//! refused, and answer the agent with what it needs next.
+
+use std::collections::BTreeMap;
+
+use serde_json::{json, Map, Value};
+
+use super::credentials::AuthHeaders;
+use super::sessions::pick_account;
+use super::store::{AccountRecord, SessionRecord};
+use super::{secrets, Engine, Principal};
+use crate::catalog::{AuthKind, Method, ToolDef, ToolkitDef};
+use crate::model::{
+    check_id, AccountStatus, ExecuteRequest, ExecuteResponse, ProxyParamIn, ProxyRequest, ProxyResponse, ToolInfo,
+    ToolInfoToolkit, ToolkitsConfig, ACCOUNT_PREFIX, MANAGE_CONNECTIONS,
+};
+use crate::{Error, Result};
+
+/// Largest provider answer passed back to an agent.
+const MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
+
+/// One request to a provider, before credentials.
+struct ProviderCall {
+    method: Method,
+    url: url::Url,
+    headers: Vec<(String, String)>,
+    body: Option<Value>,
+}
+
+/// The provider's answer.
+struct ProviderAnswer {
+    status: u16,
+    headers: BTreeMap<String, String>,
+    data: Value,
+}
+
+/// Which account a call runs as, or why there is none.
+enum Signer {
+    /// A no-auth toolkit.
+    Nobody,
+    /// This ACTIVE account.
+    Account(AccountRecord),
+    /// The user has no usable account; the newest one, if any, says why.
+    Missing(Option<AccountRecord>),
+}
+
+impl Engine {
+    /// `POST …/session/{id}/execute`: runs one toolkit tool as the session's user.
+    pub async fn execute_tool(&self, who: &Principal, session_id: &str, req: ExecuteRequest) -> Result<ExecuteResponse> {
+        who.require_project()?;
+        let session = self.load_session(who, session_id).await?;
+        self.run_tool(who, &session, &req.tool_slug, &req.arguments, req.connected_account_id.as_deref()).await
+    }
+
+    /// The tools of the session's toolkits.
+    pub(crate) fn session_tool_defs<'a>(&'a self, session: &'a SessionRecord) -> impl Iterator<Item = &'a ToolDef> + 'a {
+        self.catalog.tools().filter(move |t| ToolkitsConfig::allows(session.config.toolkits.as_ref(), &t.toolkit))
+    }
+
+    /// A catalog tool as agents see it.
+    pub(crate) fn tool_info(&self, t: &ToolDef) -> ToolInfo {
+        let def = self.catalog.get(&t.toolkit);
+        ToolInfo {
+            slug: t.slug.clone(),
+            name: t.name.clone(),
+            description: t.description.clone(),
+            input_parameters: t.input_schema(),
+            no_auth: def.is_some_and(|d| d.is_no_auth()),
+            toolkit: ToolInfoToolkit { slug: t.toolkit.clone(), name: def.map(|d| d.name.clone()).unwrap_or_default() },
+        }
+    }
+
+    /// The session's tool named `slug` (normalised to upper case), or a not-found error.
+    pub(crate) fn session_tool(&self, session: &SessionRecord, field: &str, slug: &str) -> Result<&ToolDef> {
+        let slug = slug.trim().to_ascii_uppercase();
+        let tool = self.catalog.tool(&slug).ok_or_else(|| Error::not_found("tool", format!("{slug} (in {field})")))?;
+        if !ToolkitsConfig::allows(session.config.toolkits.as_ref(), &tool.toolkit) {
+            return Err(Error::validation(field, format!("{slug} belongs to {}, which is not enabled in this session", tool.toolkit)));
+        }
+        Ok(tool)
+    }
+
+    /// Runs a tool; bad arguments are an `Err`, everything the agent can act on is an answer.
+    pub(crate) async fn run_tool(
+        &self,
+        who: &Principal,
+        session: &SessionRecord,
+        slug: &str,
+        args: &Map<String, Value>,
+        account_id: Option<&str>,
+    ) -> Result<ExecuteResponse> {
+        let tool = self.session_tool(session, "tool_slug", slug)?;
+        let prepared = tool.prepare(args)?;
+        let def = self.toolkit_def(&tool.toolkit)?;
+        let signer = self.signer(who, session, def, account_id).await?;
+        let mut url = self.resolve(def, &prepared.path, false)?;
+        if !prepared.query.is_empty() {
+            url.query_pairs_mut().extend_pairs(&prepared.query);
+        }
+        let call = ProviderCall { method: prepared.method, url, headers: vec![], body: prepared.body };
+        let log_id = secrets::new_id("log_")?;
+        let answer = match self.call_provider(def, &signer, &call).await {
+            Ok(a) => a,
+            Err(e) => return Ok(self.unavailable(session, def, &signer, e, log_id)),
+        };
+        let ok = (200..300).contains(&answer.status) && !slack_style_error(&answer.data);
+        tracing::info!(tool = %tool.slug, toolkit = %def.slug, status = answer.status, log_id, "tool executed");
+        Ok(ExecuteResponse {
+            error: (!ok).then(|| provider_error(def, &answer)),
+            successful: ok,
+            data: answer.data,
+            log_id,
+        })
+    }
+
+    /// `POST …/session/{id}/proxy_execute`: an authenticated request to a provider's API.
+    pub async fn proxy_execute(&self, who: &Principal, session_id: &str, req: ProxyRequest) -> Result<ProxyResponse> {
+        who.require_project()?;
+        let session = self.load_session(who, session_id).await?;
+        let method = match req.method.trim().to_ascii_uppercase().as_str() {
+            "GET" => Method::Get,
+            "POST" => Method::Post,
+            "PUT" => Method::Put,
+            "PATCH" => Method::Patch,
+            "DELETE" => Method::Delete,
+            other => return Err(Error::validation("method", format!("{other:?} is not one of GET, POST, PUT, PATCH, DELETE"))),
+        };
+        let toolkit = match (&req.toolkit, &req.connected_account_id) {
+            (Some(t), _) => t.trim().to_ascii_lowercase(),
+            (None, Some(id)) => {
+                check_id("connected_account_id", id, ACCOUNT_PREFIX)?;
+                let a = self.store.get_account(&who.project.id, id).await?.ok_or_else(|| Error::not_found("connected account", id))?;
+                a.toolkit
+            }
+            (None, None) => return Err(Error::validation("toolkit", "give the toolkit or the connected_account_id that signs the request")),
+        };
+        let def = self.toolkit_def(&toolkit).map_err(|_| Error::not_found("toolkit", &toolkit))?;
+        if !ToolkitsConfig::allows(session.config.toolkits.as_ref(), &toolkit) {
+            return Err(Error::validation("toolkit", format!("{toolkit} is not enabled in this session")));
+        }
+        let signer = self.signer(who, &session, def, req.connected_account_id.as_deref()).await?;
+        if let Signer::Missing(_) = signer {
+            return Err(Error::validation(
+                "toolkit",
+                format!("the user has no active {toolkit} account; connect one first (COMPOSIO_MANAGE_CONNECTIONS or …/link)"),
+            ));
+        }
+        let mut url = self.resolve(def, &req.endpoint, true)?;
+        let mut headers = Vec::new();
+        for (i, p) in req.parameters.iter().enumerate() {
+            match p.location {
+                ProxyParamIn::Query => {
+                    url.query_pairs_mut().append_pair(&p.name, &p.value);
+                }
+                ProxyParamIn::Header => {
+                    let name = p.name.to_ascii_lowercase();
+                    if name == "authorization" || name == "cookie" || name == "host" {
+                        return Err(Error::validation(format!("parameters[{i}].name"), format!("{name} is set by the broker")));
+                    }
+                    headers.push((name, p.value.clone()));
+                }
+            }
+        }
+        let call = ProviderCall { method, url, headers, body: req.body };
+        let answer = self.call_provider(def, &signer, &call).await?;
+        tracing::info!(toolkit = %def.slug, status = answer.status, "proxied request");
+        Ok(ProxyResponse { status: answer.status, data: answer.data, headers: answer.headers })
+    }
+
+    pub(crate) fn toolkit_def(&self, slug: &str) -> Result<&ToolkitDef> {
+        self.catalog.get(slug).ok_or_else(|| Error::Internal(format!("toolkit {slug} is not in the catalog")))
+    }
+
+    /// The account a call of `def` runs as: the named one, else the session's pick.
+    async fn signer(&self, who: &Principal, session: &SessionRecord, def: &ToolkitDef, account_id: Option<&str>) -> Result<Signer> {
+        if def.auth == AuthKind::None {
+            return Ok(Signer::Nobody);
+        }
+        let accounts = self.store.user_accounts(&who.project.id, &session.config.user_id).await?;
+        if let Some(id) = account_id {
+            check_id("connected_account_id", id, ACCOUNT_PREFIX)?;
+            let a = accounts
+                .iter()
+                .find(|a| a.id == id && a.toolkit == def.slug)
+                .ok_or_else(|| Error::validation("connected_account_id", format!("{id} is not a {} account of this session's user", def.slug)))?;
+            return Ok(if a.status == AccountStatus::Active { Signer::Account(a.clone()) } else { Signer::Missing(Some(a.clone())) });
+        }
+        Ok(match pick_account(&session.config, &def.slug, &accounts) {
+            Some(a) if a.status == AccountStatus::Active => Signer::Account(a.clone()),
+            other => Signer::Missing(other.cloned()),
+        })
+    }
+
+    /// An absolute URL for `path` on the toolkit's API. Agent-given URLs (`from_agent`)
+    /// must stay on the API's own host, so a credential never travels elsewhere.
+    fn resolve(&self, def: &ToolkitDef, path: &str, from_agent: bool) -> Result<url::Url> {
+        let field = if from_agent { "endpoint" } else { "path" };
+        let base = def.api_base_url.as_deref();
+        if path.starts_with("http://") || path.starts_with("https://") {
+            let url = url::Url::parse(path).map_err(|e| Error::validation(field, e.to_string()))?;
+            if from_agent {
+                let allowed: Vec<url::Url> = [base, def.oauth2.as_ref().and_then(|o| o.userinfo_url.as_deref())]
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|u| url::Url::parse(u).ok())
+                    .collect();
+                if !allowed.iter().any(|a| a.origin() == url.origin()) {
+                    return Err(Error::validation(field, format!("{path} is not on {}'s API host", def.slug)));
+                }
+            }
+            return Ok(url);
+        }
+        let base = base.ok_or_else(|| Error::validation(field, format!("{} has no api_base_url; give an absolute URL", def.slug)))?;
+        let sep = if path.starts_with('/') { "" } else { "/" };
+        url::Url::parse(&format!("{}{sep}{path}", base.trim_end_matches('/'))).map_err(|e| Error::validation(field, e.to_string()))
+    }
+
+    /// Sends `call` signed by `signer`; an OAuth token the provider refuses with 401 is
+    /// refreshed and the call made once more.
+    async fn call_provider(&self, def: &ToolkitDef, signer: &Signer, call: &ProviderCall) -> Result<ProviderAnswer> {
+        let account = match signer {
+            Signer::Nobody => None,
+            Signer::Account(a) => Some(a),
+            Signer::Missing(_) => return Err(Error::Internal("call_provider without an account".into())),
+        };
+        let auth = match account {
+            Some(a) => self.auth_headers(def, a, false).await?,
+            None => AuthHeaders(vec![]),
+        };
+        let first = self.send(def, call, &auth).await?;
+        let refreshable = def.auth == AuthKind::Oauth2 && first.status == 401;
+        match account {
+            Some(a) if refreshable => {
+                let auth = self.auth_headers(def, a, true).await?;
+                self.send(def, call, &auth).await
+            }
+            _ => Ok(first),
+        }
+    }
+
+    async fn send(&self, def: &ToolkitDef, call: &ProviderCall, auth: &AuthHeaders) -> Result<ProviderAnswer> {
+        let method = reqwest::Method::from_bytes(call.method.as_str().as_bytes()).expect("a known method");
+        let mut rb = self.http.request(method, call.url.clone()).header("accept", "application/json");
+        for (k, v) in def.api_headers.iter().chain(call.headers.iter().map(|(k, v)| (k, v))) {
+            rb = rb.header(k.as_str(), v.as_str());
+        }
+        for (k, v) in &auth.0 {
+            rb = rb.header(k.as_str(), v.as_str());
+        }
+        if let Some(body) = &call.body {
+            rb = rb.json(body);
+        }
+        let resp = rb.send().await.map_err(|e| {
+            let what = if e.is_timeout() { "timed out" } else { "could not be reached" };
+            Error::Provider(format!("{} API {what}", def.name))
+        })?;
+        let status = resp.status().as_u16();
+        let headers = resp
+            .headers()
+            .iter()
+            .filter(|(k, _)| !matches!(k.as_str(), "set-cookie" | "authorization"))
+            .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_string(), v.to_string())))
+            .collect();
+        let bytes = resp.bytes().await.map_err(|_| Error::Provider(format!("{} API answer was cut off", def.name)))?;
+        if bytes.len() > MAX_RESPONSE_BYTES {
+            return Err(Error::Provider(format!("{} API answered more than {} MiB", def.name, MAX_RESPONSE_BYTES >> 20)));
+        }
+        let data = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+        };
+        Ok(ProviderAnswer { status, headers, data })
+    }
+
+    /// The answer when the call could not be made: not connected, the connection ended,
+    /// or the provider unreachable. Each tells the agent what to do next.
+    fn unavailable(&self, session: &SessionRecord, def: &ToolkitDef, signer: &Signer, e: Error, log_id: String) -> ExecuteResponse {
+        let (status, why) = match (signer, &e) {
+            (Signer::Missing(None), _) => ("not_connected", format!("The user has not connected {}.", def.name)),
+            (Signer::Missing(Some(a)), _) => (
+                "not_connected",
+                format!(
+                    "The user's {} connection is {}{}.",
+                    def.name,
+                    a.status.as_str(),
+                    a.status_reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default()
+                ),
+            ),
+            (_, Error::ConnectionRequestFailed { reason, .. }) => {
+                ("connection_expired", format!("The user's {} connection stopped working: {}.", def.name, reason.as_deref().unwrap_or("expired")))
+            }
+            _ => {
+                return ExecuteResponse { data: json!({"toolkit": def.slug, "status": "provider_error"}), error: Some(e.to_string()), successful: false, log_id };
+            }
+        };
+        let (next, instruction) = if session.config.manage_connections.enabled {
+            (
+                json!({"tool": MANAGE_CONNECTIONS, "arguments": {"toolkits": [def.slug]}}),
+                format!(
+                    "{why} Call {MANAGE_CONNECTIONS} with {{\"toolkits\": [\"{}\"]}}, show the user the redirect_url it returns, and retry this tool once they say they are done.",
+                    def.slug
+                ),
+            )
+        } else {
+            (Value::Null, format!("{why} Ask the user to connect {} in the app, then retry.", def.name))
+        };
+        ExecuteResponse {
+            data: json!({"toolkit": def.slug, "status": status, "next_step": next, "instruction": instruction}),
+            error: Some(instruction),
+            successful: false,
+            log_id,
+        }
+    }
+}
+
+/// Slack-style APIs answer 200 with `"ok": false` on failure.
+fn slack_style_error(data: &Value) -> bool {
+    data.get("ok") == Some(&Value::Bool(false))
+}
+
+/// A short reason from a provider's failed answer.
+fn provider_error(def: &ToolkitDef, a: &ProviderAnswer) -> String {
+    let detail = ["message", "error_description", "error"]
+        .iter()
+        .find_map(|k| a.data.get(*k).and_then(|v| v.as_str().map(str::to_string).or_else(|| v.get("message").and_then(|m| m.as_str()).map(str::to_string))))
+        .or_else(|| a.data.as_str().map(|s| s.chars().take(200).collect()));
+    match detail {
+        Some(d) => format!("{} answered HTTP {}: {d}", def.name, a.status),
+        None => format!("{} answered HTTP {}", def.name, a.status),
+    }
+}
