@@ -78,10 +78,7 @@ async function startOidcBroker() {
   const [line] = (await waitForLine(provider, /^\{/)).slice(-1)
   const e = JSON.parse(line)
   const providers = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'grantline-oidc-')), 'providers.toml')
-  fs.writeFileSync(providers, fs.readFileSync(path.join(harness, 'grantline-toolkit.toml'), 'utf8')
-    .replace('@AUTHORIZATION_ENDPOINT@', e.authorization_endpoint)
-    .replace('@TOKEN_ENDPOINT@', e.token_endpoint)
-    .replace('@USERINFO_ENDPOINT@', e.userinfo_endpoint))
+  fs.writeFileSync(providers, e.toolkit_toml)
   const broker = await startBroker({ dev: false, port, providers })
   await broker.addAuthConfig('oidc', 'grantline-node', 'node-secret', 'openid,email,profile')
   const stop = broker.stop

@@ -8,6 +8,7 @@ mod cors;
 pub mod demo;
 mod error;
 mod extract;
+mod mcp;
 mod pages;
 mod routes;
 
@@ -24,11 +25,13 @@ pub use error::ApiError;
 pub struct AppState {
     /// The engine.
     pub engine: Arc<Engine>,
+    /// The MCP transport every session's endpoint shares.
+    mcp: mcp::McpService,
 }
 
 /// The whole HTTP surface as an axum router.
 pub fn router(engine: Arc<Engine>) -> axum::Router {
-    routes::router(AppState { engine })
+    routes::router(AppState { mcp: mcp::service(engine.clone()), engine })
 }
 
 /// A broker listening on a socket.

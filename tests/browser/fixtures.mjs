@@ -83,10 +83,7 @@ export async function startStack() {
   const providersDir = fs.mkdtempSync(path.join(os.tmpdir(), 'grantline-web-oidc-'))
   dirs.push(providersDir)
   const providers = path.join(providersDir, 'providers.toml')
-  fs.writeFileSync(providers, fs.readFileSync(path.join(harness, 'grantline-toolkit.toml'), 'utf8')
-    .replace('@AUTHORIZATION_ENDPOINT@', e.authorization_endpoint)
-    .replace('@TOKEN_ENDPOINT@', e.token_endpoint)
-    .replace('@USERINFO_ENDPOINT@', e.userinfo_endpoint))
+  fs.writeFileSync(providers, e.toolkit_toml)
   const widgetOrigin = `http://127.0.0.1:${widgetPort}`
   const common = { providers, origin: widgetOrigin, children, dirs }
   const broker = await startBroker({ ...common, port: mainPort, linkTtlSecs: 600 })

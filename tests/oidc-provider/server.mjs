@@ -10,10 +10,15 @@
 //   ACCESS_TOKEN_TTL     seconds (default 3600)
 //   TOKEN_ENDPOINT_FAIL  an HTTP status the token endpoint answers instead of working
 //
-// On start it prints one JSON line with its endpoints; it exits when stdin closes.
+// Test controls: GET /_stats (token requests seen), POST /_control?token_endpoint_fail=N
+// (0 = work again) to make the token endpoint fail from now on.
+//
+// On start it prints one JSON line with its endpoints and `toolkit_toml` (how a broker declares
+// it, see grantline-toolkit.toml); it exits when stdin closes.
 // Any login name signs in with the password "secret".
 
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import fs from 'node:fs';
 import http from 'node:http';
 
 import Provider from 'oidc-provider';
@@ -27,7 +32,7 @@ if (!env.REDIRECT_URIS) {
   console.error('server.mjs: REDIRECT_URIS is required');
   process.exit(2);
 }
-const tokenFail = env.TOKEN_ENDPOINT_FAIL ? Number(env.TOKEN_ENDPOINT_FAIL) : 0;
+let tokenFail = env.TOKEN_ENDPOINT_FAIL ? Number(env.TOKEN_ENDPOINT_FAIL) : 0;
 const stats = { token_requests: 0, token_successes: 0 };
 
 // Listen first, so the issuer carries the real port.
@@ -86,7 +91,7 @@ provider.use(async (ctx, next) => {
   stats.token_requests += 1;
   if (tokenFail) {
     ctx.status = tokenFail;
-    ctx.body = { error: 'server_error', error_description: 'the token endpoint is failing on purpose' };
+    ctx.body = { error: tokenFail < 500 ? 'invalid_grant' : 'server_error', error_description: 'the token endpoint is failing on purpose' };
     return undefined;
   }
   await next();
@@ -168,6 +173,11 @@ handle = async (req, res) => {
   const path = new URL(req.url, issuer).pathname;
   // GET /_stats — what the token endpoint saw.
   if (path === '/_stats') return res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(stats));
+  // POST /_control?token_endpoint_fail=N — fail the token endpoint with N from now on (0: stop).
+  if (path === '/_control' && req.method === 'POST') {
+    tokenFail = Number(new URL(req.url, issuer).searchParams.get('token_endpoint_fail') || 0);
+    return res.writeHead(204).end();
+  }
   const m = path.match(/^\/interaction\/([^/]+)(?:\/(login|confirm|abort))?$/);
   if (!m) return callback(req, res);
   try {
@@ -180,7 +190,14 @@ handle = async (req, res) => {
 const discovery = await (await fetch(`${issuer}/.well-known/openid-configuration`)).json();
 const { authorization_endpoint, token_endpoint, userinfo_endpoint } = discovery;
 process.stdout.on('error', () => {}); // a reader that went away is not our problem
-process.stdout.write(`${JSON.stringify({ issuer, port, authorization_endpoint, token_endpoint, userinfo_endpoint })}\n`);
+// How a broker declares this provider: grantline-toolkit.toml with this run's endpoints.
+const toolkit_toml = fs
+  .readFileSync(new URL('./grantline-toolkit.toml', import.meta.url), 'utf8')
+  .replaceAll('@AUTHORIZATION_ENDPOINT@', authorization_endpoint)
+  .replaceAll('@TOKEN_ENDPOINT@', token_endpoint)
+  .replaceAll('@USERINFO_ENDPOINT@', userinfo_endpoint)
+  .replaceAll('@ISSUER@', issuer);
+process.stdout.write(`${JSON.stringify({ issuer, port, authorization_endpoint, token_endpoint, userinfo_endpoint, toolkit_toml })}\n`);
 
 const stop = () => {
   server.close();

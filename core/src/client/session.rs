@@ -6,7 +6,8 @@ use std::time::Duration;
 use super::{wait, Client, WaitOptions};
 use crate::model::{
     ClientToken, ClientTokenRequest, ConnectedAccount, CreateSessionRequest, LinkRequest, LinkResponse, ManageConnectionsInput, ManageConnectionsOptions,
-    McpInfo, Page, SessionInfo, ToolInfo, ToolkitItem, ToolkitsInput, ToolkitsQuery,
+    ExecuteRequest, ExecuteResponse, McpInfo, Page, ProxyRequest, ProxyResponse, SearchHit, SearchRequest, SearchResponse,
+    SessionInfo, ToolInfo, ToolkitItem, ToolkitsInput, ToolkitsQuery,
 };
 use crate::Result;
 
@@ -21,6 +22,8 @@ pub struct SessionOptions {
     pub manage_connections: Option<bool>,
     /// Callback URL for links started in chat.
     pub manage_connections_callback_url: Option<String>,
+    /// Also offer `COMPOSIO_WAIT_FOR_CONNECTIONS` (default false).
+    pub wait_for_connections: Option<bool>,
     /// Auth config per toolkit.
     pub auth_configs: BTreeMap<String, String>,
     /// Connected account per toolkit.
@@ -36,12 +39,12 @@ impl SessionOptions {
         } else {
             None
         };
-        let manage_connections = match (self.manage_connections, self.manage_connections_callback_url) {
-            (None, None) => None,
-            (enable, callback_url) => Some(ManageConnectionsInput::Options(ManageConnectionsOptions {
+        let manage_connections = match (self.manage_connections, self.manage_connections_callback_url, self.wait_for_connections) {
+            (None, None, None) => None,
+            (enable, callback_url, enable_wait_for_connections) => Some(ManageConnectionsInput::Options(ManageConnectionsOptions {
                 enable,
                 callback_url,
-                enable_wait_for_connections: None,
+                enable_wait_for_connections,
             })),
         };
         CreateSessionRequest {
@@ -161,6 +164,29 @@ impl Session {
     ) -> Result<crate::model::ExecuteMetaResponse> {
         let body = crate::model::ExecuteMetaRequest { slug: slug.to_string(), arguments };
         self.client.http().post_json(&self.path("execute_meta"), &body).await
+    }
+
+    /// Runs a toolkit tool as the session's user, e.g. `GITHUB_CREATE_AN_ISSUE`. A toolkit
+    /// that is not connected answers `successful: false` with the next step in `data`.
+    pub async fn execute(
+        &self,
+        tool_slug: &str,
+        arguments: serde_json::Map<String, serde_json::Value>,
+        connected_account_id: Option<String>,
+    ) -> Result<ExecuteResponse> {
+        let body = ExecuteRequest { tool_slug: tool_slug.to_string(), arguments, connected_account_id };
+        self.client.http().post_json(&self.path("execute"), &body).await
+    }
+
+    /// The session's toolkit tools ranked for a use case, best first.
+    pub async fn search(&self, request: &SearchRequest) -> Result<Vec<SearchHit>> {
+        let r: SearchResponse = self.client.http().post_json(&self.path("search"), request).await?;
+        Ok(r.items)
+    }
+
+    /// An authenticated request to a provider's API as the session's user.
+    pub async fn proxy_execute(&self, request: &ProxyRequest) -> Result<ProxyResponse> {
+        self.client.http().post_json(&self.path("proxy_execute"), request).await
     }
 }
 

@@ -33,6 +33,9 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/tool_router/session", post(sessions::create))
         .route("/tool_router/session/{id}/tools", get(sessions::tools))
         .route("/tool_router/session/{id}/execute_meta", post(sessions::execute_meta))
+        .route("/tool_router/session/{id}/execute", post(sessions::execute))
+        .route("/tool_router/session/{id}/search", post(sessions::search))
+        .route("/tool_router/session/{id}/proxy_execute", post(sessions::proxy_execute))
         .route("/tool_router/session/{id}/client_token", post(client_tokens::create))
         .route("/tool_router/session/{id}/client_token/{token_id}", delete(client_tokens::revoke))
         .route("/connected_accounts", get(accounts::list))
@@ -42,6 +45,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .merge(client_api);
     let mut app = Router::new()
         .nest("/api/v3.1", api)
+        .route("/tool_router/{id}/mcp", axum::routing::any(crate::mcp::endpoint))
         .route("/link/{token}", get(connect::open_link))
         .route(grantline_core::engine::CALLBACK_PATH, get(connect::callback))
         .route("/openapi.json", get(openapi::document))

@@ -5,8 +5,8 @@ use axum::http::StatusCode;
 use axum::Json;
 use grantline_core::engine::ToolkitFilter;
 use grantline_core::model::{
-    CreateSessionRequest, ExecuteMetaRequest, ExecuteMetaResponse, LinkRequest, LinkResponse, Page, PageRequest, SessionInfo,
-    ToolInfo, ToolkitItem,
+    CreateSessionRequest, ExecuteMetaRequest, ExecuteMetaResponse, ExecuteRequest, ExecuteResponse, LinkRequest, LinkResponse,
+    Page, PageRequest, ProxyRequest, ProxyResponse, SearchRequest, SearchResponse, SessionInfo, ToolInfo, ToolkitItem,
 };
 
 use crate::error::ApiResult;
@@ -61,4 +61,31 @@ pub async fn execute_meta(
     ApiJson(req): ApiJson<ExecuteMetaRequest>,
 ) -> ApiResult<Json<ExecuteMetaResponse>> {
     Ok(Json(s.engine.execute_meta(&who, &id, req).await?))
+}
+
+pub async fn execute(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<ExecuteRequest>,
+) -> ApiResult<Json<ExecuteResponse>> {
+    Ok(Json(s.engine.execute_tool(&who, &id, req).await?))
+}
+
+pub async fn search(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<SearchRequest>,
+) -> ApiResult<Json<SearchResponse>> {
+    Ok(Json(s.engine.search_tools(&who, &id, req).await?))
+}
+
+pub async fn proxy_execute(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<ProxyRequest>,
+) -> ApiResult<Json<ProxyResponse>> {
+    Ok(Json(s.engine.proxy_execute(&who, &id, req).await?))
 }

@@ -2,6 +2,8 @@
 //! file, and a cookie-keeping "browser" that follows redirects one hop at a time.
 #![allow(dead_code)]
 
+pub mod oidc;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -1,0 +1,124 @@
+//! The session MCP endpoint: streamable HTTP (rmcp) at `/tool_router/{id}/mcp`, with the
+//! project API key in `x-api-key` (what `session.mcp.headers` says to send). `tools/list`
+//! gives the session's meta tools; `tools/call` runs them through the engine.
+//!
+//! The transport is stateless: every request carries its credential and session in the
+//! URL, so any broker process answers any request and a restart loses nothing.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, Request, State};
+use axum::response::{IntoResponse, Response};
+use grantline_core::engine::{Engine, Principal};
+use grantline_core::model::ExecuteMetaRequest;
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, ErrorData, Implementation, ListToolsResult,
+    PaginatedRequestParams, ServerCapabilities, ServerConfig,
+};
+use rmcp::service::{RequestContext, RoleServer};
+use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
+use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
+use rmcp::ServerHandler;
+
+use crate::error::ApiError;
+use crate::AppState;
+
+/// The rmcp service every session's endpoint shares.
+pub type McpService = StreamableHttpService<SessionTools, NeverSessionManager>;
+
+/// Who is calling which session, put on the request by [`endpoint`] for the handler.
+#[derive(Clone)]
+struct McpCaller {
+    who: Principal,
+    session_id: String,
+}
+
+/// The MCP server of one request: the engine, reached through the caller on the request.
+pub struct SessionTools {
+    engine: Arc<Engine>,
+}
+
+/// Builds the shared service. Hosts are checked against the broker's public URL (and
+/// loopback), so a DNS-rebinding page cannot drive a local broker.
+pub fn service(engine: Arc<Engine>) -> McpService {
+    let public = &engine.config().public_base_url;
+    let mut hosts = vec!["localhost".to_string(), "127.0.0.1".to_string(), "::1".to_string()];
+    if let Some(h) = public.host_str() {
+        hosts.push(h.to_string());
+        if let Some(p) = public.port() {
+            hosts.push(format!("{h}:{p}"));
+        }
+    }
+    let config = StreamableHttpServerConfig::default()
+        .with_allowed_hosts(hosts)
+        .with_legacy_session_mode(false)
+        .with_json_response(true)
+        .with_sse_keep_alive(None);
+    StreamableHttpService::new(move || Ok(SessionTools { engine: engine.clone() }), Arc::new(NeverSessionManager::default()), config)
+}
+
+/// `POST|GET|DELETE /tool_router/{id}/mcp`: authenticates, checks the session, hands over to rmcp.
+pub async fn endpoint(State(s): State<AppState>, Path(session_id): Path<String>, mut req: Request) -> Response {
+    let key = req.headers().get("x-api-key").and_then(|v| v.to_str().ok()).filter(|v| !v.is_empty()).map(str::to_string);
+    let who = match s.engine.authenticate(key.as_deref()).await {
+        Ok(who) => who,
+        Err(e) => return ApiError(e).into_response(),
+    };
+    if let Err(e) = s.engine.get_session(&who, &session_id).await {
+        return ApiError(e).into_response();
+    }
+    req.extensions_mut().insert(McpCaller { who, session_id });
+    s.mcp.handle(req).await.map(axum::body::Body::new).into_response()
+}
+
+fn caller(ctx: &RequestContext<RoleServer>) -> Result<McpCaller, ErrorData> {
+    ctx.extensions
+        .get::<axum::http::request::Parts>()
+        .and_then(|p| p.extensions.get::<McpCaller>())
+        .cloned()
+        .ok_or_else(|| ErrorData::internal_error("the MCP request reached the handler without a caller", None))
+}
+
+impl ServerHandler for SessionTools {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(Implementation::new("grantline", env!("CARGO_PKG_VERSION")))
+            .with_instructions(
+                "Tools for acting in the user's connected accounts. Find tools with COMPOSIO_SEARCH_TOOLS, run them with \
+                 COMPOSIO_MULTI_EXECUTE_TOOL; when a toolkit is not connected, call COMPOSIO_MANAGE_CONNECTIONS and show \
+                 the user the redirect_url.",
+            )
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
+        let c = caller(&ctx)?;
+        let page = self.engine.session_tools(&c.who, &c.session_id).await.map_err(|e| ErrorData::internal_error(e.to_string(), None))?;
+        let tools = page
+            .items
+            .into_iter()
+            .map(|t| {
+                let schema = match t.input_parameters {
+                    serde_json::Value::Object(o) => o,
+                    _ => serde_json::Map::new(),
+                };
+                rmcp::model::Tool::new(t.slug, t.description, Arc::new(schema))
+            })
+            .collect();
+        Ok(ListToolsResult::with_all_items(tools))
+    }
+
+    async fn call_tool(&self, request: CallToolRequestParams, ctx: RequestContext<RoleServer>) -> Result<CallToolResponse, ErrorData> {
+        let c = caller(&ctx)?;
+        let req = ExecuteMetaRequest { slug: request.name.to_string(), arguments: request.arguments.unwrap_or_default() };
+        // A tool's failure is an answer the model reads (isError), not a protocol error.
+        let result = match self.engine.execute_meta(&c.who, &c.session_id, req).await {
+            Ok(out) => CallToolResult::success(vec![ContentBlock::text(out.data.to_string())]),
+            Err(e) => CallToolResult::error(vec![ContentBlock::text(format!("{} ({})", e, e.code()))]),
+        };
+        Ok(result.into())
+    }
+}
