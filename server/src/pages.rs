@@ -2,7 +2,7 @@
 
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use grantline_core::engine::CallbackPage;
+use grantline_core::engine::{CallbackPage, ConnectForm};
 use grantline_core::Error;
 
 /// Escapes text for HTML.
@@ -21,7 +21,7 @@ body{{font-family:system-ui,sans-serif;background:#f6f7f9;margin:0;display:grid;
 main{{background:#fff;border-radius:12px;box-shadow:0 2px 12px #0001;padding:2rem 2.5rem;max-width:28rem}}
 h1{{font-size:1.3rem;margin-top:0}} .muted{{color:#5b6472}} button{{font-size:1rem;padding:.55rem 1.1rem;border-radius:8px;border:1px solid #c9ced6;background:#fff;cursor:pointer}}
 button.primary{{background:#2358d8;color:#fff;border-color:#2358d8}} input{{font-size:1rem;padding:.45rem;border:1px solid #c9ced6;border-radius:6px;width:100%;box-sizing:border-box}}
-.row{{display:flex;gap:.6rem;margin-top:1.2rem}}
+.row{{display:flex;gap:.6rem;margin-top:1.2rem}} label{{display:block;margin-top:.9rem}} .error{{color:#b3261e}}
 </style></head>
 <body><main data-outcome="{outcome}">
 <h1>{title}</h1>
@@ -53,6 +53,35 @@ pub fn callback_page(page: &CallbackPage) -> Response {
         CallbackPage::Invalid { reason } => layout("This link cannot be used", "invalid", &format!("<p>{}</p>", esc(reason))),
     };
     (status, Html(html)).into_response()
+}
+
+/// The form of an API-key, bearer or basic toolkit's Connect Link.
+pub fn connect_form(form: &ConnectForm, status: StatusCode) -> Response {
+    let error = form.error.as_deref().map(|e| format!(r#"<p class="error" role="alert">{}</p>"#, esc(e))).unwrap_or_default();
+    let fields: String = form
+        .fields
+        .iter()
+        .map(|f| {
+            let (kind, value) = if f.secret {
+                ("password", String::new())
+            } else {
+                ("text", form.kept.get(&f.name).map(|v| esc(v)).unwrap_or_default())
+            };
+            format!(
+                r#"<label>{label}<input type="{kind}" name="{name}" value="{value}" required autocomplete="off" spellcheck="false"></label>"#,
+                label = esc(&f.label),
+                name = esc(&f.name),
+            )
+        })
+        .collect();
+    let body = format!(
+        r#"<p class="muted">An app asks to use your {name} account. What you enter is sent to {name} only to check it, and stored encrypted.</p>{error}
+<form method="post" action="/link/{token}">{fields}
+<div class="row"><button class="primary" type="submit">Connect</button></div></form>"#,
+        name = esc(&form.toolkit_name),
+        token = esc(&form.link_token),
+    );
+    (status, Html(layout(&format!("Connect {}", form.toolkit_name), "form", &body))).into_response()
 }
 
 /// An unexpected error, as a page (no internals beyond the error's own message).

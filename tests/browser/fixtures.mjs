@@ -66,6 +66,11 @@ async function startWidget({ port, broker, children }) {
   return `http://127.0.0.1:${port}`
 }
 
+/** Debian's Chromium, headless, through playwright-core. */
+export function launchChromium() {
+  return chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: CHROMIUM_ARGS })
+}
+
 /** Starts everything; `stop()` ends it all. */
 export async function startStack() {
   const children = []
@@ -90,7 +95,7 @@ export async function startStack() {
   const shortBroker = await startBroker({ ...common, port: shortPort, linkTtlSecs: 1 })
   const widgetUrl = await startWidget({ port: widgetPort, broker, children })
   const otherOriginUrl = await startWidget({ port: otherPort, broker, children })
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: CHROMIUM_ARGS })
+  const browser = await launchChromium()
   return {
     broker, shortBroker, widgetUrl, otherOriginUrl, browser,
     async stop() {

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use super::oauth::{self, AuthorizeParams, ExchangeParams};
 use super::store::{AccountOutcome, AccountRecord, AuthConfigRecord, ConnectionRequestRecord, SessionRecord};
+use super::connect_forms::ConnectForm;
 use super::{clock, sandbox, secrets, views, CallbackAllowList, Engine, Principal, LINK_PATH};
 use crate::catalog::{AuthKind, OAuth2Def};
 use crate::model::{
@@ -22,6 +23,8 @@ pub enum LinkOpen {
     Redirect(url::Url),
     /// Show a page instead (expired, finished, unknown link).
     Page(CallbackPage),
+    /// Show the toolkit's connect form (API key, bearer token, user name and password).
+    Form(ConnectForm),
 }
 
 /// The end of a callback: back to the app, or a broker page.
@@ -91,15 +94,8 @@ impl Engine {
         if !ToolkitsConfig::allows(session.config.toolkits.as_ref(), &slug) {
             return Err(Error::validation("toolkit", format!("{slug} is not enabled in this session")));
         }
-        match def.auth {
-            AuthKind::Oauth2 => {}
-            AuthKind::None => return Err(Error::validation("toolkit", format!("{slug} needs no connection"))),
-            other => {
-                return Err(Error::validation(
-                    "toolkit",
-                    format!("{slug} uses {}; this broker connects OAUTH2 toolkits only so far", other.scheme()),
-                ))
-            }
+        if def.auth == AuthKind::None {
+            return Err(Error::validation("toolkit", format!("{slug} needs no connection")));
         }
         let callback_url = match req.callback_url.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
             Some(cb) => Some(self.check_callback_url(who, "callback_url", cb)?.to_string()),
@@ -111,11 +107,11 @@ impl Engine {
             Some(a) => Some(a.to_string()),
         };
         let auth_config = self.auth_config_for(who, session, &slug).await?;
-        let provider = def.oauth2.as_ref().expect("validated oauth2 toolkit");
 
         let now = clock::now_ms();
         let account_id = secrets::new_id(ACCOUNT_PREFIX)?;
-        let pkce_verifier_sealed = if provider.pkce {
+        // A connect form has no provider round trip: no PKCE; its `state` is never used.
+        let pkce_verifier_sealed = if def.oauth2.as_ref().is_some_and(|p| p.pkce) {
             let pkce = secrets::Pkce::generate()?;
             Some(self.vault.seal(&account_id, pkce.verifier.as_bytes())?)
         } else {
@@ -174,7 +170,11 @@ impl Engine {
             return Ok(ac);
         }
         if slug == sandbox::SLUG && self.config.dev_mode {
-            return self.create_sandbox_auth_config(&who.project.id).await;
+            return self.create_builtin_auth_config(&who.project.id, slug, "Grantline sandbox (dev mode)", Some((sandbox::CLIENT_ID, sandbox::CLIENT_SECRET))).await;
+        }
+        if let Some(def) = self.catalog.get(slug).filter(|d| d.has_form()) {
+            // Keys typed by users need no app credentials: one auth config per toolkit, made on first use.
+            return self.create_builtin_auth_config(&who.project.id, slug, &format!("{} (entered by users)", def.name), None).await;
         }
         Err(Error::validation(
             "toolkit",
@@ -182,17 +182,19 @@ impl Engine {
         ))
     }
 
-    async fn create_sandbox_auth_config(&self, project_id: &str) -> Result<AuthConfigRecord> {
+    /// An auth config the broker makes itself: the sandbox's, or a form toolkit's (no client).
+    async fn create_builtin_auth_config(&self, project_id: &str, slug: &str, name: &str, client: Option<(&str, &str)>) -> Result<AuthConfigRecord> {
+        let def = self.catalog.get(slug).ok_or_else(|| Error::not_found("toolkit", slug))?;
         let id = secrets::new_id(crate::model::AUTH_CONFIG_PREFIX)?;
         let record = AuthConfigRecord {
-            client_secret_sealed: Some(self.vault.seal(&id, sandbox::CLIENT_SECRET.as_bytes())?),
+            client_secret_sealed: client.map(|(_, secret)| self.vault.seal(&id, secret.as_bytes())).transpose()?,
             id,
             project_id: project_id.to_string(),
-            toolkit: sandbox::SLUG.into(),
-            name: Some("Grantline sandbox (dev mode)".into()),
-            auth_scheme: "OAUTH2".into(),
-            client_id: Some(sandbox::CLIENT_ID.into()),
-            scopes: vec!["profile".into()],
+            toolkit: slug.into(),
+            name: Some(name.into()),
+            auth_scheme: def.auth.scheme().into(),
+            client_id: client.map(|(id, _)| id.to_string()),
+            scopes: def.oauth2.as_ref().map(|o| o.default_scopes.clone()).unwrap_or_default(),
             is_disabled: false,
             created_at: clock::now_ms(),
         };
@@ -217,6 +219,9 @@ impl Engine {
         let Some(account) = self.current_account(&req.project_id, &req.account_id).await? else { return Ok(invalid()) };
         if let Some(page) = finished_page(&account) {
             return Ok(LinkOpen::Page(page));
+        }
+        if let Some(def) = self.catalog.get(&account.toolkit).filter(|d| d.has_form()) {
+            return Ok(LinkOpen::Form(ConnectForm::new(def, link_token, None)));
         }
         let ac = self
             .store
@@ -267,6 +272,17 @@ impl Engine {
             (None, Some(code)) if !code.is_empty() => self.exchange(&req, &account, &code).await,
             (None, _) => Err("the provider answered without a code".to_string()),
         };
+        self.finish_connection(&req, &account, outcome).await
+    }
+
+    /// Ends a pending connection with sealed credentials (ACTIVE) or a reason (FAILED), wakes
+    /// its waiters, and says where the user goes next.
+    pub(crate) async fn finish_connection(
+        &self,
+        req: &ConnectionRequestRecord,
+        account: &AccountRecord,
+        outcome: std::result::Result<Vec<u8>, String>,
+    ) -> Result<CallbackOutcome> {
         let now = clock::now_ms();
         let (status, status_reason, credentials_sealed) = match outcome {
             Ok(sealed) => (AccountStatus::Active, None, Some(sealed)),
@@ -287,9 +303,9 @@ impl Engine {
             None => CallbackPage::Connected { toolkit: account.toolkit.clone() },
             Some(r) => CallbackPage::Failed { toolkit: account.toolkit.clone(), reason: r.clone() },
         };
-        match req.callback_url {
+        match &req.callback_url {
             Some(cb) => {
-                let mut url = url::Url::parse(&cb).map_err(|e| Error::Internal(format!("stored callback_url: {e}")))?;
+                let mut url = url::Url::parse(cb).map_err(|e| Error::Internal(format!("stored callback_url: {e}")))?;
                 url.query_pairs_mut()
                     .append_pair("status", if status == AccountStatus::Active { "success" } else { "failed" })
                     .append_pair("connected_account_id", &account.id);
@@ -342,7 +358,7 @@ impl Engine {
     }
 
     /// Loads an account, expiring it first if its link ran out.
-    async fn current_account(&self, project_id: &str, id: &str) -> Result<Option<AccountRecord>> {
+    pub(crate) async fn current_account(&self, project_id: &str, id: &str) -> Result<Option<AccountRecord>> {
         let mut account = self.store.get_account(project_id, id).await?;
         if account.as_ref().is_some_and(|a| a.status.is_pending()) && self.expire_due().await? > 0 {
             account = self.store.get_account(project_id, id).await?;
@@ -438,7 +454,7 @@ async fn next_change_of(rx: &mut tokio::sync::broadcast::Receiver<String>, id: &
 }
 
 /// The page for a link or callback whose account is no longer pending.
-fn finished_page(account: &AccountRecord) -> Option<CallbackPage> {
+pub(crate) fn finished_page(account: &AccountRecord) -> Option<CallbackPage> {
     match account.status {
         s if s.is_pending() => None,
         AccountStatus::Expired => Some(CallbackPage::Expired),

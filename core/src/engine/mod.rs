@@ -5,6 +5,7 @@
 mod auth_configs;
 mod callback_urls;
 mod client_tokens;
+mod connect_forms;
 pub mod clock;
 mod connections;
 mod credentials;
@@ -27,6 +28,7 @@ use std::time::Duration;
 
 pub use callback_urls::CallbackAllowList;
 pub use origins::OriginAllowList;
+pub use connect_forms::{ConnectForm, FormOutcome};
 pub use connections::{CallbackOutcome, CallbackPage, CallbackParams, LinkOpen};
 pub use sessions::ToolkitFilter;
 pub use projects::{Bootstrap, NewApiKey};

@@ -194,7 +194,7 @@ impl Engine {
 
     /// An absolute URL for `path` on the toolkit's API. Agent-given URLs (`from_agent`)
     /// must stay on the API's own host, so a credential never travels elsewhere.
-    fn resolve(&self, def: &ToolkitDef, path: &str, from_agent: bool) -> Result<url::Url> {
+    pub(crate) fn resolve(&self, def: &ToolkitDef, path: &str, from_agent: bool) -> Result<url::Url> {
         let field = if from_agent { "endpoint" } else { "path" };
         let base = def.api_base_url.as_deref();
         if path.starts_with("http://") || path.starts_with("https://") {

@@ -46,7 +46,7 @@ pub(crate) fn router(state: AppState) -> Router {
     let mut app = Router::new()
         .nest("/api/v3.1", api)
         .route("/tool_router/{id}/mcp", axum::routing::any(crate::mcp::endpoint))
-        .route("/link/{token}", get(connect::open_link))
+        .route("/link/{token}", get(connect::open_link).post(connect::submit_form))
         .route(grantline_core::engine::CALLBACK_PATH, get(connect::callback))
         .route("/openapi.json", get(openapi::document))
         .route("/healthz", get(|| async { "ok" }));
