@@ -213,7 +213,10 @@ async fn in_chat_manage_connections_returns_a_link_then_reports_active() {
     let gl = broker.client();
     let session = gl.create("u", SessionOptions { toolkits: vec!["sandbox".into(), "github".into()], ..Default::default() }).await.unwrap();
     let tools = session.tools().await.unwrap();
-    assert_eq!(tools.iter().map(|t| t.slug.as_str()).collect::<Vec<_>>(), ["COMPOSIO_MANAGE_CONNECTIONS"]);
+    assert_eq!(
+        tools.iter().map(|t| t.slug.as_str()).collect::<Vec<_>>(),
+        ["COMPOSIO_MANAGE_CONNECTIONS", "COMPOSIO_SEARCH_TOOLS", "COMPOSIO_GET_TOOL_SCHEMAS", "COMPOSIO_MULTI_EXECUTE_TOOL"]
+    );
 
     let args = |v: serde_json::Value| v.as_object().unwrap().clone();
     let out = session.execute_meta("COMPOSIO_MANAGE_CONNECTIONS", args(serde_json::json!({"toolkits": ["sandbox"]}))).await.unwrap();
@@ -224,14 +227,19 @@ async fn in_chat_manage_connections_returns_a_link_then_reports_active() {
 
     let again = session.execute_meta("COMPOSIO_MANAGE_CONNECTIONS", args(serde_json::json!({"toolkits": ["sandbox"]}))).await.unwrap();
     assert_eq!(again.data["results"]["sandbox"]["status"], "active");
+    // The sandbox's who-am-I tool now runs as the user who consented.
+    let me = session.execute("SANDBOX_GET_CURRENT_USER", Default::default(), None).await.unwrap();
+    assert!(me.successful, "{me:?}");
+    assert_eq!(me.data["sub"], "octocat");
     // github has no auth config in this project: the tool says so instead of failing the call.
     let gh = session.execute_meta("COMPOSIO_MANAGE_CONNECTIONS", args(serde_json::json!({"toolkits": ["github"]}))).await.unwrap();
     assert_eq!(gh.data["results"]["github"]["status"], "failed");
     assert!(gh.data["results"]["github"]["error"].as_str().unwrap().contains("auth config"));
 
     let off = gl.create("u", SessionOptions { manage_connections: Some(false), ..Default::default() }).await.unwrap();
-    assert!(off.tools().await.unwrap().is_empty());
-    assert!(off.info().tool_router_tools.is_empty());
+    let off_tools: Vec<String> = off.tools().await.unwrap().into_iter().map(|t| t.slug).collect();
+    assert!(!off_tools.contains(&"COMPOSIO_MANAGE_CONNECTIONS".to_string()), "{off_tools:?}");
+    assert!(!off.info().tool_router_tools.contains(&"COMPOSIO_MANAGE_CONNECTIONS".to_string()));
     let refused = off.execute_meta("COMPOSIO_MANAGE_CONNECTIONS", args(serde_json::json!({"toolkits": ["sandbox"]}))).await;
     assert!(matches!(refused, Err(Error::Validation { ref field, .. }) if field == "slug"), "{refused:?}");
 }

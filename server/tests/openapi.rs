@@ -14,7 +14,7 @@ async fn openapi_document_names_every_api_route() {
     let mut seen = 0;
     for line in routes.lines().filter(|l| l.trim_start().starts_with(".route(\"")) {
         let path = line.split('"').nth(1).unwrap();
-        let full = if path.starts_with("/tool_router") || path.starts_with("/connected_accounts") || path.starts_with("/auth_configs") || path.starts_with("/client_token") {
+        let full = if path.starts_with("/tool_router/session") || path.starts_with("/connected_accounts") || path.starts_with("/auth_configs") || path.starts_with("/client_token") {
             format!("/api/v3.1{path}")
         } else {
             path.to_string()
