@@ -68,6 +68,8 @@ async fn flow(base_url: &str, api_key: &str) -> Result<()> {
     for t in &items {
         step(8, &format!("toolkits(is_connected=true): {} connected as {}", t.slug, t.connected_account.as_ref().map(|a| a.id.as_str()).unwrap_or("-")));
     }
+    let me = session.execute("SANDBOX_GET_CURRENT_USER", Default::default(), None).await?;
+    step(9, &format!("execute(SANDBOX_GET_CURRENT_USER) with the stored token: successful={}, {}", me.successful, me.data));
     println!("\nThe flow works. Open {} for the API description.\n", format_args!("{base_url}/openapi.json"));
     Ok(())
 }

@@ -195,3 +195,33 @@ async fn toolkit_pages_cover_the_catalog_exactly_once() {
         assert_eq!((status, err["error"]["field"].as_str()), (400, Some(field)), "{qs}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_tool_requests_name_the_field_and_run_nothing() {
+    let broker = Broker::start(BrokerOptions::default());
+    let sid = new_session(&broker).await;
+    let post = |tail: &str, body: Value| {
+        broker.http().post(broker.url(&format!("/api/v3.1/tool_router/session/{sid}/{tail}"))).json(&body).send()
+    };
+    let cases: Vec<(&str, Value, u16, &str)> = vec![
+        ("execute", json!({"tool_slg": "X"}), 400, "tool_slg"),
+        ("execute", json!({"tool_slug": "GITHUB_CREATE_AN_ISSUE", "arguments": {"owner": "o", "repo": "r"}}), 400, "arguments.title"),
+        ("execute", json!({"tool_slug": "GITHUB_CREATE_AN_ISSUE", "arguments": {"owner": "o", "repo": "r", "title": 3}}), 400, "arguments.title"),
+        ("execute", json!({"tool_slug": "GMAIL_FETCH_EMAILS"}), 400, "tool_slug"),
+        ("search", json!({"query": "  "}), 400, "query"),
+        ("search", json!({"query": "issues", "limit": 0}), 400, "limit"),
+        ("search", json!({"query": "issues", "toolkits": ["nope"]}), 404, ""),
+        ("proxy_execute", json!({"endpoint": "/user", "method": "GET"}), 400, "toolkit"),
+        ("proxy_execute", json!({"endpoint": "/user", "method": "TRACE", "toolkit": "github"}), 400, "method"),
+        ("execute_meta", json!({"slug": "COMPOSIO_NOPE"}), 400, "slug"),
+        ("execute_meta", json!({"slug": "COMPOSIO_GET_TOOL_SCHEMAS", "arguments": {"tool_slugs": "GITHUB"}}), 400, "arguments.tool_slugs"),
+    ];
+    for (tail, body, want, field) in cases {
+        let (status, err) = error_of(post(tail, body.clone()).await.unwrap()).await;
+        assert_eq!(status, want, "{tail} {body}: {err}");
+        if !field.is_empty() {
+            assert_eq!(err["error"]["field"], field, "{tail} {body}: {err}");
+        }
+    }
+    assert_eq!(account_count(&broker).await, 0, "no call created anything");
+}

@@ -180,3 +180,33 @@ pub(crate) fn form_headers(def: &ToolkitDef, values: &FormValues) -> Result<Vec<
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::Catalog;
+
+    fn values(pairs: &[(&str, &str)]) -> FormValues {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn pasted_credentials_go_where_each_scheme_expects() {
+        let c = Catalog::builtin();
+        let openai = form_headers(c.get("openai").unwrap(), &values(&[("api_key", "sk-1")])).unwrap();
+        assert_eq!(openai, vec![("authorization".to_string(), "Bearer sk-1".to_string())]);
+        let stripe = form_headers(c.get("stripe").unwrap(), &values(&[("token", "sk_test_2")])).unwrap();
+        assert_eq!(stripe[0].1, "Bearer sk_test_2");
+        let jenkins = form_headers(c.get("jenkins").unwrap(), &values(&[("base_url", "https://ci"), ("username", "ada"), ("password", "p:w")])).unwrap();
+        assert_eq!(jenkins[0].1, format!("Basic {}", base64::engine::general_purpose::STANDARD.encode("ada:p:w")));
+        let mut custom = c.get("openai").unwrap().clone();
+        custom.credential = Some(crate::catalog::CredentialDef { header: "X-Api-Key".into(), value: "{api_key}".into() });
+        assert_eq!(form_headers(&custom, &values(&[("api_key", "k")])).unwrap(), vec![("x-api-key".to_string(), "k".to_string())]);
+    }
+
+    #[test]
+    fn auth_headers_never_print_their_values() {
+        let h = AuthHeaders(vec![("authorization".into(), "Bearer secret-token".into())]);
+        assert!(!format!("{h:?}").contains("secret-token"));
+    }
+}
