@@ -3,5 +3,6 @@ export {
   GrantlineOptions, CreateSessionOptions, ToolkitsFilter, ManageConnectionsOptions, AuthorizeOptions,
   ToolkitsQuery, AccountsFilter, ConnectedAccount, AccountsPage, Toolkit, ToolkitConnection,
   ToolkitsPage, Mcp, Tool, ClientToken, ClientTokenOptions,
+  ExecuteOptions, ExecuteResult, MetaResult, SearchOptions, SearchHit, ProxyRequest, ProxyResult,
 } from './native'
 export * from './errors'

@@ -9,8 +9,12 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::errors::{to_js, Failure};
-use crate::options::{self, AccountsFilter, AuthorizeOptions, ClientTokenOptions, CreateSessionOptions, GrantlineOptions, ToolkitsQuery};
-use crate::types::{AccountsPage, ClientToken, ConnectedAccount, Mcp, Tool, Toolkit, ToolkitsPage};
+use crate::json;
+use crate::options::{
+    self, AccountsFilter, AuthorizeOptions, ClientTokenOptions, CreateSessionOptions, ExecuteOptions, GrantlineOptions, ProxyRequest, SearchOptions,
+    ToolkitsQuery,
+};
+use crate::types::{AccountsPage, ClientToken, ConnectedAccount, ExecuteResult, Mcp, MetaResult, ProxyResult, SearchHit, Tool, Toolkit, ToolkitsPage};
 
 /// Runs `fut` on the tokio runtime; resolves with `convert(value)` or rejects with the JS error.
 fn promise<'env, T, V, F>(env: &'env Env, fut: F, convert: impl FnOnce(T) -> V + 'static) -> Result<PromiseRaw<'env, V>>
@@ -78,7 +82,7 @@ impl Grantline {
     }
 }
 
-/// One end user's session: authorize toolkits, list them, reach the MCP endpoint.
+/// One end user's session: authorize toolkits, list them, run their tools, reach the MCP endpoint.
 #[napi]
 pub struct Session {
     inner: core::Session,
@@ -137,6 +141,49 @@ impl Session {
     pub fn tools<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, Vec<Tool>>> {
         let session = self.inner.clone();
         promise(env, async move { core(session.tools().await) }, |tools| tools.into_iter().map(Tool::from).collect())
+    }
+
+    /// Runs a meta tool, e.g. `COMPOSIO_MANAGE_CONNECTIONS` with `{ toolkits: ['github'] }`.
+    #[napi(ts_args_type = "slug: string, args?: Record<string, unknown> | null", ts_return_type = "Promise<MetaResult>")]
+    pub fn execute_meta<'env>(&self, env: &'env Env, slug: String, arguments: Option<Unknown>) -> Result<PromiseRaw<'env, MetaResult>> {
+        let (session, args) = (self.inner.clone(), json::object("arguments", arguments));
+        promise(env, async move { core(session.execute_meta(&slug, core(args)?).await) }, MetaResult::from)
+    }
+
+    /// Runs a toolkit tool as the session's user, e.g. `GITHUB_CREATE_AN_ISSUE`. A toolkit the
+    /// user has not connected resolves with `successful: false` and the next step in `data`.
+    #[napi(
+        ts_args_type = "toolSlug: string, args?: Record<string, unknown> | null, options?: ExecuteOptions | null",
+        ts_return_type = "Promise<ExecuteResult>"
+    )]
+    pub fn execute<'env>(
+        &self,
+        env: &'env Env,
+        tool_slug: String,
+        arguments: Option<Unknown>,
+        options: Option<ExecuteOptions>,
+    ) -> Result<PromiseRaw<'env, ExecuteResult>> {
+        let (session, args) = (self.inner.clone(), json::object("arguments", arguments));
+        let account = options.and_then(|o| o.connected_account_id);
+        promise(env, async move { core(session.execute(&tool_slug, core(args)?, account).await) }, ExecuteResult::from)
+    }
+
+    /// The session's toolkit tools ranked for a use case in words, best first.
+    #[napi(ts_return_type = "Promise<SearchHit[]>")]
+    pub fn search<'env>(&self, env: &'env Env, query: String, options: Option<SearchOptions>) -> Result<PromiseRaw<'env, Vec<SearchHit>>> {
+        let (session, request) = (self.inner.clone(), options::search_request(query, options));
+        promise(env, async move { core(session.search(&request).await) }, |hits| hits.into_iter().map(SearchHit::from).collect())
+    }
+
+    /// A request to a provider's API as the session's user; the broker adds the credential.
+    #[napi(ts_return_type = "Promise<ProxyResult>")]
+    pub fn proxy_execute<'env>(&self, env: &'env Env, request: ProxyRequest) -> Result<PromiseRaw<'env, ProxyResult>> {
+        let (session, parsed) = (self.inner.clone(), options::proxy_request(request));
+        let fut = async move {
+            let request = core(parsed)?;
+            core(session.proxy_execute(&request).await.map_err(|e| options::proxy_error(e, &request)))
+        };
+        promise(env, fut, ProxyResult::from)
     }
 
     /// Mints a short-lived token for a browser widget: it can only authorize, wait and list

@@ -3,5 +3,6 @@
 
 mod client;
 mod errors;
+mod json;
 mod options;
 mod types;

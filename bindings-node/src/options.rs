@@ -3,10 +3,14 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use grantline_core::model::{AccountFilter, AccountStatus, ToolkitsQuery as CoreToolkitsQuery};
+use grantline_core::model::{
+    AccountFilter, AccountStatus, ProxyParamIn, ProxyParameter, ProxyRequest as CoreProxyRequest, SearchRequest, ToolkitsQuery as CoreToolkitsQuery,
+};
 use grantline_core::{AuthorizeOptions as CoreAuthorizeOptions, ClientConfig, Error, SessionOptions};
-use napi::bindgen_prelude::Either;
+use napi::bindgen_prelude::{Either, Unknown};
 use napi_derive::napi;
+
+use crate::json;
 
 /// Options of `new Grantline(...)`.
 #[napi(object)]
@@ -44,6 +48,8 @@ pub struct CreateSessionOptions {
     pub toolkits: Option<Either<Vec<String>, ToolkitsFilter>>,
     /// Offer `COMPOSIO_MANAGE_CONNECTIONS` (default true), or `{ enable, callbackUrl }`.
     pub manage_connections: Option<Either<bool, ManageConnectionsOptions>>,
+    /// Also offer `COMPOSIO_WAIT_FOR_CONNECTIONS`, so an agent can wait in chat (default false).
+    pub wait_for_connections: Option<bool>,
     /// Auth config id per toolkit.
     pub auth_configs: Option<HashMap<String, String>>,
     /// Connected account id per toolkit.
@@ -64,6 +70,42 @@ pub struct AuthorizeOptions {
 pub struct ClientTokenOptions {
     /// Lifetime in seconds (default 900, at most 86400).
     pub ttl_seconds: Option<u32>,
+}
+
+/// Options of `session.execute(toolSlug, args, options)`.
+#[napi(object)]
+pub struct ExecuteOptions {
+    /// Run as this account (`ca_…`) instead of the session's pick for the toolkit.
+    pub connected_account_id: Option<String>,
+}
+
+/// Options of `session.search(query, options)`.
+#[napi(object)]
+pub struct SearchOptions {
+    /// Only tools of these toolkits.
+    pub toolkits: Option<Vec<String>>,
+    /// At most this many hits (default 10).
+    pub limit: Option<u32>,
+}
+
+/// The request of `session.proxyExecute(request)`: one call to a provider's API, signed by the broker.
+#[napi(object)]
+pub struct ProxyRequest<'a> {
+    /// Path under the toolkit's API base URL (e.g. `/user`), or an absolute URL on that host.
+    pub endpoint: String,
+    /// `GET` (default), `POST`, `PUT`, `PATCH` or `DELETE`.
+    pub method: Option<String>,
+    /// The toolkit whose account signs the request (or give `connectedAccountId`).
+    pub toolkit: Option<String>,
+    /// The account (`ca_…`) that signs the request.
+    pub connected_account_id: Option<String>,
+    /// JSON body.
+    #[napi(ts_type = "unknown")]
+    pub body: Option<Unknown<'a>>,
+    /// Extra request headers (the broker sets `authorization` itself).
+    pub headers: Option<HashMap<String, String>>,
+    /// Query-string parameters.
+    pub query: Option<HashMap<String, String>>,
 }
 
 /// Query of `session.toolkits(query)`.
@@ -131,6 +173,7 @@ pub fn session_options(o: Option<CreateSessionOptions>) -> SessionOptions {
         }
         None => {}
     }
+    out.wait_for_connections = o.wait_for_connections;
     out.auth_configs = o.auth_configs.unwrap_or_default().into_iter().collect();
     out.connected_accounts = o.connected_accounts.unwrap_or_default().into_iter().collect();
     out
@@ -151,6 +194,44 @@ pub fn toolkits_query(q: Option<ToolkitsQuery>) -> CoreToolkitsQuery {
         search: q.search,
     })
     .unwrap_or_default()
+}
+
+/// The core's search request.
+pub fn search_request(query: String, o: Option<SearchOptions>) -> SearchRequest {
+    let (toolkits, limit) = o.map(|o| (o.toolkits.unwrap_or_default(), o.limit)).unwrap_or_default();
+    SearchRequest { query, toolkits, limit }
+}
+
+/// The core's proxy request: `headers` first, then `query`, as `parameters`.
+pub fn proxy_request(r: ProxyRequest) -> Result<CoreProxyRequest, Error> {
+    let body = r.body.map(|b| json::value("body", b)).transpose()?;
+    let params = |m: Option<HashMap<String, String>>, location| {
+        let mut v: Vec<_> = m.unwrap_or_default().into_iter().collect();
+        v.sort();
+        v.into_iter().map(move |(name, value)| ProxyParameter { name, value, location })
+    };
+    let parameters = params(r.headers, ProxyParamIn::Header).chain(params(r.query, ProxyParamIn::Query)).collect();
+    Ok(CoreProxyRequest {
+        endpoint: r.endpoint,
+        method: r.method.unwrap_or_else(|| "GET".into()),
+        toolkit: r.toolkit,
+        connected_account_id: r.connected_account_id,
+        body,
+        parameters,
+    })
+}
+
+/// A proxy error as the JS caller named things: the broker's `parameters[i]…` becomes
+/// `headers.<name>` or `query.<name>`.
+pub fn proxy_error(e: Error, request: &CoreProxyRequest) -> Error {
+    let Error::Validation { field, message } = e else { return e };
+    let named = field
+        .strip_prefix("parameters[")
+        .and_then(|rest| rest.split_once(']'))
+        .and_then(|(i, _)| i.parse::<usize>().ok())
+        .and_then(|i| request.parameters.get(i))
+        .map(|p| format!("{}.{}", if p.location == ProxyParamIn::Header { "headers" } else { "query" }, p.name));
+    Error::Validation { field: named.unwrap_or(field), message }
 }
 
 /// The core's account filter, cursor and limit.

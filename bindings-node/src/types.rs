@@ -163,7 +163,6 @@ pub struct Mcp {
     pub headers: HashMap<String, String>,
 }
 
-/// A meta tool of the session, e.g. `COMPOSIO_MANAGE_CONNECTIONS`.
 /// A client token for a browser widget: hand `token` to the page (it is a secret; never log it).
 #[napi(object)]
 pub struct ClientToken {
@@ -183,6 +182,7 @@ impl From<model::ClientToken> for ClientToken {
     }
 }
 
+/// A meta tool of the session, e.g. `COMPOSIO_MANAGE_CONNECTIONS`.
 #[napi(object)]
 pub struct Tool {
     /// e.g. `COMPOSIO_MANAGE_CONNECTIONS`.
@@ -198,5 +198,93 @@ pub struct Tool {
 impl From<model::ToolInfo> for Tool {
     fn from(t: model::ToolInfo) -> Self {
         Self { slug: t.slug, name: t.name, description: t.description, input_parameters: t.input_parameters }
+    }
+}
+
+/// What running a toolkit tool gave. A toolkit the user has not connected is not an error:
+/// `successful` is false and `data.next_step` says which meta tool to call.
+#[napi(object)]
+pub struct ExecuteResult {
+    /// The provider's answer (parsed JSON), or what the agent needs to connect first.
+    pub data: serde_json::Value,
+    /// Why it did not succeed, for the model.
+    pub error: Option<String>,
+    /// True when the provider answered 2xx.
+    pub successful: bool,
+    /// Identifies this execution in the broker's logs (`log_…`).
+    pub log_id: String,
+}
+
+impl From<model::ExecuteResponse> for ExecuteResult {
+    fn from(r: model::ExecuteResponse) -> Self {
+        Self { data: r.data, error: r.error, successful: r.successful, log_id: r.log_id }
+    }
+}
+
+/// What running a meta tool gave.
+#[napi(object)]
+pub struct MetaResult {
+    /// The tool's output, e.g. `results.<toolkit>.redirect_url` of `COMPOSIO_MANAGE_CONNECTIONS`.
+    pub data: serde_json::Value,
+    /// An error for the model, when the tool failed.
+    pub error: Option<String>,
+    /// Identifies this execution in the broker's logs (`log_…`).
+    pub log_id: String,
+}
+
+impl From<model::ExecuteMetaResponse> for MetaResult {
+    fn from(r: model::ExecuteMetaResponse) -> Self {
+        Self { data: r.data, error: r.error, log_id: r.log_id }
+    }
+}
+
+/// One tool found by `session.search`, best first.
+#[napi(object)]
+pub struct SearchHit {
+    /// e.g. `GITHUB_CREATE_AN_ISSUE`.
+    pub slug: String,
+    /// Display name.
+    pub name: String,
+    /// What the tool does, for the model.
+    pub description: String,
+    /// The slug of the tool's toolkit, e.g. `github`.
+    pub toolkit: String,
+    /// JSON Schema of the arguments.
+    pub input_parameters: serde_json::Value,
+    /// Relevance (BM25); higher is better.
+    pub score: f64,
+    /// True when the user has an active account for the tool's toolkit.
+    pub is_connected: bool,
+}
+
+impl From<model::SearchHit> for SearchHit {
+    fn from(h: model::SearchHit) -> Self {
+        let t = h.tool;
+        Self {
+            slug: t.slug,
+            name: t.name,
+            description: t.description,
+            toolkit: t.toolkit.slug,
+            input_parameters: t.input_parameters,
+            score: h.score,
+            is_connected: h.is_connected,
+        }
+    }
+}
+
+/// The provider's answer to `session.proxyExecute`, as it came.
+#[napi(object)]
+pub struct ProxyResult {
+    /// The provider's HTTP status.
+    pub status: u32,
+    /// Its body: parsed JSON, or the text as a string.
+    pub data: serde_json::Value,
+    /// Its response headers (credentials never included).
+    pub headers: HashMap<String, String>,
+}
+
+impl From<model::ProxyResponse> for ProxyResult {
+    fn from(r: model::ProxyResponse) -> Self {
+        Self { status: u32::from(r.status), data: r.data, headers: r.headers.into_iter().collect() }
     }
 }

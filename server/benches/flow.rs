@@ -3,6 +3,8 @@
 //! 1. `authorize` (POST …/link) throughput and p50/p99 latency.
 //! 2. How fast a waiter learns the outcome after the OAuth callback: the long-poll `/wait`
 //!    beside a client polling every second, over the same number of flows in one run.
+//! 3. Tool execution (POST …/execute of the sandbox's who-am-I tool: account lookup, vault
+//!    open, the provider call on loopback) and tool search (BM25 over the catalog).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -54,6 +56,66 @@ async fn run() {
     println!("\nwait resolution after the callback, {FLOWS} flows each:");
     report("  long-poll /wait     ", &long_poll);
     report("  polling every 1 s   ", &polling);
+    // A user with one connected account, as tools usually see them.
+    let tools_session = client
+        .create("bench-tools-user", SessionOptions { toolkits: vec!["sandbox".into()], ..Default::default() })
+        .await
+        .unwrap();
+    let req = tools_session.authorize("sandbox", AuthorizeOptions::default()).await.unwrap();
+    let browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    browser.get(consent(&browser, req.redirect_url()).await).send().await.unwrap();
+    req.wait_for_connection(Duration::from_secs(10)).await.unwrap();
+    execute_throughput(&tools_session).await;
+    search_latency(&tools_session).await;
+}
+
+const EXECUTE_REQUESTS: usize = 2000;
+const SEARCHES: usize = 1000;
+
+async fn execute_throughput(session: &Session) {
+    let started = Instant::now();
+    let per_task = EXECUTE_REQUESTS / AUTHORIZE_CONCURRENCY;
+    let tasks: Vec<_> = (0..AUTHORIZE_CONCURRENCY)
+        .map(|_| {
+            let s = session.clone();
+            tokio::spawn(async move {
+                let mut lat = Vec::with_capacity(per_task);
+                for _ in 0..per_task {
+                    let t = Instant::now();
+                    let r = s.execute("SANDBOX_GET_CURRENT_USER", Default::default(), None).await.unwrap();
+                    assert!(r.successful, "{r:?}");
+                    lat.push(t.elapsed());
+                }
+                lat
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "
+execute (POST …/execute, SANDBOX_GET_CURRENT_USER): {} calls, concurrency {AUTHORIZE_CONCURRENCY}: {:.0} calls/s",
+        all.len(),
+        all.len() as f64 / secs
+    );
+    report("  latency             ", &all);
+}
+
+async fn search_latency(session: &Session) {
+    let queries = ["open a bug report issue", "send a message to the team channel", "find unread emails from alice", "who am i"];
+    let mut lat = Vec::with_capacity(SEARCHES);
+    for i in 0..SEARCHES {
+        let q = grantline_core::model::SearchRequest { query: queries[i % queries.len()].into(), toolkits: vec![], limit: Some(5) };
+        let t = Instant::now();
+        session.search(&q).await.unwrap();
+        lat.push(t.elapsed());
+    }
+    println!("
+search (POST …/search, BM25 over the session's tools), {SEARCHES} sequential queries:");
+    report("  latency             ", &lat);
 }
 
 async fn authorize_throughput(session: &Session) {
