@@ -1,6 +1,6 @@
 //! The session MCP endpoint: streamable HTTP (rmcp) at `/tool_router/{id}/mcp`, with the
 //! project API key in `x-api-key` (what `session.mcp.headers` says to send). `tools/list`
-//! gives the session's meta tools; `tools/call` runs them through the engine.
+//! gives the session's meta tools and direct tools; `tools/call` runs them through the engine.
 //!
 //! The transport is stateless: every request carries its credential and session in the
 //! URL, so any broker process answers any request and a restart loses nothing.
@@ -10,7 +10,6 @@ use std::sync::Arc;
 use axum::extract::{Path, Request, State};
 use axum::response::{IntoResponse, Response};
 use grantline_core::engine::{Engine, Principal};
-use grantline_core::model::ExecuteMetaRequest;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, ErrorData, Implementation, ListToolsResult,
     PaginatedRequestParams, ServerCapabilities, ServerConfig,
@@ -113,10 +112,11 @@ impl ServerHandler for SessionTools {
 
     async fn call_tool(&self, request: CallToolRequestParams, ctx: RequestContext<RoleServer>) -> Result<CallToolResponse, ErrorData> {
         let c = caller(&ctx)?;
-        let req = ExecuteMetaRequest { slug: request.name.to_string(), arguments: request.arguments.unwrap_or_default() };
+        let arguments = request.arguments.unwrap_or_default();
         // A tool's failure is an answer the model reads (isError), not a protocol error.
-        let result = match self.engine.execute_meta(&c.who, &c.session_id, req).await {
-            Ok(out) => CallToolResult::success(vec![ContentBlock::text(out.data.to_string())]),
+        let result = match self.engine.call_session_tool(&c.who, &c.session_id, &request.name, arguments).await {
+            Ok(out) if out.is_error => CallToolResult::error(vec![ContentBlock::text(out.output.to_string())]),
+            Ok(out) => CallToolResult::success(vec![ContentBlock::text(out.output.to_string())]),
             Err(e) => CallToolResult::error(vec![ContentBlock::text(format!("{} ({})", e, e.code()))]),
         };
         Ok(result.into())

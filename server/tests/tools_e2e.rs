@@ -222,3 +222,61 @@ async fn the_mcp_endpoint_needs_the_api_key_and_a_real_session() {
     let body: Value = ok.json().await.unwrap();
     assert_eq!(body["result"]["serverInfo"]["name"], "grantline", "{body}");
 }
+
+/// One JSON-RPC request to the session's MCP endpoint (stateless: each stands alone).
+async fn mcp_call(w: &common::oidc::World, id: u64, method: &str, params: Value) -> Value {
+    let resp = w
+        .broker
+        .http()
+        .post(&w.session.mcp().url)
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", "2025-06-18")
+        .json(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200, "{method}");
+    resp.json().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn direct_tools_are_listed_beside_the_meta_tools_and_called_over_mcp() {
+    let opts = SessionOptions { toolkits: vec!["oidc".into()], direct_tools: vec!["oidc_get_current_user".into()], ..Default::default() };
+    let w = world_with(&[], opts).await;
+    assert!(w.session.info().tool_router_tools.contains(&"OIDC_GET_CURRENT_USER".to_string()));
+    let listed: Vec<String> = w.session.tools().await.unwrap().into_iter().map(|t| t.slug).collect();
+    assert_eq!(listed.last().map(String::as_str), Some("OIDC_GET_CURRENT_USER"), "{listed:?}");
+
+    let init = json!({"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}});
+    mcp_call(&w, 1, "initialize", init).await;
+    let tools = mcp_call(&w, 2, "tools/list", json!({})).await;
+    let names: Vec<&str> = tools["result"]["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert!(names.contains(&"OIDC_GET_CURRENT_USER") && names.contains(&MANAGE_CONNECTIONS), "{tools}");
+
+    // Not connected: an error result the model reads, naming the next step.
+    let first = mcp_call(&w, 3, "tools/call", json!({"name": "OIDC_GET_CURRENT_USER", "arguments": {}})).await;
+    assert_eq!(first["result"]["isError"], true, "{first}");
+    assert!(first["result"]["content"][0]["text"].as_str().unwrap().contains(MANAGE_CONNECTIONS));
+
+    let managed = mcp_call(&w, 4, "tools/call", json!({"name": MANAGE_CONNECTIONS, "arguments": {"toolkits": ["oidc"]}})).await;
+    let out: Value = serde_json::from_str(managed["result"]["content"][0]["text"].as_str().unwrap()).unwrap();
+    sign_in(&Browser::new(), out["results"]["oidc"]["redirect_url"].as_str().unwrap(), "alice", "/confirm").await;
+
+    let again = mcp_call(&w, 5, "tools/call", json!({"name": "OIDC_GET_CURRENT_USER", "arguments": {}})).await;
+    assert_ne!(again["result"]["isError"], true, "{again}");
+    let out: Value = serde_json::from_str(again["result"]["content"][0]["text"].as_str().unwrap()).unwrap();
+    assert_eq!(out["data"]["sub"], "alice");
+
+    // A direct tool must belong to a toolkit the session enables.
+    let bad = w
+        .broker
+        .http()
+        .post(w.broker.url("/api/v3.1/tool_router/session"))
+        .json(&json!({"user_id": "alice", "toolkits": ["oidc"], "direct_tools": ["GITHUB_CREATE_AN_ISSUE"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status().as_u16(), 400);
+    let body: Value = bad.json().await.unwrap();
+    assert_eq!(body["error"]["field"], "direct_tools[0]");
+}

@@ -28,6 +28,8 @@ pub struct SessionOptions {
     pub auth_configs: BTreeMap<String, String>,
     /// Connected account per toolkit.
     pub connected_accounts: BTreeMap<String, String>,
+    /// Toolkit tools offered directly beside the meta tools (tools list, MCP).
+    pub direct_tools: Vec<String>,
 }
 
 impl SessionOptions {
@@ -57,6 +59,7 @@ impl SessionOptions {
                 .into_iter()
                 .map(|(k, v)| (k, crate::model::AccountIdsInput::One(v)))
                 .collect(),
+            direct_tools: self.direct_tools,
         }
     }
 }

@@ -16,6 +16,15 @@ use crate::model::{
 };
 use crate::{Error, Result};
 
+/// What a tool call gave, for a protocol that separates results from errors (MCP).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToolCallOutcome {
+    /// The tool's output.
+    pub output: Value,
+    /// True when the model should read it as a failure (e.g. not connected).
+    pub is_error: bool,
+}
+
 /// Most tools one MULTI_EXECUTE call may run.
 const MAX_MULTI: usize = 20;
 /// Results per search query unless asked otherwise.
@@ -24,13 +33,28 @@ const DEFAULT_HITS: u32 = 10;
 const DEFAULT_WAIT_SECS: u64 = 60;
 
 impl Engine {
-    /// `GET …/session/{id}/tools`: the session's meta tools.
+    /// `GET …/session/{id}/tools`: the session's meta tools, then its direct tools.
     pub async fn session_tools(&self, who: &Principal, session_id: &str) -> Result<Page<ToolInfo>> {
         who.require_project()?;
         let session = self.load_session(who, session_id).await?;
-        let tools = meta_tools(&session.config);
+        let mut tools = meta_tools(&session.config);
+        tools.extend(session.config.direct_tools.iter().filter_map(|slug| self.catalog.tool(slug)).map(|t| self.tool_info(t)));
         let n = tools.len() as u64;
         Ok(Page { items: tools, next_cursor: None, total_pages: 1, current_page: 1, total_items: n })
+    }
+
+    /// Runs any tool the session lists (a meta tool or a direct tool), as an MCP
+    /// `tools/call` does: the tool's output, and whether it is an error for the model.
+    pub async fn call_session_tool(&self, who: &Principal, session_id: &str, slug: &str, arguments: Map<String, Value>) -> Result<ToolCallOutcome> {
+        who.require_project()?;
+        let session = self.load_session(who, session_id).await?;
+        if session.config.direct_tools.iter().any(|t| t == slug) {
+            let r = self.run_tool(who, &session, slug, &arguments, None).await?;
+            let is_error = !r.successful;
+            return Ok(ToolCallOutcome { output: json!({"data": r.data, "error": r.error, "successful": r.successful, "log_id": r.log_id}), is_error });
+        }
+        let output = self.run_meta(who, &session, &ExecuteMetaRequest { slug: slug.to_string(), arguments }).await?;
+        Ok(ToolCallOutcome { output, is_error: false })
     }
 
     /// `POST …/session/{id}/search`: the session's toolkit tools ranked for a use case.
@@ -73,6 +97,12 @@ impl Engine {
     pub async fn execute_meta(&self, who: &Principal, session_id: &str, req: ExecuteMetaRequest) -> Result<ExecuteMetaResponse> {
         who.require_project()?;
         let session = self.load_session(who, session_id).await?;
+        let data = self.run_meta(who, &session, &req).await?;
+        Ok(ExecuteMetaResponse { data, error: None, log_id: secrets::new_id("log_")? })
+    }
+
+    /// Runs a meta tool the session offers; a tool it does not offer is a 400 naming `slug`.
+    async fn run_meta(&self, who: &Principal, session: &SessionRecord, req: &ExecuteMetaRequest) -> Result<Value> {
         let offered = meta_tools(&session.config);
         if !offered.iter().any(|t| t.slug == req.slug) {
             let why = match req.slug.as_str() {
@@ -86,15 +116,14 @@ impl Engine {
             return Err(Error::validation("slug", why));
         }
         let args = &req.arguments;
-        let data = match req.slug.as_str() {
-            MANAGE_CONNECTIONS => self.manage_connections(who, &session, args).await?,
-            SEARCH_TOOLS => self.meta_search(who, &session, args).await?,
-            GET_TOOL_SCHEMAS => self.tool_schemas(&session, args)?,
-            MULTI_EXECUTE_TOOL => self.multi_execute(who, &session, args).await?,
-            WAIT_FOR_CONNECTIONS => self.wait_for_connections(who, &session, args).await?,
-            other => return Err(Error::Internal(format!("meta tool {other} offered but not run"))),
-        };
-        Ok(ExecuteMetaResponse { data, error: None, log_id: secrets::new_id("log_")? })
+        match req.slug.as_str() {
+            MANAGE_CONNECTIONS => self.manage_connections(who, session, args).await,
+            SEARCH_TOOLS => self.meta_search(who, session, args).await,
+            GET_TOOL_SCHEMAS => self.tool_schemas(session, args),
+            MULTI_EXECUTE_TOOL => self.multi_execute(who, session, args).await,
+            WAIT_FOR_CONNECTIONS => self.wait_for_connections(who, session, args).await,
+            other => Err(Error::Internal(format!("meta tool {other} offered but not run"))),
+        }
     }
 
     async fn manage_connections(&self, who: &Principal, session: &SessionRecord, args: &Map<String, Value>) -> Result<Value> {

@@ -58,7 +58,11 @@ impl Engine {
         SessionInfo {
             session_id: s.id.clone(),
             mcp: McpInfo { kind: "http".into(), url: self.config.url(&format!("/tool_router/{}/mcp", s.id)) },
-            tool_router_tools: super::meta_tools::meta_tools(&s.config).into_iter().map(|t| t.slug).collect(),
+            tool_router_tools: super::meta_tools::meta_tools(&s.config)
+                .into_iter()
+                .map(|t| t.slug)
+                .chain(s.config.direct_tools.iter().cloned())
+                .collect(),
             config: s.config.clone(),
             config_version: 1,
         }
@@ -118,7 +122,19 @@ impl Engine {
             }
             connected_accounts.insert(slug, ids);
         }
-        Ok(SessionConfig { user_id, toolkits, manage_connections, auth_configs, connected_accounts })
+        let mut direct_tools: Vec<String> = Vec::new();
+        for (i, slug) in req.direct_tools.iter().enumerate() {
+            let field = format!("direct_tools[{i}]");
+            let slug = slug.trim().to_ascii_uppercase();
+            let tool = self.catalog.tool(&slug).ok_or_else(|| Error::not_found("tool", format!("{slug} (in {field})")))?;
+            if !ToolkitsConfig::allows(toolkits.as_ref(), &tool.toolkit) {
+                return Err(Error::validation(field, format!("{slug} belongs to {}, which the session does not enable", tool.toolkit)));
+            }
+            if !direct_tools.contains(&slug) {
+                direct_tools.push(slug);
+            }
+        }
+        Ok(SessionConfig { user_id, toolkits, manage_connections, auth_configs, connected_accounts, direct_tools })
     }
 
     pub(crate) fn known_slug(&self, field: &str, slug: &str) -> Result<()> {

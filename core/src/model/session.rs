@@ -85,6 +85,10 @@ pub struct CreateSessionRequest {
     /// Connected accounts to use per toolkit, overriding the most recent active one.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub connected_accounts: BTreeMap<String, AccountIdsInput>,
+    /// Toolkit tools offered directly beside the meta tools (tools list, MCP), e.g.
+    /// `["GITHUB_CREATE_AN_ISSUE"]` (a Grantline extension).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub direct_tools: Vec<String>,
 }
 
 /// The toolkit selection of a session, normalised.
@@ -149,6 +153,9 @@ pub struct SessionConfig {
     /// Connected account pins per toolkit.
     #[serde(default)]
     pub connected_accounts: BTreeMap<String, Vec<String>>,
+    /// Toolkit tools offered directly beside the meta tools.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub direct_tools: Vec<String>,
 }
 
 /// The session's MCP endpoint.
