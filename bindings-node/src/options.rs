@@ -54,6 +54,8 @@ pub struct CreateSessionOptions {
     pub auth_configs: Option<HashMap<String, String>>,
     /// Connected account id per toolkit.
     pub connected_accounts: Option<HashMap<String, String>>,
+    /// Toolkit tools listed directly beside the meta tools (tools(), MCP), e.g. `['GITHUB_CREATE_AN_ISSUE']`.
+    pub direct_tools: Option<Vec<String>>,
 }
 
 /// Options of `session.authorize(toolkit, options)`.
@@ -176,6 +178,7 @@ pub fn session_options(o: Option<CreateSessionOptions>) -> SessionOptions {
     out.wait_for_connections = o.wait_for_connections;
     out.auth_configs = o.auth_configs.unwrap_or_default().into_iter().collect();
     out.connected_accounts = o.connected_accounts.unwrap_or_default().into_iter().collect();
+    out.direct_tools = o.direct_tools.unwrap_or_default();
     out
 }
 
