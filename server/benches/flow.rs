@@ -73,35 +73,11 @@ const EXECUTE_REQUESTS: usize = 2000;
 const SEARCHES: usize = 1000;
 
 async fn execute_throughput(session: &Session) {
-    let started = Instant::now();
-    let per_task = EXECUTE_REQUESTS / AUTHORIZE_CONCURRENCY;
-    let tasks: Vec<_> = (0..AUTHORIZE_CONCURRENCY)
-        .map(|_| {
-            let s = session.clone();
-            tokio::spawn(async move {
-                let mut lat = Vec::with_capacity(per_task);
-                for _ in 0..per_task {
-                    let t = Instant::now();
-                    let r = s.execute("SANDBOX_GET_CURRENT_USER", Default::default(), None).await.unwrap();
-                    assert!(r.successful, "{r:?}");
-                    lat.push(t.elapsed());
-                }
-                lat
-            })
-        })
-        .collect();
-    let mut all = Vec::new();
-    for t in tasks {
-        all.extend(t.await.unwrap());
-    }
-    let secs = started.elapsed().as_secs_f64();
-    println!(
-        "
-execute (POST …/execute, SANDBOX_GET_CURRENT_USER): {} calls, concurrency {AUTHORIZE_CONCURRENCY}: {:.0} calls/s",
-        all.len(),
-        all.len() as f64 / secs
-    );
-    report("  latency             ", &all);
+    throughput(session, "execute (POST …/execute, SANDBOX_GET_CURRENT_USER)", "calls/s", EXECUTE_REQUESTS, |s| async move {
+        let r = s.execute("SANDBOX_GET_CURRENT_USER", Default::default(), None).await.unwrap();
+        assert!(r.successful, "{r:?}");
+    })
+    .await;
 }
 
 async fn search_latency(session: &Session) {
@@ -119,16 +95,28 @@ search (POST …/search, BM25 over the session's tools), {SEARCHES} sequential q
 }
 
 async fn authorize_throughput(session: &Session) {
+    throughput(session, "authorize (POST …/link)", "req/s", AUTHORIZE_REQUESTS, |s| async move {
+        s.authorize("sandbox", AuthorizeOptions::default()).await.unwrap();
+    })
+    .await;
+}
+
+/// Runs `total` calls of `call` from `AUTHORIZE_CONCURRENCY` tasks and prints the rate and latency.
+async fn throughput<F, Fut>(session: &Session, what: &str, unit: &str, total: usize, call: F)
+where
+    F: Fn(Session) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
     let started = Instant::now();
-    let per_task = AUTHORIZE_REQUESTS / AUTHORIZE_CONCURRENCY;
+    let per_task = total / AUTHORIZE_CONCURRENCY;
     let tasks: Vec<_> = (0..AUTHORIZE_CONCURRENCY)
         .map(|_| {
-            let s = session.clone();
+            let (s, call) = (session.clone(), call.clone());
             tokio::spawn(async move {
                 let mut lat = Vec::with_capacity(per_task);
                 for _ in 0..per_task {
                     let t = Instant::now();
-                    s.authorize("sandbox", AuthorizeOptions::default()).await.unwrap();
+                    call(s.clone()).await;
                     lat.push(t.elapsed());
                 }
                 lat
@@ -140,11 +128,7 @@ async fn authorize_throughput(session: &Session) {
         all.extend(t.await.unwrap());
     }
     let secs = started.elapsed().as_secs_f64();
-    println!(
-        "\nauthorize (POST …/link): {} requests, concurrency {AUTHORIZE_CONCURRENCY}: {:.0} req/s",
-        all.len(),
-        all.len() as f64 / secs
-    );
+    println!("\n{what}: {} calls, concurrency {AUTHORIZE_CONCURRENCY}: {:.0} {unit}", all.len(), all.len() as f64 / secs);
     report("  latency             ", &all);
 }
 

@@ -315,18 +315,24 @@ impl Engine {
         }
     }
 
+    /// The auth config an account was connected with, and its opened client secret.
+    pub(crate) async fn app_credentials(&self, account: &AccountRecord) -> Result<(AuthConfigRecord, String)> {
+        let ac = self
+            .store
+            .get_auth_config(&account.project_id, &account.auth_config_id)
+            .await?
+            .ok_or_else(|| Error::Internal("the account's auth config is gone".into()))?;
+        let secret = match &ac.client_secret_sealed {
+            Some(s) => String::from_utf8(self.vault.open(&ac.id, s)?).map_err(|_| Error::Internal("client secret".into()))?,
+            None => String::new(),
+        };
+        Ok((ac, secret))
+    }
+
     /// Exchanges the code and seals the tokens; `Err` is the account's `status_reason`.
     async fn exchange(&self, req: &ConnectionRequestRecord, account: &AccountRecord, code: &str) -> std::result::Result<Vec<u8>, String> {
         let inner = async {
-            let ac = self
-                .store
-                .get_auth_config(&req.project_id, &account.auth_config_id)
-                .await?
-                .ok_or_else(|| Error::Internal("auth config deleted".into()))?;
-            let secret = match &ac.client_secret_sealed {
-                Some(s) => String::from_utf8(self.vault.open(&ac.id, s)?).map_err(|_| Error::Internal("client secret".into()))?,
-                None => String::new(),
-            };
+            let (ac, secret) = self.app_credentials(account).await?;
             let verifier = match &req.pkce_verifier_sealed {
                 Some(s) => Some(String::from_utf8(self.vault.open(&account.id, s)?).map_err(|_| Error::Internal("verifier".into()))?),
                 None => None,

@@ -99,15 +99,7 @@ impl Engine {
             let Some(refresh_token) = tokens.refresh_token.clone() else {
                 return Err(self.end_with(def, account, "the access token expired and the provider issued no refresh token").await);
             };
-            let ac = self
-                .store
-                .get_auth_config(&account.project_id, &account.auth_config_id)
-                .await?
-                .ok_or_else(|| Error::Internal("the account's auth config is gone".into()))?;
-            let secret = match &ac.client_secret_sealed {
-                Some(s) => String::from_utf8(self.vault.open(&ac.id, s)?).map_err(|_| Error::Internal("client secret".into()))?,
-                None => String::new(),
-            };
+            let (ac, secret) = self.app_credentials(account).await?;
             let provider = def.oauth2.as_ref().ok_or_else(|| Error::Internal(format!("{} is not OAuth2", def.slug)))?;
             let client = ClientAuth { provider, client_id: ac.client_id.as_deref().unwrap_or_default(), client_secret: &secret };
             match oauth::refresh(&self.http, &client, &refresh_token, clock::now_ms()).await {
