@@ -12,7 +12,8 @@ if [ ! -x "$VENV/bin/python" ]; then
     python3 -m venv "$VENV"
   }
 fi
-"$VENV/bin/pip" install -q --disable-pip-version-check "pytest>=8" "pytest-asyncio>=0.24"
+# The official MCP client, to check the session endpoint as agent frameworks reach it.
+"$VENV/bin/pip" install -q --disable-pip-version-check "pytest>=8" "pytest-asyncio>=0.24" "mcp>=2,<3"
 "$VENV/bin/pip" install -q --disable-pip-version-check --force-reinstall --no-deps ./bindings-py
 
 # The broker binary the fixtures start, and the OAuth provider they talk to.

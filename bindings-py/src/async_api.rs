@@ -7,9 +7,10 @@ use grantline_core as core;
 use pyo3::prelude::*;
 
 use crate::errors::IntoPy;
-use crate::options;
 use crate::runtime::awaitable;
-use crate::types::{AccountsPage, ClientToken, ConnectedAccount, Mcp, Tool, Toolkit, ToolkitsPage};
+use crate::tools::{ExecuteMetaResult, ExecuteResult, ProxyResult, SearchHit, Tool};
+use crate::types::{AccountsPage, ClientToken, ConnectedAccount, Mcp, Toolkit, ToolkitsPage};
+use crate::{json, options};
 
 /// The asyncio twin of ``Grantline``: every call is a coroutine.
 #[pyclass(module = "grantline", frozen)]
@@ -27,7 +28,7 @@ impl AsyncGrantline {
     }
 
     /// Creates a session for one end user.
-    #[pyo3(signature = (user_id, *, toolkits=None, manage_connections=None, auth_configs=None, connected_accounts=None))]
+    #[pyo3(signature = (user_id, *, toolkits=None, manage_connections=None, auth_configs=None, connected_accounts=None, direct_tools=None))]
     fn create<'py>(
         &self,
         py: Python<'py>,
@@ -36,8 +37,9 @@ impl AsyncGrantline {
         manage_connections: Option<&Bound<'py, PyAny>>,
         auth_configs: Option<BTreeMap<String, String>>,
         connected_accounts: Option<BTreeMap<String, String>>,
+        direct_tools: Option<Vec<String>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let opts = options::session_options(toolkits, manage_connections, auth_configs, connected_accounts)?;
+        let opts = options::session_options(toolkits, manage_connections, auth_configs, connected_accounts, direct_tools)?;
         let client = self.client.clone();
         awaitable(py, async move { client.create(&user_id, opts).await.py().map(AsyncSession::from) })
     }
@@ -131,6 +133,52 @@ impl AsyncSession {
     fn tools<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let session = self.inner.clone();
         awaitable(py, async move { Ok(session.tools().await.py()?.into_iter().map(Tool::from).collect::<Vec<_>>()) })
+    }
+
+    /// Runs a meta tool, e.g. ``COMPOSIO_MANAGE_CONNECTIONS``.
+    #[pyo3(signature = (slug, arguments=None))]
+    fn execute_meta<'py>(&self, py: Python<'py>, slug: String, arguments: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, PyAny>> {
+        let (session, args) = (self.inner.clone(), json::object_arg("arguments", arguments)?);
+        awaitable(py, async move { session.execute_meta(&slug, args).await.py().map(ExecuteMetaResult::from) })
+    }
+
+    /// Runs a toolkit tool as the session's user; not connected is ``successful=False``, not an exception.
+    #[pyo3(signature = (tool_slug, arguments=None, *, connected_account_id=None))]
+    fn execute<'py>(
+        &self,
+        py: Python<'py>,
+        tool_slug: String,
+        arguments: Option<&Bound<'py, PyAny>>,
+        connected_account_id: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (session, args) = (self.inner.clone(), json::object_arg("arguments", arguments)?);
+        awaitable(py, async move { session.execute(&tool_slug, args, connected_account_id).await.py().map(ExecuteResult::from) })
+    }
+
+    /// The session's toolkit tools ranked for a use case in words, best first.
+    #[pyo3(signature = (query, *, toolkits=None, limit=None))]
+    fn search<'py>(&self, py: Python<'py>, query: String, toolkits: Option<Vec<String>>, limit: Option<u32>) -> PyResult<Bound<'py, PyAny>> {
+        let (session, req) = (self.inner.clone(), options::search_request(query, toolkits, limit));
+        awaitable(py, async move { Ok(session.search(&req).await.py()?.into_iter().map(SearchHit::from).collect::<Vec<_>>()) })
+    }
+
+    /// Sends a request to a toolkit's API signed with the user's account.
+    #[pyo3(signature = (endpoint, method="GET".to_string(), *, toolkit=None, connected_account_id=None, body=None, headers=None, query=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn proxy_execute<'py>(
+        &self,
+        py: Python<'py>,
+        endpoint: String,
+        method: String,
+        toolkit: Option<String>,
+        connected_account_id: Option<String>,
+        body: Option<&Bound<'py, PyAny>>,
+        headers: Option<&Bound<'py, PyAny>>,
+        query: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let req = options::proxy_request(endpoint, method, toolkit, connected_account_id, body, headers, query)?;
+        let session = self.inner.clone();
+        awaitable(py, async move { session.proxy_execute(&req).await.py().map(ProxyResult::from) })
     }
 
     /// Mints a short-lived token for a browser widget (default 900 s): it can only authorize,

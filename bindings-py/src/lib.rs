@@ -5,9 +5,11 @@
 
 mod async_api;
 mod errors;
+mod json;
 mod options;
 mod runtime;
 mod sync_api;
+mod tools;
 mod types;
 
 use pyo3::prelude::*;
@@ -29,7 +31,11 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<types::ToolkitConnection>()?;
     m.add_class::<types::ToolkitsPage>()?;
     m.add_class::<types::Mcp>()?;
-    m.add_class::<types::Tool>()?;
+    m.add_class::<tools::Tool>()?;
+    m.add_class::<tools::ExecuteResult>()?;
+    m.add_class::<tools::ExecuteMetaResult>()?;
+    m.add_class::<tools::SearchHit>()?;
+    m.add_class::<tools::ProxyResult>()?;
     m.add_class::<types::ClientToken>()?;
     Ok(())
 }

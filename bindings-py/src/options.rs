@@ -4,15 +4,16 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use grantline_core::model::{AccountFilter, AccountStatus, ToolkitsQuery};
+use grantline_core::model::{AccountFilter, AccountStatus, ProxyParamIn, ProxyParameter, ProxyRequest, SearchRequest, ToolkitsQuery};
 use grantline_core::{AuthorizeOptions, ClientConfig, Error, SessionOptions};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict};
 
 use crate::errors::to_py;
+use crate::json;
 
 /// A `ValidationError` naming `field`.
-fn invalid(field: &str, message: &str) -> PyErr {
+pub(crate) fn invalid(field: &str, message: &str) -> PyErr {
     to_py(Error::validation(field, message))
 }
 
@@ -49,7 +50,7 @@ fn toolkits_arg(value: &Bound<'_, PyAny>, options: &mut SessionOptions) -> PyRes
     Ok(())
 }
 
-/// `manage_connections=`: a bool, or `{"enable": bool, "callback_url": str}`.
+/// `manage_connections=`: a bool, or `{"enable": bool, "callback_url": str, "wait_for_connections": bool}`.
 fn manage_connections_arg(value: &Bound<'_, PyAny>, options: &mut SessionOptions) -> PyResult<()> {
     if let Ok(b) = value.cast::<PyBool>() {
         options.manage_connections = Some(b.is_true());
@@ -64,7 +65,8 @@ fn manage_connections_arg(value: &Bound<'_, PyAny>, options: &mut SessionOptions
             "callback_url" => {
                 options.manage_connections_callback_url = Some(v.extract().map_err(|_| invalid(&field, "expected a string"))?)
             }
-            _ => return Err(invalid(&field, "unknown key; use \"enable\" or \"callback_url\"")),
+            "wait_for_connections" => options.wait_for_connections = Some(v.extract().map_err(|_| invalid(&field, "expected a bool"))?),
+            _ => return Err(invalid(&field, "unknown key; use \"enable\", \"callback_url\" or \"wait_for_connections\"")),
         }
     }
     Ok(())
@@ -76,6 +78,7 @@ pub fn session_options(
     manage_connections: Option<&Bound<'_, PyAny>>,
     auth_configs: Option<BTreeMap<String, String>>,
     connected_accounts: Option<BTreeMap<String, String>>,
+    direct_tools: Option<Vec<String>>,
 ) -> PyResult<SessionOptions> {
     let mut options = SessionOptions::default();
     if let Some(t) = toolkits.filter(|t| !t.is_none()) {
@@ -86,6 +89,7 @@ pub fn session_options(
     }
     options.auth_configs = auth_configs.unwrap_or_default();
     options.connected_accounts = connected_accounts.unwrap_or_default();
+    options.direct_tools = direct_tools.unwrap_or_default();
     Ok(options)
 }
 
@@ -118,4 +122,41 @@ pub fn account_filter(
         .map(|(i, s)| AccountStatus::parse(s).ok_or_else(|| invalid(&format!("statuses[{i}]"), &format!("unknown status {s:?}"))))
         .collect::<PyResult<Vec<_>>>()?;
     Ok(AccountFilter { user_ids: user_ids.unwrap_or_default(), toolkit_slugs: toolkit_slugs.unwrap_or_default(), statuses })
+}
+
+/// The keyword arguments of `search()`.
+pub fn search_request(query: String, toolkits: Option<Vec<String>>, limit: Option<u32>) -> SearchRequest {
+    SearchRequest { query, toolkits: toolkits.unwrap_or_default(), limit }
+}
+
+/// `headers=` or `query=` of `proxy_execute()`: a dict of strings, as proxy parameters.
+fn proxy_params(field: &str, value: Option<&Bound<'_, PyAny>>, location: ProxyParamIn, out: &mut Vec<ProxyParameter>) -> PyResult<()> {
+    let Some(value) = value.filter(|v| !v.is_none()) else {
+        return Ok(());
+    };
+    let dict = value.cast::<PyDict>().map_err(|_| invalid(field, "expected a dict of strings"))?;
+    for (name, v) in dict.iter() {
+        let name: String = name.extract().map_err(|_| invalid(field, "names must be strings"))?;
+        let value: String = v.extract().map_err(|_| invalid(&format!("{field}.{name}"), "expected a string"))?;
+        out.push(ProxyParameter { name, value, location });
+    }
+    Ok(())
+}
+
+/// The arguments of `proxy_execute()`.
+#[allow(clippy::too_many_arguments)]
+pub fn proxy_request(
+    endpoint: String,
+    method: String,
+    toolkit: Option<String>,
+    connected_account_id: Option<String>,
+    body: Option<&Bound<'_, PyAny>>,
+    headers: Option<&Bound<'_, PyAny>>,
+    query: Option<&Bound<'_, PyAny>>,
+) -> PyResult<ProxyRequest> {
+    let body = body.filter(|b| !b.is_none()).map(|b| json::from_py("body", b)).transpose()?;
+    let mut parameters = Vec::new();
+    proxy_params("headers", headers, ProxyParamIn::Header, &mut parameters)?;
+    proxy_params("query", query, ProxyParamIn::Query, &mut parameters)?;
+    Ok(ProxyRequest { endpoint, method, toolkit, connected_account_id, body, parameters })
 }

@@ -7,9 +7,10 @@ use grantline_core as core;
 use pyo3::prelude::*;
 
 use crate::errors::IntoPy;
-use crate::options;
 use crate::runtime::block_on;
-use crate::types::{AccountsPage, ClientToken, ConnectedAccount, Mcp, Tool, Toolkit, ToolkitsPage};
+use crate::tools::{ExecuteMetaResult, ExecuteResult, ProxyResult, SearchHit, Tool};
+use crate::types::{AccountsPage, ClientToken, ConnectedAccount, Mcp, Toolkit, ToolkitsPage};
+use crate::{json, options};
 
 /// A client of one Grantline broker, authenticated with a project API key.
 ///
@@ -30,7 +31,7 @@ impl Grantline {
     }
 
     /// Creates a session for one end user.
-    #[pyo3(signature = (user_id, *, toolkits=None, manage_connections=None, auth_configs=None, connected_accounts=None))]
+    #[pyo3(signature = (user_id, *, toolkits=None, manage_connections=None, auth_configs=None, connected_accounts=None, direct_tools=None))]
     fn create(
         &self,
         py: Python<'_>,
@@ -39,8 +40,9 @@ impl Grantline {
         manage_connections: Option<&Bound<'_, PyAny>>,
         auth_configs: Option<BTreeMap<String, String>>,
         connected_accounts: Option<BTreeMap<String, String>>,
+        direct_tools: Option<Vec<String>>,
     ) -> PyResult<Session> {
-        let opts = options::session_options(toolkits, manage_connections, auth_configs, connected_accounts)?;
+        let opts = options::session_options(toolkits, manage_connections, auth_configs, connected_accounts, direct_tools)?;
         let client = self.client.clone();
         block_on(py, async move { client.create(&user_id, opts).await.py() }).map(Session::from)
     }
@@ -136,6 +138,55 @@ impl Session {
         let session = self.inner.clone();
         let tools = block_on(py, async move { session.tools().await.py() })?;
         Ok(tools.into_iter().map(Tool::from).collect())
+    }
+
+    /// Runs a meta tool, e.g. ``COMPOSIO_MANAGE_CONNECTIONS`` with ``{"toolkits": ["github"]}``.
+    #[pyo3(signature = (slug, arguments=None))]
+    fn execute_meta(&self, py: Python<'_>, slug: String, arguments: Option<&Bound<'_, PyAny>>) -> PyResult<ExecuteMetaResult> {
+        let (session, args) = (self.inner.clone(), json::object_arg("arguments", arguments)?);
+        block_on(py, async move { session.execute_meta(&slug, args).await.py() }).map(ExecuteMetaResult::from)
+    }
+
+    /// Runs a toolkit tool as the session's user. A toolkit that is not connected answers
+    /// ``successful=False`` with the next step in ``data``; it does not raise.
+    #[pyo3(signature = (tool_slug, arguments=None, *, connected_account_id=None))]
+    fn execute(
+        &self,
+        py: Python<'_>,
+        tool_slug: String,
+        arguments: Option<&Bound<'_, PyAny>>,
+        connected_account_id: Option<String>,
+    ) -> PyResult<ExecuteResult> {
+        let (session, args) = (self.inner.clone(), json::object_arg("arguments", arguments)?);
+        block_on(py, async move { session.execute(&tool_slug, args, connected_account_id).await.py() }).map(ExecuteResult::from)
+    }
+
+    /// The session's toolkit tools ranked for a use case in words, best first.
+    #[pyo3(signature = (query, *, toolkits=None, limit=None))]
+    fn search(&self, py: Python<'_>, query: String, toolkits: Option<Vec<String>>, limit: Option<u32>) -> PyResult<Vec<SearchHit>> {
+        let (session, req) = (self.inner.clone(), options::search_request(query, toolkits, limit));
+        let hits = block_on(py, async move { session.search(&req).await.py() })?;
+        Ok(hits.into_iter().map(SearchHit::from).collect())
+    }
+
+    /// Sends a request to a toolkit's API signed with the user's account; ``endpoint`` is a
+    /// path under the API's base URL. Any status comes back as a result, not an exception.
+    #[pyo3(signature = (endpoint, method="GET".to_string(), *, toolkit=None, connected_account_id=None, body=None, headers=None, query=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn proxy_execute(
+        &self,
+        py: Python<'_>,
+        endpoint: String,
+        method: String,
+        toolkit: Option<String>,
+        connected_account_id: Option<String>,
+        body: Option<&Bound<'_, PyAny>>,
+        headers: Option<&Bound<'_, PyAny>>,
+        query: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<ProxyResult> {
+        let req = options::proxy_request(endpoint, method, toolkit, connected_account_id, body, headers, query)?;
+        let session = self.inner.clone();
+        block_on(py, async move { session.proxy_execute(&req).await.py() }).map(ProxyResult::from)
     }
 
     /// Mints a short-lived token for a browser widget (default 900 s): it can only authorize,

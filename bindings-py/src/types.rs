@@ -4,7 +4,6 @@ use std::collections::BTreeMap;
 
 use grantline_core::model;
 use pyo3::prelude::*;
-use pyo3::types::PyString;
 
 /// Declares a page class: the items of one page and where the next one starts.
 macro_rules! page_class {
@@ -253,52 +252,5 @@ impl ClientToken {
     fn __repr__(&self) -> String {
         // Never the token itself: reprs end up in logs.
         format!("ClientToken(id={:?}, session_id={:?}, expires_at={:?})", self.id, self.session_id, self.expires_at)
-    }
-}
-
-/// A meta tool of the session, e.g. `COMPOSIO_MANAGE_CONNECTIONS`.
-#[pyclass(module = "grantline", frozen)]
-#[derive(Clone)]
-pub struct Tool {
-    slug: String,
-    name: String,
-    description: String,
-    input_parameters: String,
-}
-
-impl From<model::ToolInfo> for Tool {
-    fn from(t: model::ToolInfo) -> Self {
-        Self { slug: t.slug, name: t.name, description: t.description, input_parameters: t.input_parameters.to_string() }
-    }
-}
-
-#[pymethods]
-impl Tool {
-    /// e.g. `COMPOSIO_MANAGE_CONNECTIONS`.
-    #[getter]
-    fn slug(&self) -> &str {
-        &self.slug
-    }
-
-    /// Display name.
-    #[getter]
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// What the tool does, for the model.
-    #[getter]
-    fn description(&self) -> &str {
-        &self.description
-    }
-
-    /// JSON Schema of the arguments, as a dict.
-    #[getter]
-    fn input_parameters<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        py.import("json")?.call_method1("loads", (PyString::new(py, &self.input_parameters),))
-    }
-
-    fn __repr__(&self) -> String {
-        format!("Tool(slug={:?})", self.slug)
     }
 }

@@ -1,0 +1,137 @@
+"""An agent runs the user's tools from Python: it tries a tool, is told to connect, shows the
+user the link, and the retry reads the user's own profile at a real OAuth provider."""
+
+import asyncio
+
+import pytest
+
+from conftest import Browser
+from grantline import AsyncGrantline, Grantline, NotFoundError, ValidationError
+
+
+def chat_session(broker, **options):
+    gl = Grantline(api_key=broker.api_key, base_url=broker.base_url)
+    return gl.create(user_id="alice_app_id", toolkits=["oidc"], **options)
+
+
+def test_the_agent_connects_in_chat_and_its_retry_reads_the_users_profile(oidc_broker):
+    session = chat_session(oidc_broker)
+
+    # The agent tries the tool before the user connected anything: an answer, not an exception.
+    first = session.execute("OIDC_GET_CURRENT_USER")
+    assert not first.successful and first.log_id
+    assert first.data["status"] == "not_connected"
+    assert first.data["next_step"]["tool"] == "COMPOSIO_MANAGE_CONNECTIONS"
+    assert "COMPOSIO_MANAGE_CONNECTIONS" in first.error
+
+    # It calls the next step, and the chat shows the user the link.
+    managed = session.execute_meta("COMPOSIO_MANAGE_CONNECTIONS", first.data["next_step"]["arguments"])
+    assert managed.error is None
+    oidc = managed.data["results"]["oidc"]
+    assert oidc["status"] == "initiated", managed.data
+    assert oidc["connected_account_id"].startswith("ca_")
+
+    # No callback URL: the user ends on the broker's own page.
+    kind, _, status, page = Browser().oidc_sign_in(oidc["redirect_url"], login="alice")
+    assert (kind, status) == ("page", 200) and "Connected" in page, page
+
+    # The retry runs as alice.
+    retried = session.execute("OIDC_GET_CURRENT_USER", {})
+    assert retried.successful and retried.error is None, retried.data
+    assert retried.data["sub"] == "alice"
+    assert retried.data["email"] == "alice@example.test"
+    pinned = session.execute("OIDC_GET_CURRENT_USER", connected_account_id=oidc["connected_account_id"])
+    assert pinned.successful and pinned.data["sub"] == "alice"
+
+    # The same API through the proxy, with the app's own header and query parameter.
+    proxied = session.proxy_execute("/me", toolkit="oidc", headers={"x-trace": "1"}, query={"lang": "en"})
+    assert proxied.status == 200
+    assert proxied.data["sub"] == "alice"
+    assert "authorization" not in {k.lower() for k in proxied.headers}
+
+    # Search finds the tool for a use case in words, and knows it is connected now.
+    hits = session.search("who am i profile")
+    assert hits[0].slug == "OIDC_GET_CURRENT_USER", hits
+    assert hits[0].toolkit == "oidc" and hits[0].is_connected and hits[0].score > 0
+    assert hits[0].input_parameters["type"] == "object"
+    assert len(session.search("who am i profile", toolkits=["oidc"], limit=1)) == 1
+
+
+def test_without_manage_connections_the_agent_is_told_to_ask_the_app(oidc_broker):
+    session = chat_session(oidc_broker, manage_connections=False)
+    result = session.execute("OIDC_GET_CURRENT_USER")
+    assert not result.successful
+    assert result.data["next_step"] is None
+    assert "Ask the user to connect" in result.error
+    with pytest.raises(ValidationError) as err:
+        session.execute_meta("COMPOSIO_MANAGE_CONNECTIONS", {"toolkits": ["oidc"]})
+    assert err.value.field == "slug"
+
+
+def test_wait_for_connections_is_offered_only_when_asked_for(oidc_broker):
+    slugs = lambda s: [t.slug for t in s.tools()]  # noqa: E731
+    assert "COMPOSIO_WAIT_FOR_CONNECTIONS" not in slugs(chat_session(oidc_broker))
+    on = chat_session(oidc_broker, manage_connections={"enable": True, "wait_for_connections": True})
+    assert "COMPOSIO_WAIT_FOR_CONNECTIONS" in slugs(on)
+    assert "COMPOSIO_MANAGE_CONNECTIONS" in slugs(on)
+    with pytest.raises(ValidationError) as err:
+        chat_session(oidc_broker, manage_connections={"wait_for_connections": "yes"})
+    assert err.value.field == "manage_connections.wait_for_connections"
+
+
+def test_direct_tools_are_listed_beside_the_meta_tools(oidc_broker):
+    session = chat_session(oidc_broker, direct_tools=["OIDC_GET_CURRENT_USER"])
+    assert [t.slug for t in session.tools()][-1] == "OIDC_GET_CURRENT_USER"
+    with pytest.raises(ValidationError) as err:
+        chat_session(oidc_broker, direct_tools=["GITHUB_CREATE_AN_ISSUE"])
+    assert err.value.field == "direct_tools[0]"
+
+
+def test_bad_calls_raise_validation_errors_naming_the_field(oidc_broker):
+    session = chat_session(oidc_broker)
+
+    # The broker checks the arguments against the tool's schema.
+    with pytest.raises(ValidationError) as err:
+        session.execute("OIDC_GET_CURRENT_USER", {"x": 1})
+    assert err.value.field == "arguments.x" and "arguments.x" in str(err.value)
+    with pytest.raises(NotFoundError):
+        session.execute("OIDC_NO_SUCH_TOOL")
+    with pytest.raises(ValidationError) as err:
+        session.execute_meta("COMPOSIO_MULTI_EXECUTE_TOOL", {"tools": []})
+    assert "arguments.tools" in str(err.value)
+    with pytest.raises(ValidationError) as err:
+        session.proxy_execute("/me", "TRACE", toolkit="oidc")
+    assert err.value.field == "method"
+
+    # What is not JSON never leaves Python, and the error says where it is.
+    with pytest.raises(ValidationError) as err:
+        session.execute("OIDC_GET_CURRENT_USER", ["not", "a", "dict"])
+    assert err.value.field == "arguments"
+    with pytest.raises(ValidationError) as err:
+        session.execute("OIDC_GET_CURRENT_USER", {"when": {"at": [1, object()]}})
+    assert err.value.field == "arguments.when.at[1]"
+    with pytest.raises(ValidationError) as err:
+        session.execute("OIDC_GET_CURRENT_USER", {"n": float("nan")})
+    assert err.value.field == "arguments.n"
+    with pytest.raises(ValidationError) as err:
+        session.proxy_execute("/me", toolkit="oidc", headers={"x-count": 3})
+    assert err.value.field == "headers.x-count"
+
+
+async def test_the_async_client_executes_and_searches_the_same_way(oidc_broker):
+    gl = AsyncGrantline(api_key=oidc_broker.api_key, base_url=oidc_broker.base_url)
+    session = await gl.create(user_id="u_async", toolkits=["oidc"])
+    first = await session.execute("OIDC_GET_CURRENT_USER")
+    assert not first.successful and first.data["status"] == "not_connected"
+    managed = await session.execute_meta("COMPOSIO_MANAGE_CONNECTIONS", {"toolkits": ["oidc"]})
+    link = managed.data["results"]["oidc"]["redirect_url"]
+    await asyncio.to_thread(Browser().oidc_sign_in, link, login="bob")
+    retried = await session.execute("OIDC_GET_CURRENT_USER")
+    assert retried.successful and retried.data["sub"] == "bob"
+    hits = await session.search("current user profile", limit=3)
+    assert hits[0].slug == "OIDC_GET_CURRENT_USER" and hits[0].is_connected
+    proxied = await session.proxy_execute("/me", toolkit="oidc")
+    assert (proxied.status, proxied.data["sub"]) == (200, "bob")
+    with pytest.raises(ValidationError) as err:
+        await session.execute("OIDC_GET_CURRENT_USER", {"x": 1})
+    assert err.value.field == "arguments.x"
