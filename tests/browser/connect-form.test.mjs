@@ -21,6 +21,7 @@ function startApi() {
     api = http.createServer((req, res) => {
       const key = req.headers['x-api-key']
       seenKeys.push(key)
+      if (req.url === '/status') return res.writeHead(200, { 'content-type': 'application/json' }).end('{"up":true}')
       if (req.url !== '/me') return res.writeHead(404).end()
       if (key !== GOOD_KEY) return res.writeHead(401, { 'content-type': 'application/json' }).end('{"message":"bad key"}')
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"account":"acme-ada","plan":"pro"}')
@@ -43,6 +44,22 @@ api_base_url = "${apiUrl}"
 fields = [{ name = "api_key", label = "API key", secret = true }]
 credential = { header = "x-api-key", value = "{api_key}" }
 verify = { method = "GET", path = "/me" }
+
+[[toolkit]]
+slug = "acme_status"
+name = "Acme status"
+description = "Acme's public status page"
+logo = "https://example.test/acme.png"
+auth = "none"
+api_base_url = "${apiUrl}"
+
+[[tool]]
+slug = "ACME_STATUS"
+toolkit = "acme_status"
+name = "Acme status"
+description = "Whether Acme is up."
+method = "GET"
+path = "/status"
 
 [[tool]]
 slug = "ACME_WHOAMI"
@@ -122,4 +139,16 @@ test('an empty form names the missing field and stores nothing', async () => {
   assert.match(await res.text(), /API key is required/)
   const { json: account } = await call('GET', `/connected_accounts/${link.connected_account_id}`)
   assert.equal(account.status, 'INITIATED')
+})
+
+test('a no-auth toolkit runs its tools with no connection and no credential', async () => {
+  const { json: session } = await call('POST', '/tool_router/session', { user_id: 'carol', toolkits: ['acme_status'] })
+  const before = seenKeys.length
+  const { json: run } = await call('POST', `/tool_router/session/${session.session_id}/execute`, { tool_slug: 'ACME_STATUS' })
+  assert.equal(run.successful, true, JSON.stringify(run))
+  assert.deepEqual(run.data, { up: true })
+  assert.deepEqual(seenKeys.slice(before), [undefined], 'no key was sent')
+  const { status, json: link } = await call('POST', `/tool_router/session/${session.session_id}/link`, { toolkit: 'acme_status' })
+  assert.equal(status, 400)
+  assert.match(link.error.message, /needs no connection/)
 })
