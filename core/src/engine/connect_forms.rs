@@ -2,7 +2,8 @@
 //! check against the toolkit's verification request, and the sealed values.
 
 use super::connections::{finished_page, CallbackOutcome, CallbackPage};
-use super::credentials::{form_headers, FormValues};
+use super::credentials::{form_headers, AuthHeaders, FormValues};
+use super::tools::ProviderCall;
 use super::Engine;
 use crate::catalog::{FieldDef, ToolkitDef};
 use crate::model::{check_id, LINK_PREFIX};
@@ -92,19 +93,15 @@ impl Engine {
     /// Runs the toolkit's verification request with the credential; `Err` says why it failed.
     async fn verify_credential(&self, def: &ToolkitDef, values: &FormValues) -> std::result::Result<(), String> {
         let Some(verify) = &def.verify else { return Ok(()) };
-        let headers = form_headers(def, values).map_err(|e| e.to_string())?;
+        let auth = AuthHeaders(form_headers(def, values).map_err(|e| e.to_string())?);
         let url = self.resolve(def, &verify.path, false).map_err(|e| e.to_string())?;
-        let method = reqwest::Method::from_bytes(verify.method.as_str().as_bytes()).expect("a known method");
-        let mut rb = self.http.request(method, url).header("accept", "application/json");
-        for (k, v) in def.api_headers.iter().chain(headers.iter().map(|(k, v)| (k, v))) {
-            rb = rb.header(k.as_str(), v.as_str());
-        }
-        match rb.send().await {
-            Ok(r) if r.status().is_success() => Ok(()),
-            Ok(r) if matches!(r.status().as_u16(), 401 | 403) => {
-                Err(format!("{} did not accept these credentials (HTTP {}). Check them and try again.", def.name, r.status().as_u16()))
+        let call = ProviderCall { method: verify.method, url, headers: vec![], body: None };
+        match self.send(def, &call, &auth).await {
+            Ok(a) if (200..300).contains(&a.status) => Ok(()),
+            Ok(a) if matches!(a.status, 401 | 403) => {
+                Err(format!("{} did not accept these credentials (HTTP {}). Check them and try again.", def.name, a.status))
             }
-            Ok(r) => Err(format!("{} answered HTTP {} when the credentials were checked; try again later.", def.name, r.status().as_u16())),
+            Ok(a) => Err(format!("{} answered HTTP {} when the credentials were checked; try again later.", def.name, a.status)),
             Err(_) => Err(format!("{} could not be reached to check the credentials; try again later.", def.name)),
         }
     }

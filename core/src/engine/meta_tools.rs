@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::{json, Map, Value};
 
 use super::sessions::pick_account;
-use super::store::SessionRecord;
+use super::store::{AccountRecord, SessionRecord};
 use super::{search, secrets, Engine, Principal};
 use crate::catalog::ToolDef;
 use crate::model::{
@@ -73,24 +73,25 @@ impl Engine {
         for t in &toolkits {
             self.known_slug("toolkits", t)?;
         }
-        self.search_hits(who, &session, &req.query, &toolkits, limit as usize).await.map(|items| SearchResponse { items })
+        let accounts = self.store.user_accounts(&who.project.id, &session.config.user_id).await?;
+        Ok(SearchResponse { items: self.search_hits(&session, &accounts, &req.query, &toolkits, limit as usize) })
     }
 
-    async fn search_hits(&self, who: &Principal, session: &SessionRecord, query: &str, toolkits: &[String], limit: usize) -> Result<Vec<SearchHit>> {
+    /// The session's tools ranked for `query`, marked connected by the user's `accounts`.
+    fn search_hits(&self, session: &SessionRecord, accounts: &[AccountRecord], query: &str, toolkits: &[String], limit: usize) -> Vec<SearchHit> {
         let candidates: Vec<&ToolDef> =
             self.session_tool_defs(session).filter(|t| toolkits.is_empty() || toolkits.contains(&t.toolkit)).collect();
         let name = |slug: &str| self.catalog.get(slug).map(|t| t.name.clone()).unwrap_or_default();
-        let accounts = self.store.user_accounts(&who.project.id, &session.config.user_id).await?;
-        Ok(search::rank(query, &candidates, name)
+        search::rank(query, &candidates, name)
             .into_iter()
             .take(limit)
             .map(|(t, score)| SearchHit {
                 tool: self.tool_info(t),
                 score: (score * 1000.0).round() / 1000.0,
                 is_connected: self.catalog.get(&t.toolkit).is_some_and(|d| d.is_no_auth())
-                    || pick_account(&session.config, &t.toolkit, &accounts).is_some_and(|a| a.status == AccountStatus::Active),
+                    || pick_account(&session.config, &t.toolkit, accounts).is_some_and(|a| a.status == AccountStatus::Active),
             })
-            .collect())
+            .collect()
     }
 
     /// `POST …/session/{id}/execute_meta`: runs a meta tool for the agent.
@@ -192,8 +193,9 @@ impl Engine {
         let mut results = Vec::new();
         let mut schemas = Map::new();
         let mut statuses = Map::new();
+        let accounts = self.store.user_accounts(&who.project.id, &session.config.user_id).await?;
         for use_case in use_cases {
-            let hits = self.search_hits(who, session, &use_case, &toolkits, 5).await?;
+            let hits = self.search_hits(session, &accounts, &use_case, &toolkits, 5);
             for h in &hits {
                 schemas.insert(h.tool.slug.clone(), schema_entry(&h.tool));
                 let next = if h.is_connected {

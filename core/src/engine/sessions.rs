@@ -124,14 +124,9 @@ impl Engine {
         }
         let mut direct_tools: Vec<String> = Vec::new();
         for (i, slug) in req.direct_tools.iter().enumerate() {
-            let field = format!("direct_tools[{i}]");
-            let slug = slug.trim().to_ascii_uppercase();
-            let tool = self.catalog.tool(&slug).ok_or_else(|| Error::not_found("tool", format!("{slug} (in {field})")))?;
-            if !ToolkitsConfig::allows(toolkits.as_ref(), &tool.toolkit) {
-                return Err(Error::validation(field, format!("{slug} belongs to {}, which the session does not enable", tool.toolkit)));
-            }
-            if !direct_tools.contains(&slug) {
-                direct_tools.push(slug);
+            let tool = self.tool_within(toolkits.as_ref(), &format!("direct_tools[{i}]"), slug)?;
+            if !direct_tools.contains(&tool.slug) {
+                direct_tools.push(tool.slug.clone());
             }
         }
         Ok(SessionConfig { user_id, toolkits, manage_connections, auth_configs, connected_accounts, direct_tools })

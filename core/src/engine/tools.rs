@@ -21,16 +21,16 @@ use crate::{Error, Result};
 const MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
 
 /// One request to a provider, before credentials.
-struct ProviderCall {
-    method: Method,
-    url: url::Url,
-    headers: Vec<(String, String)>,
-    body: Option<Value>,
+pub(crate) struct ProviderCall {
+    pub method: Method,
+    pub url: url::Url,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<Value>,
 }
 
 /// The provider's answer.
-struct ProviderAnswer {
-    status: u16,
+pub(crate) struct ProviderAnswer {
+    pub status: u16,
     headers: BTreeMap<String, String>,
     data: Value,
 }
@@ -73,9 +73,15 @@ impl Engine {
 
     /// The session's tool named `slug` (normalised to upper case), or a not-found error.
     pub(crate) fn session_tool(&self, session: &SessionRecord, field: &str, slug: &str) -> Result<&ToolDef> {
+        self.tool_within(session.config.toolkits.as_ref(), field, slug)
+    }
+
+    /// The tool named `slug` (normalised to upper case) if `toolkits` enables its toolkit;
+    /// `field` names where the slug came from in errors.
+    pub(crate) fn tool_within(&self, toolkits: Option<&ToolkitsConfig>, field: &str, slug: &str) -> Result<&ToolDef> {
         let slug = slug.trim().to_ascii_uppercase();
         let tool = self.catalog.tool(&slug).ok_or_else(|| Error::not_found("tool", format!("{slug} (in {field})")))?;
-        if !ToolkitsConfig::allows(session.config.toolkits.as_ref(), &tool.toolkit) {
+        if !ToolkitsConfig::allows(toolkits, &tool.toolkit) {
             return Err(Error::validation(field, format!("{slug} belongs to {}, which is not enabled in this session", tool.toolkit)));
         }
         Ok(tool)
@@ -93,16 +99,38 @@ impl Engine {
         let tool = self.session_tool(session, "tool_slug", slug)?;
         let prepared = tool.prepare(args)?;
         let def = self.toolkit_def(&tool.toolkit)?;
-        let signer = self.signer(who, session, def, account_id).await?;
+        let log_id = secrets::new_id("log_")?;
+        let account = match self.signer(who, session, def, account_id).await? {
+            Signer::Nobody => None,
+            Signer::Account(a) => Some(a),
+            Signer::Missing(newest) => {
+                let why = match newest {
+                    None => format!("The user has not connected {}.", def.name),
+                    Some(a) => format!(
+                        "The user's {} connection is {}{}.",
+                        def.name,
+                        a.status.as_str(),
+                        a.status_reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default()
+                    ),
+                };
+                return Ok(connect_first(session, def, "not_connected", &why, log_id));
+            }
+        };
         let mut url = self.resolve(def, &prepared.path, false)?;
         if !prepared.query.is_empty() {
             url.query_pairs_mut().extend_pairs(&prepared.query);
         }
         let call = ProviderCall { method: prepared.method, url, headers: vec![], body: prepared.body };
-        let log_id = secrets::new_id("log_")?;
-        let answer = match self.call_provider(def, &signer, &call).await {
+        let answer = match self.call_provider(def, account.as_ref(), &call).await {
             Ok(a) => a,
-            Err(e) => return Ok(self.unavailable(session, def, &signer, e, log_id)),
+            Err(Error::ConnectionRequestFailed { reason, .. }) => {
+                let why = format!("The user's {} connection stopped working: {}.", def.name, reason.as_deref().unwrap_or("expired"));
+                return Ok(connect_first(session, def, "connection_expired", &why, log_id));
+            }
+            Err(e) => {
+                let data = json!({"toolkit": def.slug, "status": "provider_error"});
+                return Ok(ExecuteResponse { data, error: Some(e.to_string()), successful: false, log_id });
+            }
         };
         let ok = (200..300).contains(&answer.status) && !slack_style_error(&answer.data);
         tracing::info!(tool = %tool.slug, toolkit = %def.slug, status = answer.status, log_id, "tool executed");
@@ -139,13 +167,16 @@ impl Engine {
         if !ToolkitsConfig::allows(session.config.toolkits.as_ref(), &toolkit) {
             return Err(Error::validation("toolkit", format!("{toolkit} is not enabled in this session")));
         }
-        let signer = self.signer(who, &session, def, req.connected_account_id.as_deref()).await?;
-        if let Signer::Missing(_) = signer {
-            return Err(Error::validation(
-                "toolkit",
-                format!("the user has no active {toolkit} account; connect one first (COMPOSIO_MANAGE_CONNECTIONS or …/link)"),
-            ));
-        }
+        let account = match self.signer(who, &session, def, req.connected_account_id.as_deref()).await? {
+            Signer::Nobody => None,
+            Signer::Account(a) => Some(a),
+            Signer::Missing(_) => {
+                return Err(Error::validation(
+                    "toolkit",
+                    format!("the user has no active {toolkit} account; connect one first (COMPOSIO_MANAGE_CONNECTIONS or …/link)"),
+                ))
+            }
+        };
         let mut url = self.resolve(def, &req.endpoint, true)?;
         let mut headers = Vec::new();
         for (i, p) in req.parameters.iter().enumerate() {
@@ -163,7 +194,7 @@ impl Engine {
             }
         }
         let call = ProviderCall { method, url, headers, body: req.body };
-        let answer = self.call_provider(def, &signer, &call).await?;
+        let answer = self.call_provider(def, account.as_ref(), &call).await?;
         tracing::info!(toolkit = %def.slug, status = answer.status, "proxied request");
         Ok(ProxyResponse { status: answer.status, data: answer.data, headers: answer.headers })
     }
@@ -216,14 +247,9 @@ impl Engine {
         url::Url::parse(&format!("{}{sep}{path}", base.trim_end_matches('/'))).map_err(|e| Error::validation(field, e.to_string()))
     }
 
-    /// Sends `call` signed by `signer`; an OAuth token the provider refuses with 401 is
-    /// refreshed and the call made once more.
-    async fn call_provider(&self, def: &ToolkitDef, signer: &Signer, call: &ProviderCall) -> Result<ProviderAnswer> {
-        let account = match signer {
-            Signer::Nobody => None,
-            Signer::Account(a) => Some(a),
-            Signer::Missing(_) => return Err(Error::Internal("call_provider without an account".into())),
-        };
+    /// Sends `call` signed by `account` (none for a no-auth toolkit); an OAuth token the
+    /// provider refuses with 401 is refreshed and the call made once more.
+    async fn call_provider(&self, def: &ToolkitDef, account: Option<&AccountRecord>, call: &ProviderCall) -> Result<ProviderAnswer> {
         let auth = match account {
             Some(a) => self.auth_headers(def, a, false).await?,
             None => AuthHeaders(vec![]),
@@ -239,7 +265,8 @@ impl Engine {
         }
     }
 
-    async fn send(&self, def: &ToolkitDef, call: &ProviderCall, auth: &AuthHeaders) -> Result<ProviderAnswer> {
+    /// One request to the toolkit's API with its own headers and `auth`'s.
+    pub(crate) async fn send(&self, def: &ToolkitDef, call: &ProviderCall, auth: &AuthHeaders) -> Result<ProviderAnswer> {
         let method = reqwest::Method::from_bytes(call.method.as_str().as_bytes()).expect("a known method");
         let mut rb = self.http.request(method, call.url.clone()).header("accept", "application/json");
         for (k, v) in def.api_headers.iter().chain(call.headers.iter().map(|(k, v)| (k, v))) {
@@ -273,45 +300,27 @@ impl Engine {
         };
         Ok(ProviderAnswer { status, headers, data })
     }
+}
 
-    /// The answer when the call could not be made: not connected, the connection ended,
-    /// or the provider unreachable. Each tells the agent what to do next.
-    fn unavailable(&self, session: &SessionRecord, def: &ToolkitDef, signer: &Signer, e: Error, log_id: String) -> ExecuteResponse {
-        let (status, why) = match (signer, &e) {
-            (Signer::Missing(None), _) => ("not_connected", format!("The user has not connected {}.", def.name)),
-            (Signer::Missing(Some(a)), _) => (
-                "not_connected",
-                format!(
-                    "The user's {} connection is {}{}.",
-                    def.name,
-                    a.status.as_str(),
-                    a.status_reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default()
-                ),
+/// The answer when the user must connect `def` first (`status` says why): what to call next,
+/// or, with in-chat management off, to ask the user to connect in the app.
+fn connect_first(session: &SessionRecord, def: &ToolkitDef, status: &str, why: &str, log_id: String) -> ExecuteResponse {
+    let (next, instruction) = if session.config.manage_connections.enabled {
+        (
+            json!({"tool": MANAGE_CONNECTIONS, "arguments": {"toolkits": [def.slug]}}),
+            format!(
+                "{why} Call {MANAGE_CONNECTIONS} with {{\"toolkits\": [\"{}\"]}}, show the user the redirect_url it returns, and retry this tool once they say they are done.",
+                def.slug
             ),
-            (_, Error::ConnectionRequestFailed { reason, .. }) => {
-                ("connection_expired", format!("The user's {} connection stopped working: {}.", def.name, reason.as_deref().unwrap_or("expired")))
-            }
-            _ => {
-                return ExecuteResponse { data: json!({"toolkit": def.slug, "status": "provider_error"}), error: Some(e.to_string()), successful: false, log_id };
-            }
-        };
-        let (next, instruction) = if session.config.manage_connections.enabled {
-            (
-                json!({"tool": MANAGE_CONNECTIONS, "arguments": {"toolkits": [def.slug]}}),
-                format!(
-                    "{why} Call {MANAGE_CONNECTIONS} with {{\"toolkits\": [\"{}\"]}}, show the user the redirect_url it returns, and retry this tool once they say they are done.",
-                    def.slug
-                ),
-            )
-        } else {
-            (Value::Null, format!("{why} Ask the user to connect {} in the app, then retry.", def.name))
-        };
-        ExecuteResponse {
-            data: json!({"toolkit": def.slug, "status": status, "next_step": next, "instruction": instruction}),
-            error: Some(instruction),
-            successful: false,
-            log_id,
-        }
+        )
+    } else {
+        (Value::Null, format!("{why} Ask the user to connect {} in the app, then retry.", def.name))
+    };
+    ExecuteResponse {
+        data: json!({"toolkit": def.slug, "status": status, "next_step": next, "instruction": instruction}),
+        error: Some(instruction),
+        successful: false,
+        log_id,
     }
 }
 
