@@ -8,6 +8,7 @@ mod cors;
 pub mod demo;
 mod error;
 mod extract;
+pub mod logging;
 mod mcp;
 mod pages;
 mod routes;

@@ -9,6 +9,7 @@ use grantline_core::engine::EngineConfig;
 use grantline_core::model::{AuthConfigCredentials, AuthConfigInput, CreateAuthConfigRequest, ScopesInput, ToolkitRef};
 use grantline_core::{Error, Result};
 use grantline_server::config::{ServeConfig, StoreArgs};
+use grantline_server::logging::Logs;
 
 /// Grantline: connect your users' third-party accounts to your app or agent.
 #[derive(Parser)]
@@ -102,14 +103,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     // The demo prints its own steps; request logs would bury them.
     let default_filter = if matches!(cli.command, Command::Demo) { "warn" } else { "info" };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("GRANTLINE_LOG").unwrap_or_else(|_| default_filter.into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    let logs = grantline_server::logging::init(default_filter);
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
-    match rt.block_on(run(cli.command)) {
+    match rt.block_on(run(cli.command, logs)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error [{}]: {e}", e.code());
@@ -122,9 +118,9 @@ fn admin_config() -> EngineConfig {
     EngineConfig::new(url::Url::parse("http://127.0.0.1:9900").expect("static URL"))
 }
 
-async fn run(command: Command) -> Result<()> {
+async fn run(command: Command, logs: Logs) -> Result<()> {
     match command {
-        Command::Serve(cfg) => serve(cfg).await,
+        Command::Serve(cfg) => serve(cfg, logs).await,
         Command::Demo => demo().await,
         Command::Keygen => {
             println!("{}", Vault::generate_key()?);
@@ -211,7 +207,7 @@ async fn run(command: Command) -> Result<()> {
 /// Loopback callback URLs and browser origins (any port) a dev broker allows out of the box.
 const DEV_LOOPBACK: [&str; 2] = ["http://localhost", "http://127.0.0.1"];
 
-async fn serve(cfg: ServeConfig) -> Result<()> {
+async fn serve(cfg: ServeConfig, logs: Logs) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(&cfg.bind)
         .await
         .map_err(|e| Error::validation("bind", format!("cannot listen on {}: {e}", cfg.bind)))?;
@@ -240,7 +236,12 @@ async fn serve(cfg: ServeConfig) -> Result<()> {
     let base = engine.config().public_base_url.as_str().trim_end_matches('/').to_string();
     println!("grantline listening on http://{} (public URL {base})", running.addr);
     if cfg.demo {
-        grantline_server::demo::run(&engine, &base).await?;
+        // The story first, uninterrupted; the request lines it caused follow it.
+        logs.hold();
+        let outcome = grantline_server::demo::run(&engine, &base).await;
+        println!();
+        logs.release();
+        outcome?;
     }
     running.task.await.map_err(|e| Error::Internal(e.to_string()))?.map_err(|e| Error::Internal(e.to_string()))
 }

@@ -172,7 +172,8 @@ impl Engine {
             .user_agent(concat!("grantline/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| crate::Error::Internal(format!("http client: {e}")))?;
-        Ok(Self { store, vault, catalog, config, notifier: Notifier::default(), http, sandbox: Sandbox::default(), refresh_locks: Default::default() })
+        let sandbox = Sandbox::new(store.clone());
+        Ok(Self { store, vault, catalog, config, notifier: Notifier::default(), http, sandbox, refresh_locks: Default::default() })
     }
 
     /// The engine's settings.

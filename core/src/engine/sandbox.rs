@@ -1,15 +1,17 @@
 //! The dev-mode `sandbox` provider: an OAuth 2.0 authorization server inside the broker,
 //! so a newcomer can click through the whole flow with no OAuth app and no internet.
 //!
-//! Grants live in memory: a restart forgets pending codes and issued sandbox tokens,
-//! which is fine for a toy provider and never used outside `--dev`.
+//! Its codes and tokens live in the store (hashed, through the [`Store`] trait), so a restarted
+//! broker, or several brokers on one database, honour what any of them issued: only expiry or
+//! revocation ends a sandbox grant. The table is bounded: expired grants are dropped on every
+//! insert, and past [`MAX_GRANTS`] live ones the oldest go.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::Arc;
 
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::store::{SandboxGrant, SandboxGrantKind, Store};
 use super::{clock, secrets, EngineConfig};
 use crate::catalog::{AuthKind, OAuth2Def, TokenAuth, ToolkitDef};
 use crate::{Error, Result};
@@ -26,8 +28,16 @@ pub const AUTHORIZE_PATH: &str = "/sandbox/oauth/authorize";
 pub const TOKEN_PATH: &str = "/sandbox/oauth/token";
 /// Path of the sandbox's userinfo endpoint.
 pub const USERINFO_PATH: &str = "/sandbox/oauth/userinfo";
-const CODE_TTL_MS: i64 = 60_000;
-const TOKEN_TTL_S: i64 = 3600;
+/// Path of the sandbox's token revocation endpoint (RFC 7009).
+pub const REVOKE_PATH: &str = "/sandbox/oauth/revoke";
+/// How long an authorization code may wait for its exchange.
+pub const CODE_TTL_MS: i64 = 60_000;
+/// How long an access token works.
+pub const ACCESS_TTL_S: i64 = 3600;
+/// How long an unused refresh token works (each refresh rotates it).
+pub const REFRESH_TTL_S: i64 = 30 * 24 * 3600;
+/// The most live sandbox grants the store keeps; past it the oldest are dropped.
+pub const MAX_GRANTS: u32 = 10_000;
 
 /// The sandbox's catalog entry, pointing at this broker.
 pub fn toolkit(config: &EngineConfig) -> ToolkitDef {
@@ -94,20 +104,20 @@ pub struct TokenRequest {
     pub refresh_token: Option<String>,
 }
 
-struct Grant {
-    redirect_uri: String,
-    challenge: String,
-    user: String,
-    scope: String,
-    expires_at: i64,
+/// The sandbox provider. Its state is the store's; the value itself is a handle.
+pub struct Sandbox {
+    store: Arc<dyn Store>,
 }
 
-/// The sandbox's in-memory grants and tokens.
-#[derive(Default)]
-pub struct Sandbox {
-    codes: Mutex<HashMap<String, Grant>>,
-    access: Mutex<HashMap<String, (String, i64)>>,
-    refresh: Mutex<HashMap<String, String>>,
+/// The form of the sandbox's revocation endpoint (RFC 7009).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct RevokeRequest {
+    /// The access or refresh token to revoke.
+    pub token: Option<String>,
+    /// Client id.
+    pub client_id: Option<String>,
+    /// Client secret.
+    pub client_secret: Option<String>,
 }
 
 /// An OAuth error answer: HTTP status and `{error, error_description}`.
@@ -117,7 +127,30 @@ fn oauth_error(status: u16, error: &str, description: &str) -> OAuthError {
     (status, json!({"error": error, "error_description": description}))
 }
 
+fn client_authenticated(client_id: Option<&str>, client_secret: Option<&str>) -> bool {
+    client_id == Some(CLIENT_ID) && secrets::constant_time_eq(client_secret.unwrap_or("").as_bytes(), CLIENT_SECRET.as_bytes())
+}
+
 impl Sandbox {
+    /// A sandbox keeping its grants in `store`.
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Self { store }
+    }
+
+    /// Stores a new grant of `kind` for `from`'s user and scope, returning the secret itself.
+    async fn issue(&self, kind: SandboxGrantKind, from: &SandboxGrant, ttl_ms: i64) -> Result<String> {
+        let prefix = match kind {
+            SandboxGrantKind::Code => "sbx_code_",
+            SandboxGrantKind::AccessToken => "sbx_at_",
+            SandboxGrantKind::RefreshToken => "sbx_rt_",
+        };
+        let secret = format!("{prefix}{}", secrets::random_token(40)?);
+        let now = clock::now_ms();
+        let grant = SandboxGrant { hash: secrets::sha256_hex(&secret), kind, created_at: now, expires_at: now + ttl_ms, ..from.clone() };
+        self.store.insert_sandbox_grant(&grant, MAX_GRANTS).await?;
+        Ok(secret)
+    }
+
     /// Checks an authorization request; errors are shown on the consent page, not redirected.
     pub fn check_authorize(&self, config: &EngineConfig, r: &AuthorizeRequest) -> Result<()> {
         if r.response_type.as_deref() != Some("code") {
@@ -136,23 +169,24 @@ impl Sandbox {
     }
 
     /// The user allowed access: a code for the redirect URI.
-    pub fn approve(&self, config: &EngineConfig, r: &AuthorizeRequest, user: &str) -> Result<url::Url> {
+    pub async fn approve(&self, config: &EngineConfig, r: &AuthorizeRequest, user: &str) -> Result<url::Url> {
         self.check_authorize(config, r)?;
         let user = user.trim();
         if user.is_empty() || user.len() > 64 {
             return Err(Error::validation("user", "must be 1 to 64 characters"));
         }
-        let code = secrets::random_token(32)?;
-        self.codes.lock().unwrap().insert(
-            code.clone(),
-            Grant {
-                redirect_uri: r.redirect_uri.clone().unwrap_or_default(),
-                challenge: r.code_challenge.clone().unwrap_or_default(),
-                user: user.to_string(),
-                scope: r.scope.clone().unwrap_or_default(),
-                expires_at: clock::now_ms() + CODE_TTL_MS,
-            },
-        );
+        let consent = SandboxGrant {
+            hash: String::new(),
+            kind: SandboxGrantKind::Code,
+            family: secrets::new_id("sbg")?,
+            user: user.to_string(),
+            scope: r.scope.clone().unwrap_or_default(),
+            redirect_uri: r.redirect_uri.clone(),
+            code_challenge: r.code_challenge.clone(),
+            created_at: 0,
+            expires_at: 0,
+        };
+        let code = self.issue(SandboxGrantKind::Code, &consent, CODE_TTL_MS).await?;
         let mut url = url::Url::parse(r.redirect_uri.as_deref().unwrap_or_default()).map_err(|e| Error::Internal(e.to_string()))?;
         url.query_pairs_mut().append_pair("code", &code).append_pair("state", r.state.as_deref().unwrap_or(""));
         Ok(url)
@@ -169,55 +203,216 @@ impl Sandbox {
         Ok(url)
     }
 
-    /// The token endpoint: a JSON token response, or an OAuth error.
-    pub fn token(&self, t: &TokenRequest) -> std::result::Result<Value, OAuthError> {
-        if t.client_id.as_deref() != Some(CLIENT_ID)
-            || !secrets::constant_time_eq(t.client_secret.as_deref().unwrap_or("").as_bytes(), CLIENT_SECRET.as_bytes())
-        {
+    /// The token endpoint: a JSON token response, or an OAuth error. Codes and refresh tokens
+    /// are single use; a refresh answers with a new refresh token (rotation).
+    pub async fn token(&self, t: &TokenRequest) -> std::result::Result<Value, OAuthError> {
+        if !client_authenticated(t.client_id.as_deref(), t.client_secret.as_deref()) {
             return Err(oauth_error(401, "invalid_client", "client authentication failed"));
         }
-        let (user, scope) = match t.grant_type.as_deref() {
+        let now = clock::now_ms();
+        let take = |kind, secret: Option<&str>| {
+            let hash = secrets::sha256_hex(secret.unwrap_or(""));
+            async move { self.store.take_sandbox_grant(kind, &hash, now).await.map_err(server_error) }
+        };
+        let grant = match t.grant_type.as_deref() {
             Some("authorization_code") => {
-                let grant = self
-                    .codes
-                    .lock()
-                    .unwrap()
-                    .remove(t.code.as_deref().unwrap_or(""))
-                    .ok_or_else(|| oauth_error(400, "invalid_grant", "unknown or used code"))?;
-                if grant.expires_at < clock::now_ms() {
-                    return Err(oauth_error(400, "invalid_grant", "code expired"));
-                }
-                if t.redirect_uri.as_deref() != Some(grant.redirect_uri.as_str()) {
+                let grant = take(SandboxGrantKind::Code, t.code.as_deref())
+                    .await?
+                    .ok_or_else(|| oauth_error(400, "invalid_grant", "unknown, used or expired code"))?;
+                if t.redirect_uri != grant.redirect_uri {
                     return Err(oauth_error(400, "invalid_grant", "redirect_uri mismatch"));
                 }
-                if secrets::s256(t.code_verifier.as_deref().unwrap_or("")) != grant.challenge {
+                if Some(secrets::s256(t.code_verifier.as_deref().unwrap_or(""))) != grant.code_challenge {
                     return Err(oauth_error(400, "invalid_grant", "PKCE verification failed"));
                 }
-                (grant.user, grant.scope)
+                grant
             }
-            Some("refresh_token") => {
-                let user = self
-                    .refresh
-                    .lock()
-                    .unwrap()
-                    .get(t.refresh_token.as_deref().unwrap_or(""))
-                    .cloned()
-                    .ok_or_else(|| oauth_error(400, "invalid_grant", "unknown refresh token"))?;
-                (user, "profile".to_string())
-            }
+            Some("refresh_token") => take(SandboxGrantKind::RefreshToken, t.refresh_token.as_deref())
+                .await?
+                .ok_or_else(|| oauth_error(400, "invalid_grant", "unknown, used, revoked or expired refresh token"))?,
             _ => return Err(oauth_error(400, "unsupported_grant_type", "use authorization_code or refresh_token")),
         };
-        let new = || secrets::random_token(40).map_err(|_| oauth_error(500, "server_error", "no randomness"));
-        let (access, refresh) = (format!("sbx_at_{}", new()?), format!("sbx_rt_{}", new()?));
-        self.access.lock().unwrap().insert(access.clone(), (user.clone(), clock::now_ms() + TOKEN_TTL_S * 1000));
-        self.refresh.lock().unwrap().insert(refresh.clone(), user);
-        Ok(json!({"access_token": access, "token_type": "Bearer", "expires_in": TOKEN_TTL_S, "refresh_token": refresh, "scope": scope}))
+        let access = self.issue(SandboxGrantKind::AccessToken, &grant, ACCESS_TTL_S * 1000).await.map_err(server_error)?;
+        let refresh = self.issue(SandboxGrantKind::RefreshToken, &grant, REFRESH_TTL_S * 1000).await.map_err(server_error)?;
+        Ok(json!({"access_token": access, "token_type": "Bearer", "expires_in": ACCESS_TTL_S, "refresh_token": refresh, "scope": grant.scope}))
     }
 
-    /// The userinfo endpoint: the user behind a bearer token.
-    pub fn userinfo(&self, access_token: &str) -> Option<Value> {
-        let access = self.access.lock().unwrap();
-        let (user, expires_at) = access.get(access_token)?;
-        (*expires_at > clock::now_ms()).then(|| json!({"sub": user, "name": user, "email": format!("{user}@sandbox.grantline.test")}))
+    /// The userinfo endpoint: the user behind an unexpired, unrevoked bearer token.
+    pub async fn userinfo(&self, access_token: &str) -> Result<Option<Value>> {
+        let grant = self.store.sandbox_grant(SandboxGrantKind::AccessToken, &secrets::sha256_hex(access_token), clock::now_ms()).await?;
+        Ok(grant.map(|g| json!({"sub": g.user, "name": g.user, "email": format!("{}@sandbox.grantline.test", g.user)})))
+    }
+
+    /// The revocation endpoint (RFC 7009): revoking an access or refresh token ends every token
+    /// of the same consent. An unknown token is not an error.
+    pub async fn revoke(&self, r: &RevokeRequest) -> std::result::Result<(), OAuthError> {
+        if !client_authenticated(r.client_id.as_deref(), r.client_secret.as_deref()) {
+            return Err(oauth_error(401, "invalid_client", "client authentication failed"));
+        }
+        let hash = secrets::sha256_hex(r.token.as_deref().unwrap_or(""));
+        for kind in [SandboxGrantKind::RefreshToken, SandboxGrantKind::AccessToken] {
+            if let Some(g) = self.store.sandbox_grant(kind, &hash, clock::now_ms()).await.map_err(server_error)? {
+                self.store.revoke_sandbox_family(&g.family).await.map_err(server_error)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn server_error(e: Error) -> OAuthError {
+    tracing::error!(error = %e, "sandbox provider: store failed");
+    oauth_error(500, "server_error", "the sandbox could not reach its store")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::store::SqliteStore;
+
+    const VERIFIER: &str = "a-pkce-verifier-that-is-long-enough-for-rfc-7636-rules";
+
+    struct Fixture {
+        _dir: tempfile::TempDir,
+        path: std::path::PathBuf,
+        config: EngineConfig,
+    }
+
+    impl Fixture {
+        fn new() -> Self {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("sandbox.db");
+            Self { _dir: dir, path, config: EngineConfig::new(url::Url::parse("http://127.0.0.1:9900").unwrap()) }
+        }
+
+        /// A sandbox over the database file, as a freshly started broker opens it.
+        async fn sandbox(&self) -> Sandbox {
+            let store = SqliteStore::open(&self.path).unwrap();
+            store.migrate().await.unwrap();
+            Sandbox::new(Arc::new(store))
+        }
+
+        fn authorize(&self) -> AuthorizeRequest {
+            AuthorizeRequest {
+                response_type: Some("code".into()),
+                client_id: Some(CLIENT_ID.into()),
+                redirect_uri: Some(self.config.redirect_uri()),
+                state: Some("st".into()),
+                scope: Some("profile".into()),
+                code_challenge: Some(secrets::s256(VERIFIER)),
+                code_challenge_method: Some("S256".into()),
+            }
+        }
+
+        fn exchange(&self, code: &str) -> TokenRequest {
+            TokenRequest {
+                grant_type: Some("authorization_code".into()),
+                code: Some(code.into()),
+                redirect_uri: Some(self.config.redirect_uri()),
+                client_id: Some(CLIENT_ID.into()),
+                client_secret: Some(CLIENT_SECRET.into()),
+                code_verifier: Some(VERIFIER.into()),
+                refresh_token: None,
+            }
+        }
+    }
+
+    fn refresh(token: &str) -> TokenRequest {
+        TokenRequest {
+            grant_type: Some("refresh_token".into()),
+            refresh_token: Some(token.into()),
+            client_id: Some(CLIENT_ID.into()),
+            client_secret: Some(CLIENT_SECRET.into()),
+            ..Default::default()
+        }
+    }
+
+    fn code_of(url: &url::Url) -> String {
+        url.query_pairs().find(|(k, _)| k == "code").unwrap().1.into_owned()
+    }
+
+    fn token_pair(answer: &Value) -> (String, String) {
+        (answer["access_token"].as_str().unwrap().to_string(), answer["refresh_token"].as_str().unwrap().to_string())
+    }
+
+    #[tokio::test]
+    async fn tokens_issued_before_a_restart_keep_working_after_it() {
+        let f = Fixture::new();
+        let before = f.sandbox().await;
+        let code = code_of(&before.approve(&f.config, &f.authorize(), "ada").await.unwrap());
+        let (access, refresh_token) = token_pair(&before.token(&f.exchange(&code)).await.unwrap());
+        drop(before);
+
+        let after = f.sandbox().await;
+        assert_eq!(after.userinfo(&access).await.unwrap().unwrap()["sub"], "ada");
+        let (new_access, _) = token_pair(&after.token(&refresh(&refresh_token)).await.unwrap());
+        assert_eq!(after.userinfo(&new_access).await.unwrap().unwrap()["email"], "ada@sandbox.grantline.test");
+    }
+
+    #[tokio::test]
+    async fn codes_and_refresh_tokens_are_single_use() {
+        let f = Fixture::new();
+        let sb = f.sandbox().await;
+        let code = code_of(&sb.approve(&f.config, &f.authorize(), "ada").await.unwrap());
+        let (_, refresh_token) = token_pair(&sb.token(&f.exchange(&code)).await.unwrap());
+        assert_eq!(sb.token(&f.exchange(&code)).await.unwrap_err().1["error"], "invalid_grant");
+
+        let twice = refresh(&refresh_token);
+        let (a, b) = tokio::join!(sb.token(&twice), sb.token(&twice));
+        assert_eq!([a.is_ok(), b.is_ok()].iter().filter(|ok| **ok).count(), 1, "one of two concurrent refreshes wins");
+    }
+
+    #[tokio::test]
+    async fn a_code_needs_its_pkce_verifier_and_redirect_uri() {
+        let f = Fixture::new();
+        let sb = f.sandbox().await;
+        let code = code_of(&sb.approve(&f.config, &f.authorize(), "ada").await.unwrap());
+        let wrong = TokenRequest { code_verifier: Some("another-verifier-of-sufficient-length-000000000".into()), ..f.exchange(&code) };
+        assert_eq!(sb.token(&wrong).await.unwrap_err().1["error_description"], "PKCE verification failed");
+        let secretless = TokenRequest { client_secret: Some("guess".into()), ..f.exchange(&code) };
+        assert_eq!(sb.token(&secretless).await.unwrap_err().0, 401);
+    }
+
+    #[tokio::test]
+    async fn revoking_a_refresh_token_ends_every_token_of_that_consent() {
+        let f = Fixture::new();
+        let sb = f.sandbox().await;
+        let code = code_of(&sb.approve(&f.config, &f.authorize(), "ada").await.unwrap());
+        let (access, refresh_token) = token_pair(&sb.token(&f.exchange(&code)).await.unwrap());
+        let other = code_of(&sb.approve(&f.config, &f.authorize(), "bob").await.unwrap());
+        let (bobs_access, _) = token_pair(&sb.token(&f.exchange(&other)).await.unwrap());
+
+        let revoke = |token: &str| RevokeRequest { token: Some(token.into()), client_id: Some(CLIENT_ID.into()), client_secret: Some(CLIENT_SECRET.into()) };
+        sb.revoke(&revoke(&refresh_token)).await.unwrap();
+        assert!(sb.userinfo(&access).await.unwrap().is_none());
+        assert_eq!(sb.token(&refresh(&refresh_token)).await.unwrap_err().1["error"], "invalid_grant");
+        assert!(sb.userinfo(&bobs_access).await.unwrap().is_some(), "another consent is untouched");
+        sb.revoke(&revoke("sbx_rt_unknown")).await.expect("an unknown token is not an error (RFC 7009)");
+    }
+
+    #[tokio::test]
+    async fn the_store_keeps_at_most_the_cap_and_drops_the_oldest() {
+        let f = Fixture::new();
+        let store = SqliteStore::open(&f.path).unwrap();
+        store.migrate().await.unwrap();
+        let grant = |i: i64| SandboxGrant {
+            hash: format!("h{i}"),
+            kind: SandboxGrantKind::AccessToken,
+            family: format!("f{i}"),
+            user: "u".into(),
+            scope: String::new(),
+            redirect_uri: None,
+            code_challenge: None,
+            created_at: 1_000 + i,
+            expires_at: 1_000_000,
+        };
+        for i in 0..5 {
+            store.insert_sandbox_grant(&grant(i), 3).await.unwrap();
+        }
+        let live = |i: i64| {
+            let store = store.clone();
+            async move { store.sandbox_grant(SandboxGrantKind::AccessToken, &format!("h{i}"), 2_000).await.unwrap().is_some() }
+        };
+        assert_eq!([live(0).await, live(1).await, live(2).await, live(3).await, live(4).await], [false, false, true, true, true]);
+        assert!(store.sandbox_grant(SandboxGrantKind::AccessToken, "h4", 1_000_000).await.unwrap().is_none(), "expired");
     }
 }

@@ -5,7 +5,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Form, Json, Router};
-use grantline_core::engine::sandbox::{self, AuthorizeRequest, TokenRequest};
+use grantline_core::engine::sandbox::{self, AuthorizeRequest, RevokeRequest, TokenRequest};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -18,6 +18,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route(sandbox::AUTHORIZE_PATH, get(consent_page).post(decide))
         .route(sandbox::TOKEN_PATH, axum::routing::post(token))
         .route(sandbox::USERINFO_PATH, get(userinfo))
+        .route(sandbox::REVOKE_PATH, axum::routing::post(revoke))
         .route("/sandbox/logo.svg", get(logo))
 }
 
@@ -77,7 +78,7 @@ async fn decide(State(s): State<AppState>, Form(d): Form<Decision>) -> Response 
     let sb = s.engine.sandbox();
     let cfg = s.engine.config();
     let result = match d.decision.as_str() {
-        "allow" => sb.approve(cfg, &d.request, &d.user),
+        "allow" => sb.approve(cfg, &d.request, &d.user).await,
         _ => sb.deny(cfg, &d.request),
     };
     match result {
@@ -87,10 +88,21 @@ async fn decide(State(s): State<AppState>, Form(d): Form<Decision>) -> Response 
 }
 
 async fn token(State(s): State<AppState>, Form(t): Form<TokenRequest>) -> Response {
-    match s.engine.sandbox().token(&t) {
+    match s.engine.sandbox().token(&t).await {
         Ok(body) => Json(body).into_response(),
-        Err((status, body)) => (StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST), Json(body)).into_response(),
+        Err(e) => oauth_error(e),
     }
+}
+
+async fn revoke(State(s): State<AppState>, Form(r): Form<RevokeRequest>) -> Response {
+    match s.engine.sandbox().revoke(&r).await {
+        Ok(()) => StatusCode::OK.into_response(),
+        Err(e) => oauth_error(e),
+    }
+}
+
+fn oauth_error((status, body): sandbox::OAuthError) -> Response {
+    (StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST), Json(body)).into_response()
 }
 
 async fn userinfo(State(s): State<AppState>, headers: HeaderMap) -> Response {
@@ -99,9 +111,10 @@ async fn userinfo(State(s): State<AppState>, headers: HeaderMap) -> Response {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or("");
-    match s.engine.sandbox().userinfo(token) {
-        Some(info) => Json(info).into_response(),
-        None => (StatusCode::UNAUTHORIZED, Json(json!({"error": "invalid_token"}))).into_response(),
+    match s.engine.sandbox().userinfo(token).await {
+        Ok(Some(info)) => Json(info).into_response(),
+        Ok(None) => (StatusCode::UNAUTHORIZED, Json(json!({"error": "invalid_token"}))).into_response(),
+        Err(e) => crate::error::ApiError::from(e).into_response(),
     }
 }
 

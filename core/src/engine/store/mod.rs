@@ -91,6 +91,17 @@ pub trait Store: Send + Sync + 'static {
     async fn finish_account(&self, outcome: &AccountOutcome) -> Result<bool>;
     /// Moves every INITIATED account whose link expired at or before `now` to EXPIRED; returns their ids.
     async fn expire_due(&self, now: i64) -> Result<Vec<String>>;
+
+    /// Adds a dev-sandbox grant. In the same transaction, drops expired grants and, past
+    /// `cap` live ones, the oldest, so the table stays bounded whatever clients do.
+    async fn insert_sandbox_grant(&self, grant: &SandboxGrant, cap: u32) -> Result<()>;
+    /// Removes and returns the unexpired grant of `kind` with this hash (codes and refresh
+    /// tokens are single use: of two concurrent takes, exactly one gets it).
+    async fn take_sandbox_grant(&self, kind: SandboxGrantKind, hash: &str, now: i64) -> Result<Option<SandboxGrant>>;
+    /// The unexpired grant of `kind` with this hash, left in place.
+    async fn sandbox_grant(&self, kind: SandboxGrantKind, hash: &str, now: i64) -> Result<Option<SandboxGrant>>;
+    /// Deletes every grant of a family (a revocation); returns how many.
+    async fn revoke_sandbox_family(&self, family: &str) -> Result<u64>;
 }
 
 /// Decodes a session's stored configuration.

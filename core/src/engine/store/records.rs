@@ -159,3 +159,55 @@ pub struct AccountOutcome {
     /// Unix ms.
     pub now: i64,
 }
+
+/// What a dev-sandbox grant is: the sandbox provider's authorization codes and tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SandboxGrantKind {
+    /// An authorization code: single use, a minute.
+    Code,
+    /// An access token: an hour.
+    AccessToken,
+    /// A refresh token: single use (rotated on every refresh), a month.
+    RefreshToken,
+}
+
+impl SandboxGrantKind {
+    /// The stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Code => "code",
+            Self::AccessToken => "access_token",
+            Self::RefreshToken => "refresh_token",
+        }
+    }
+
+    /// Parses the stored form.
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Code, Self::AccessToken, Self::RefreshToken].into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// A code or token the dev sandbox provider issued, as stored: only its hash. Kept in the
+/// store (not in memory) so a restarted broker, or another broker on the same database,
+/// honours what an earlier one issued.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SandboxGrant {
+    /// SHA-256 of the code or token.
+    pub hash: String,
+    /// Code, access token or refresh token.
+    pub kind: SandboxGrantKind,
+    /// One per user consent: every token issued from it shares it, and revoking one ends all.
+    pub family: String,
+    /// The sandbox user who consented.
+    pub user: String,
+    /// The scopes granted.
+    pub scope: String,
+    /// For codes: the redirect URI the code is bound to.
+    pub redirect_uri: Option<String>,
+    /// For codes: the PKCE S256 challenge.
+    pub code_challenge: Option<String>,
+    /// Unix ms.
+    pub created_at: i64,
+    /// Unix ms after which it is refused.
+    pub expires_at: i64,
+}

@@ -11,7 +11,7 @@ use crate::model::{AccountFilter, AccountStatus};
 use crate::{Error, Result};
 
 /// Schema changes in order; `PRAGMA user_version` records how many have run.
-const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2];
+const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3];
 
 /// The first schema.
 const SCHEMA_V1: &str = r#"
@@ -92,6 +92,24 @@ CREATE TABLE client_tokens (
     revoked_at INTEGER
 );
 CREATE INDEX client_tokens_session ON client_tokens(project_id, session_id);
+"#;
+
+/// The dev sandbox provider's codes and tokens (hashed), so they outlive a restart.
+const SCHEMA_V3: &str = r#"
+CREATE TABLE sandbox_grants (
+    hash TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    family TEXT NOT NULL,
+    user_name TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    redirect_uri TEXT,
+    code_challenge TEXT,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+);
+CREATE INDEX sandbox_grants_expiry ON sandbox_grants(expires_at);
+CREATE INDEX sandbox_grants_age ON sandbox_grants(created_at, hash);
+CREATE INDEX sandbox_grants_family ON sandbox_grants(family);
 "#;
 
 /// A [`Store`] on one SQLite file (WAL, foreign keys on, synchronous=NORMAL).
@@ -234,6 +252,25 @@ fn request_row(r: &Row) -> rusqlite::Result<ConnectionRequestRecord> {
         callback_url: r.get(5)?,
         expires_at: r.get(6)?,
         consumed_at: r.get(7)?,
+    })
+}
+
+const SANDBOX_COLS: &str = "hash, kind, family, user_name, scope, redirect_uri, code_challenge, created_at, expires_at";
+
+fn sandbox_row(r: &Row) -> rusqlite::Result<SandboxGrant> {
+    let kind: String = r.get(1)?;
+    Ok(SandboxGrant {
+        hash: r.get(0)?,
+        kind: SandboxGrantKind::parse(&kind).ok_or_else(|| {
+            rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Text, format!("unknown sandbox grant kind {kind:?}").into())
+        })?,
+        family: r.get(2)?,
+        user: r.get(3)?,
+        scope: r.get(4)?,
+        redirect_uri: r.get(5)?,
+        code_challenge: r.get(6)?,
+        created_at: r.get(7)?,
+        expires_at: r.get(8)?,
     })
 }
 
@@ -687,6 +724,56 @@ impl Store for SqliteStore {
             ids
         })
         .await
+    }
+
+    async fn insert_sandbox_grant(&self, g: &SandboxGrant, cap: u32) -> Result<()> {
+        let g = g.clone();
+        self.with(move |c| {
+            let tx = c.transaction()?;
+            tx.execute("DELETE FROM sandbox_grants WHERE expires_at <= ?1", [g.created_at])?;
+            tx.execute(
+                "DELETE FROM sandbox_grants WHERE hash IN (SELECT hash FROM sandbox_grants \
+                 ORDER BY created_at DESC, hash DESC LIMIT -1 OFFSET ?1)",
+                [cap.saturating_sub(1)],
+            )?;
+            tx.execute(
+                &format!("INSERT INTO sandbox_grants ({SANDBOX_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
+                params![g.hash, g.kind.as_str(), g.family, g.user, g.scope, g.redirect_uri, g.code_challenge, g.created_at, g.expires_at],
+            )?;
+            tx.commit()
+        })
+        .await
+    }
+
+    async fn take_sandbox_grant(&self, kind: SandboxGrantKind, hash: &str, now: i64) -> Result<Option<SandboxGrant>> {
+        let hash = hash.to_string();
+        self.with(move |c| {
+            c.query_row(
+                &format!("DELETE FROM sandbox_grants WHERE hash = ?1 AND kind = ?2 AND expires_at > ?3 RETURNING {SANDBOX_COLS}"),
+                params![hash, kind.as_str(), now],
+                sandbox_row,
+            )
+            .optional()
+        })
+        .await
+    }
+
+    async fn sandbox_grant(&self, kind: SandboxGrantKind, hash: &str, now: i64) -> Result<Option<SandboxGrant>> {
+        let hash = hash.to_string();
+        self.with(move |c| {
+            c.query_row(
+                &format!("SELECT {SANDBOX_COLS} FROM sandbox_grants WHERE hash = ?1 AND kind = ?2 AND expires_at > ?3"),
+                params![hash, kind.as_str(), now],
+                sandbox_row,
+            )
+            .optional()
+        })
+        .await
+    }
+
+    async fn revoke_sandbox_family(&self, family: &str) -> Result<u64> {
+        let family = family.to_string();
+        self.with(move |c| c.execute("DELETE FROM sandbox_grants WHERE family = ?1", [family]).map(|n| n as u64)).await
     }
 }
 
