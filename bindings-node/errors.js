@@ -1,6 +1,8 @@
 'use strict'
 // The errors Grantline rejects with: one class per kind of the core's error enum, each with a
-// stable `code` (the same string in every SDK) and the HTTP `status` the broker answers.
+// stable `code` (the same string in every SDK), the HTTP `status` the broker answers, and the
+// structured fields of its kind (`field`, `resource`, `id`, `connectedAccountId`, `accountStatus`,
+// `statusReason`, `retryAfter`). A code this SDK does not know arrives as a GrantlineError.
 
 /** Base of every Grantline error. */
 class GrantlineError extends Error {
@@ -21,7 +23,7 @@ class PermissionDeniedError extends GrantlineError {}
 class NotFoundError extends GrantlineError {}
 /** The request conflicts with existing state, e.g. a duplicate alias (HTTP 409). */
 class ConflictError extends GrantlineError {}
-/** The connection ended FAILED, EXPIRED or REVOKED; `status` and `statusReason` say how. */
+/** The connection ended FAILED, EXPIRED or REVOKED; `accountStatus` and `statusReason` say how. */
 class ConnectionRequestFailedError extends GrantlineError {}
 /** `waitForConnection` reached its timeout with the account still INITIATED. */
 class ConnectionRequestTimeoutError extends GrantlineError {}
@@ -31,6 +33,8 @@ class NetworkError extends GrantlineError {}
 class ProviderError extends GrantlineError {}
 /** A broken invariant inside Grantline. */
 class InternalError extends GrantlineError {}
+/** The broker is briefly unable to serve this (HTTP 503); retry after `retryAfter` seconds. */
+class UnavailableError extends GrantlineError {}
 /** The caller's AbortSignal fired during a wait. */
 class AbortError extends GrantlineError {}
 
@@ -46,5 +50,6 @@ module.exports = {
   NetworkError,
   ProviderError,
   InternalError,
+  UnavailableError,
   AbortError,
 }

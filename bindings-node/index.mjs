@@ -5,6 +5,6 @@ export const {
   Grantline, Session, ConnectionRequest, ConnectedAccounts,
   GrantlineError, ValidationError, AuthenticationError, PermissionDeniedError, NotFoundError,
   ConflictError, ConnectionRequestFailedError, ConnectionRequestTimeoutError, NetworkError,
-  ProviderError, InternalError, AbortError,
+  ProviderError, InternalError, UnavailableError, AbortError,
 } = grantline
 export default grantline

@@ -3,14 +3,21 @@ export class GrantlineError extends Error {
   constructor(message: string, details?: Record<string, unknown>)
   /** A stable machine-readable code, e.g. `VALIDATION`, `POPUP_CLOSED`. */
   readonly code: string
-  /** The broker's HTTP status, or for a failed connection its account status. */
-  readonly status?: number | string
+  /** The broker's HTTP status. */
+  readonly status?: number
   /** For `ValidationError`: the option or field at fault. */
   readonly field?: string
   /** For connection errors: the account concerned. */
   readonly connectedAccountId?: string
+  /** For `ConnectionRequestFailedError`: `FAILED`, `EXPIRED` or `REVOKED`. */
+  readonly accountStatus?: string
   /** For `ConnectionRequestFailedError`: why it failed, when known. */
-  readonly statusReason?: string | null
+  readonly statusReason?: string
+  /** For `NotFoundError`: what was not found (`session`, `toolkit`, …) and its id. */
+  readonly resource?: string
+  readonly id?: string
+  /** For `UnavailableError`: seconds after which the same call may succeed. */
+  readonly retryAfter?: number
 }
 export class ValidationError extends GrantlineError {}
 export class AuthenticationError extends GrantlineError {}
@@ -22,5 +29,6 @@ export class ConnectionRequestTimeoutError extends GrantlineError {}
 export class NetworkError extends GrantlineError {}
 export class ProviderError extends GrantlineError {}
 export class InternalError extends GrantlineError {}
+export class UnavailableError extends GrantlineError {}
 export class PopupBlockedError extends GrantlineError {}
 export class PopupClosedError extends GrantlineError {}

@@ -20,7 +20,7 @@ export class PermissionDeniedError extends GrantlineError {}
 export class NotFoundError extends GrantlineError {}
 /** The request conflicts with existing state, e.g. a duplicate alias (HTTP 409). */
 export class ConflictError extends GrantlineError {}
-/** The connection ended FAILED, EXPIRED or REVOKED; `status` and `statusReason` say how. */
+/** The connection ended FAILED, EXPIRED or REVOKED; `accountStatus` and `statusReason` say how. */
 export class ConnectionRequestFailedError extends GrantlineError {}
 /** The wait reached its timeout with the account still INITIATED. */
 export class ConnectionRequestTimeoutError extends GrantlineError {}
@@ -30,6 +30,8 @@ export class NetworkError extends GrantlineError {}
 export class ProviderError extends GrantlineError {}
 /** A broken invariant inside Grantline. */
 export class InternalError extends GrantlineError {}
+/** The broker is briefly unable to serve this (HTTP 503); retry after `retryAfter` seconds. */
+export class UnavailableError extends GrantlineError {}
 /** The browser blocked the popup: call `connect()` from a click handler, or pass `{ redirect: true }`. */
 export class PopupBlockedError extends GrantlineError {}
 /** The user closed the popup before the connection finished; `connectedAccountId` names it. */

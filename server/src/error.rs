@@ -1,4 +1,5 @@
-//! Core errors as HTTP answers: status, and `{"error": {code, message, status, field}}`.
+//! Core errors as HTTP answers: the status, `Retry-After` where a retry makes sense, and the
+//! body of [`grantline_core::Error::to_body`].
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -21,7 +22,11 @@ impl IntoResponse for ApiError {
         if status.is_server_error() {
             tracing::error!(code = self.0.code(), error = %self.0, "request failed");
         }
-        (status, Json(self.0.to_body())).into_response()
+        let mut response = (status, Json(self.0.to_body())).into_response();
+        if let Some(secs) = self.0.retry_after() {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        response
     }
 }
 

@@ -45,7 +45,7 @@ async fn missing_or_wrong_api_key_is_401() {
         }
         let (status, body) = error_of(rb.send().await.unwrap()).await;
         assert_eq!(status, 401, "{key:?}");
-        assert_eq!(body["error"]["code"], "UNAUTHORIZED");
+        assert_eq!(body["error"]["slug"], "UNAUTHORIZED");
     }
     let bad = grantline_core::Client::new(grantline_core::ClientConfig::with_api_key(&broker.base_url, "gl_nope")).unwrap();
     let e = bad.create("u", Default::default()).await.unwrap_err();
@@ -71,7 +71,7 @@ async fn malformed_json_and_unknown_fields_are_400_naming_the_field() {
         let resp = http.post(&url).header("content-type", "application/json").body(body).send().await.unwrap();
         let (status, err) = error_of(resp).await;
         assert_eq!(status, 400, "{body}");
-        assert_eq!(err["error"]["code"], "VALIDATION", "{body}");
+        assert_eq!((err["error"]["slug"].as_str(), err["error"]["code"].as_u64()), (Some("VALIDATION"), Some(10400)), "{body}");
         assert_eq!(err["error"]["field"], field, "{body}: {err}");
         assert!(err["error"]["message"].as_str().unwrap().contains(field.rsplit('.').next().unwrap()) || field == "body", "{err}");
     }
@@ -89,7 +89,7 @@ async fn unknown_toolkit_is_404_naming_it() {
     let resp = link(&broker, &sid, json!({"toolkit": "gitbub"})).await;
     let (status, err) = error_of(resp).await;
     assert_eq!(status, 404);
-    assert_eq!(err["error"]["code"], "NOT_FOUND");
+    assert_eq!(err["error"]["slug"], "NOT_FOUND");
     assert!(err["error"]["message"].as_str().unwrap().contains("gitbub"), "{err}");
 
     let resp = broker

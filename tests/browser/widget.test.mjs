@@ -144,7 +144,7 @@ describe('@grantline/web in the page', () => {
       const gl = await web.GrantlineWeb.init({ baseUrl, clientToken: token })
       const req = await gl.authorize('oidc', {})
       const e = await req.waitForConnection(15000).catch((err) => err)
-      return [e instanceof web.ConnectionRequestFailedError, e.code, e.status]
+      return [e instanceof web.ConnectionRequestFailedError, e.code, e.accountStatus]
     }, { baseUrl: stack.shortBroker.baseUrl, token })
     assert.deepEqual(out, [true, 'CONNECTION_REQUEST_FAILED', 'EXPIRED'])
   })

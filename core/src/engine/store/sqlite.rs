@@ -150,6 +150,11 @@ fn db(e: rusqlite::Error) -> Error {
         rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
             Error::Conflict(e.to_string())
         }
+        rusqlite::Error::SqliteFailure(f, _)
+            if matches!(f.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) =>
+        {
+            Error::Unavailable { message: "the database is busy".into(), retry_after: 1 }
+        }
         _ => Error::Internal(format!("sqlite: {e}")),
     }
 }
