@@ -1,9 +1,13 @@
-//! Running the core's futures: blocking (GIL released, Ctrl-C honoured) or as asyncio awaitables.
+//! Running the core's futures: blocking (GIL released, Ctrl-C honoured) or as asyncio coroutines.
 
 use std::future::Future;
+use std::sync::Mutex;
 use std::time::Duration;
 
+use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::PyCFunction;
 
 /// How often a blocking call looks for a pending signal such as Ctrl-C.
 const SIGNAL_CHECK: Duration = Duration::from_millis(50);
@@ -33,11 +37,24 @@ where
     })
 }
 
-/// Wraps `fut` as an asyncio awaitable running on the shared runtime.
+/// Wraps `fut` as a Python coroutine (`grantline._coroutine.run`) that starts it on the shared
+/// runtime when first awaited, so `asyncio.create_task` and `TaskGroup.create_task` accept it
+/// and no request goes out before then. Cancelling the awaiting task cancels the asyncio future
+/// from `future_into_py`, whose done-callback makes pyo3-async-runtimes drop `fut` (and with it
+/// the HTTP request). A coroutine closed without being awaited drops `fut` unstarted.
 pub fn awaitable<'py, F, T>(py: Python<'py>, fut: F) -> PyResult<Bound<'py, PyAny>>
 where
     F: Future<Output = PyResult<T>> + Send + 'static,
     T: for<'a> IntoPyObject<'a> + Send + 'static,
 {
-    pyo3_async_runtimes::tokio::future_into_py(py, fut)
+    static RUN: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    let run = RUN.import(py, "grantline._coroutine", "run")?;
+    let fut = Mutex::new(Some(fut));
+    let start = PyCFunction::new_closure(py, Some(c"start"), None, move |args, _kwargs| -> PyResult<Py<PyAny>> {
+        let py = args.py();
+        let fut = fut.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let fut = fut.ok_or_else(|| PyRuntimeError::new_err("coroutine already awaited"))?;
+        pyo3_async_runtimes::tokio::future_into_py(py, fut).map(Bound::unbind)
+    })?;
+    run.call1((start,))
 }

@@ -1,6 +1,9 @@
 """The same story with asyncio: AsyncGrantline's methods are coroutines."""
 
 import asyncio
+import inspect
+import sys
+import time
 
 import pytest
 
@@ -52,3 +55,102 @@ async def test_many_coroutines_wait_at_once(broker):
     accounts = await waits
     assert sorted(a.id for a in accounts) == sorted(r.id for r in reqs)
     assert all(a.status == "ACTIVE" for a in accounts)
+
+
+async def test_tasks_run_the_client_s_coroutines(broker):
+    gl = AsyncGrantline(api_key=broker.api_key, base_url=broker.base_url)
+    session = await asyncio.create_task(gl.create(user_id="u", toolkits=["sandbox"], manage_connections=False))
+    req = await asyncio.create_task(session.authorize("sandbox"))
+    waiter = asyncio.create_task(req.wait_for_connection(timeout=60.0))
+
+    await asyncio.to_thread(Browser().sandbox_consent, req.redirect_url)
+    account = await waiter
+    assert (account.id, account.status) == (req.id, "ACTIVE")
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="asyncio.TaskGroup is Python 3.11+")
+async def test_a_task_group_authorizes_and_waits_for_several_accounts(broker):
+    gl = AsyncGrantline(api_key=broker.api_key, base_url=broker.base_url)
+    session = await gl.create(user_id="u", toolkits=["sandbox"], manage_connections=False)
+    async with asyncio.TaskGroup() as tg:
+        started = [tg.create_task(session.authorize("sandbox")) for _ in range(3)]
+    reqs = [t.result() for t in started]
+
+    async with asyncio.TaskGroup() as tg:
+        waits = [tg.create_task(r.wait_for_connection(timeout=60.0)) for r in reqs]
+        for r in reqs:
+            await asyncio.to_thread(Browser().sandbox_consent, r.redirect_url)
+    accounts = [w.result() for w in waits]
+    assert [a.id for a in accounts] == [r.id for r in reqs]
+    assert all(a.status == "ACTIVE" for a in accounts)
+
+
+async def test_wait_for_gives_up_promptly_and_the_wait_can_be_resumed(broker):
+    gl = AsyncGrantline(api_key=broker.api_key, base_url=broker.base_url)
+    session = await gl.create(user_id="u", toolkits=["sandbox"], manage_connections=False)
+    req = await session.authorize("sandbox")
+    started = time.monotonic()
+    with pytest.raises(asyncio.TimeoutError):
+        await asyncio.wait_for(req.wait_for_connection(timeout=60.0), 0.3)
+    assert time.monotonic() - started < 5
+
+    await asyncio.to_thread(Browser().sandbox_consent, req.redirect_url)
+    account = await asyncio.wait_for(req.wait_for_connection(timeout=60.0), 30)
+    assert account.status == "ACTIVE"
+
+
+class HangingBroker:
+    """A stand-in broker that never answers: it notes each request line and when the client hangs up."""
+
+    def __init__(self):
+        self.paths = []
+        self.request_seen = asyncio.Event()
+        self.hung_up = asyncio.Event()
+
+    async def serve(self, reader, writer):
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+            self.paths.append(head.split(b" ")[1].decode())
+            self.request_seen.set()
+            while await reader.read(4096):
+                pass
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        self.hung_up.set()
+        writer.close()
+
+
+@pytest.fixture
+async def hanging_broker():
+    broker = HangingBroker()
+    server = await asyncio.start_server(broker.serve, "127.0.0.1", 0)
+    broker.base_url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    async with server:
+        yield broker
+
+
+async def test_cancelling_a_wait_abandons_its_http_request(hanging_broker):
+    gl = AsyncGrantline(api_key="gl_x", base_url=hanging_broker.base_url)
+    task = asyncio.create_task(gl.connected_accounts.wait_for_connection("ca_x", timeout=60.0))
+    await asyncio.wait_for(hanging_broker.request_seen.wait(), 10)
+    assert hanging_broker.paths[0].startswith("/api/v3.1/connected_accounts/ca_x/wait")
+
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await asyncio.wait_for(hanging_broker.hung_up.wait(), 2)
+
+
+async def test_methods_return_coroutines(hanging_broker):
+    gl = AsyncGrantline(api_key="gl_x", base_url=hanging_broker.base_url)
+    coro = gl.use("trs_x")
+    assert inspect.iscoroutine(coro)
+    coro.close()
+
+
+def test_a_coroutine_made_outside_any_loop_runs_under_asyncio_run(broker):
+    gl = AsyncGrantline(api_key=broker.api_key, base_url=broker.base_url)
+    coro = gl.create(user_id="u", toolkits=["sandbox"], manage_connections=False)
+    assert inspect.iscoroutine(coro)
+    session = asyncio.run(coro)
+    assert session.session_id.startswith("trs_")
