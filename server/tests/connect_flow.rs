@@ -254,6 +254,22 @@ async fn a_session_can_be_reopened_by_id() {
     assert!(matches!(gl.use_session("trs_doesnotexist").await, Err(Error::NotFound { .. })));
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn toolkit_logos_are_served_by_the_broker_itself() {
+    let broker = Broker::start(BrokerOptions::default());
+    let session = broker.client().create("u", SessionOptions::default()).await.unwrap();
+    let page = session.toolkits(&ToolkitsQuery { limit: Some(100), ..Default::default() }).await.unwrap();
+    assert!(page.items.len() > 20);
+    for t in &page.items {
+        assert!(t.meta.logo.starts_with(&broker.base_url), "{} sends browsers to {}", t.slug, t.meta.logo);
+    }
+    let github = page.items.iter().find(|t| t.slug == "github").unwrap();
+    let svg = reqwest::get(&github.meta.logo).await.unwrap();
+    assert_eq!(svg.headers()["content-type"], "image/svg+xml");
+    assert!(svg.text().await.unwrap().contains(">G</text>"));
+    assert_eq!(reqwest::get(broker.url("/logos/nosuchkit.svg")).await.unwrap().status().as_u16(), 404);
+}
+
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }

@@ -33,7 +33,7 @@ if (!env.REDIRECT_URIS) {
   process.exit(2);
 }
 let tokenFail = env.TOKEN_ENDPOINT_FAIL ? Number(env.TOKEN_ENDPOINT_FAIL) : 0;
-const stats = { token_requests: 0, token_successes: 0 };
+const stats = { token_requests: 0, token_successes: 0, revocations: 0 };
 
 // Listen first, so the issuer carries the real port.
 let handle = (_req, res) => res.writeHead(503).end();
@@ -81,12 +81,17 @@ const provider = new Provider(issuer, {
   },
   jwks: { keys: [{ ...signingKey, use: 'sig', alg: 'RS256', kid: randomUUID() }] },
   cookies: { keys: [randomUUID()] },
-  features: { devInteractions: { enabled: false } },
+  features: { devInteractions: { enabled: false }, revocation: { enabled: true } },
   interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
 });
 
 // Counts token requests, and answers TOKEN_ENDPOINT_FAIL instead of a token when it is set.
 provider.use(async (ctx, next) => {
+  if (ctx.method === 'POST' && ctx.path === '/token/revocation') {
+    await next();
+    if (ctx.status === 200) stats.revocations += 1;
+    return undefined;
+  }
   if (ctx.method !== 'POST' || ctx.path !== '/token') return next();
   stats.token_requests += 1;
   if (tokenFail) {
@@ -188,7 +193,7 @@ handle = async (req, res) => {
 };
 
 const discovery = await (await fetch(`${issuer}/.well-known/openid-configuration`)).json();
-const { authorization_endpoint, token_endpoint, userinfo_endpoint } = discovery;
+const { authorization_endpoint, token_endpoint, userinfo_endpoint, revocation_endpoint } = discovery;
 process.stdout.on('error', () => {}); // a reader that went away is not our problem
 // How a broker declares this provider: grantline-toolkit.toml with this run's endpoints.
 const toolkit_toml = fs
@@ -196,8 +201,9 @@ const toolkit_toml = fs
   .replaceAll('@AUTHORIZATION_ENDPOINT@', authorization_endpoint)
   .replaceAll('@TOKEN_ENDPOINT@', token_endpoint)
   .replaceAll('@USERINFO_ENDPOINT@', userinfo_endpoint)
+  .replaceAll('@REVOCATION_ENDPOINT@', revocation_endpoint)
   .replaceAll('@ISSUER@', issuer);
-process.stdout.write(`${JSON.stringify({ issuer, port, authorization_endpoint, token_endpoint, userinfo_endpoint, toolkit_toml })}\n`);
+process.stdout.write(`${JSON.stringify({ issuer, port, authorization_endpoint, token_endpoint, userinfo_endpoint, revocation_endpoint, toolkit_toml })}\n`);
 
 const stop = () => {
   server.close();

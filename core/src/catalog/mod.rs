@@ -65,6 +65,9 @@ pub struct OAuth2Def {
     /// Who-am-I endpoint, when there is one.
     #[serde(default)]
     pub userinfo_url: Option<String>,
+    /// Token revocation endpoint (RFC 7009), when the provider has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revocation_url: Option<String>,
     /// How scopes are joined in the authorization URL.
     pub scope_separator: String,
     /// Scopes requested when the auth config names none.
@@ -100,8 +103,10 @@ pub struct ToolkitDef {
     pub name: String,
     /// One sentence on what it gives an agent.
     pub description: String,
-    /// Logo URL.
-    pub logo: String,
+    /// Logo URL; when absent the broker serves a monogram at `/logos/{slug}.svg`, so no page
+    /// or answer sends a browser to a third party.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logo: Option<String>,
     /// Categories for browsing.
     #[serde(default)]
     pub categories: Vec<String>,
@@ -192,8 +197,10 @@ impl ToolkitDef {
             if o.scope_separator.is_empty() {
                 return Err(Error::validation(field("oauth2.scope_separator"), "must not be empty"));
             }
-            if let Some(u) = &o.userinfo_url {
-                url::Url::parse(u).map_err(|e| Error::validation(field("oauth2.userinfo_url"), e.to_string()))?;
+            for (name, u) in [("oauth2.userinfo_url", &o.userinfo_url), ("oauth2.revocation_url", &o.revocation_url)] {
+                if let Some(u) = u {
+                    url::Url::parse(u).map_err(|e| Error::validation(field(name), e.to_string()))?;
+                }
             }
         }
         let needs_form = needs_form(self.auth);

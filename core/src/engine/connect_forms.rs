@@ -17,8 +17,6 @@ const MAX_VALUE: usize = 4096;
 pub struct ConnectForm {
     /// The toolkit's display name.
     pub toolkit_name: String,
-    /// Its logo URL.
-    pub logo: String,
     /// The fields to fill in.
     pub fields: Vec<FieldDef>,
     /// The link the form posts back to.
@@ -33,7 +31,6 @@ impl ConnectForm {
     pub(crate) fn new(def: &ToolkitDef, link_token: &str, error: Option<String>) -> Self {
         Self {
             toolkit_name: def.name.clone(),
-            logo: def.logo.clone(),
             fields: def.fields.clone().unwrap_or_default(),
             link_token: link_token.to_string(),
             error,

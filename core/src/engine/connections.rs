@@ -182,6 +182,17 @@ impl Engine {
         ))
     }
 
+    /// Whether users can connect `slug` in a session: it needs no connection, the broker makes
+    /// its auth config itself (the dev sandbox, connect forms), the session names one, or the
+    /// project has an enabled one (`enabled_configs` holds those toolkits' slugs).
+    pub(crate) fn can_connect(&self, def: &crate::catalog::ToolkitDef, session: &crate::model::SessionConfig, enabled_configs: &std::collections::HashSet<String>) -> bool {
+        def.is_no_auth()
+            || def.has_form()
+            || (def.slug == sandbox::SLUG && self.config.dev_mode)
+            || session.auth_configs.contains_key(&def.slug)
+            || enabled_configs.contains(&def.slug)
+    }
+
     /// An auth config the broker makes itself: the sandbox's, or a form toolkit's (no client).
     async fn create_builtin_auth_config(&self, project_id: &str, slug: &str, name: &str, client: Option<(&str, &str)>) -> Result<AuthConfigRecord> {
         let def = self.catalog.get(slug).ok_or_else(|| Error::not_found("toolkit", slug))?;
@@ -381,7 +392,13 @@ impl Engine {
 
     /// `GET /api/v3.1/connected_accounts/{id}`.
     pub async fn get_account(&self, who: &Principal, id: &str) -> Result<ConnectedAccount> {
-        Ok(views::account(&self.account_of(who, id).await?))
+        self.account_view(&self.account_of(who, id).await?).await
+    }
+
+    /// An account as the API shows it, with its auth config's `is_disabled`.
+    async fn account_view(&self, a: &AccountRecord) -> Result<ConnectedAccount> {
+        let ac = self.store.get_auth_config(&a.project_id, &a.auth_config_id).await?;
+        Ok(views::account(a, ac.is_some_and(|c| c.is_disabled)))
     }
 
     /// `GET /api/v3.1/connected_accounts`.
@@ -389,18 +406,9 @@ impl Engine {
         who.require_project()?;
         self.expire_due().await?;
         let (rows, total) = self.store.list_accounts(&who.project.id, filter, page.offset(), page.limit).await?;
-        Ok(page.page_of(rows.iter().map(views::account).collect(), total))
-    }
-
-    /// `DELETE /api/v3.1/connected_accounts/{id}`: removes the account and its credentials.
-    pub async fn delete_account(&self, who: &Principal, id: &str) -> Result<()> {
-        who.require_project()?;
-        check_id("connected_account_id", id, ACCOUNT_PREFIX)?;
-        if !self.store.delete_account(&who.project.id, id).await? {
-            return Err(Error::not_found("connected account", id));
-        }
-        self.notifier.account_changed(id);
-        Ok(())
+        let disabled: std::collections::HashSet<String> =
+            self.store.list_auth_configs(&who.project.id).await?.into_iter().filter(|c| c.is_disabled).map(|c| c.id).collect();
+        Ok(page.page_of(rows.iter().map(|a| views::account(a, disabled.contains(&a.auth_config_id))).collect(), total))
     }
 
     /// `PATCH /api/v3.1/connected_accounts/{id}/status`.
@@ -424,7 +432,7 @@ impl Engine {
         loop {
             let account = self.account_of(who, id).await?;
             if !account.status.is_pending() {
-                return Ok(views::account(&account));
+                return self.account_view(&account).await;
             }
             // Wake at the link's expiry too, so an abandoned link answers EXPIRED on time.
             let expiry = self.store.request_by_account(&who.project.id, id).await?.map(|r| r.expires_at);
@@ -434,11 +442,11 @@ impl Engine {
             };
             tokio::select! {
                 changed = next_change_of(&mut changes, id) => {
-                    if !changed { return Ok(views::account(&account)); }
+                    if !changed { return self.account_view(&account).await; }
                 }
                 _ = tokio::time::sleep_until(until) => {
                     if tokio::time::Instant::now() >= deadline {
-                        return Ok(views::account(&self.account_of(who, id).await?));
+                        return self.account_view(&self.account_of(who, id).await?).await;
                     }
                 }
             }

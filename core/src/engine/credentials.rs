@@ -70,7 +70,7 @@ impl Engine {
         }
     }
 
-    fn open_tokens(&self, account: &AccountRecord) -> Result<TokenSet> {
+    pub(crate) fn open_tokens(&self, account: &AccountRecord) -> Result<TokenSet> {
         let sealed = account.credentials_sealed.as_ref().ok_or_else(|| Error::Internal(format!("{} has no credentials", account.id)))?;
         serde_json::from_slice(&self.vault.open(&account.id, sealed)?).map_err(|e| Error::Internal(format!("stored tokens: {e}")))
     }

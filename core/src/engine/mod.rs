@@ -14,6 +14,7 @@ pub mod notifier;
 pub mod oauth;
 mod origins;
 mod projects;
+mod revocation;
 pub mod sandbox;
 mod search;
 pub mod secrets;
@@ -43,6 +44,8 @@ use vault::Vault;
 
 /// Path of the OAuth callback on the broker.
 pub const CALLBACK_PATH: &str = "/oauth/callback";
+/// Path prefix of the toolkit monograms the broker serves.
+pub const LOGOS_PATH: &str = "/logos/";
 /// Path prefix of Connect Link pages on the broker.
 pub const LINK_PATH: &str = "/link/";
 
@@ -184,6 +187,11 @@ impl Engine {
     /// The toolkit catalog in force.
     pub fn catalog(&self) -> &Catalog {
         &self.catalog
+    }
+
+    /// A toolkit's logo: its declared URL, else the monogram the broker serves itself.
+    pub fn logo_url(&self, def: &crate::catalog::ToolkitDef) -> String {
+        def.logo.clone().unwrap_or_else(|| self.config.url(&format!("{LOGOS_PATH}{}.svg", def.slug)))
     }
 
     /// The dev sandbox provider (only reachable in dev mode).

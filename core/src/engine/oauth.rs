@@ -152,6 +152,44 @@ pub async fn refresh(http: &reqwest::Client, client: &ClientAuth<'_>, refresh_to
     Ok(tokens)
 }
 
+/// Revokes `token` at the provider's RFC 7009 endpoint, authenticating as at its token
+/// endpoint. The provider answers 200 for a token it no longer knows, so success means the
+/// grant is gone.
+pub async fn revoke_token(
+    http: &reqwest::Client,
+    c: &ClientAuth<'_>,
+    revocation_url: &str,
+    token: &str,
+    hint: &str,
+) -> std::result::Result<(), TokenError> {
+    let mut form = vec![("token", token), ("token_type_hint", hint)];
+    let mut rb = http.post(revocation_url).header("accept", "application/json");
+    match c.provider.token_auth {
+        TokenAuth::Post => {
+            form.push(("client_id", c.client_id));
+            form.push(("client_secret", c.client_secret));
+        }
+        TokenAuth::Basic => {
+            form.push(("client_id", c.client_id));
+            rb = rb.basic_auth(form_encode(c.client_id), Some(form_encode(c.client_secret)));
+        }
+    }
+    let resp = rb.form(&form).send().await.map_err(|e| {
+        let what = if e.is_timeout() { "timed out" } else { "could not be reached" };
+        TokenError::Unavailable(format!("revocation endpoint {what}"))
+    })?;
+    let status = resp.status().as_u16();
+    match status {
+        200..=299 => Ok(()),
+        500.. => Err(TokenError::Unavailable(format!("revocation endpoint failed (HTTP {status})"))),
+        _ => {
+            let body: Option<TokenResponse> = resp.bytes().await.ok().and_then(|b| serde_json::from_slice(&b).ok());
+            let code = body.and_then(|b| b.error).map(|e| format!(": {}", truncate(&e, 60))).unwrap_or_default();
+            Err(TokenError::Refused(format!("revocation endpoint refused the token (HTTP {status}){code}")))
+        }
+    }
+}
+
 /// One request to the token endpoint; `grant` names what was presented, for reasons.
 async fn token_request(
     http: &reqwest::Client,
@@ -269,6 +307,7 @@ mod tests {
             authorization_url: "https://idp.test/authorize?tenant=a".into(),
             token_url: "https://idp.test/token".into(),
             userinfo_url: None,
+            revocation_url: None,
             scope_separator: sep.into(),
             default_scopes: vec![],
             pkce: true,

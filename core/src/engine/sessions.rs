@@ -165,6 +165,8 @@ impl Engine {
         let wanted = self.known_slugs("toolkits", filter.toolkits)?;
         let accounts = self.store.user_accounts(&who.project.id, &cfg.user_id).await?;
         let search = filter.search.map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty());
+        let enabled_configs: std::collections::HashSet<String> =
+            self.store.list_auth_configs(&who.project.id).await?.into_iter().filter(|c| !c.is_disabled).map(|c| c.toolkit).collect();
 
         let ordered: Vec<&crate::catalog::ToolkitDef> = match &cfg.toolkits {
             Some(ToolkitsConfig::Enabled { enabled }) => enabled.iter().filter_map(|s| self.catalog.get(s)).collect(),
@@ -181,10 +183,10 @@ impl Engine {
             .map(|t| ToolkitItem {
                 slug: t.slug.clone(),
                 name: t.name.clone(),
-                meta: ToolkitMeta { description: t.description.clone(), logo: t.logo.clone() },
+                meta: ToolkitMeta { description: t.description.clone(), logo: self.logo_url(t) },
                 is_no_auth: t.is_no_auth(),
-                enabled: true,
-                composio_managed_auth_schemes: if views::is_managed(&t.slug) { vec![t.auth.scheme().into()] } else { vec![] },
+                enabled: self.can_connect(t, cfg, &enabled_configs),
+                composio_managed_auth_schemes: vec![],
                 connected_account: pick_account(cfg, &t.slug, &accounts).map(views::toolkit_account),
             })
             .filter(|i| filter.is_connected.is_none_or(|want| i.is_connected() == want))

@@ -2,14 +2,10 @@
 
 use super::clock::rfc3339;
 use super::store::{AccountRecord, AuthConfigRecord};
-use crate::model::{AccountAuthConfig, AuthConfigInfo, ConnectedAccount, ToolkitAccount, ToolkitAuthConfig, ToolkitRef};
+use crate::model::{AccountAuthConfig, AccountState, AccountStateVal, AuthConfigInfo, ConnectedAccount, ToolkitAccount, ToolkitAuthConfig, ToolkitRef};
 
-/// The sandbox's auth config is the broker's own, like a managed one.
-pub(crate) fn is_managed(toolkit: &str) -> bool {
-    toolkit == super::sandbox::SLUG
-}
-
-pub(crate) fn account(a: &AccountRecord) -> ConnectedAccount {
+/// An account as the API shows it; `auth_config_disabled` is its auth config's flag.
+pub(crate) fn account(a: &AccountRecord, auth_config_disabled: bool) -> ConnectedAccount {
     ConnectedAccount {
         id: a.id.clone(),
         user_id: a.user_id.clone(),
@@ -17,8 +13,8 @@ pub(crate) fn account(a: &AccountRecord) -> ConnectedAccount {
         auth_config: AccountAuthConfig {
             id: a.auth_config_id.clone(),
             auth_scheme: a.auth_scheme.clone(),
-            is_composio_managed: is_managed(&a.toolkit),
-            is_disabled: false,
+            is_composio_managed: false,
+            is_disabled: auth_config_disabled,
         },
         status: a.status,
         status_reason: a.status_reason.clone(),
@@ -26,6 +22,9 @@ pub(crate) fn account(a: &AccountRecord) -> ConnectedAccount {
         is_disabled: a.is_disabled,
         created_at: rfc3339(a.created_at),
         updated_at: rfc3339(a.updated_at),
+        data: Default::default(),
+        params: Default::default(),
+        state: AccountState { auth_scheme: a.auth_scheme.clone(), val: AccountStateVal { status: a.status.as_str().to_string() } },
     }
 }
 
@@ -38,7 +37,7 @@ pub(crate) fn toolkit_account(a: &AccountRecord) -> ToolkitAccount {
         auth_config: ToolkitAuthConfig {
             id: a.auth_config_id.clone(),
             auth_scheme: a.auth_scheme.clone(),
-            is_composio_managed: is_managed(&a.toolkit),
+            is_composio_managed: false,
         },
     }
 }
@@ -47,7 +46,7 @@ pub(crate) fn auth_config(c: &AuthConfigRecord) -> AuthConfigInfo {
     AuthConfigInfo {
         id: c.id.clone(),
         auth_scheme: c.auth_scheme.clone(),
-        is_composio_managed: is_managed(&c.toolkit),
+        is_composio_managed: false,
         is_disabled: c.is_disabled,
         name: c.name.clone(),
         toolkit: Some(c.toolkit.clone()),

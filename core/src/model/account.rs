@@ -11,9 +11,9 @@ pub struct AccountAuthConfig {
     pub id: String,
     /// `OAUTH2`, …
     pub auth_scheme: String,
-    /// Always false in Grantline.
+    /// Always false: a self-hosted broker's auth configs are the project's own.
     pub is_composio_managed: bool,
-    /// Whether the config is disabled.
+    /// Whether the auth config is disabled (new links cannot use it).
     #[serde(default)]
     pub is_disabled: bool,
 }
@@ -44,6 +44,34 @@ pub struct ConnectedAccount {
     pub created_at: String,
     /// RFC 3339 last change.
     pub updated_at: String,
+    /// Composio's deprecated credential bag: always empty, the broker never hands out credentials.
+    #[serde(default)]
+    pub data: serde_json::Map<String, serde_json::Value>,
+    /// Composio's initialisation parameters: always empty (Grantline toolkits take none).
+    #[serde(default)]
+    pub params: serde_json::Map<String, serde_json::Value>,
+    /// The connection's state as Composio shapes it, without any credential: the scheme and status.
+    #[serde(default)]
+    pub state: AccountState,
+}
+
+/// A credential-free `state`: `{"authScheme": "OAUTH2", "val": {"status": "ACTIVE"}}`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AccountState {
+    /// `OAUTH2`, `API_KEY`, …
+    #[serde(rename = "authScheme", default)]
+    pub auth_scheme: String,
+    /// The status, and nothing else.
+    #[serde(default)]
+    pub val: AccountStateVal,
+}
+
+/// The `val` of an [`AccountState`].
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AccountStateVal {
+    /// The account's status.
+    #[serde(default)]
+    pub status: String,
 }
 
 impl ConnectedAccount {
@@ -77,4 +105,56 @@ pub struct AccountFilter {
     pub toolkit_slugs: Vec<String>,
     /// Only these statuses.
     pub statuses: Vec<AccountStatus>,
+}
+
+/// What the provider was asked to revoke, and whether it could be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProviderRevocation {
+    /// The provider's RFC 7009 endpoint revoked the grant.
+    Revoked,
+    /// The toolkit has no revocation endpoint (or pasted keys): only the broker's copy is gone.
+    NotSupported,
+    /// The account held no credential (never connected, or already revoked).
+    NothingToRevoke,
+}
+
+/// The account after a revocation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RevokedAccountRef {
+    /// `ca_…`
+    pub id: String,
+    /// REVOKED.
+    pub status: AccountStatus,
+}
+
+/// Answer of `POST /api/v3.1/connected_accounts/{id}/revoke` (Composio's shape, plus what the
+/// provider could do).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RevokeAccountResponse {
+    /// Tokens revoked at the provider on this call (`refresh_token`, `access_token`).
+    pub revoked_tokens: Vec<String>,
+    /// The account, now REVOKED.
+    pub connected_account: RevokedAccountRef,
+    /// Whether the provider revoked the grant (a Grantline field).
+    pub provider_revocation: ProviderRevocation,
+    /// What the app should know when the provider could not revoke (a Grantline field).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// Answer of `DELETE /api/v3.1/connected_accounts/{id}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeleteAccountResponse {
+    /// Whether it happened.
+    pub success: bool,
+    /// With `revoke_on_delete=true`: the tokens revoked at the provider before the delete.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoked_tokens: Option<Vec<String>>,
+    /// With `revoke_on_delete=true`: whether the provider revoked the grant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_revocation: Option<ProviderRevocation>,
+    /// What the app should know when the provider could not revoke.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }

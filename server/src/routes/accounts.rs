@@ -4,7 +4,10 @@ use std::time::Duration;
 
 use axum::extract::{Path, State};
 use axum::Json;
-use grantline_core::model::{AccountFilter, AccountStatus, ConnectedAccount, Page, PageRequest, SuccessResponse, UpdateAccountStatusRequest};
+use grantline_core::model::{
+    AccountFilter, AccountStatus, ConnectedAccount, DeleteAccountResponse, Page, PageRequest, RevokeAccountResponse, SuccessResponse,
+    UpdateAccountStatusRequest,
+};
 use grantline_core::Error;
 
 use crate::error::ApiResult;
@@ -27,9 +30,19 @@ pub async fn list(State(s): State<AppState>, Caller(who): Caller, q: QueryParams
     Ok(Json(s.engine.list_accounts(&who, &filter, page).await?))
 }
 
-pub async fn delete(State(s): State<AppState>, Caller(who): Caller, Path(id): Path<String>) -> ApiResult<Json<SuccessResponse>> {
-    s.engine.delete_account(&who, &id).await?;
-    Ok(Json(SuccessResponse { success: true }))
+/// `?revoke_on_delete=true` revokes the grant at the provider first.
+pub async fn delete(State(s): State<AppState>, Caller(who): Caller, Path(id): Path<String>, q: QueryParams) -> ApiResult<Json<DeleteAccountResponse>> {
+    q.only(&["revoke_on_delete"])?;
+    let revoke = match q.get("revoke_on_delete") {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => return Err(Error::validation("revoke_on_delete", "expected true or false").into()),
+    };
+    Ok(Json(s.engine.delete_account(&who, &id, revoke).await?))
+}
+
+pub async fn revoke(State(s): State<AppState>, Caller(who): Caller, Path(id): Path<String>) -> ApiResult<Json<RevokeAccountResponse>> {
+    Ok(Json(s.engine.revoke_account(&who, &id).await?))
 }
 
 pub async fn set_status(

@@ -4,6 +4,7 @@ mod accounts;
 mod auth_configs;
 mod client_tokens;
 mod connect;
+mod logos;
 mod openapi;
 mod sandbox;
 mod sessions;
@@ -40,6 +41,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/tool_router/session/{id}/client_token/{token_id}", delete(client_tokens::revoke))
         .route("/connected_accounts", get(accounts::list))
         .route("/connected_accounts/{id}", delete(accounts::delete))
+        .route("/connected_accounts/{id}/revoke", post(accounts::revoke))
         .route("/connected_accounts/{id}/status", patch(accounts::set_status))
         .route("/auth_configs", post(auth_configs::create).get(auth_configs::list))
         .merge(client_api);
@@ -49,6 +51,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/link/{token}", get(connect::open_link).post(connect::submit_form))
         .route(grantline_core::engine::CALLBACK_PATH, get(connect::callback))
         .route("/openapi.json", get(openapi::document))
+        .route("/logos/{file}", get(logos::logo))
         .route("/healthz", get(|| async { "ok" }));
     if dev {
         app = app.merge(sandbox::router());

@@ -77,6 +77,12 @@ impl Provider {
         let stats: Value = reqwest::get(format!("{}/_stats", self.issuer)).await.unwrap().json().await.unwrap();
         stats["token_requests"].as_u64().unwrap()
     }
+
+    /// How many tokens the provider's revocation endpoint revoked.
+    pub async fn revocations(&self) -> u64 {
+        let stats: Value = reqwest::get(format!("{}/_stats", self.issuer)).await.unwrap().json().await.unwrap();
+        stats["revocations"].as_u64().unwrap()
+    }
 }
 
 impl Drop for Provider {

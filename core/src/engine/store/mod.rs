@@ -76,6 +76,9 @@ pub trait Store: Send + Sync + 'static {
     async fn replace_credentials(&self, account_id: &str, sealed: &[u8], now: i64) -> Result<bool>;
     /// Moves an ACTIVE account to `status` with a reason (a refused refresh); false if it was not ACTIVE.
     async fn end_account(&self, account_id: &str, status: AccountStatus, reason: &str, now: i64) -> Result<bool>;
+    /// Moves an account that is not REVOKED yet to REVOKED with `reason`, wiping its sealed
+    /// credentials; false when there is no such account or it was already REVOKED.
+    async fn revoke_account(&self, account_id: &str, reason: &str, now: i64) -> Result<bool>;
     /// Deletes an account and its connection request; false when there was none.
     async fn delete_account(&self, project_id: &str, id: &str) -> Result<bool>;
 

@@ -657,6 +657,19 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn revoke_account(&self, account_id: &str, reason: &str, now: i64) -> Result<bool> {
+        let (id, reason) = (account_id.to_string(), reason.to_string());
+        self.with(move |c| {
+            c.execute(
+                "UPDATE accounts SET status = 'REVOKED', status_reason = ?1, credentials_sealed = NULL, updated_at = ?2 \
+                 WHERE id = ?3 AND status != 'REVOKED'",
+                params![reason, now, id],
+            )
+            .map(|n| n == 1)
+        })
+        .await
+    }
+
     async fn delete_account(&self, project_id: &str, id: &str) -> Result<bool> {
         let (p, id) = (project_id.to_string(), id.to_string());
         self.with(move |c| c.execute("DELETE FROM accounts WHERE project_id = ?1 AND id = ?2", [p, id]).map(|n| n == 1)).await
