@@ -247,6 +247,6 @@ pub fn account_filter(f: Option<AccountsFilter>) -> Result<(AccountFilter, Optio
         .enumerate()
         .map(|(i, s)| AccountStatus::parse(s).ok_or_else(|| Error::validation(format!("statuses[{i}]"), format!("unknown status {s:?}"))))
         .collect::<Result<Vec<_>, _>>()?;
-    let filter = AccountFilter { user_ids: f.user_ids.unwrap_or_default(), toolkit_slugs: f.toolkit_slugs.unwrap_or_default(), statuses };
+    let filter = AccountFilter { user_ids: f.user_ids.unwrap_or_default(), toolkit_slugs: f.toolkit_slugs.unwrap_or_default(), statuses, ..Default::default() };
     Ok((filter, f.cursor, f.limit))
 }

@@ -10,15 +10,12 @@ fn build(py: Python<'_>, e: &Error) -> PyResult<PyErr> {
     kwargs.set_item("code", e.code())?;
     kwargs.set_item("status", e.http_status())?;
     let exc = cls.call((e.to_string(),), Some(&kwargs))?;
-    match e {
-        Error::Validation { field, .. } => exc.setattr("field", field)?,
-        Error::ConnectionRequestFailed { id, status, reason } => {
-            exc.setattr("connected_account_id", id)?;
-            exc.setattr("status", status)?;
-            exc.setattr("status_reason", reason)?;
+    // The kind's structured fields, named as on the wire (`field`, `connected_account_id`,
+    // `account_status`, `status_reason`, `resource`, `id`, `retry_after`).
+    for (name, value) in e.fields() {
+        if name != "code" && name != "status" {
+            exc.setattr(name.as_str(), crate::json::to_py(py, &value)?)?;
         }
-        Error::ConnectionRequestTimeout { id, .. } => exc.setattr("connected_account_id", id)?,
-        _ => {}
     }
     Ok(PyErr::from_value(exc))
 }

@@ -121,7 +121,7 @@ pub fn account_filter(
         .enumerate()
         .map(|(i, s)| AccountStatus::parse(s).ok_or_else(|| invalid(&format!("statuses[{i}]"), &format!("unknown status {s:?}"))))
         .collect::<PyResult<Vec<_>>>()?;
-    Ok(AccountFilter { user_ids: user_ids.unwrap_or_default(), toolkit_slugs: toolkit_slugs.unwrap_or_default(), statuses })
+    Ok(AccountFilter { user_ids: user_ids.unwrap_or_default(), toolkit_slugs: toolkit_slugs.unwrap_or_default(), statuses, ..Default::default() })
 }
 
 /// The keyword arguments of `search()`.

@@ -40,7 +40,7 @@ async def test_async_failures_raise_the_same_exceptions(oidc_broker):
     await asyncio.to_thread(Browser().oidc_sign_in, req.redirect_url, consent="/abort")
     with pytest.raises(ConnectionRequestFailedError) as err:
         await req.wait_for_connection(timeout=30.0)
-    assert err.value.status == "FAILED"
+    assert (err.value.account_status, err.value.status) == ("FAILED", 409)
     with pytest.raises(NotFoundError):
         await session.authorize("nosuchkit")
 

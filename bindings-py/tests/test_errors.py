@@ -65,3 +65,44 @@ def test_reprs_never_show_a_secret(broker):
         assert broker.api_key not in repr(obj)
     assert req.redirect_url.split("/")[-1] not in repr(req), "the link token stays out of repr"
     assert all(issubclass(c, GrantlineError) for c in (AuthenticationError, NotFoundError, ValidationError))
+
+
+def test_every_error_code_arrives_as_its_class_with_its_fields():
+    """The shared scenarios (tests/scenarios/errors.json, kept equal to the core by its tests),
+    answered by a local server standing in for the broker's error answers."""
+    import http.server
+    import json
+    import threading
+
+    import grantline.errors
+    from conftest import REPO
+
+    scenarios = json.loads((REPO / "tests" / "scenarios" / "errors.json").read_text())
+    answer = {}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (the stdlib's name)
+            body = json.dumps(answer["body"]).encode()
+            self.send_response(answer["http_status"])
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        gl = Grantline(api_key="gl_test", base_url=f"http://127.0.0.1:{server.server_address[1]}")
+        for scenario in scenarios:
+            answer.update(scenario)
+            with pytest.raises(GrantlineError) as err:
+                gl.connected_accounts.get("ca_x")
+            assert type(err.value) is getattr(grantline.errors, scenario["class"]), scenario["class"]
+            assert str(err.value) == scenario["message"]
+            for name, value in scenario["fields"].items():
+                assert getattr(err.value, name) == value, (scenario["class"], name)
+    finally:
+        server.shutdown()

@@ -60,7 +60,7 @@ def test_denied_consent_raises_connection_request_failed_at_once(oidc_broker):
     with pytest.raises(ConnectionRequestFailedError) as err:
         req.wait_for_connection(timeout=30.0)
     assert err.value.code == "CONNECTION_REQUEST_FAILED"
-    assert err.value.status == "FAILED"
+    assert (err.value.account_status, err.value.status) == ("FAILED", 409)
     assert "access_denied" in err.value.status_reason
     assert err.value.connected_account_id == req.id
 
@@ -83,7 +83,7 @@ def test_an_expired_link_fails_the_wait_and_the_late_user_sees_a_clear_page(tmp_
         req = session.authorize("sandbox", callback_url=f"{APP}/done")
         with pytest.raises(ConnectionRequestFailedError) as err:
             req.wait_for_connection(timeout=30.0)
-        assert err.value.status == "EXPIRED"
+        assert err.value.account_status == "EXPIRED"
         kind, _, status, html = Browser().walk(req.redirect_url)
         assert kind == "page" and status == 410 and "expired" in html
     finally:

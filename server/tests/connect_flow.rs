@@ -197,6 +197,13 @@ async fn several_accounts_per_user_with_unique_aliases_and_the_newest_active_one
     let active = gl.connected_accounts().list(&filter, None, None).await.unwrap();
     assert_eq!(active.total_items, 2);
     assert_eq!(gl.connected_accounts().list(&AccountFilter::default(), None, None).await.unwrap().total_items, 3);
+    let ids = |page: grantline_core::model::Page<grantline_core::model::ConnectedAccount>| page.items.into_iter().map(|a| a.id).collect::<Vec<_>>();
+    let only_work = AccountFilter { ids: vec![work.id().into()], ..Default::default() };
+    assert_eq!(ids(gl.connected_accounts().list(&only_work, None, None).await.unwrap()), vec![work.id().to_string()]);
+    let oldest_first = AccountFilter { ascending: true, ..Default::default() };
+    assert_eq!(ids(gl.connected_accounts().list(&oldest_first, None, None).await.unwrap())[0], work.id());
+    let shared = AccountFilter { shared_only: true, ..Default::default() };
+    assert_eq!(gl.connected_accounts().list(&shared, None, None).await.unwrap().total_items, 0, "no account is shared");
 
     gl.connected_accounts().delete(personal.id()).await.unwrap();
     let items = session.toolkits(&ToolkitsQuery::default()).await.unwrap().items;

@@ -1,7 +1,9 @@
 """The exceptions Grantline raises: one class per kind of the core's error enum.
 
 Every exception is a :class:`GrantlineError` with a stable ``code`` (the same string in
-every SDK), the HTTP ``status`` the broker answers it with, and a message.
+every SDK), the HTTP ``status`` the broker answered with, a message, and the structured
+fields of its kind, named as on the wire. A code this SDK does not know arrives as a
+:class:`GrantlineError` with that code.
 """
 
 from typing import Optional
@@ -18,6 +20,7 @@ __all__ = [
     "NetworkError",
     "ProviderError",
     "InternalError",
+    "UnavailableError",
 ]
 
 
@@ -52,7 +55,10 @@ class PermissionDeniedError(GrantlineError):
 
 
 class NotFoundError(GrantlineError, LookupError):
-    """The session, account or toolkit does not exist (HTTP 404)."""
+    """The session, account or toolkit does not exist (HTTP 404); ``resource`` and ``id`` say which."""
+
+    resource: Optional[str] = None
+    id: Optional[str] = None
 
 
 class ConflictError(GrantlineError):
@@ -60,12 +66,13 @@ class ConflictError(GrantlineError):
 
 
 class ConnectionRequestFailedError(GrantlineError):
-    """The connection ended FAILED, EXPIRED or REVOKED while being waited on.
+    """The connection ended FAILED, EXPIRED or REVOKED while being waited on or used.
 
-    ``status`` is the account's status and ``status_reason`` says why.
+    ``account_status`` is the account's status and ``status_reason`` says why.
     """
 
     connected_account_id: str = ""
+    account_status: str = ""
     status_reason: Optional[str] = None
 
 
@@ -85,3 +92,9 @@ class ProviderError(GrantlineError):
 
 class InternalError(GrantlineError):
     """A broken invariant inside Grantline."""
+
+
+class UnavailableError(GrantlineError):
+    """The broker is briefly unable to serve this (HTTP 503); retry after ``retry_after`` seconds."""
+
+    retry_after: int = 1

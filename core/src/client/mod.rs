@@ -94,6 +94,21 @@ impl ConnectedAccounts {
             let s: Vec<&str> = filter.statuses.iter().map(|s| s.as_str()).collect();
             q.push(("statuses", s.join(",")));
         }
+        if !filter.ids.is_empty() {
+            q.push(("connected_account_ids", filter.ids.join(",")));
+        }
+        if !filter.auth_config_ids.is_empty() {
+            q.push(("auth_config_ids", filter.auth_config_ids.join(",")));
+        }
+        if filter.order_by == crate::model::AccountOrder::UpdatedAt {
+            q.push(("order_by", "updated_at".into()));
+        }
+        if filter.ascending {
+            q.push(("order_direction", "asc".into()));
+        }
+        if filter.shared_only {
+            q.push(("account_type", "SHARED".into()));
+        }
         if let Some(c) = cursor {
             q.push(("cursor", c.to_string()));
         }

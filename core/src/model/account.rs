@@ -105,6 +105,27 @@ pub struct AccountFilter {
     pub toolkit_slugs: Vec<String>,
     /// Only these statuses.
     pub statuses: Vec<AccountStatus>,
+    /// Only these accounts (`ca_…`).
+    pub ids: Vec<String>,
+    /// Only accounts made with these auth configs (`ac_…`).
+    pub auth_config_ids: Vec<String>,
+    /// Which time orders the list (newest first unless `ascending`).
+    pub order_by: AccountOrder,
+    /// Oldest first instead of newest first.
+    pub ascending: bool,
+    /// Only shared accounts: Grantline has none (every account is its user's own), so the
+    /// list is empty; Composio's `account_type=SHARED`.
+    pub shared_only: bool,
+}
+
+/// The time a list of accounts is ordered by.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum AccountOrder {
+    /// When the account was created (the default).
+    #[default]
+    CreatedAt,
+    /// When it last changed.
+    UpdatedAt,
 }
 
 /// What the provider was asked to revoke, and whether it could be.

@@ -5,7 +5,7 @@ use std::time::Duration;
 use axum::extract::{Path, State};
 use axum::Json;
 use grantline_core::model::{
-    AccountFilter, AccountStatus, ConnectedAccount, DeleteAccountResponse, Page, PageRequest, RevokeAccountResponse, SuccessResponse,
+    AccountFilter, AccountOrder, AccountStatus, ConnectedAccount, DeleteAccountResponse, Page, PageRequest, RevokeAccountResponse, SuccessResponse,
     UpdateAccountStatusRequest,
 };
 use grantline_core::Error;
@@ -19,25 +19,49 @@ pub async fn get(State(s): State<AppState>, ClientCaller(who): ClientCaller, Pat
 }
 
 pub async fn list(State(s): State<AppState>, Caller(who): Caller, q: QueryParams) -> ApiResult<Json<Page<ConnectedAccount>>> {
-    q.only(&["user_ids", "user_ids[]", "toolkit_slugs", "toolkit_slugs[]", "statuses", "statuses[]", "cursor", "limit"])?;
+    q.only(&[
+        "user_ids", "user_ids[]", "toolkit_slugs", "toolkit_slugs[]", "statuses", "statuses[]", "connected_account_ids",
+        "connected_account_ids[]", "auth_config_ids", "auth_config_ids[]", "order_by", "order_direction", "account_type", "cursor", "limit",
+    ])?;
     let page = PageRequest::parse(q.get("cursor"), q.get("limit"))?;
     let statuses = q
         .list("statuses")
         .iter()
         .map(|s| AccountStatus::parse(s).ok_or_else(|| Error::validation("statuses", format!("unknown status {s:?}"))))
         .collect::<Result<_, _>>()?;
-    let filter = AccountFilter { user_ids: q.list("user_ids"), toolkit_slugs: q.list("toolkit_slugs"), statuses };
+    let order_by = match q.get("order_by") {
+        None | Some("created_at") => AccountOrder::CreatedAt,
+        Some("updated_at") => AccountOrder::UpdatedAt,
+        Some(other) => return Err(Error::validation("order_by", format!("expected created_at or updated_at, got {other:?}")).into()),
+    };
+    let ascending = match q.get("order_direction") {
+        None | Some("desc") => false,
+        Some("asc") => true,
+        Some(other) => return Err(Error::validation("order_direction", format!("expected asc or desc, got {other:?}")).into()),
+    };
+    // Every Grantline account belongs to its one user: none is SHARED.
+    let shared_only = match q.get("account_type") {
+        None | Some("PRIVATE") | Some("ALL") => false,
+        Some("SHARED") => true,
+        Some(other) => return Err(Error::validation("account_type", format!("expected PRIVATE, SHARED or ALL, got {other:?}")).into()),
+    };
+    let filter = AccountFilter {
+        user_ids: q.list("user_ids"),
+        toolkit_slugs: q.list("toolkit_slugs"),
+        statuses,
+        ids: q.list("connected_account_ids"),
+        auth_config_ids: q.list("auth_config_ids"),
+        order_by,
+        ascending,
+        shared_only,
+    };
     Ok(Json(s.engine.list_accounts(&who, &filter, page).await?))
 }
 
 /// `?revoke_on_delete=true` revokes the grant at the provider first.
 pub async fn delete(State(s): State<AppState>, Caller(who): Caller, Path(id): Path<String>, q: QueryParams) -> ApiResult<Json<DeleteAccountResponse>> {
     q.only(&["revoke_on_delete"])?;
-    let revoke = match q.get("revoke_on_delete") {
-        None | Some("false") => false,
-        Some("true") => true,
-        Some(_) => return Err(Error::validation("revoke_on_delete", "expected true or false").into()),
-    };
+    let revoke = q.bool("revoke_on_delete")?.unwrap_or(false);
     Ok(Json(s.engine.delete_account(&who, &id, revoke).await?))
 }
 

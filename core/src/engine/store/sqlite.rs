@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::*;
-use crate::model::{AccountFilter, AccountStatus};
+use crate::model::{AccountFilter, AccountOrder, AccountStatus};
 use crate::{Error, Result};
 
 /// Schema changes in order; `PRAGMA user_version` records how many have run.
@@ -593,6 +593,16 @@ impl Store for SqliteStore {
         push_in(&mut where_sql, &mut args, "toolkit", &filter.toolkit_slugs);
         let statuses: Vec<String> = filter.statuses.iter().map(|s| s.as_str().to_string()).collect();
         push_in(&mut where_sql, &mut args, "status", &statuses);
+        push_in(&mut where_sql, &mut args, "id", &filter.ids);
+        push_in(&mut where_sql, &mut args, "auth_config_id", &filter.auth_config_ids);
+        if filter.shared_only {
+            where_sql.push_str(" AND 0");
+        }
+        let column = match filter.order_by {
+            AccountOrder::CreatedAt => "created_at",
+            AccountOrder::UpdatedAt => "updated_at",
+        };
+        let direction = if filter.ascending { "ASC" } else { "DESC" };
         self.with(move |c| {
             let total: u64 = c.query_row(
                 &format!("SELECT COUNT(*) FROM accounts{where_sql}"),
@@ -600,7 +610,7 @@ impl Store for SqliteStore {
                 |r| r.get(0),
             )?;
             let mut st = c.prepare(&format!(
-                "SELECT {ACCOUNT_COLS} FROM accounts{where_sql} ORDER BY created_at DESC, id DESC LIMIT {limit} OFFSET {offset}"
+                "SELECT {ACCOUNT_COLS} FROM accounts{where_sql} ORDER BY {column} {direction}, id {direction} LIMIT {limit} OFFSET {offset}"
             ))?;
             let items = st.query_map(rusqlite::params_from_iter(args.iter()), account_row)?.collect::<rusqlite::Result<_>>()?;
             Ok((items, total))
