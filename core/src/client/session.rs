@@ -35,9 +35,9 @@ pub struct SessionOptions {
 impl SessionOptions {
     pub(crate) fn into_request(self, user_id: &str) -> CreateSessionRequest {
         let toolkits = if !self.toolkits.is_empty() {
-            Some(ToolkitsInput::Enable { enable: self.toolkits })
+            Some(ToolkitsInput::Enable { enable: self.toolkits, require_approval: None })
         } else if !self.disabled_toolkits.is_empty() {
-            Some(ToolkitsInput::Disable { disable: self.disabled_toolkits })
+            Some(ToolkitsInput::Disable { disable: self.disabled_toolkits, require_approval: None })
         } else {
             None
         };
@@ -47,6 +47,7 @@ impl SessionOptions {
                 enable,
                 callback_url,
                 enable_wait_for_connections,
+                enable_connection_removal: None,
             })),
         };
         CreateSessionRequest {
@@ -60,6 +61,7 @@ impl SessionOptions {
                 .map(|(k, v)| (k, crate::model::AccountIdsInput::One(v)))
                 .collect(),
             direct_tools: self.direct_tools,
+            settings: Default::default(),
         }
     }
 }
@@ -92,7 +94,7 @@ impl Session {
 
     /// The end user.
     pub fn user_id(&self) -> &str {
-        &self.info.config.user_id
+        &self.info.config.config.user_id
     }
 
     /// The session's MCP endpoint.

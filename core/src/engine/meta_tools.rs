@@ -351,8 +351,9 @@ fn meta(slug: &str, name: &str, description: &str, input: Value) -> ToolInfo {
 /// The meta tools a session's configuration offers.
 pub(crate) fn meta_tools(cfg: &SessionConfig) -> Vec<ToolInfo> {
     let toolkits = json!({"type": "array", "items": {"type": "string"}, "description": "Toolkit slugs, e.g. [\"github\"]"});
-    let mut tools = vec![
-        meta(
+    let mut tools = vec![];
+    if cfg.search.enable {
+        tools.push(meta(
             SEARCH_TOOLS,
             "Search tools",
             "Finds the tools that fit a task among the session's toolkits. Returns the best tool slugs per use case, \
@@ -362,14 +363,16 @@ pub(crate) fn meta_tools(cfg: &SessionConfig) -> Vec<ToolInfo> {
                             "items": {"type": "object", "properties": {"use_case": {"type": "string", "description": "The task in plain words"}}, "required": ["use_case"]}},
                 "toolkits": toolkits.clone()
             }, "required": ["queries"]}),
-        ),
-        meta(
+        ));
+        tools.push(meta(
             GET_TOOL_SCHEMAS,
             "Get tool schemas",
             "Returns the input schema of each named tool, to call it with the right arguments.",
             json!({"type": "object", "properties": {"tool_slugs": {"type": "array", "items": {"type": "string"}}}, "required": ["tool_slugs"]}),
-        ),
-        meta(
+        ));
+    }
+    if cfg.execute.enable_multi_execute {
+        tools.push(meta(
             MULTI_EXECUTE_TOOL,
             "Execute tools",
             "Runs one or more tools (at most 20, in parallel) as the user and returns each result. A tool whose toolkit is not \
@@ -379,8 +382,8 @@ pub(crate) fn meta_tools(cfg: &SessionConfig) -> Vec<ToolInfo> {
                     "tool_slug": {"type": "string"}, "arguments": {"type": "object"}}, "required": ["tool_slug", "arguments"]}},
                 "thought": {"type": "string", "description": "Why these calls (optional)"}
             }, "required": ["tools"]}),
-        ),
-    ];
+        ));
+    }
     if cfg.manage_connections.enabled {
         tools.insert(
             0,

@@ -14,11 +14,22 @@ pub enum ToolkitsInput {
     Enable {
         /// Slugs to allow.
         enable: Vec<String>,
+        /// Composio's approval gate: refused until Grantline has an approval flow.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        require_approval: Option<Vec<String>>,
     },
     /// `{disable: [...]}`: all but these.
     Disable {
         /// Slugs to hide.
         disable: Vec<String>,
+        /// Composio's approval gate: refused until Grantline has an approval flow.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        require_approval: Option<Vec<String>>,
+    },
+    /// `{require_approval: [...]}` alone: refused until Grantline has an approval flow.
+    RequireApproval {
+        /// Toolkits whose tools would need approval.
+        require_approval: Vec<String>,
     },
 }
 
@@ -45,6 +56,9 @@ pub struct ManageConnectionsOptions {
     /// Whether `COMPOSIO_WAIT_FOR_CONNECTIONS` is offered (default false).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enable_wait_for_connections: Option<bool>,
+    /// Whether agents may remove connections: only `false` (agents never can in Grantline).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enable_connection_removal: Option<bool>,
 }
 
 /// `connected_accounts` pins: one id or a list of ids per toolkit.
@@ -67,9 +81,9 @@ impl AccountIdsInput {
     }
 }
 
-/// Body of `POST /api/v3.1/tool_router/session`.
+/// Body of `POST /api/v3.1/tool_router/session`. Unknown fields land in
+/// `settings.unknown` and are refused by the engine, naming the first.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct CreateSessionRequest {
     /// The end user this session acts for (your own user id).
     pub user_id: String,
@@ -86,9 +100,162 @@ pub struct CreateSessionRequest {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub connected_accounts: BTreeMap<String, AccountIdsInput>,
     /// Toolkit tools offered directly beside the meta tools (tools list, MCP), e.g.
-    /// `["GITHUB_CREATE_AN_ISSUE"]` (a Grantline extension).
+    /// `["GITHUB_CREATE_AN_ISSUE"]`: Grantline's name for `preload.tools`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub direct_tools: Vec<String>,
+    /// The other session settings Composio's SDKs send (shared with `PATCH`).
+    #[serde(flatten)]
+    pub settings: SessionSettings,
+}
+
+/// Settings a create (`POST`) and an update (`PATCH`) both take. Each one is implemented,
+/// refused with a 400 naming it, or (for knobs of things Grantline does not have) a
+/// documented no-op: see the README's compatibility table.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SessionSettings {
+    /// `{tools: [slugs] | "all"}`: toolkit tools listed beside the meta tools.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preload: Option<PreloadInput>,
+    /// `{enable}`: whether `COMPOSIO_SEARCH_TOOLS` (and `…/search`) is offered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub search: Option<SearchSetting>,
+    /// `{enable_multi_execute}`: whether `COMPOSIO_MULTI_EXECUTE_TOOL` is offered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub execute: Option<ExecuteSetting>,
+    /// Composio's code sandbox: Grantline has none, so only `enable: false` is accepted;
+    /// its tuning knobs are no-ops.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workbench: Option<WorkbenchSetting>,
+    /// Per-tool selection: refused (select toolkits, or preload tools).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tools: Option<serde_json::Value>,
+    /// Tool-hint tags: refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<serde_json::Value>,
+    /// Multi-account policy: Grantline always allows several accounts per toolkit and uses the
+    /// newest active one unless pinned; only `{enable: true}` (what it does) is accepted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multi_account: Option<serde_json::Value>,
+    /// Composio's paid instant accounts: only `false` is accepted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instant: Option<serde_json::Value>,
+    /// `{enable}`: `…/proxy_execute` is always on; `enable: false` is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proxy_execute: Option<serde_json::Value>,
+    /// Premium tools: Grantline has none, so only `false` is accepted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub premium_usage: Option<serde_json::Value>,
+    /// Execution hooks: refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hooks: Option<serde_json::Value>,
+    /// Composio's experimental options: `assistive_prompt_config` and
+    /// `no_elicitation_support_fallback` are no-ops (Grantline writes no assistive prompt and
+    /// never elicits); custom tools and saved session configs are refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub experimental: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Fields no version of the API has: refused, naming the first.
+    #[serde(flatten, skip_serializing_if = "BTreeMap::is_empty")]
+    pub unknown: BTreeMap<String, serde_json::Value>,
+}
+
+/// `preload` as sent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PreloadInput {
+    /// Tool slugs, or `"all"` (every tool of the session's toolkits).
+    pub tools: PreloadTools,
+}
+
+/// The tools of a `preload`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum PreloadTools {
+    /// These tools.
+    List(Vec<String>),
+    /// `"all"`.
+    All(String),
+}
+
+/// `search` as sent and stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SearchSetting {
+    /// Whether tool search is offered (default true).
+    #[serde(default = "yes")]
+    pub enable: bool,
+}
+
+/// `execute` as sent and stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExecuteSetting {
+    /// Whether several tools may run in one call (default true).
+    #[serde(default = "yes")]
+    pub enable_multi_execute: bool,
+}
+
+/// `workbench` as sent.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkbenchSetting {
+    /// Whether the sandbox is on: only `false` is accepted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enable: Option<bool>,
+    /// No-op knobs of a sandbox Grantline does not have.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enable_proxy_execution: Option<serde_json::Value>,
+    /// No-op.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proxy_execution_enabled: Option<serde_json::Value>,
+    /// No-op.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_execution_enabled: Option<serde_json::Value>,
+    /// No-op.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_offload_threshold: Option<serde_json::Value>,
+    /// No-op.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sandbox_size: Option<serde_json::Value>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Body of `PATCH /api/v3.1/tool_router/session/{id}`: the fields given replace the session's;
+/// the others stay. With `expected_config_version`, a session changed meanwhile answers 409.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct UpdateSessionRequest {
+    /// The version the caller last read (optimistic concurrency).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_config_version: Option<u32>,
+    /// New toolkit selection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub toolkits: Option<ToolkitsInput>,
+    /// New in-chat connection management.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manage_connections: Option<ManageConnectionsInput>,
+    /// New auth config overrides (replace the old ones).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_configs: Option<BTreeMap<String, String>>,
+    /// New connected account pins (replace the old ones).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connected_accounts: Option<BTreeMap<String, AccountIdsInput>>,
+    /// New direct tools (Grantline's name for `preload.tools`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub direct_tools: Option<Vec<String>>,
+    /// The shared settings.
+    #[serde(flatten)]
+    pub settings: SessionSettings,
+}
+
+/// Answer of `DELETE /api/v3.1/tool_router/session/{id}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeleteSessionResponse {
+    /// The session that was deleted.
+    pub session_id: String,
+    /// Always true.
+    pub deleted: bool,
 }
 
 /// The toolkit selection of a session, normalised.
@@ -153,9 +320,65 @@ pub struct SessionConfig {
     /// Connected account pins per toolkit.
     #[serde(default)]
     pub connected_accounts: BTreeMap<String, Vec<String>>,
-    /// Toolkit tools offered directly beside the meta tools.
+    /// Toolkit tools offered directly beside the meta tools (`preload.tools` on the wire).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub direct_tools: Vec<String>,
+    /// `preload.tools` was `"all"`: `direct_tools` holds every tool of the session's toolkits
+    /// (worked out again on every update), and the config says `"all"`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub preload_all: bool,
+    /// Whether tool search is offered.
+    #[serde(default = "SearchSetting::on")]
+    pub search: SearchSetting,
+    /// Whether several tools may run in one call.
+    #[serde(default = "ExecuteSetting::on")]
+    pub execute: ExecuteSetting,
+    /// Incremented by every `PATCH`.
+    #[serde(default = "one")]
+    pub config_version: u32,
+}
+
+impl SearchSetting {
+    /// Search offered (the default).
+    pub fn on() -> Self {
+        Self { enable: true }
+    }
+}
+
+impl ExecuteSetting {
+    /// Multi-execute offered (the default).
+    pub fn on() -> Self {
+        Self { enable_multi_execute: true }
+    }
+}
+
+/// A session's configuration as the API shows it: the stored one, plus the fields Composio's
+/// SDKs read whose value is fixed in Grantline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionConfigView {
+    /// What the session was created (and patched) with.
+    #[serde(flatten)]
+    pub config: SessionConfig,
+    /// The direct tools, in Composio's shape.
+    pub preload: PreloadView,
+    /// No instant accounts: always `false`.
+    pub instant: bool,
+    /// No code sandbox: always `{enable: false}`.
+    pub workbench: WorkbenchView,
+}
+
+/// `config.preload`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PreloadView {
+    /// The tools listed beside the meta tools, or `"all"`.
+    pub tools: PreloadTools,
+}
+
+/// `config.workbench`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkbenchView {
+    /// Always false.
+    pub enable: bool,
 }
 
 /// The session's MCP endpoint.
@@ -178,8 +401,8 @@ pub struct SessionInfo {
     /// Slugs of the meta tools this session offers.
     pub tool_router_tools: Vec<String>,
     /// The normalised configuration.
-    pub config: SessionConfig,
-    /// Incremented on every config change (always 1 for now).
+    pub config: SessionConfigView,
+    /// Incremented by every `PATCH`.
     #[serde(default = "one")]
     pub config_version: u32,
 }

@@ -23,7 +23,7 @@ pub(crate) fn router(state: AppState) -> Router {
     let dev = state.engine.config().dev_mode;
     // What a browser widget may call with a session's client token: these alone answer CORS.
     let client_api = Router::new()
-        .route("/tool_router/session/{id}", get(sessions::get))
+        .route("/tool_router/session/{id}", get(sessions::get).patch(sessions::update).delete(sessions::delete))
         .route("/tool_router/session/{id}/link", post(sessions::link))
         .route("/tool_router/session/{id}/toolkits", get(sessions::toolkits))
         .route("/connected_accounts/{id}", get(accounts::get))

@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use grantline_core::engine::ToolkitFilter;
 use grantline_core::model::{
-    CreateSessionRequest, ExecuteMetaRequest, ExecuteMetaResponse, ExecuteRequest, ExecuteResponse, LinkRequest, LinkResponse,
+    CreateSessionRequest, DeleteSessionResponse, UpdateSessionRequest, ExecuteMetaRequest, ExecuteMetaResponse, ExecuteRequest, ExecuteResponse, LinkRequest, LinkResponse,
     Page, PageRequest, ProxyRequest, ProxyResponse, SearchRequest, SearchResponse, SessionInfo, ToolInfo, ToolkitItem,
 };
 
@@ -23,6 +23,19 @@ pub async fn create(
 
 pub async fn get(State(s): State<AppState>, ClientCaller(who): ClientCaller, Path(id): Path<String>) -> ApiResult<Json<SessionInfo>> {
     Ok(Json(s.engine.get_session(&who, &id).await?))
+}
+
+pub async fn update(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<UpdateSessionRequest>,
+) -> ApiResult<Json<SessionInfo>> {
+    Ok(Json(s.engine.update_session(&who, &id, req).await?))
+}
+
+pub async fn delete(State(s): State<AppState>, Caller(who): Caller, Path(id): Path<String>) -> ApiResult<Json<DeleteSessionResponse>> {
+    Ok(Json(s.engine.delete_session(&who, &id).await?))
 }
 
 pub async fn link(

@@ -60,6 +60,10 @@ pub trait Store: Send + Sync + 'static {
     async fn insert_session(&self, session: &SessionRecord) -> Result<()>;
     /// A session by id, within a project.
     async fn get_session(&self, project_id: &str, id: &str) -> Result<Option<SessionRecord>>;
+    /// Replaces a session's config if it is still at `expected_version`; false otherwise.
+    async fn update_session_config(&self, project_id: &str, id: &str, expected_version: u32, config: &SessionConfig) -> Result<bool>;
+    /// Deletes a session and its client tokens; false when there was none.
+    async fn delete_session(&self, project_id: &str, id: &str) -> Result<bool>;
 
     /// Adds an INITIATED account and its connection request together.
     async fn insert_connection(&self, account: &AccountRecord, request: &ConnectionRequestRecord) -> Result<()>;

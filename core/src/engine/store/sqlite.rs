@@ -531,6 +531,32 @@ impl Store for SqliteStore {
             .transpose()
     }
 
+    async fn update_session_config(&self, project_id: &str, id: &str, expected_version: u32, config: &SessionConfig) -> Result<bool> {
+        let (p, id) = (project_id.to_string(), id.to_string());
+        let json = serde_json::to_string(config).map_err(|e| Error::Internal(format!("session config: {e}")))?;
+        self.with(move |c| {
+            c.execute(
+                "UPDATE sessions SET config = ?1 WHERE project_id = ?2 AND id = ?3 \
+                 AND COALESCE(json_extract(config, '$.config_version'), 1) = ?4",
+                params![json, p, id, expected_version],
+            )
+            .map(|n| n == 1)
+        })
+        .await
+    }
+
+    async fn delete_session(&self, project_id: &str, id: &str) -> Result<bool> {
+        let (p, id) = (project_id.to_string(), id.to_string());
+        self.with(move |c| {
+            let tx = c.transaction()?;
+            tx.execute("DELETE FROM client_tokens WHERE project_id = ?1 AND session_id = ?2", [&p, &id])?;
+            let n = tx.execute("DELETE FROM sessions WHERE project_id = ?1 AND id = ?2", [&p, &id])?;
+            tx.commit()?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
     async fn insert_connection(&self, a: &AccountRecord, r: &ConnectionRequestRecord) -> Result<()> {
         let (a, r) = (a.clone(), r.clone());
         self.with(move |c| {
