@@ -162,22 +162,8 @@ pub async fn revoke_token(
     token: &str,
     hint: &str,
 ) -> std::result::Result<(), TokenError> {
-    let mut form = vec![("token", token), ("token_type_hint", hint)];
-    let mut rb = http.post(revocation_url).header("accept", "application/json");
-    match c.provider.token_auth {
-        TokenAuth::Post => {
-            form.push(("client_id", c.client_id));
-            form.push(("client_secret", c.client_secret));
-        }
-        TokenAuth::Basic => {
-            form.push(("client_id", c.client_id));
-            rb = rb.basic_auth(form_encode(c.client_id), Some(form_encode(c.client_secret)));
-        }
-    }
-    let resp = rb.form(&form).send().await.map_err(|e| {
-        let what = if e.is_timeout() { "timed out" } else { "could not be reached" };
-        TokenError::Unavailable(format!("revocation endpoint {what}"))
-    })?;
+    let form = vec![("token", token), ("token_type_hint", hint)];
+    let resp = client_post(http, c, revocation_url, form, "revocation endpoint").await?;
     let status = resp.status().as_u16();
     match status {
         200..=299 => Ok(()),
@@ -190,15 +176,16 @@ pub async fn revoke_token(
     }
 }
 
-/// One request to the token endpoint; `grant` names what was presented, for reasons.
-async fn token_request(
+/// POSTs `form` to one of the provider's endpoints, authenticated as the app the way the
+/// provider wants it (form fields or HTTP Basic); `what` names the endpoint in reasons.
+async fn client_post(
     http: &reqwest::Client,
     c: &ClientAuth<'_>,
+    url: &str,
     mut form: Vec<(&str, &str)>,
-    grant: &str,
-    now: i64,
-) -> std::result::Result<TokenSet, TokenError> {
-    let mut rb = http.post(&c.provider.token_url).header("accept", "application/json");
+    what: &str,
+) -> std::result::Result<reqwest::Response, TokenError> {
+    let mut rb = http.post(url).header("accept", "application/json");
     match c.provider.token_auth {
         TokenAuth::Post => {
             form.push(("client_id", c.client_id));
@@ -209,10 +196,21 @@ async fn token_request(
             rb = rb.basic_auth(form_encode(c.client_id), Some(form_encode(c.client_secret)));
         }
     }
-    let resp = rb.form(&form).send().await.map_err(|e| {
-        let what = if e.is_timeout() { "timed out" } else { "could not be reached" };
-        TokenError::Unavailable(format!("token endpoint {what}"))
-    })?;
+    rb.form(&form).send().await.map_err(|e| {
+        let how = if e.is_timeout() { "timed out" } else { "could not be reached" };
+        TokenError::Unavailable(format!("{what} {how}"))
+    })
+}
+
+/// One request to the token endpoint; `grant` names what was presented, for reasons.
+async fn token_request(
+    http: &reqwest::Client,
+    c: &ClientAuth<'_>,
+    form: Vec<(&str, &str)>,
+    grant: &str,
+    now: i64,
+) -> std::result::Result<TokenSet, TokenError> {
+    let resp = client_post(http, c, &c.provider.token_url, form, "token endpoint").await?;
     let status = resp.status();
     let body = resp.bytes().await.map_err(|_| TokenError::Unavailable("token endpoint response was cut off".into()))?;
     let parsed: Option<TokenResponse> = serde_json::from_slice(&body)
