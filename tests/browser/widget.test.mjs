@@ -2,9 +2,12 @@
 // clicks Connect, signs in and consents in a popup, and the page shows the account connected,
 // all with a client token; the project API key never reaches the browser.
 import assert from 'node:assert/strict'
+import fs from 'node:fs'
+import http from 'node:http'
+import path from 'node:path'
 import { after, before, describe, test } from 'node:test'
 
-import { signInAndAnswer, startStack } from './fixtures.mjs'
+import { REPO, signInAndAnswer, startStack } from './fixtures.mjs'
 
 let stack
 /** Every request any page or popup made (all headers), to check what left the browser. */
@@ -160,6 +163,38 @@ describe('@grantline/web in the page', () => {
     assert.equal(out[1], 'UNAUTHORIZED')
     assert.match(out[2], /expired/)
   })
+
+  test('every error code reaches the page as its class with its fields', async () => {
+    // The shared scenarios (tests/scenarios/errors.json, kept equal to the core by its tests),
+    // answered by a local server standing in for the broker's error answers, CORS included.
+    const scenarios = JSON.parse(fs.readFileSync(path.join(REPO, 'tests', 'scenarios', 'errors.json'), 'utf8'))
+    let answer = null
+    const server = http.createServer((req, res) => {
+      const cors = { 'access-control-allow-origin': '*', 'access-control-allow-headers': '*' }
+      if (req.method === 'OPTIONS') return res.writeHead(204, cors).end()
+      res.writeHead(answer.http_status, { ...cors, 'content-type': 'application/json' }).end(JSON.stringify(answer.body))
+    })
+    await new Promise((r) => server.listen(0, '127.0.0.1', r))
+    try {
+      const baseUrl = `http://127.0.0.1:${server.address().port}`
+      for (const scenario of scenarios) {
+        answer = scenario
+        const got = await inPage(async (web, { baseUrl }) => {
+          const e = await web.GrantlineWeb.init({ baseUrl, clientToken: 'ct_test' }).then(() => null, (err) => err)
+          return e && { name: e.name, isClass: e instanceof web.GrantlineError, message: e.message, fields: { ...e } }
+        }, { baseUrl })
+        assert.equal(got.name, scenario.class)
+        assert.ok(got.isClass)
+        assert.equal(got.message, scenario.message)
+        for (const [key, value] of Object.entries(scenario.fields)) {
+          const camel = key.replace(/_([a-z])/g, (_, c) => c.toUpperCase())
+          assert.deepEqual(got.fields[camel], value, `${scenario.class}.${camel}`)
+        }
+      }
+    } finally {
+      server.close()
+    }
+  })
 })
 
 test('no request from any page or popup carried the project API key', async () => {
@@ -172,4 +207,5 @@ test('no request from any page or popup carried the project API key', async () =
     }
   }
   assert.ok(requests.some((r) => (r.headers.authorization || '').startsWith('Bearer glct_')), 'the pages used client tokens')
+
 })
