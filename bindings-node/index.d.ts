@@ -2,6 +2,7 @@ export {
   Grantline, Session, ConnectionRequest, ConnectedAccounts,
   GrantlineOptions, CreateSessionOptions, ToolkitsFilter, ManageConnectionsOptions, AuthorizeOptions,
   ToolkitsQuery, AccountsFilter, ConnectedAccount, AccountsPage, Toolkit, ToolkitConnection,
+  RefreshOptions, RefreshedAccount, RevokedAccount,
   ToolkitsPage, Mcp, Tool, ClientToken, ClientTokenOptions,
   ExecuteOptions, ExecuteResult, MetaResult, SearchOptions, SearchHit, ProxyRequest, ProxyResult,
 } from './native'

@@ -11,10 +11,13 @@ use napi_derive::napi;
 use crate::errors::{to_js, Failure};
 use crate::json;
 use crate::options::{
-    self, AccountsFilter, AuthorizeOptions, ClientTokenOptions, CreateSessionOptions, ExecuteOptions, GrantlineOptions, ProxyRequest, SearchOptions,
-    ToolkitsQuery,
+    self, AccountsFilter, AuthorizeOptions, ClientTokenOptions, CreateSessionOptions, ExecuteOptions, GrantlineOptions, ProxyRequest, RefreshOptions,
+    SearchOptions, ToolkitsQuery,
 };
-use crate::types::{AccountsPage, ClientToken, ConnectedAccount, ExecuteResult, Mcp, MetaResult, ProxyResult, SearchHit, Tool, Toolkit, ToolkitsPage};
+use crate::types::{
+    AccountsPage, ClientToken, ConnectedAccount, ExecuteResult, Mcp, MetaResult, ProxyResult, RefreshedAccount, RevokedAccount, SearchHit, Tool,
+    Toolkit, ToolkitsPage,
+};
 
 /// Runs `fut` on the tokio runtime; resolves with `convert(value)` or rejects with the JS error.
 fn promise<'env, T, V, F>(env: &'env Env, fut: F, convert: impl FnOnce(T) -> V + 'static) -> Result<PromiseRaw<'env, V>>
@@ -343,7 +346,26 @@ impl ConnectedAccounts {
         promise(env, async move { core(accounts.set_enabled(&id, false).await) }, |()| ())
     }
 
-    /// Resolves once account `id` is ACTIVE, like `ConnectionRequest.waitForConnection`.
+    /// Reconnects the account `id` under the same id: `redirectUrl` of the answer is a new
+    /// Connect Link for the user. The account keeps its status and credentials until the user
+    /// completes it, then it is ACTIVE with the new ones; older links stop working. Follow it
+    /// with `waitForConnection(id)`.
+    #[napi(ts_return_type = "Promise<RefreshedAccount>")]
+    pub fn refresh<'env>(&self, env: &'env Env, id: String, options: Option<RefreshOptions>) -> Result<PromiseRaw<'env, RefreshedAccount>> {
+        let accounts = self.inner.clone();
+        let callback_url = options.and_then(|o| o.callback_url);
+        promise(env, async move { core(accounts.refresh(&id, callback_url.as_deref()).await) }, RefreshedAccount::from)
+    }
+
+    /// Revokes the account `id`'s grant at the provider where it can, then marks it REVOKED
+    /// and wipes its credentials; revoking again is harmless.
+    #[napi(ts_return_type = "Promise<RevokedAccount>")]
+    pub fn revoke<'env>(&self, env: &'env Env, id: String) -> Result<PromiseRaw<'env, RevokedAccount>> {
+        let accounts = self.inner.clone();
+        promise(env, async move { core(accounts.revoke(&id).await) }, RevokedAccount::from)
+    }
+
+    /// Resolves once account `id` is ACTIVE (or its reconnect link ends), like `ConnectionRequest.waitForConnection`.
     #[napi(ts_args_type = "id: string, timeoutMs?: number, options?: { signal?: AbortSignal }", ts_return_type = "Promise<ConnectedAccount>")]
     pub fn wait_for_connection<'env>(&self, env: &'env Env, id: String, timeout_ms: Option<f64>, options: Option<Object>) -> Result<PromiseRaw<'env, ConnectedAccount>> {
         let timeout = options::millis("timeoutMs", timeout_ms.unwrap_or(60_000.0)).map_err(|e| to_js(env, Failure::Core(e)))?;

@@ -9,7 +9,7 @@ use pyo3::prelude::*;
 use crate::errors::IntoPy;
 use crate::runtime::awaitable;
 use crate::tools::{ExecuteMetaResult, ExecuteResult, ProxyResult, SearchHit, Tool};
-use crate::types::{AccountsPage, ClientToken, ConnectedAccount, Mcp, Toolkit, ToolkitsPage};
+use crate::types::{AccountsPage, ClientToken, ConnectedAccount, Mcp, RefreshedAccount, RevokedAccount, Toolkit, ToolkitsPage};
 use crate::{json, options};
 
 /// The asyncio twin of ``Grantline``: every call is a coroutine.
@@ -285,7 +285,20 @@ impl AsyncConnectedAccounts {
         awaitable(py, async move { accounts.set_enabled(&id, false).await.py() })
     }
 
-    /// Resolves once account ``id`` is ACTIVE.
+    /// Reconnects the account ``id`` under the same id: a new Connect Link (see ``ConnectedAccounts.refresh``).
+    #[pyo3(signature = (id, callback_url=None))]
+    fn refresh<'py>(&self, py: Python<'py>, id: String, callback_url: Option<String>) -> PyResult<Bound<'py, PyAny>> {
+        let accounts = self.inner.clone();
+        awaitable(py, async move { accounts.refresh(&id, callback_url.as_deref()).await.py().map(RefreshedAccount::from) })
+    }
+
+    /// Revokes the account ``id`` at the provider and marks it REVOKED.
+    fn revoke<'py>(&self, py: Python<'py>, id: String) -> PyResult<Bound<'py, PyAny>> {
+        let accounts = self.inner.clone();
+        awaitable(py, async move { accounts.revoke(&id).await.py().map(RevokedAccount::from) })
+    }
+
+    /// Resolves once account ``id`` is ACTIVE (or its reconnect link ends).
     #[pyo3(signature = (id, timeout=60.0))]
     fn wait_for_connection<'py>(&self, py: Python<'py>, id: String, timeout: f64) -> PyResult<Bound<'py, PyAny>> {
         let (accounts, timeout) = (self.inner.clone(), options::seconds("timeout", timeout)?);

@@ -27,6 +27,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<async_api::AsyncConnectedAccounts>()?;
     m.add_class::<types::ConnectedAccount>()?;
     m.add_class::<types::AccountsPage>()?;
+    m.add_class::<types::RefreshedAccount>()?;
+    m.add_class::<types::RevokedAccount>()?;
     m.add_class::<types::Toolkit>()?;
     m.add_class::<types::ToolkitConnection>()?;
     m.add_class::<types::ToolkitsPage>()?;

@@ -9,7 +9,7 @@ use pyo3::prelude::*;
 use crate::errors::IntoPy;
 use crate::runtime::block_on;
 use crate::tools::{ExecuteMetaResult, ExecuteResult, ProxyResult, SearchHit, Tool};
-use crate::types::{AccountsPage, ClientToken, ConnectedAccount, Mcp, Toolkit, ToolkitsPage};
+use crate::types::{AccountsPage, ClientToken, ConnectedAccount, Mcp, RefreshedAccount, RevokedAccount, Toolkit, ToolkitsPage};
 use crate::{json, options};
 
 /// A client of one Grantline broker, authenticated with a project API key.
@@ -296,7 +296,26 @@ impl ConnectedAccounts {
         block_on(py, async move { accounts.set_enabled(&id, false).await.py() })
     }
 
-    /// Blocks until account ``id`` is ACTIVE, like ``ConnectionRequest.wait_for_connection``.
+    /// Reconnects the account ``id`` under the same id: ``redirect_url`` of the answer is a new
+    /// Connect Link for the user (``callback_url``: where they land after it, on the project's
+    /// allow-list). The account keeps its status and credentials until the user completes the
+    /// link, then it is ACTIVE with the new ones; older links stop working. Follow it with
+    /// ``wait_for_connection(id)``.
+    #[pyo3(signature = (id, callback_url=None))]
+    fn refresh(&self, py: Python<'_>, id: String, callback_url: Option<String>) -> PyResult<RefreshedAccount> {
+        let accounts = self.inner.clone();
+        block_on(py, async move { accounts.refresh(&id, callback_url.as_deref()).await.py() }).map(RefreshedAccount::from)
+    }
+
+    /// Revokes the account ``id``'s grant at the provider where it can, then marks it REVOKED
+    /// and wipes its credentials; revoking again is harmless.
+    fn revoke(&self, py: Python<'_>, id: String) -> PyResult<RevokedAccount> {
+        let accounts = self.inner.clone();
+        block_on(py, async move { accounts.revoke(&id).await.py() }).map(RevokedAccount::from)
+    }
+
+    /// Blocks until account ``id`` is ACTIVE (or its reconnect link ends), like
+    /// ``ConnectionRequest.wait_for_connection``.
     #[pyo3(signature = (id, timeout=60.0))]
     fn wait_for_connection(&self, py: Python<'_>, id: String, timeout: f64) -> PyResult<ConnectedAccount> {
         let (accounts, timeout) = (self.inner.clone(), options::seconds("timeout", timeout)?);

@@ -22,6 +22,21 @@ class ConnectedAccount:
     created_at: str
     updated_at: str
     is_active: bool
+    reconnecting: bool
+
+class RefreshedAccount:
+    """A reconnect under way: the account keeps its id; ``redirect_url`` is the new Connect Link."""
+    id: str
+    redirect_url: str
+    status: str
+
+class RevokedAccount:
+    """What ``connected_accounts.revoke`` did."""
+    id: str
+    status: str
+    revoked_tokens: List[str]
+    provider_revocation: str
+    note: Optional[str]
 
 class AccountsPage:
     """One page of connected accounts."""
@@ -175,6 +190,8 @@ class ConnectedAccounts:
     def delete(self, id: str) -> None: ...
     def enable(self, id: str) -> None: ...
     def disable(self, id: str) -> None: ...
+    def refresh(self, id: str, callback_url: Optional[str] = None) -> RefreshedAccount: ...
+    def revoke(self, id: str) -> RevokedAccount: ...
     def wait_for_connection(self, id: str, timeout: float = 60.0) -> ConnectedAccount: ...
 
 class Grantline:
@@ -229,6 +246,8 @@ class AsyncConnectedAccounts:
     async def delete(self, id: str) -> None: ...
     async def enable(self, id: str) -> None: ...
     async def disable(self, id: str) -> None: ...
+    async def refresh(self, id: str, callback_url: Optional[str] = None) -> RefreshedAccount: ...
+    async def revoke(self, id: str) -> RevokedAccount: ...
     async def wait_for_connection(self, id: str, timeout: float = 60.0) -> ConnectedAccount: ...
 
 class AsyncGrantline:

@@ -11,7 +11,10 @@ pub use redirect::RedirectOutcome;
 pub use session::{AuthorizeOptions, ConnectionRequest, Session, SessionOptions};
 pub use wait::{WaitOptions, DEFAULT_POLL_INTERVAL, LONG_POLL_SLICE};
 
-use crate::model::{AccountFilter, ConnectedAccount, Page, SuccessResponse, UpdateAccountStatusRequest};
+use crate::model::{
+    AccountFilter, ConnectedAccount, Page, RefreshAccountRequest, RefreshAccountResponse, RevokeAccountResponse, SuccessResponse,
+    UpdateAccountStatusRequest,
+};
 use crate::Result;
 use http::Http;
 
@@ -136,7 +139,26 @@ impl ConnectedAccounts {
         Ok(())
     }
 
-    /// Waits until account `id` leaves INITIATED; see [`ConnectionRequest::wait_for_connection`].
+    /// Reconnects account `id`, which keeps its id: a new Connect Link for the user to open
+    /// (`callback_url` is where they land after it, checked against the project's allow-list).
+    /// The account keeps its status and credentials until the user completes the link; then
+    /// it is ACTIVE with the new credentials. Older links of the account stop working.
+    /// [`Self::wait_for_connection`] resolves when the user is done.
+    pub async fn refresh(&self, id: &str, callback_url: Option<&str>) -> Result<RefreshAccountResponse> {
+        crate::model::check_id("connected_account_id", id, crate::model::ACCOUNT_PREFIX)?;
+        let body = RefreshAccountRequest { redirect_url: callback_url.map(str::to_string) };
+        self.client.http.post_json(&format!("/api/v3.1/connected_accounts/{id}/refresh"), &body).await
+    }
+
+    /// Revokes account `id`'s grant at the provider (RFC 7009, where the toolkit has an
+    /// endpoint for it) and marks it REVOKED with its credentials wiped; revoking again is a no-op.
+    pub async fn revoke(&self, id: &str) -> Result<RevokeAccountResponse> {
+        crate::model::check_id("connected_account_id", id, crate::model::ACCOUNT_PREFIX)?;
+        self.client.http.post_json(&format!("/api/v3.1/connected_accounts/{id}/revoke"), &serde_json::json!({})).await
+    }
+
+    /// Waits until account `id` leaves INITIATED, or until its reconnect link ([`Self::refresh`])
+    /// ends; see [`ConnectionRequest::wait_for_connection`].
     pub async fn wait_for_connection(&self, id: &str, timeout: std::time::Duration) -> Result<ConnectedAccount> {
         self.wait_with(id, WaitOptions { timeout, ..WaitOptions::default() }).await
     }

@@ -32,7 +32,7 @@ impl Default for WaitOptions {
     }
 }
 
-/// Waits until account `id` leaves INITIATED or `options.timeout` passes.
+/// Waits until account `id` leaves INITIATED (or its reconnect link ends) or `options.timeout` passes.
 pub(crate) async fn wait_for_connection(client: &Client, id: &str, options: WaitOptions) -> Result<ConnectedAccount> {
     let started = Instant::now();
     let deadline = started + options.timeout;
@@ -76,8 +76,12 @@ async fn long_poll_once(client: &Client, id: &str, slice: Duration) -> Result<Co
         .await
 }
 
-/// `Some` when the wait is over with success, an error when it is over with failure.
+/// `Some` when the wait is over with success, an error when it is over with failure. While a
+/// reconnect link is out the account keeps its old status, so the wait goes on.
 fn settle(account: ConnectedAccount) -> Result<Option<ConnectedAccount>> {
+    if account.reconnecting {
+        return Ok(None);
+    }
     match account.status {
         AccountStatus::Active => Ok(Some(account)),
         s if s.is_failure() || s == AccountStatus::Inactive => Err(Error::ConnectionRequestFailed {

@@ -1,7 +1,7 @@
 //! Connect Links of API-key, bearer and basic toolkits: the form the user fills in, the
 //! check against the toolkit's verification request, and the sealed values.
 
-use super::connections::{finished_page, CallbackOutcome, CallbackPage};
+use super::connections::{ended_page, CallbackOutcome, CallbackPage};
 use super::credentials::{form_headers, AuthHeaders, FormValues};
 use super::tools::ProviderCall;
 use super::Engine;
@@ -50,8 +50,9 @@ pub enum FormOutcome {
 
 impl Engine {
     /// `POST /link/{token}`: checks the submitted fields (and the credential, when the toolkit
-    /// declares a verification request), seals them and makes the account ACTIVE. A refused
-    /// submission stores nothing and leaves the link usable.
+    /// declares a verification request), seals them and makes the account ACTIVE (a reconnect's
+    /// too: the same account, the new values replacing the old). A refused submission stores
+    /// nothing and leaves the link usable.
     pub async fn submit_link_form(&self, link_token: &str, submitted: Vec<(String, String)>) -> Result<FormOutcome> {
         let invalid = |reason: &str| Ok(FormOutcome::Done(CallbackOutcome::Page(CallbackPage::Invalid { reason: reason.into() })));
         if check_id("link_token", link_token, LINK_PREFIX).is_err() {
@@ -61,7 +62,7 @@ impl Engine {
         let Some(account) = self.current_account(&req.project_id, &req.account_id).await? else {
             return invalid("The connection this link belongs to was deleted.");
         };
-        if let Some(page) = finished_page(&account) {
+        if let Some(page) = ended_page(&req, &account, super::clock::now_ms()) {
             return Ok(FormOutcome::Done(CallbackOutcome::Page(page)));
         }
         let Some(def) = self.catalog.get(&account.toolkit).filter(|d| d.has_form()) else {
@@ -79,7 +80,7 @@ impl Engine {
         if let Err(why) = self.verify_credential(def, &values).await {
             return retry(why, &values);
         }
-        if !self.store.consume_request(&account.id, super::clock::now_ms()).await? {
+        if !self.store.consume_request(&req.state, super::clock::now_ms()).await? {
             return invalid("This Connect Link was already used.");
         }
         let json = serde_json::to_vec(&values).map_err(|e| crate::Error::Internal(e.to_string()))?;

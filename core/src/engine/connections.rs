@@ -3,13 +3,13 @@
 use std::time::Duration;
 
 use super::oauth::{self, AuthorizeParams, ExchangeParams};
-use super::store::{AccountOutcome, AccountRecord, AuthConfigRecord, ConnectionRequestRecord, SessionRecord};
+use super::store::{AccountOutcome, AccountRecord, AuthConfigRecord, ConnectionRequestRecord, RequestKind, SessionRecord};
 use super::connect_forms::ConnectForm;
 use super::{clock, sandbox, secrets, views, CallbackAllowList, Engine, Principal, LINK_PATH};
 use crate::catalog::{AuthKind, OAuth2Def};
 use crate::model::{
-    check_id, AccountFilter, AccountStatus, ConnectedAccount, LinkRequest, LinkResponse, Page, PageRequest, ToolkitsConfig,
-    ACCOUNT_PREFIX, LINK_PREFIX,
+    check_id, AccountFilter, AccountStatus, ConnectedAccount, LinkRequest, LinkResponse, Page, PageRequest, RefreshAccountRequest,
+    RefreshAccountResponse, ToolkitsConfig, ACCOUNT_PREFIX, LINK_PREFIX,
 };
 use crate::{Error, Result};
 
@@ -110,14 +110,7 @@ impl Engine {
 
         let now = clock::now_ms();
         let account_id = secrets::new_id(ACCOUNT_PREFIX)?;
-        // A connect form has no provider round trip: no PKCE; its `state` is never used.
-        let pkce_verifier_sealed = if def.oauth2.as_ref().is_some_and(|p| p.pkce) {
-            let pkce = secrets::Pkce::generate()?;
-            Some(self.vault.seal(&account_id, pkce.verifier.as_bytes())?)
-        } else {
-            None
-        };
-        let link_token = format!("{LINK_PREFIX}{}", secrets::random_token(32)?);
+        let request = self.new_request(def, &who.project.id, &account_id, callback_url, RequestKind::Connect, now)?;
         let account = AccountRecord {
             id: account_id.clone(),
             project_id: who.project.id.clone(),
@@ -133,16 +126,6 @@ impl Engine {
             created_at: now,
             updated_at: now,
         };
-        let request = ConnectionRequestRecord {
-            account_id: account_id.clone(),
-            project_id: who.project.id.clone(),
-            link_token: link_token.clone(),
-            state: secrets::random_token(43)?,
-            pkce_verifier_sealed,
-            callback_url,
-            expires_at: now + self.config.link_ttl.as_millis() as i64,
-            consumed_at: None,
-        };
         self.store.insert_connection(&account, &request).await.map_err(|e| match e {
             Error::Conflict(_) => Error::Conflict(format!(
                 "alias {:?} is already used by another {slug} account of this user",
@@ -151,10 +134,73 @@ impl Engine {
             other => other,
         })?;
         Ok(LinkResponse {
-            redirect_url: self.config.url(&format!("{LINK_PATH}{link_token}")),
-            link_token,
+            redirect_url: self.config.url(&format!("{LINK_PATH}{}", request.link_token)),
+            link_token: request.link_token,
             connected_account_id: account_id,
         })
+    }
+
+    /// A fresh connection request for `account_id`: a new link token, `state` and PKCE
+    /// verifier, usable for the configured link lifetime.
+    fn new_request(
+        &self,
+        def: &crate::catalog::ToolkitDef,
+        project_id: &str,
+        account_id: &str,
+        callback_url: Option<String>,
+        kind: RequestKind,
+        now: i64,
+    ) -> Result<ConnectionRequestRecord> {
+        // A connect form has no provider round trip: no PKCE; its `state` is never used.
+        let pkce_verifier_sealed = if def.oauth2.as_ref().is_some_and(|p| p.pkce) {
+            let pkce = secrets::Pkce::generate()?;
+            Some(self.vault.seal(account_id, pkce.verifier.as_bytes())?)
+        } else {
+            None
+        };
+        Ok(ConnectionRequestRecord {
+            account_id: account_id.to_string(),
+            project_id: project_id.to_string(),
+            link_token: format!("{LINK_PREFIX}{}", secrets::random_token(32)?),
+            state: secrets::random_token(43)?,
+            pkce_verifier_sealed,
+            callback_url,
+            expires_at: now + self.config.link_ttl.as_millis() as i64,
+            consumed_at: None,
+            kind,
+        })
+    }
+
+    /// `POST /api/v3.1/connected_accounts/{id}/refresh`: a new Connect Link for an existing
+    /// account, which keeps its id. An INITIATED account simply gets a fresh link; any other
+    /// becomes the subject of a reconnect ([`RequestKind::Reconnect`]): it keeps its status and
+    /// credentials until the user completes the new link. Either way the account's older link
+    /// stops working.
+    pub async fn reconnect_account(&self, who: &Principal, id: &str, req: RefreshAccountRequest) -> Result<RefreshAccountResponse> {
+        who.require_project()?;
+        check_id("connected_account_id", id, ACCOUNT_PREFIX)?;
+        let callback_url = match req.redirect_url.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+            Some(url) => Some(self.check_callback_url(who, "redirect_url", url)?.to_string()),
+            None => None,
+        };
+        // The account's status decides the kind; renewing checks it did not change meanwhile.
+        for _ in 0..3 {
+            let account = self.account_of(who, id).await?;
+            let def = self.catalog.get(&account.toolkit).filter(|d| d.auth != AuthKind::None).ok_or_else(|| {
+                Error::validation("connected_account_id", format!("the {} toolkit needs no connection: there is nothing to reconnect", account.toolkit))
+            })?;
+            let kind = if account.status.is_pending() { RequestKind::Connect } else { RequestKind::Reconnect };
+            let request = self.new_request(def, &account.project_id, &account.id, callback_url.clone(), kind, clock::now_ms())?;
+            if self.store.renew_request(&request, account.status).await? {
+                tracing::info!(account = %account.id, toolkit = %account.toolkit, kind = kind.as_str(), "connect link renewed");
+                return Ok(RefreshAccountResponse {
+                    id: account.id,
+                    redirect_url: self.config.url(&format!("{LINK_PATH}{}", request.link_token)),
+                    status: account.status,
+                });
+            }
+        }
+        Err(Error::Conflict(format!("connected account {id} kept changing; try again")))
     }
 
     /// The auth config a link uses: the session's pick, else the project's newest for the toolkit.
@@ -228,7 +274,7 @@ impl Engine {
         }
         let Some(req) = self.store.request_by_link_token(link_token).await? else { return Ok(invalid()) };
         let Some(account) = self.current_account(&req.project_id, &req.account_id).await? else { return Ok(invalid()) };
-        if let Some(page) = finished_page(&account) {
+        if let Some(page) = ended_page(&req, &account, clock::now_ms()) {
             return Ok(LinkOpen::Page(page));
         }
         if let Some(def) = self.catalog.get(&account.toolkit).filter(|d| d.has_form()) {
@@ -268,10 +314,10 @@ impl Engine {
         let Some(account) = self.current_account(&req.project_id, &req.account_id).await? else {
             return invalid("The connection this answer belongs to was deleted.");
         };
-        if let Some(page) = finished_page(&account) {
+        if let Some(page) = ended_page(&req, &account, clock::now_ms()) {
             return Ok(CallbackOutcome::Page(page));
         }
-        if !self.store.consume_request(&req.account_id, clock::now_ms()).await? {
+        if !self.store.consume_request(&req.state, clock::now_ms()).await? {
             return invalid("This sign-in answer was already used.");
         }
 
@@ -286,8 +332,9 @@ impl Engine {
         self.finish_connection(&req, &account, outcome).await
     }
 
-    /// Ends a pending connection with sealed credentials (ACTIVE) or a reason (FAILED), wakes
-    /// its waiters, and says where the user goes next.
+    /// Ends a consumed connection request: sealed credentials make the account ACTIVE (a first
+    /// connection and a reconnect alike); a failure ends as the request's kind says (FAILED, or
+    /// the account left as it was). Wakes the account's waiters and says where the user goes next.
     pub(crate) async fn finish_connection(
         &self,
         req: &ConnectionRequestRecord,
@@ -295,22 +342,34 @@ impl Engine {
         outcome: std::result::Result<Vec<u8>, String>,
     ) -> Result<CallbackOutcome> {
         let now = clock::now_ms();
-        let (status, status_reason, credentials_sealed) = match outcome {
-            Ok(sealed) => (AccountStatus::Active, None, Some(sealed)),
-            Err(reason) => (AccountStatus::Failed, Some(reason), None),
+        let (status, failure, credentials_sealed) = match outcome {
+            Ok(sealed) => (Some(AccountStatus::Active), None, Some(sealed)),
+            Err(reason) => (req.kind.failure_status(), Some(reason), None),
         };
-        let finished = self
-            .store
-            .finish_account(&AccountOutcome { account_id: account.id.clone(), status, status_reason: status_reason.clone(), credentials_sealed, now })
-            .await?;
-        if !finished {
-            // The sweeper expired it while we were at the provider.
-            return Ok(CallbackOutcome::Page(CallbackPage::Expired));
+        if let Some(status) = status {
+            let finished = self
+                .store
+                .finish_account(&AccountOutcome {
+                    account_id: account.id.clone(),
+                    request_state: req.state.clone(),
+                    from: req.kind.applies_from(),
+                    status,
+                    status_reason: failure.clone(),
+                    credentials_sealed,
+                    now,
+                })
+                .await?;
+            if !finished {
+                // Expired, revoked, deleted or given a newer link while we were at the provider.
+                return Ok(CallbackOutcome::Page(self.superseded_page(req).await?));
+            }
         }
+        // A reconnect that failed changed nothing, but its waiters learn that the link ended.
         self.notifier.account_changed(&account.id);
-        tracing::info!(account = %account.id, toolkit = %account.toolkit, status = %status, "connection finished");
+        let became = status.map_or("unchanged", AccountStatus::as_str);
+        tracing::info!(account = %account.id, toolkit = %account.toolkit, kind = req.kind.as_str(), status = became, "connection finished");
 
-        let page = match &status_reason {
+        let page = match &failure {
             None => CallbackPage::Connected { toolkit: account.toolkit.clone() },
             Some(r) => CallbackPage::Failed { toolkit: account.toolkit.clone(), reason: r.clone() },
         };
@@ -318,12 +377,24 @@ impl Engine {
             Some(cb) => {
                 let mut url = url::Url::parse(cb).map_err(|e| Error::Internal(format!("stored callback_url: {e}")))?;
                 url.query_pairs_mut()
-                    .append_pair("status", if status == AccountStatus::Active { "success" } else { "failed" })
+                    .append_pair("status", if failure.is_none() { "success" } else { "failed" })
                     .append_pair("connected_account_id", &account.id);
                 Ok(CallbackOutcome::Redirect(url))
             }
             None => Ok(CallbackOutcome::Page(page)),
         }
+    }
+
+    /// The page for a request whose outcome could not be applied.
+    async fn superseded_page(&self, req: &ConnectionRequestRecord) -> Result<CallbackPage> {
+        let Some(account) = self.store.get_account(&req.project_id, &req.account_id).await? else {
+            return Ok(CallbackPage::Invalid { reason: "The connection this answer belongs to was deleted.".into() });
+        };
+        let current = self.store.request_by_account(&req.project_id, &req.account_id).await?;
+        if current.is_some_and(|c| c.state == req.state) && (req.kind == RequestKind::Reconnect || account.status == AccountStatus::Expired) {
+            return Ok(CallbackPage::Expired);
+        }
+        Ok(CallbackPage::Invalid { reason: "This Connect Link was replaced by a newer one or has ended; nothing changed.".into() })
     }
 
     /// The auth config an account was connected with, and its opened client secret.
@@ -395,10 +466,13 @@ impl Engine {
         self.account_view(&self.account_of(who, id).await?).await
     }
 
-    /// An account as the API shows it, with its auth config's `is_disabled`.
+    /// An account as the API shows it, with its auth config's `is_disabled` and whether a
+    /// reconnect link is out.
     async fn account_view(&self, a: &AccountRecord) -> Result<ConnectedAccount> {
         let ac = self.store.get_auth_config(&a.project_id, &a.auth_config_id).await?;
-        Ok(views::account(a, ac.is_some_and(|c| c.is_disabled)))
+        let request = self.store.request_by_account(&a.project_id, &a.id).await?;
+        let reconnecting = request.is_some_and(|r| r.is_live_reconnect(clock::now_ms()));
+        Ok(views::account(a, ac.is_some_and(|c| c.is_disabled), reconnecting))
     }
 
     /// `GET /api/v3.1/connected_accounts`.
@@ -408,7 +482,9 @@ impl Engine {
         let (rows, total) = self.store.list_accounts(&who.project.id, filter, page.offset(), page.limit).await?;
         let disabled: std::collections::HashSet<String> =
             self.store.list_auth_configs(&who.project.id).await?.into_iter().filter(|c| c.is_disabled).map(|c| c.id).collect();
-        Ok(page.page_of(rows.iter().map(|a| views::account(a, disabled.contains(&a.auth_config_id))).collect(), total))
+        let reconnecting: std::collections::HashSet<String> = self.store.live_reconnects(&who.project.id, clock::now_ms()).await?.into_iter().collect();
+        let items = rows.iter().map(|a| views::account(a, disabled.contains(&a.auth_config_id), reconnecting.contains(&a.id))).collect();
+        Ok(page.page_of(items, total))
     }
 
     /// `PATCH /api/v3.1/connected_accounts/{id}/status`.
@@ -422,20 +498,23 @@ impl Engine {
         Ok(())
     }
 
-    /// `GET /api/v3.1/connected_accounts/{id}/wait`: answers once the account leaves
-    /// INITIATED (woken by the callback, not by polling), or with it still INITIATED after
-    /// `timeout` (capped at `max_wait`).
+    /// `GET /api/v3.1/connected_accounts/{id}/wait`: answers once no link of the account is
+    /// pending — it left INITIATED, or its reconnect link was completed, refused or expired —
+    /// (woken by the callback, not by polling), or with the account as it is after `timeout`
+    /// (capped at `max_wait`; a reconnect still pending then shows as `reconnecting`).
     pub async fn wait_for_account(&self, who: &Principal, id: &str, timeout: Duration) -> Result<ConnectedAccount> {
         let deadline = tokio::time::Instant::now() + timeout.min(self.config.max_wait);
         // Subscribe before reading, so a change between the read and the wait is not missed.
         let mut changes = self.notifier.subscribe();
         loop {
             let account = self.account_of(who, id).await?;
-            if !account.status.is_pending() {
+            let request = self.store.request_by_account(&who.project.id, id).await?;
+            let reconnecting = request.as_ref().is_some_and(|r| r.is_live_reconnect(clock::now_ms()));
+            if !account.status.is_pending() && !reconnecting {
                 return self.account_view(&account).await;
             }
-            // Wake at the link's expiry too, so an abandoned link answers EXPIRED on time.
-            let expiry = self.store.request_by_account(&who.project.id, id).await?.map(|r| r.expires_at);
+            // Wake at the link's expiry too, so an abandoned link answers on time.
+            let expiry = request.map(|r| r.expires_at);
             let until = match expiry {
                 Some(at) => deadline.min(tokio::time::Instant::now() + Duration::from_millis((at - clock::now_ms()).max(0) as u64 + 5)),
                 None => deadline,
@@ -467,8 +546,53 @@ async fn next_change_of(rx: &mut tokio::sync::broadcast::Receiver<String>, id: &
     }
 }
 
+/// The rules of the two kinds of connection request. Success is the same for both: the
+/// account becomes ACTIVE with the new credentials.
+impl RequestKind {
+    /// The statuses the account may be in for the request's outcome to apply: a first
+    /// connection only while INITIATED (not once the sweeper expired it); a reconnect whatever
+    /// the account became meanwhile (revoking or deleting the account ends the request itself).
+    pub(crate) fn applies_from(self) -> Vec<AccountStatus> {
+        match self {
+            Self::Connect => AccountStatus::ALL.into_iter().filter(|s| s.is_pending()).collect(),
+            Self::Reconnect => AccountStatus::ALL.to_vec(),
+        }
+    }
+
+    /// What a refused or failed attempt makes of the account: FAILED for a first connection;
+    /// nothing for a reconnect, which leaves the account as it was (status, reason, credentials).
+    /// An abandoned link likewise: the sweeper expires only INITIATED accounts.
+    pub(crate) fn failure_status(self) -> Option<AccountStatus> {
+        match self {
+            Self::Connect => Some(AccountStatus::Failed),
+            Self::Reconnect => None,
+        }
+    }
+}
+
+impl ConnectionRequestRecord {
+    /// A reconnect link the user can still complete.
+    pub(crate) fn is_live_reconnect(&self, now: i64) -> bool {
+        self.kind == RequestKind::Reconnect && self.consumed_at.is_none() && self.expires_at > now
+    }
+}
+
+/// The page for a link or callback that can no longer be used, if it cannot: a first
+/// connection's link ends with its account leaving INITIATED; a reconnect's when it is used or
+/// expires (its account's status says nothing about it).
+pub(crate) fn ended_page(req: &ConnectionRequestRecord, account: &AccountRecord, now: i64) -> Option<CallbackPage> {
+    match req.kind {
+        RequestKind::Connect => finished_page(account),
+        RequestKind::Reconnect if req.expires_at <= now => Some(CallbackPage::Expired),
+        RequestKind::Reconnect if req.consumed_at.is_some() => {
+            Some(CallbackPage::Invalid { reason: "This Connect Link was already used.".into() })
+        }
+        RequestKind::Reconnect => None,
+    }
+}
+
 /// The page for a link or callback whose account is no longer pending.
-pub(crate) fn finished_page(account: &AccountRecord) -> Option<CallbackPage> {
+fn finished_page(account: &AccountRecord) -> Option<CallbackPage> {
     match account.status {
         s if s.is_pending() => None,
         AccountStatus::Expired => Some(CallbackPage::Expired),

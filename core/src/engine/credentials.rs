@@ -86,18 +86,13 @@ impl Engine {
         let lock = self.refresh_locks.get(&account.id);
         let result = async {
             let _guard = lock.lock().await;
-            let current = self
-                .store
-                .get_account(&account.project_id, &account.id)
-                .await?
-                .filter(|a| a.status == AccountStatus::Active)
-                .ok_or_else(|| not_active(def, account))?;
+            let current = self.active_account(def, account).await?;
             let tokens = self.open_tokens(&current)?;
             if tokens.access_token != seen.access_token {
                 return Ok(tokens); // another call refreshed while this one waited
             }
             let Some(refresh_token) = tokens.refresh_token.clone() else {
-                return Err(self.end_with(def, account, "the access token expired and the provider issued no refresh token").await);
+                return Err(self.end_with(def, &current, "the access token expired and the provider issued no refresh token").await);
             };
             let (ac, secret) = self.app_credentials(account).await?;
             let provider = def.oauth2.as_ref().ok_or_else(|| Error::Internal(format!("{} is not OAuth2", def.slug)))?;
@@ -106,13 +101,15 @@ impl Engine {
                 Ok(fresh) => {
                     let json = serde_json::to_vec(&fresh).map_err(|e| Error::Internal(e.to_string()))?;
                     let sealed = self.vault.seal(&account.id, &json)?;
-                    if !self.store.replace_credentials(&account.id, &sealed, clock::now_ms()).await? {
-                        return Err(not_active(def, account));
+                    let seen_sealed = current.credentials_sealed.as_deref().unwrap_or_default();
+                    if !self.store.replace_credentials(&account.id, seen_sealed, &sealed, clock::now_ms()).await? {
+                        // Reconnected meanwhile (its tokens are newer than ours), or no longer ACTIVE.
+                        return self.open_tokens(&self.active_account(def, account).await?);
                     }
                     tracing::info!(account = %account.id, toolkit = %def.slug, "access token refreshed");
                     Ok(fresh)
                 }
-                Err(TokenError::Refused(reason)) => Err(self.end_with(def, account, &format!("token refresh failed: {reason}")).await),
+                Err(TokenError::Refused(reason)) => Err(self.end_with(def, &current, &format!("token refresh failed: {reason}")).await),
                 Err(TokenError::Unavailable(reason)) => {
                     tracing::warn!(account = %account.id, toolkit = %def.slug, reason, "token refresh could not be done now");
                     Err(Error::Provider(format!("token refresh failed, try again later: {reason}")))
@@ -124,11 +121,22 @@ impl Engine {
         result
     }
 
-    /// Marks an ACTIVE account EXPIRED with `reason`, wakes its waiters, and returns the
-    /// error the call answers with.
+    /// `account` as stored now, if it is ACTIVE.
+    async fn active_account(&self, def: &ToolkitDef, account: &AccountRecord) -> Result<AccountRecord> {
+        self.store
+            .get_account(&account.project_id, &account.id)
+            .await?
+            .filter(|a| a.status == AccountStatus::Active)
+            .ok_or_else(|| not_active(def, account))
+    }
+
+    /// Marks an ACTIVE account EXPIRED with `reason` unless its credentials changed meanwhile
+    /// (a reconnect), wakes its waiters, and returns the error the call answers with.
     async fn end_with(&self, def: &ToolkitDef, account: &AccountRecord, reason: &str) -> Error {
-        match self.store.end_account(&account.id, AccountStatus::Expired, reason, clock::now_ms()).await {
-            Ok(_) => {
+        let seen = account.credentials_sealed.as_deref().unwrap_or_default();
+        match self.store.end_account(&account.id, seen, AccountStatus::Expired, reason, clock::now_ms()).await {
+            Ok(false) => Error::Provider(format!("{reason}; the account changed meanwhile (reconnected or ended), try again")),
+            Ok(true) => {
                 self.notifier.account_changed(&account.id);
                 tracing::warn!(account = %account.id, toolkit = %def.slug, reason, "connected account expired");
                 Error::ConnectionRequestFailed { id: account.id.clone(), status: "EXPIRED".into(), reason: Some(reason.to_string()) }

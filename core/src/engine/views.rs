@@ -4,8 +4,9 @@ use super::clock::rfc3339;
 use super::store::{AccountRecord, AuthConfigRecord};
 use crate::model::{AccountAuthConfig, AccountState, AccountStateVal, AuthConfigInfo, ConnectedAccount, ToolkitAccount, ToolkitAuthConfig, ToolkitRef};
 
-/// An account as the API shows it; `auth_config_disabled` is its auth config's flag.
-pub(crate) fn account(a: &AccountRecord, auth_config_disabled: bool) -> ConnectedAccount {
+/// An account as the API shows it; `auth_config_disabled` is its auth config's flag,
+/// `reconnecting` whether a reconnect link is out.
+pub(crate) fn account(a: &AccountRecord, auth_config_disabled: bool, reconnecting: bool) -> ConnectedAccount {
     ConnectedAccount {
         id: a.id.clone(),
         user_id: a.user_id.clone(),
@@ -25,6 +26,7 @@ pub(crate) fn account(a: &AccountRecord, auth_config_disabled: bool) -> Connecte
         data: Default::default(),
         params: Default::default(),
         state: AccountState { auth_scheme: a.auth_scheme.clone(), val: AccountStateVal { status: a.status.as_str().to_string() } },
+        reconnecting,
     }
 }
 

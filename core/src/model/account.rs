@@ -53,6 +53,10 @@ pub struct ConnectedAccount {
     /// The connection's state as Composio shapes it, without any credential: the scheme and status.
     #[serde(default)]
     pub state: AccountState,
+    /// A Grantline field, sent only when true: a reconnect link (`…/refresh`) is out and the
+    /// user has not finished it yet; meanwhile the account keeps its status and credentials.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub reconnecting: bool,
 }
 
 /// A credential-free `state`: `{"authScheme": "OAUTH2", "val": {"status": "ACTIVE"}}`.
@@ -87,6 +91,28 @@ impl ConnectedAccount {
 pub struct UpdateAccountStatusRequest {
     /// `false` disables the account, `true` enables it again.
     pub enabled: bool,
+}
+
+/// Body of `POST /api/v3.1/connected_accounts/{id}/refresh` (Composio sends `redirect_url` in
+/// the body or the query).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshAccountRequest {
+    /// Where the user lands after finishing the new link (the app's callback URL; it must be on
+    /// the project's allow-list, like `callback_url` of `…/link`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirect_url: Option<String>,
+}
+
+/// Answer of `POST /api/v3.1/connected_accounts/{id}/refresh` (Composio's shape).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RefreshAccountResponse {
+    /// The account, which keeps its id (`ca_…`).
+    pub id: String,
+    /// The new Connect Link to open in the user's browser.
+    pub redirect_url: String,
+    /// The account's current status: it keeps it until the user completes the new link.
+    pub status: AccountStatus,
 }
 
 /// `{success: true}` answers of mutations.

@@ -5,13 +5,13 @@ use std::time::Duration;
 use axum::extract::{Path, State};
 use axum::Json;
 use grantline_core::model::{
-    AccountFilter, AccountOrder, AccountStatus, ConnectedAccount, DeleteAccountResponse, Page, PageRequest, RevokeAccountResponse, SuccessResponse,
-    UpdateAccountStatusRequest,
+    AccountFilter, AccountOrder, AccountStatus, ConnectedAccount, DeleteAccountResponse, Page, PageRequest, RefreshAccountRequest,
+    RefreshAccountResponse, RevokeAccountResponse, SuccessResponse, UpdateAccountStatusRequest,
 };
 use grantline_core::Error;
 
 use crate::error::ApiResult;
-use crate::extract::{ApiJson, Caller, ClientCaller, QueryParams};
+use crate::extract::{ApiJson, Caller, ClientCaller, OptionalApiJson, QueryParams};
 use crate::AppState;
 
 pub async fn get(State(s): State<AppState>, ClientCaller(who): ClientCaller, Path(id): Path<String>) -> ApiResult<Json<ConnectedAccount>> {
@@ -67,6 +67,26 @@ pub async fn delete(State(s): State<AppState>, Caller(who): Caller, Path(id): Pa
 
 pub async fn revoke(State(s): State<AppState>, Caller(who): Caller, Path(id): Path<String>) -> ApiResult<Json<RevokeAccountResponse>> {
     Ok(Json(s.engine.revoke_account(&who, &id).await?))
+}
+
+/// A new Connect Link for the account, which keeps its id. `redirect_url` comes in the JSON body
+/// (Composio's Python SDK) or the query (its Node SDK); the body may be absent.
+pub async fn refresh(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Path(id): Path<String>,
+    q: QueryParams,
+    OptionalApiJson(mut req): OptionalApiJson<RefreshAccountRequest>,
+) -> ApiResult<Json<RefreshAccountResponse>> {
+    q.only(&["redirect_url"])?;
+    match (q.get("redirect_url").filter(|u| !u.is_empty()), req.redirect_url.as_deref()) {
+        (Some(query), Some(body)) if query != body => {
+            return Err(Error::validation("redirect_url", "given in the query and in the body with different values").into())
+        }
+        (Some(query), _) => req.redirect_url = Some(query.to_string()),
+        (None, _) => {}
+    }
+    Ok(Json(s.engine.reconnect_account(&who, &id, req).await?))
 }
 
 pub async fn set_status(

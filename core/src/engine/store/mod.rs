@@ -76,12 +76,15 @@ pub trait Store: Send + Sync + 'static {
     async fn user_accounts(&self, project_id: &str, user_id: &str) -> Result<Vec<AccountRecord>>;
     /// Enables or disables an account; false when there is no such account.
     async fn set_account_disabled(&self, project_id: &str, id: &str, disabled: bool, now: i64) -> Result<bool>;
-    /// Replaces an ACTIVE account's sealed credentials (a refresh); false if it is not ACTIVE.
-    async fn replace_credentials(&self, account_id: &str, sealed: &[u8], now: i64) -> Result<bool>;
-    /// Moves an ACTIVE account to `status` with a reason (a refused refresh); false if it was not ACTIVE.
-    async fn end_account(&self, account_id: &str, status: AccountStatus, reason: &str, now: i64) -> Result<bool>;
+    /// Replaces an ACTIVE account's sealed credentials `expected` with `sealed` (a token
+    /// refresh); false if it is not ACTIVE or holds other credentials by now (a reconnect).
+    async fn replace_credentials(&self, account_id: &str, expected: &[u8], sealed: &[u8], now: i64) -> Result<bool>;
+    /// Moves an ACTIVE account holding credentials `expected` to `status` with a reason (a refused
+    /// token refresh); false if it was not ACTIVE or holds other credentials by now (a reconnect).
+    async fn end_account(&self, account_id: &str, expected: &[u8], status: AccountStatus, reason: &str, now: i64) -> Result<bool>;
     /// Moves an account that is not REVOKED yet to REVOKED with `reason`, wiping its sealed
-    /// credentials; false when there is no such account or it was already REVOKED.
+    /// credentials and ending its connection request (no link issued before can bring it back);
+    /// false when there is no such account or it was already REVOKED.
     async fn revoke_account(&self, account_id: &str, reason: &str, now: i64) -> Result<bool>;
     /// Deletes an account and its connection request; false when there was none.
     async fn delete_account(&self, project_id: &str, id: &str) -> Result<bool>;
@@ -92,10 +95,17 @@ pub trait Store: Send + Sync + 'static {
     async fn request_by_account(&self, project_id: &str, account_id: &str) -> Result<Option<ConnectionRequestRecord>>;
     /// The connection request an OAuth `state` belongs to.
     async fn request_by_state(&self, state: &str) -> Result<Option<ConnectionRequestRecord>>;
-    /// Marks a request's `state` used; false if it already was (a replay).
-    async fn consume_request(&self, account_id: &str, now: i64) -> Result<bool>;
-    /// Moves an INITIATED account to its outcome; false if it was no longer INITIATED.
+    /// Replaces the account's connection request with `request` (a fresh link: the older link
+    /// token and `state` stop working) if the account exists with status `expected`; false otherwise.
+    async fn renew_request(&self, request: &ConnectionRequestRecord, expected: AccountStatus) -> Result<bool>;
+    /// Marks the request with this `state` used if it is unused and unexpired at `now`; false
+    /// otherwise (a replay, or a link that expired or was replaced).
+    async fn consume_request(&self, state: &str, now: i64) -> Result<bool>;
+    /// Applies a connection's outcome if `outcome.request_state` is still the account's request
+    /// and the account's status is one of `outcome.from`; false otherwise.
     async fn finish_account(&self, outcome: &AccountOutcome) -> Result<bool>;
+    /// The accounts of a project with an unused, unexpired reconnect link at `now`.
+    async fn live_reconnects(&self, project_id: &str, now: i64) -> Result<Vec<String>>;
     /// Moves every INITIATED account whose link expired at or before `now` to EXPIRED; returns their ids.
     async fn expire_due(&self, now: i64) -> Result<Vec<String>>;
 

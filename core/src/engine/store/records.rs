@@ -143,6 +143,34 @@ pub struct ConnectionRequestRecord {
     pub expires_at: i64,
     /// Unix ms when the callback used the `state`.
     pub consumed_at: Option<i64>,
+    /// A first connection, or a reconnect of an account that already left INITIATED.
+    pub kind: RequestKind,
+}
+
+/// What a connection request is for; the engine's rules for each are on the type
+/// (`engine/connections.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestKind {
+    /// The account's first connection: the account is INITIATED until the link ends.
+    Connect,
+    /// A reconnect (`POST …/connected_accounts/{id}/refresh`) of an account that already left
+    /// INITIATED: the account keeps its status and credentials until the link succeeds.
+    Reconnect,
+}
+
+impl RequestKind {
+    /// The stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Connect => "connect",
+            Self::Reconnect => "reconnect",
+        }
+    }
+
+    /// Parses the stored form.
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Connect, Self::Reconnect].into_iter().find(|k| k.as_str() == s)
+    }
 }
 
 /// How a connection ended, written in one atomic step.
@@ -150,6 +178,11 @@ pub struct ConnectionRequestRecord {
 pub struct AccountOutcome {
     /// The account.
     pub account_id: String,
+    /// The `state` of the request this is the outcome of: it must still be the account's
+    /// request (not replaced by a newer link, nor ended by a revocation or a deletion).
+    pub request_state: String,
+    /// The statuses the account may be in for the outcome to apply.
+    pub from: Vec<AccountStatus>,
     /// ACTIVE or FAILED.
     pub status: AccountStatus,
     /// Why, for FAILED.

@@ -11,7 +11,7 @@ use crate::model::{AccountFilter, AccountOrder, AccountStatus};
 use crate::{Error, Result};
 
 /// Schema changes in order; `PRAGMA user_version` records how many have run.
-const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3];
+const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4];
 
 /// The first schema.
 const SCHEMA_V1: &str = r#"
@@ -110,6 +110,11 @@ CREATE TABLE sandbox_grants (
 CREATE INDEX sandbox_grants_expiry ON sandbox_grants(expires_at);
 CREATE INDEX sandbox_grants_age ON sandbox_grants(created_at, hash);
 CREATE INDEX sandbox_grants_family ON sandbox_grants(family);
+"#;
+
+/// Reconnects (`…/connected_accounts/{id}/refresh`): a connection request says what it is for.
+const SCHEMA_V4: &str = r#"
+ALTER TABLE connection_requests ADD COLUMN kind TEXT NOT NULL DEFAULT 'connect';
 "#;
 
 /// A [`Store`] on one SQLite file (WAL, foreign keys on, synchronous=NORMAL).
@@ -245,7 +250,7 @@ fn account_row(r: &Row) -> rusqlite::Result<AccountRecord> {
 }
 
 const REQUEST_COLS: &str =
-    "account_id, project_id, link_token, state, pkce_verifier_sealed, callback_url, expires_at, consumed_at";
+    "account_id, project_id, link_token, state, pkce_verifier_sealed, callback_url, expires_at, consumed_at, kind";
 
 fn request_row(r: &Row) -> rusqlite::Result<ConnectionRequestRecord> {
     Ok(ConnectionRequestRecord {
@@ -257,6 +262,12 @@ fn request_row(r: &Row) -> rusqlite::Result<ConnectionRequestRecord> {
         callback_url: r.get(5)?,
         expires_at: r.get(6)?,
         consumed_at: r.get(7)?,
+        kind: {
+            let kind: String = r.get(8)?;
+            RequestKind::parse(&kind).ok_or_else(|| {
+                rusqlite::Error::FromSqlConversionFailure(8, rusqlite::types::Type::Text, format!("unknown request kind {kind:?}").into())
+            })?
+        },
     })
 }
 
@@ -580,7 +591,7 @@ impl Store for SqliteStore {
                 ],
             )?;
             tx.execute(
-                &format!("INSERT INTO connection_requests ({REQUEST_COLS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)"),
+                &format!("INSERT INTO connection_requests ({REQUEST_COLS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)"),
                 params![
                     r.account_id,
                     r.project_id,
@@ -589,7 +600,8 @@ impl Store for SqliteStore {
                     r.pkce_verifier_sealed,
                     r.callback_url,
                     r.expires_at,
-                    r.consumed_at
+                    r.consumed_at,
+                    r.kind.as_str()
                 ],
             )?;
             tx.commit()
@@ -669,24 +681,25 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn replace_credentials(&self, account_id: &str, sealed: &[u8], now: i64) -> Result<bool> {
-        let (id, sealed) = (account_id.to_string(), sealed.to_vec());
+    async fn replace_credentials(&self, account_id: &str, expected: &[u8], sealed: &[u8], now: i64) -> Result<bool> {
+        let (id, expected, sealed) = (account_id.to_string(), expected.to_vec(), sealed.to_vec());
         self.with(move |c| {
             c.execute(
-                "UPDATE accounts SET credentials_sealed = ?1, updated_at = ?2 WHERE id = ?3 AND status = 'ACTIVE'",
-                params![sealed, now, id],
+                "UPDATE accounts SET credentials_sealed = ?1, updated_at = ?2 WHERE id = ?3 AND status = 'ACTIVE' AND credentials_sealed = ?4",
+                params![sealed, now, id, expected],
             )
             .map(|n| n == 1)
         })
         .await
     }
 
-    async fn end_account(&self, account_id: &str, status: AccountStatus, reason: &str, now: i64) -> Result<bool> {
-        let (id, reason) = (account_id.to_string(), reason.to_string());
+    async fn end_account(&self, account_id: &str, expected: &[u8], status: AccountStatus, reason: &str, now: i64) -> Result<bool> {
+        let (id, expected, reason) = (account_id.to_string(), expected.to_vec(), reason.to_string());
         self.with(move |c| {
             c.execute(
-                "UPDATE accounts SET status = ?1, status_reason = ?2, updated_at = ?3 WHERE id = ?4 AND status = 'ACTIVE'",
-                params![status.as_str(), reason, now, id],
+                "UPDATE accounts SET status = ?1, status_reason = ?2, updated_at = ?3 \
+                 WHERE id = ?4 AND status = 'ACTIVE' AND credentials_sealed = ?5",
+                params![status.as_str(), reason, now, id, expected],
             )
             .map(|n| n == 1)
         })
@@ -696,12 +709,15 @@ impl Store for SqliteStore {
     async fn revoke_account(&self, account_id: &str, reason: &str, now: i64) -> Result<bool> {
         let (id, reason) = (account_id.to_string(), reason.to_string());
         self.with(move |c| {
-            c.execute(
+            let tx = c.transaction()?;
+            let n = tx.execute(
                 "UPDATE accounts SET status = 'REVOKED', status_reason = ?1, credentials_sealed = NULL, updated_at = ?2 \
                  WHERE id = ?3 AND status != 'REVOKED'",
                 params![reason, now, id],
-            )
-            .map(|n| n == 1)
+            )?;
+            tx.execute("DELETE FROM connection_requests WHERE account_id = ?1", [&id])?;
+            tx.commit()?;
+            Ok(n == 1)
         })
         .await
     }
@@ -742,12 +758,43 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn consume_request(&self, account_id: &str, now: i64) -> Result<bool> {
-        let id = account_id.to_string();
+    async fn renew_request(&self, r: &ConnectionRequestRecord, expected: AccountStatus) -> Result<bool> {
+        let r = r.clone();
+        self.with(move |c| {
+            let tx = c.transaction()?;
+            let status: Option<String> = tx
+                .query_row("SELECT status FROM accounts WHERE project_id = ?1 AND id = ?2", [&r.project_id, &r.account_id], |row| row.get(0))
+                .optional()?;
+            if status.as_deref() != Some(expected.as_str()) {
+                return Ok(false);
+            }
+            tx.execute("DELETE FROM connection_requests WHERE account_id = ?1", [&r.account_id])?;
+            tx.execute(
+                &format!("INSERT INTO connection_requests ({REQUEST_COLS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)"),
+                params![
+                    r.account_id,
+                    r.project_id,
+                    r.link_token,
+                    r.state,
+                    r.pkce_verifier_sealed,
+                    r.callback_url,
+                    r.expires_at,
+                    r.consumed_at,
+                    r.kind.as_str()
+                ],
+            )?;
+            tx.commit()?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn consume_request(&self, state: &str, now: i64) -> Result<bool> {
+        let state = state.to_string();
         self.with(move |c| {
             c.execute(
-                "UPDATE connection_requests SET consumed_at = ?1 WHERE account_id = ?2 AND consumed_at IS NULL",
-                params![now, id],
+                "UPDATE connection_requests SET consumed_at = ?1 WHERE state = ?2 AND consumed_at IS NULL AND expires_at > ?1",
+                params![now, state],
             )
             .map(|n| n == 1)
         })
@@ -756,13 +803,40 @@ impl Store for SqliteStore {
 
     async fn finish_account(&self, o: &AccountOutcome) -> Result<bool> {
         let o = o.clone();
+        let from: Vec<String> = o.from.iter().map(|s| s.as_str().to_string()).collect();
         self.with(move |c| {
+            let statuses = (0..from.len()).map(|i| format!("?{}", i + 7)).collect::<Vec<_>>().join(",");
+            let mut args: Vec<rusqlite::types::Value> = vec![
+                o.status.as_str().to_string().into(),
+                o.status_reason.into(),
+                o.credentials_sealed.into(),
+                o.now.into(),
+                o.account_id.into(),
+                o.request_state.into(),
+            ];
+            args.extend(from.into_iter().map(Into::into));
             c.execute(
-                "UPDATE accounts SET status = ?1, status_reason = ?2, credentials_sealed = COALESCE(?3, credentials_sealed), \
-                 updated_at = ?4 WHERE id = ?5 AND status IN ('INITIATED', 'INITIALIZING')",
-                params![o.status.as_str(), o.status_reason, o.credentials_sealed, o.now, o.account_id],
+                &format!(
+                    "UPDATE accounts SET status = ?1, status_reason = ?2, credentials_sealed = COALESCE(?3, credentials_sealed), \
+                     updated_at = ?4 WHERE id = ?5 AND status IN ({statuses}) \
+                     AND EXISTS (SELECT 1 FROM connection_requests r WHERE r.account_id = accounts.id AND r.state = ?6)"
+                ),
+                rusqlite::params_from_iter(args),
             )
             .map(|n| n == 1)
+        })
+        .await
+    }
+
+    async fn live_reconnects(&self, project_id: &str, now: i64) -> Result<Vec<String>> {
+        let p = project_id.to_string();
+        self.with(move |c| {
+            let mut st = c.prepare(
+                "SELECT account_id FROM connection_requests \
+                 WHERE project_id = ?1 AND kind = 'reconnect' AND consumed_at IS NULL AND expires_at > ?2",
+            )?;
+            let ids = st.query_map(params![p, now], |r| r.get(0))?.collect();
+            ids
         })
         .await
     }
@@ -859,5 +933,149 @@ mod tests {
         assert_eq!(store.all_allowed_origins().await.unwrap(), vec!["https://w.test".to_string()]);
         let version: usize = store.with(|c| c.query_row("PRAGMA user_version", [], |r| r.get(0))).await.unwrap();
         assert_eq!(version, MIGRATIONS.len());
+    }
+
+    fn account(status: AccountStatus) -> AccountRecord {
+        AccountRecord {
+            id: "ca_1".into(),
+            project_id: "pr_1".into(),
+            user_id: "u".into(),
+            toolkit: "sandbox".into(),
+            auth_config_id: "ac_1".into(),
+            auth_scheme: "OAUTH2".into(),
+            alias: None,
+            status,
+            status_reason: None,
+            is_disabled: false,
+            credentials_sealed: None,
+            created_at: 1,
+            updated_at: 1,
+        }
+    }
+
+    fn request(state: &str, kind: RequestKind, expires_at: i64) -> ConnectionRequestRecord {
+        ConnectionRequestRecord {
+            account_id: "ca_1".into(),
+            project_id: "pr_1".into(),
+            link_token: format!("ln_{state}"),
+            state: state.into(),
+            pkce_verifier_sealed: None,
+            callback_url: None,
+            expires_at,
+            consumed_at: None,
+            kind,
+        }
+    }
+
+    fn outcome(state: &str, from: &[AccountStatus], sealed: &[u8]) -> AccountOutcome {
+        AccountOutcome {
+            account_id: "ca_1".into(),
+            request_state: state.into(),
+            from: from.to_vec(),
+            status: AccountStatus::Active,
+            status_reason: None,
+            credentials_sealed: Some(sealed.to_vec()),
+            now: 50,
+        }
+    }
+
+    /// A store holding project `pr_1` and its account `ca_1` (INITIATED, link `s0` until 100).
+    async fn store_with_account() -> (tempfile::TempDir, SqliteStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path().join("t.db")).unwrap();
+        store.migrate().await.unwrap();
+        let project = Project { id: "pr_1".into(), name: "p".into(), allowed_callback_urls: vec![], allowed_origins: vec![], created_at: 1 };
+        store.insert_project(&project).await.unwrap();
+        store.insert_connection(&account(AccountStatus::Initiated), &request("s0", RequestKind::Connect, 100)).await.unwrap();
+        (dir, store)
+    }
+
+    #[tokio::test]
+    async fn a_renewed_request_replaces_the_older_one_and_its_outcome_no_longer_applies() {
+        let (_dir, store) = store_with_account().await;
+        let pending = [AccountStatus::Initiated, AccountStatus::Initializing];
+        // The callback of `s0` consumed it and is at the provider when a fresh link replaces it.
+        assert!(store.consume_request("s0", 10).await.unwrap());
+        assert!(!store.renew_request(&request("s1", RequestKind::Connect, 200), AccountStatus::Active).await.unwrap(), "status CAS");
+        assert!(store.renew_request(&request("s1", RequestKind::Connect, 200), AccountStatus::Initiated).await.unwrap());
+        assert!(store.request_by_state("s0").await.unwrap().is_none(), "the older state is unknown");
+        assert!(store.request_by_link_token("ln_s0").await.unwrap().is_none(), "the older link is unknown");
+        assert!(!store.finish_account(&outcome("s0", &pending, b"old")).await.unwrap(), "a late outcome of s0 changes nothing");
+        assert_eq!(store.get_account("pr_1", "ca_1").await.unwrap().unwrap().status, AccountStatus::Initiated);
+        assert!(store.finish_account(&outcome("s1", &pending, b"new")).await.unwrap());
+        let a = store.get_account("pr_1", "ca_1").await.unwrap().unwrap();
+        assert_eq!((a.status, a.credentials_sealed.as_deref()), (AccountStatus::Active, Some(&b"new"[..])));
+        assert!(!store.finish_account(&outcome("s1", &pending, b"again")).await.unwrap(), "an ACTIVE account is no longer pending");
+    }
+
+    #[tokio::test]
+    async fn a_reconnecting_account_is_not_expired_and_its_link_dies_on_time() {
+        let (_dir, store) = store_with_account().await;
+        assert!(store.consume_request("s0", 10).await.unwrap());
+        assert!(store.finish_account(&outcome("s0", &[AccountStatus::Initiated], b"first")).await.unwrap());
+        assert!(store.renew_request(&request("r1", RequestKind::Reconnect, 100), AccountStatus::Active).await.unwrap());
+        assert_eq!(store.live_reconnects("pr_1", 99).await.unwrap(), vec!["ca_1".to_string()]);
+        assert!(store.expire_due(1_000).await.unwrap().is_empty(), "the sweeper leaves a reconnecting ACTIVE account alone");
+        assert_eq!(store.get_account("pr_1", "ca_1").await.unwrap().unwrap().status, AccountStatus::Active);
+        assert!(store.live_reconnects("pr_1", 100).await.unwrap().is_empty());
+        assert!(!store.consume_request("r1", 100).await.unwrap(), "an expired link cannot be used");
+        assert!(store.consume_request("r1", 99).await.unwrap());
+        assert!(!store.consume_request("r1", 99).await.unwrap(), "nor used twice");
+    }
+
+    #[tokio::test]
+    async fn revoking_or_deleting_ends_a_pending_reconnect() {
+        let (_dir, store) = store_with_account().await;
+        let any = AccountStatus::ALL;
+        assert!(store.renew_request(&request("r1", RequestKind::Reconnect, 100), AccountStatus::Initiated).await.unwrap());
+        assert!(store.consume_request("r1", 10).await.unwrap());
+        assert!(store.revoke_account("ca_1", "revoked by the app", 20).await.unwrap());
+        assert!(!store.finish_account(&outcome("r1", &any, b"late")).await.unwrap(), "a revocation wins over an outcome in flight");
+        assert_eq!(store.get_account("pr_1", "ca_1").await.unwrap().unwrap().status, AccountStatus::Revoked);
+
+        assert!(store.renew_request(&request("r2", RequestKind::Reconnect, 100), AccountStatus::Revoked).await.unwrap());
+        assert!(store.consume_request("r2", 10).await.unwrap());
+        assert!(store.delete_account("pr_1", "ca_1").await.unwrap());
+        assert!(!store.finish_account(&outcome("r2", &any, b"late")).await.unwrap(), "a deleted account stays deleted");
+        assert!(!store.renew_request(&request("r3", RequestKind::Reconnect, 100), AccountStatus::Revoked).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_token_refresh_does_not_overwrite_a_reconnect() {
+        let (_dir, store) = store_with_account().await;
+        assert!(store.consume_request("s0", 10).await.unwrap());
+        assert!(store.finish_account(&outcome("s0", &[AccountStatus::Initiated], b"first")).await.unwrap());
+        assert!(store.renew_request(&request("r1", RequestKind::Reconnect, 100), AccountStatus::Active).await.unwrap());
+        assert!(store.consume_request("r1", 10).await.unwrap());
+        assert!(store.finish_account(&outcome("r1", &AccountStatus::ALL, b"reconnected")).await.unwrap());
+        // A token refresh that started from the first credentials comes back afterwards.
+        assert!(!store.replace_credentials("ca_1", b"first", b"refreshed-first", 60).await.unwrap());
+        assert!(!store.end_account("ca_1", b"first", AccountStatus::Expired, "refused", 60).await.unwrap());
+        let a = store.get_account("pr_1", "ca_1").await.unwrap().unwrap();
+        assert_eq!((a.status, a.credentials_sealed.as_deref()), (AccountStatus::Active, Some(&b"reconnected"[..])));
+        assert!(store.replace_credentials("ca_1", b"reconnected", b"refreshed", 60).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn requests_stored_before_reconnects_existed_are_first_connections() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v3.db");
+        {
+            let c = Connection::open(&path).unwrap();
+            for step in &MIGRATIONS[..3] {
+                c.execute_batch(step).unwrap();
+            }
+            c.execute_batch("PRAGMA user_version = 3").unwrap();
+            c.execute_batch(
+                "INSERT INTO projects (id, name, created_at) VALUES ('pr_1', 'p', 1); \
+                 INSERT INTO accounts (id, project_id, user_id, toolkit, auth_config_id, auth_scheme, status, created_at, updated_at) \
+                 VALUES ('ca_1', 'pr_1', 'u', 'sandbox', 'ac_1', 'OAUTH2', 'INITIATED', 1, 1); \
+                 INSERT INTO connection_requests (account_id, project_id, link_token, state, expires_at) VALUES ('ca_1', 'pr_1', 'ln_a', 's_a', 100);",
+            )
+            .unwrap();
+        }
+        let store = SqliteStore::open(&path).unwrap();
+        store.migrate().await.unwrap();
+        assert_eq!(store.request_by_state("s_a").await.unwrap().unwrap().kind, RequestKind::Connect);
     }
 }
