@@ -67,6 +67,13 @@ pub struct AuthorizeOptions {
     pub alias: Option<String>,
 }
 
+/// Options of `connectedAccounts.refresh(id, options)`.
+#[napi(object)]
+pub struct RefreshOptions {
+    /// Where the user lands after the new link (on the project's allow-list).
+    pub callback_url: Option<String>,
+}
+
 /// Options of `session.clientToken(options)`.
 #[napi(object)]
 pub struct ClientTokenOptions {
@@ -202,7 +209,7 @@ pub fn toolkits_query(q: Option<ToolkitsQuery>) -> CoreToolkitsQuery {
 /// The core's search request.
 pub fn search_request(query: String, o: Option<SearchOptions>) -> SearchRequest {
     let (toolkits, limit) = o.map(|o| (o.toolkits.unwrap_or_default(), o.limit)).unwrap_or_default();
-    SearchRequest { query, toolkits, limit }
+    SearchRequest::use_case(query, toolkits, limit)
 }
 
 /// The core's proxy request: `headers` first, then `query`, as `parameters`.
@@ -221,6 +228,7 @@ pub fn proxy_request(r: ProxyRequest) -> Result<CoreProxyRequest, Error> {
         connected_account_id: r.connected_account_id,
         body,
         parameters,
+        ..Default::default()
     })
 }
 

@@ -30,6 +30,8 @@ pub struct ConnectedAccount {
     pub created_at: String,
     /// ISO 8601 time of the last change.
     pub updated_at: String,
+    /// True while a reconnect link (`refresh`) is out; the account keeps its status meanwhile.
+    pub reconnecting: bool,
 }
 
 impl From<model::ConnectedAccount> for ConnectedAccount {
@@ -46,6 +48,57 @@ impl From<model::ConnectedAccount> for ConnectedAccount {
             auth_config_id: a.auth_config.id,
             created_at: a.created_at,
             updated_at: a.updated_at,
+            reconnecting: a.reconnecting,
+        }
+    }
+}
+
+/// A reconnect under way (`connectedAccounts.refresh`): the account keeps its id.
+#[napi(object)]
+pub struct RefreshedAccount {
+    /// `ca_…`, the same account.
+    pub id: String,
+    /// The new Connect Link to open in the user's browser.
+    pub redirect_url: String,
+    /// The account's status now; it keeps it until the user completes the link.
+    pub status: String,
+}
+
+impl From<model::RefreshAccountResponse> for RefreshedAccount {
+    fn from(r: model::RefreshAccountResponse) -> Self {
+        Self { id: r.id, redirect_url: r.redirect_url, status: r.status.to_string() }
+    }
+}
+
+/// What `connectedAccounts.revoke` did: the account is REVOKED and its credentials are gone.
+#[napi(object)]
+pub struct RevokedAccount {
+    /// `ca_…`
+    pub id: String,
+    /// `REVOKED`.
+    pub status: String,
+    /// The tokens the provider revoked on this call (`refresh_token`, `access_token`).
+    pub revoked_tokens: Vec<String>,
+    /// `revoked`, `not_supported` (only the broker's copy is gone) or `nothing_to_revoke`.
+    #[napi(ts_type = "'revoked' | 'not_supported' | 'nothing_to_revoke'")]
+    pub provider_revocation: String,
+    /// What the app should know when the provider could not revoke the grant.
+    pub note: Option<String>,
+}
+
+impl From<model::RevokeAccountResponse> for RevokedAccount {
+    fn from(r: model::RevokeAccountResponse) -> Self {
+        let provider_revocation = match r.provider_revocation {
+            model::ProviderRevocation::Revoked => "revoked",
+            model::ProviderRevocation::NotSupported => "not_supported",
+            model::ProviderRevocation::NothingToRevoke => "nothing_to_revoke",
+        };
+        Self {
+            id: r.connected_account.id,
+            status: r.connected_account.status.to_string(),
+            revoked_tokens: r.revoked_tokens,
+            provider_revocation: provider_revocation.to_string(),
+            note: r.note,
         }
     }
 }
@@ -259,13 +312,12 @@ pub struct SearchHit {
 
 impl From<model::SearchHit> for SearchHit {
     fn from(h: model::SearchHit) -> Self {
-        let t = h.tool;
         Self {
-            slug: t.slug,
-            name: t.name,
-            description: t.description,
-            toolkit: t.toolkit.slug,
-            input_parameters: t.input_parameters,
+            slug: h.slug,
+            name: h.name,
+            description: h.description,
+            toolkit: h.toolkit,
+            input_parameters: h.input_parameters,
             score: h.score,
             is_connected: h.is_connected,
         }

@@ -126,7 +126,7 @@ pub fn account_filter(
 
 /// The keyword arguments of `search()`.
 pub fn search_request(query: String, toolkits: Option<Vec<String>>, limit: Option<u32>) -> SearchRequest {
-    SearchRequest { query, toolkits: toolkits.unwrap_or_default(), limit }
+    SearchRequest::use_case(query, toolkits.unwrap_or_default(), limit)
 }
 
 /// `headers=` or `query=` of `proxy_execute()`: a dict of strings, as proxy parameters.
@@ -158,5 +158,5 @@ pub fn proxy_request(
     let mut parameters = Vec::new();
     proxy_params("headers", headers, ProxyParamIn::Header, &mut parameters)?;
     proxy_params("query", query, ProxyParamIn::Query, &mut parameters)?;
-    Ok(ProxyRequest { endpoint, method, toolkit, connected_account_id, body, parameters })
+    Ok(ProxyRequest { endpoint, method, toolkit, connected_account_id, body, parameters, ..Default::default() })
 }

@@ -172,13 +172,12 @@ pub struct SearchHit {
 
 impl From<model::SearchHit> for SearchHit {
     fn from(h: model::SearchHit) -> Self {
-        let t = h.tool;
         Self {
-            slug: t.slug,
-            name: t.name,
-            description: t.description,
-            toolkit: t.toolkit.slug,
-            input_parameters: t.input_parameters,
+            slug: h.slug,
+            name: h.name,
+            description: h.description,
+            toolkit: h.toolkit,
+            input_parameters: h.input_parameters,
             score: h.score,
             is_connected: h.is_connected,
         }

@@ -84,7 +84,7 @@ async fn search_latency(session: &Session) {
     let queries = ["open a bug report issue", "send a message to the team channel", "find unread emails from alice", "who am i"];
     let mut lat = Vec::with_capacity(SEARCHES);
     for i in 0..SEARCHES {
-        let q = grantline_core::model::SearchRequest { query: queries[i % queries.len()].into(), toolkits: vec![], limit: Some(5) };
+        let q = grantline_core::model::SearchRequest::use_case(queries[i % queries.len()], vec![], Some(5));
         let t = Instant::now();
         session.search(&q).await.unwrap();
         lat.push(t.elapsed());

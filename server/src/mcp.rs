@@ -95,9 +95,8 @@ impl ServerHandler for SessionTools {
         ctx: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
         let c = caller(&ctx)?;
-        let page = self.engine.session_tools(&c.who, &c.session_id).await.map_err(|e| ErrorData::internal_error(e.to_string(), None))?;
-        let tools = page
-            .items
+        let list = self.engine.session_tool_list(&c.who, &c.session_id).await.map_err(|e| ErrorData::internal_error(e.to_string(), None))?;
+        let tools = list
             .into_iter()
             .map(|t| {
                 let schema = match t.input_parameters {

@@ -32,7 +32,8 @@ async fn the_agent_gets_a_connect_link_in_chat_and_its_retry_reads_the_users_pro
     // The agent looks for a tool that fits the user's request.
     let found = s.execute_meta(SEARCH_TOOLS, args(json!({"queries": [{"use_case": "who am I: my profile and email"}]}))).await.unwrap();
     assert_eq!(found.data["results"][0]["primary_tool_slugs"], json!(["OIDC_GET_CURRENT_USER"]), "{}", found.data);
-    assert_eq!(found.data["toolkit_connection_statuses"]["oidc"]["has_active_connection"], false);
+    assert_eq!(found.data["toolkit_connection_statuses"][0]["toolkit"], "oidc", "{}", found.data);
+    assert_eq!(found.data["toolkit_connection_statuses"][0]["has_active_connection"], false);
     assert_eq!(found.data["tool_schemas"]["OIDC_GET_CURRENT_USER"]["input_schema"]["type"], "object");
 
     // It tries the tool: not connected, and the answer says what to call.
@@ -81,6 +82,7 @@ async fn the_agent_gets_a_connect_link_in_chat_and_its_retry_reads_the_users_pro
             connected_account_id: None,
             body: None,
             parameters: vec![ProxyParameter { name: "x-trace".into(), value: "1".into(), location: ProxyParamIn::Header }],
+            ..Default::default()
         })
         .await
         .unwrap();
@@ -88,8 +90,8 @@ async fn the_agent_gets_a_connect_link_in_chat_and_its_retry_reads_the_users_pro
     assert_eq!(proxied.data["sub"], "alice");
 
     // Search now says the toolkit is connected.
-    let hits = s.search(&SearchRequest { query: "current user profile".into(), toolkits: vec![], limit: Some(3) }).await.unwrap();
-    assert_eq!(hits[0].tool.slug, "OIDC_GET_CURRENT_USER");
+    let hits = s.search(&SearchRequest::use_case("current user profile", vec![], Some(3))).await.unwrap();
+    assert_eq!(hits[0].slug, "OIDC_GET_CURRENT_USER");
     assert!(hits[0].is_connected);
 }
 
@@ -120,6 +122,7 @@ async fn bad_tool_calls_name_the_field_and_credentials_never_leave_the_providers
         connected_account_id: None,
         body: None,
         parameters: vec![],
+        ..Default::default()
     };
     let (c, m) = code(s.proxy_execute(&elsewhere).await.unwrap_err());
     assert!(c == "VALIDATION" && m.contains("endpoint"), "{m}");

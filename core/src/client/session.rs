@@ -155,10 +155,20 @@ impl Session {
         Ok(())
     }
 
-    /// The session's meta tools.
+    /// The session's tools (meta tools, then direct tools), every page.
     pub async fn tools(&self) -> Result<Vec<ToolInfo>> {
-        let page: Page<ToolInfo> = self.client.http().get_json(&self.path("tools"), &[]).await?;
-        Ok(page.items)
+        let mut out = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut params = vec![("limit", "500".to_string())];
+            params.extend(cursor.take().map(|c| ("cursor", c)));
+            let page: Page<ToolInfo> = self.client.http().get_json(&self.path("tools"), &params).await?;
+            out.extend(page.items);
+            match page.next_cursor {
+                Some(c) => cursor = Some(c),
+                None => return Ok(out),
+            }
+        }
     }
 
     /// Runs a meta tool, e.g. `COMPOSIO_MANAGE_CONNECTIONS`.
@@ -167,7 +177,7 @@ impl Session {
         slug: &str,
         arguments: serde_json::Map<String, serde_json::Value>,
     ) -> Result<crate::model::ExecuteMetaResponse> {
-        let body = crate::model::ExecuteMetaRequest { slug: slug.to_string(), arguments };
+        let body = crate::model::ExecuteMetaRequest { slug: slug.to_string(), arguments, ..Default::default() };
         self.client.http().post_json(&self.path("execute_meta"), &body).await
     }
 
@@ -179,14 +189,26 @@ impl Session {
         arguments: serde_json::Map<String, serde_json::Value>,
         connected_account_id: Option<String>,
     ) -> Result<ExecuteResponse> {
-        let body = ExecuteRequest { tool_slug: tool_slug.to_string(), arguments, connected_account_id };
+        let body = ExecuteRequest { tool_slug: tool_slug.to_string(), arguments, connected_account_id, ..Default::default() };
         self.client.http().post_json(&self.path("execute"), &body).await
     }
 
-    /// The session's toolkit tools ranked for a use case, best first.
+    /// The session's toolkit tools ranked for the request's use cases, best first (see
+    /// [`SearchRequest::use_case`]); [`Self::search_answer`] gives the whole answer.
     pub async fn search(&self, request: &SearchRequest) -> Result<Vec<SearchHit>> {
-        let r: SearchResponse = self.client.http().post_json(&self.path("search"), request).await?;
-        Ok(r.items)
+        Ok(self.search_answer(request).await?.hits())
+    }
+
+    /// The broker's search answer (Composio's shape: results, tool schemas, connection
+    /// statuses, next steps). With one use case, a refused use case is named `query`.
+    pub async fn search_answer(&self, request: &SearchRequest) -> Result<SearchResponse> {
+        let r = self.client.http().post_json(&self.path("search"), request).await;
+        r.map_err(|e| match e {
+            crate::Error::Validation { field, message } if field == "queries[0].use_case" && request.queries.len() == 1 => {
+                crate::Error::Validation { field: "query".into(), message }
+            }
+            e => e,
+        })
     }
 
     /// An authenticated request to a provider's API as the session's user.

@@ -1,17 +1,20 @@
 //! The meta tools an agent calls in chat, with Composio's slugs: manage connections,
 //! search tools, get their schemas, run several, and wait for Connect Links.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde_json::{json, Map, Value};
 
 use super::sessions::pick_account;
 use super::store::{AccountRecord, SessionRecord};
-use super::{search, secrets, Engine, Principal};
+use super::tools::{refuse_interaction, AccountChoice};
+use super::{clock, search, secrets, Engine, Principal};
 use crate::catalog::ToolDef;
 use crate::model::{
-    AccountStatus, ExecuteMetaRequest, ExecuteMetaResponse, LinkRequest, Page, SearchHit, SearchRequest, SearchResponse,
-    SessionConfig, ToolInfo, ToolInfoToolkit, GET_TOOL_SCHEMAS, MANAGE_CONNECTIONS, MULTI_EXECUTE_TOOL, SEARCH_TOOLS,
+    AccountStatus, ExecuteMetaRequest, ExecuteMetaResponse, LinkRequest, Page, PageRequest, ResultType, SearchQuery, SearchRequest,
+    SearchResponse, SearchResult, SearchSession, SearchStatusAccount, SearchToolSchema, SessionConfig, TimeInfo, ToolInfo,
+    ToolInfoToolkit, ToolkitConnectionStatus, GET_TOOL_SCHEMAS, MANAGE_CONNECTIONS, MULTI_EXECUTE_TOOL, SEARCH_TOOLS,
     WAIT_FOR_CONNECTIONS,
 };
 use crate::{Error, Result};
@@ -27,20 +30,38 @@ pub struct ToolCallOutcome {
 
 /// Most tools one MULTI_EXECUTE call may run.
 const MAX_MULTI: usize = 20;
-/// Results per search query unless asked otherwise.
-const DEFAULT_HITS: u32 = 10;
+/// Tools per use case a search gives unless asked otherwise.
+const DEFAULT_HITS: u32 = 5;
+/// Most use cases one search takes.
+const MAX_QUERIES: usize = 20;
+/// Longest use case, in characters (Composio's limit).
+const MAX_USE_CASE_CHARS: usize = 1024;
+/// Longest `known_fields`, in characters (Composio's limit).
+const MAX_KNOWN_FIELDS_CHARS: usize = 500;
+/// Largest page of `GET …/tools` (Composio's limit; its SDKs ask for 500).
+pub const MAX_TOOLS_PAGE: u32 = 500;
 /// How long WAIT_FOR_CONNECTIONS waits unless asked otherwise.
 const DEFAULT_WAIT_SECS: u64 = 60;
 
+/// True for a meta tool's slug (`COMPOSIO_…`, any case): `…/execute` runs those as
+/// `…/execute_meta` does, and never as a toolkit tool.
+pub(crate) fn is_meta_slug(slug: &str) -> bool {
+    slug.trim().to_ascii_uppercase().starts_with("COMPOSIO_")
+}
+
 impl Engine {
-    /// `GET …/session/{id}/tools`: the session's meta tools, then its direct tools.
-    pub async fn session_tools(&self, who: &Principal, session_id: &str) -> Result<Page<ToolInfo>> {
+    /// `GET …/session/{id}/tools`: one page of the session's meta tools, then its direct tools.
+    pub async fn session_tools(&self, who: &Principal, session_id: &str, page: PageRequest) -> Result<Page<ToolInfo>> {
+        Ok(page.slice(self.session_tool_list(who, session_id).await?))
+    }
+
+    /// Every tool the session lists (meta tools, then direct tools), as MCP's `tools/list` gives them.
+    pub async fn session_tool_list(&self, who: &Principal, session_id: &str) -> Result<Vec<ToolInfo>> {
         who.require_project()?;
         let session = self.load_session(who, session_id).await?;
         let mut tools = meta_tools(&session.config);
         tools.extend(session.config.direct_tools.iter().filter_map(|slug| self.catalog.tool(slug)).map(|t| self.tool_info(t)));
-        let n = tools.len() as u64;
-        Ok(Page { items: tools, next_cursor: None, total_pages: 1, current_page: 1, total_items: n })
+        Ok(tools)
     }
 
     /// Runs any tool the session lists (a meta tool or a direct tool), as an MCP
@@ -53,60 +74,183 @@ impl Engine {
             let is_error = !r.successful;
             return Ok(ToolCallOutcome { output: json!({"data": r.data, "error": r.error, "successful": r.successful, "log_id": r.log_id}), is_error });
         }
-        let output = self.run_meta(who, &session, &ExecuteMetaRequest { slug: slug.to_string(), arguments }).await?;
+        let output = self.run_meta(who, &session, "slug", slug, &arguments).await?;
         Ok(ToolCallOutcome { output, is_error: false })
     }
 
-    /// `POST …/session/{id}/search`: the session's toolkit tools ranked for a use case.
+    /// `POST …/session/{id}/search`: the session's toolkit tools ranked for each use case,
+    /// in Composio's shape (the same answer as `COMPOSIO_SEARCH_TOOLS`).
     pub async fn search_tools(&self, who: &Principal, session_id: &str, req: SearchRequest) -> Result<SearchResponse> {
         who.require_project()?;
+        refuse_interaction(None, None, req.experimental.as_ref())?;
         let session = self.load_session(who, session_id).await?;
-        if req.query.trim().is_empty() {
-            return Err(Error::validation("query", "must describe what the agent wants to do"));
+        self.search_answer(who, &session, &req, "").await
+    }
+
+    /// The one search: checks `req` (errors name `prefix` + the field), ranks the session's
+    /// tools for each use case (its `known_fields` ranked with it), and says for each toolkit
+    /// found whether the user can run its tools now. `model` and `search_strategy` tune
+    /// nothing here (one BM25 ranking).
+    async fn search_answer(&self, who: &Principal, session: &SessionRecord, req: &SearchRequest, prefix: &str) -> Result<SearchResponse> {
+        let field = |f: &str| format!("{prefix}{f}");
+        if req.queries.is_empty() || req.queries.len() > MAX_QUERIES {
+            return Err(Error::validation(field("queries"), format!("give 1 to {MAX_QUERIES} queries: [{{\"use_case\": \"…\"}}]")));
+        }
+        for (i, q) in req.queries.iter().enumerate() {
+            if q.use_case.trim().is_empty() || q.use_case.chars().count() > MAX_USE_CASE_CHARS {
+                return Err(Error::validation(
+                    field(&format!("queries[{i}].use_case")),
+                    format!("must describe the task in 1 to {MAX_USE_CASE_CHARS} characters"),
+                ));
+            }
+            if q.known_fields.as_ref().is_some_and(|k| k.chars().count() > MAX_KNOWN_FIELDS_CHARS) {
+                return Err(Error::validation(field(&format!("queries[{i}].known_fields")), format!("at most {MAX_KNOWN_FIELDS_CHARS} characters")));
+            }
         }
         let limit = match req.limit {
             None => DEFAULT_HITS,
             Some(n @ 1..=100) => n,
-            Some(_) => return Err(Error::validation("limit", "must be 1 to 100")),
+            Some(_) => return Err(Error::validation(field("limit"), "must be 1 to 100")),
         };
-        let toolkits: Vec<String> = req.toolkits.iter().map(|t| t.trim().to_ascii_lowercase()).collect();
-        for t in &toolkits {
-            self.known_slug("toolkits", t)?;
+        if let Some(s) = req.search_strategy.as_deref().filter(|s| !matches!(*s, "auto" | "tool_search")) {
+            return Err(Error::validation(field("search_strategy"), format!("{s:?} is not auto or tool_search")));
         }
-        let accounts = self.store.user_accounts(&who.project.id, &session.config.user_id).await?;
-        Ok(SearchResponse { items: self.search_hits(&session, &accounts, &req.query, &toolkits, limit as usize) })
-    }
-
-    /// The session's tools ranked for `query`, marked connected by the user's `accounts`.
-    fn search_hits(&self, session: &SessionRecord, accounts: &[AccountRecord], query: &str, toolkits: &[String], limit: usize) -> Vec<SearchHit> {
+        let mut toolkits: Vec<String> = Vec::new();
+        for (i, t) in req.toolkits.iter().enumerate() {
+            let t = t.trim().to_ascii_lowercase();
+            self.known_slug(&field(&format!("toolkits[{i}]")), &t)?;
+            toolkits.push(t);
+        }
         let candidates: Vec<&ToolDef> =
             self.session_tool_defs(session).filter(|t| toolkits.is_empty() || toolkits.contains(&t.toolkit)).collect();
         let name = |slug: &str| self.catalog.get(slug).map(|t| t.name.clone()).unwrap_or_default();
-        search::rank(query, &candidates, name)
-            .into_iter()
-            .take(limit)
-            .map(|(t, score)| SearchHit {
-                tool: self.tool_info(t),
-                score: (score * 1000.0).round() / 1000.0,
-                is_connected: self.catalog.get(&t.toolkit).is_some_and(|d| d.is_no_auth())
-                    || pick_account(&session.config, &t.toolkit, accounts).is_some_and(|a| a.status == AccountStatus::Active),
+
+        let mut results = Vec::new();
+        let mut tool_schemas = BTreeMap::new();
+        let mut found_toolkits: Vec<String> = Vec::new();
+        for (i, q) in req.queries.iter().enumerate() {
+            let text = match &q.known_fields {
+                Some(k) => format!("{} {k}", q.use_case),
+                None => q.use_case.clone(),
+            };
+            let ranked: Vec<(&ToolDef, f64)> = search::rank(&text, &candidates, name).into_iter().take(limit as usize).collect();
+            let mut kits: Vec<String> = Vec::new();
+            for (t, _) in &ranked {
+                tool_schemas.entry(t.slug.clone()).or_insert_with(|| self.tool_schema(t));
+                if !kits.contains(&t.toolkit) {
+                    kits.push(t.toolkit.clone());
+                }
+                if !found_toolkits.contains(&t.toolkit) {
+                    found_toolkits.push(t.toolkit.clone());
+                }
+            }
+            let slugs: Vec<String> = ranked.iter().map(|(t, _)| t.slug.clone()).collect();
+            results.push(SearchResult {
+                index: i as u32 + 1,
+                use_case: q.use_case.clone(),
+                primary_tool_slugs: slugs.iter().take(1).cloned().collect(),
+                related_tool_slugs: slugs.iter().skip(1).cloned().collect(),
+                toolkits: kits,
+                scores: ranked.iter().map(|(t, s)| (t.slug.clone(), (s * 1000.0).round() / 1000.0)).collect(),
+            });
+        }
+
+        let accounts = self.store.user_accounts(&who.project.id, &session.config.user_id).await?;
+        let statuses: Vec<ToolkitConnectionStatus> = found_toolkits.iter().map(|t| self.connection_status(session, &accounts, t)).collect();
+        let manage = session.config.manage_connections.enabled;
+        let mut next_steps = Vec::new();
+        if tool_schemas.is_empty() {
+            next_steps.push("No tool matched: describe the task with other words, or name the app it is in.".to_string());
+        } else {
+            let run = if session.config.execute.enable_multi_execute { MULTI_EXECUTE_TOOL } else { "the session's execute endpoint" };
+            next_steps.push(format!("Pick the tools from primary_tool_slugs (related_tool_slugs may help) and run them with {run}, arguments as in tool_schemas."));
+        }
+        let missing: Vec<&str> = statuses.iter().filter(|s| !s.has_active_connection).map(|s| s.toolkit.as_str()).collect();
+        if !missing.is_empty() {
+            next_steps.push(if manage {
+                format!("Not connected yet: {}. Call {MANAGE_CONNECTIONS} with {{\"toolkits\": {}}} first and show the user the redirect_url it returns.", missing.join(", "), json!(missing))
+            } else {
+                format!("Not connected yet: {}. Ask the user to connect them in the app, then retry.", missing.join(", "))
+            });
+        }
+        let now = clock::now_ms();
+        Ok(SearchResponse {
+            success: true,
+            error: None,
+            results,
+            tool_schemas,
+            toolkit_connection_statuses: statuses,
+            next_steps_guidance: next_steps,
+            session: SearchSession {
+                id: session.id.clone(),
+                generate_id: false,
+                instructions: "This search ran in the session of the URL; keep calling tools in that session.".to_string(),
+            },
+            time_info: TimeInfo {
+                current_time_utc: clock::rfc3339(now),
+                current_time_utc_epoch_seconds: now.div_euclid(1000),
+                message: "Times are UTC; convert to the user's time zone when the task names one.".to_string(),
+            },
+        })
+    }
+
+    /// A tool's schema as search and `COMPOSIO_GET_TOOL_SCHEMAS` give it.
+    fn tool_schema(&self, t: &ToolDef) -> SearchToolSchema {
+        SearchToolSchema {
+            tool_slug: t.slug.clone(),
+            toolkit: t.toolkit.clone(),
+            name: t.name.clone(),
+            description: t.description.clone(),
+            input_schema: t.input_schema(),
+            has_full_schema: true,
+        }
+    }
+
+    /// Whether the user can run `toolkit`'s tools in this session now, and what to do if not.
+    fn connection_status(&self, session: &SessionRecord, accounts: &[AccountRecord], toolkit: &str) -> ToolkitConnectionStatus {
+        let def = self.catalog.get(toolkit);
+        let description = def.map(|d| d.description.clone()).unwrap_or_default();
+        let picked = pick_account(&session.config, toolkit, accounts).filter(|a| a.status == AccountStatus::Active);
+        let active: Vec<SearchStatusAccount> = accounts
+            .iter()
+            .filter(|a| a.toolkit == toolkit && a.status == AccountStatus::Active)
+            .map(|a| SearchStatusAccount {
+                id: a.id.clone(),
+                alias: a.alias.clone(),
+                status: "active".into(),
+                is_default: picked.is_some_and(|p| p.id == a.id),
+                created_at: clock::rfc3339(a.created_at),
+                account_type: "PRIVATE".into(),
             })
-            .collect()
+            .collect();
+        let (has_active_connection, status_message) = if def.is_some_and(|d| d.is_no_auth()) {
+            (true, format!("{toolkit} needs no connection; its tools run as they are."))
+        } else if let Some(a) = picked {
+            let others = if active.len() > 1 { " Another of the user's accounts can be named with account (its id or alias)." } else { "" };
+            (true, format!("Connected ({}); its tools run as this account.{others}", a.id))
+        } else if session.config.manage_connections.enabled {
+            (false, format!("Not connected: call {MANAGE_CONNECTIONS} with {{\"toolkits\": [\"{toolkit}\"]}} first."))
+        } else {
+            (false, format!("Not connected: ask the user to connect {toolkit} in the app."))
+        };
+        ToolkitConnectionStatus { toolkit: toolkit.to_string(), description, has_active_connection, status_message, accounts: active }
     }
 
     /// `POST …/session/{id}/execute_meta`: runs a meta tool for the agent.
     pub async fn execute_meta(&self, who: &Principal, session_id: &str, req: ExecuteMetaRequest) -> Result<ExecuteMetaResponse> {
         who.require_project()?;
+        refuse_interaction(req.input_responses.as_ref(), req.request_state.as_ref(), req.experimental.as_ref())?;
         let session = self.load_session(who, session_id).await?;
-        let data = self.run_meta(who, &session, &req).await?;
-        Ok(ExecuteMetaResponse { data, error: None, log_id: secrets::new_id("log_")? })
+        let data = self.run_meta(who, &session, "slug", &req.slug, &req.arguments).await?;
+        Ok(ExecuteMetaResponse { data, error: None, log_id: secrets::new_id("log_")?, result_type: ResultType::Completed })
     }
 
-    /// Runs a meta tool the session offers; a tool it does not offer is a 400 naming `slug`.
-    async fn run_meta(&self, who: &Principal, session: &SessionRecord, req: &ExecuteMetaRequest) -> Result<Value> {
+    /// Runs a meta tool the session offers; a tool it does not offer is a 400 naming `field`.
+    pub(crate) async fn run_meta(&self, who: &Principal, session: &SessionRecord, field: &str, slug: &str, args: &Map<String, Value>) -> Result<Value> {
+        let slug = slug.trim().to_ascii_uppercase();
         let offered = meta_tools(&session.config);
-        if !offered.iter().any(|t| t.slug == req.slug) {
-            let why = match req.slug.as_str() {
+        if !offered.iter().any(|t| t.slug == slug) {
+            let why = match slug.as_str() {
                 MANAGE_CONNECTIONS => format!("{MANAGE_CONNECTIONS} is off in this session (manage_connections: false); connect with …/link instead"),
                 WAIT_FOR_CONNECTIONS => format!("{WAIT_FOR_CONNECTIONS} is off in this session (manage_connections.enable_wait_for_connections)"),
                 other => {
@@ -114,10 +258,9 @@ impl Engine {
                     format!("unknown meta tool {other:?}; this session offers {}", names.join(", "))
                 }
             };
-            return Err(Error::validation("slug", why));
+            return Err(Error::validation(field, why));
         }
-        let args = &req.arguments;
-        match req.slug.as_str() {
+        match slug.as_str() {
             MANAGE_CONNECTIONS => self.manage_connections(who, session, args).await,
             SEARCH_TOOLS => self.meta_search(who, session, args).await,
             GET_TOOL_SCHEMAS => self.tool_schemas(session, args),
@@ -170,51 +313,9 @@ impl Engine {
     }
 
     async fn meta_search(&self, who: &Principal, session: &SessionRecord, args: &Map<String, Value>) -> Result<Value> {
-        check_keys(args, &["queries", "use_case", "toolkits"], &["session", "known_fields"])?;
-        let use_cases: Vec<String> = match (args.get("queries"), args.get("use_case")) {
-            (Some(Value::Array(qs)), _) if !qs.is_empty() => qs
-                .iter()
-                .enumerate()
-                .map(|(i, q)| {
-                    q.get("use_case")
-                        .or(Some(q))
-                        .and_then(Value::as_str)
-                        .map(str::to_string)
-                        .ok_or_else(|| Error::validation(format!("arguments.queries[{i}].use_case"), "must be a string"))
-                })
-                .collect::<Result<_>>()?,
-            (None, Some(Value::String(u))) if !u.trim().is_empty() => vec![u.clone()],
-            _ => return Err(Error::validation("arguments.queries", "give queries: [{\"use_case\": \"…\"}] (or use_case: \"…\")")),
-        };
-        let toolkits = match args.get("toolkits") {
-            None => vec![],
-            Some(_) => toolkit_list(args)?,
-        };
-        let mut results = Vec::new();
-        let mut schemas = Map::new();
-        let mut statuses = Map::new();
-        let accounts = self.store.user_accounts(&who.project.id, &session.config.user_id).await?;
-        for use_case in use_cases {
-            let hits = self.search_hits(session, &accounts, &use_case, &toolkits, 5);
-            for h in &hits {
-                schemas.insert(h.tool.slug.clone(), schema_entry(&h.tool));
-                let next = if h.is_connected {
-                    "connected".to_string()
-                } else {
-                    format!("not connected: call {MANAGE_CONNECTIONS} with {{\"toolkits\": [\"{}\"]}} first", h.tool.toolkit.slug)
-                };
-                statuses.insert(h.tool.toolkit.slug.clone(), json!({"has_active_connection": h.is_connected, "status_message": next}));
-            }
-            let slugs: Vec<&str> = hits.iter().map(|h| h.tool.slug.as_str()).collect();
-            results.push(json!({
-                "use_case": use_case,
-                "primary_tool_slugs": slugs.iter().take(1).collect::<Vec<_>>(),
-                "related_tool_slugs": slugs.iter().skip(1).collect::<Vec<_>>(),
-                "toolkits": hits.iter().map(|h| h.tool.toolkit.slug.clone()).collect::<std::collections::BTreeSet<_>>(),
-            }));
-        }
-        let next = format!("Run the tools with {MULTI_EXECUTE_TOOL} using the schemas above; connect toolkits that are not connected with {MANAGE_CONNECTIONS} first.");
-        Ok(json!({"results": results, "tool_schemas": schemas, "toolkit_connection_statuses": statuses, "next_steps_guidance": next}))
+        let req = search_arguments(args)?;
+        let answer = self.search_answer(who, session, &req, "arguments.").await?;
+        serde_json::to_value(answer).map_err(|e| Error::Internal(format!("search answer: {e}")))
     }
 
     fn tool_schemas(&self, session: &SessionRecord, args: &Map<String, Value>) -> Result<Value> {
@@ -229,7 +330,8 @@ impl Engine {
             let slug = s.as_str().ok_or_else(|| Error::validation(format!("arguments.tool_slugs[{i}]"), "must be a string"))?;
             match self.session_tool(session, "tool_slugs", slug) {
                 Ok(t) => {
-                    schemas.insert(t.slug.clone(), schema_entry(&self.tool_info(t)));
+                    let schema = serde_json::to_value(self.tool_schema(t)).map_err(|e| Error::Internal(format!("tool schema: {e}")))?;
+                    schemas.insert(t.slug.clone(), schema);
                 }
                 Err(_) => not_found.push(slug.to_string()),
             }
@@ -245,15 +347,30 @@ impl Engine {
         };
         let runs = calls.iter().enumerate().map(|(i, call)| async move {
             let slug = call.get("tool_slug").and_then(Value::as_str).unwrap_or_default().to_string();
-            let outcome = match (slug.is_empty(), call.get("arguments").unwrap_or(&Value::Null)) {
-                (true, _) => Err(Error::validation(format!("arguments.tools[{i}].tool_slug"), "is required")),
-                (false, Value::Object(a)) => self.run_tool(who, session, &slug, a, None).await,
-                (false, Value::Null) => self.run_tool(who, session, &slug, &Map::new(), None).await,
-                (false, _) => Err(Error::validation(format!("arguments.tools[{i}].arguments"), "must be an object")),
+            let outcome = async {
+                let at = |k: &str| format!("arguments.tools[{i}].{k}");
+                if let Some(k) = call.as_object().and_then(|c| c.keys().find(|k| !["tool_slug", "arguments", "account"].contains(&k.as_str()))) {
+                    return Err(Error::validation(at(k), "unknown key (a call takes tool_slug, arguments, account)"));
+                }
+                if slug.is_empty() {
+                    return Err(Error::validation(at("tool_slug"), "is required"));
+                }
+                let account = match call.get("account") {
+                    None | Some(Value::Null) => None,
+                    Some(Value::String(a)) => Some(AccountChoice::id_or_alias(at("account"), a)),
+                    Some(_) => return Err(Error::validation(at("account"), "must be a connected account id (ca_…) or its alias")),
+                };
+                let empty = Map::new();
+                let arguments = match call.get("arguments") {
+                    None | Some(Value::Null) => &empty,
+                    Some(Value::Object(a)) => a,
+                    Some(_) => return Err(Error::validation(at("arguments"), "must be an object")),
+                };
+                self.run_tool(who, session, &slug, arguments, account.as_ref()).await
             };
-            match outcome {
+            match outcome.await {
                 Ok(r) => json!({"tool_slug": slug, "successful": r.successful, "data": r.data, "error": r.error, "log_id": r.log_id}),
-                Err(e) => json!({"tool_slug": slug, "successful": false, "data": null, "error": e.to_string(), "code": e.code()}),
+                Err(e) => json!({"tool_slug": slug, "successful": false, "data": {}, "error": e.to_string(), "code": e.code()}),
             }
         });
         let results: Vec<Value> = futures_util::future::join_all(runs).await;
@@ -333,8 +450,55 @@ fn optional_bool(args: &Map<String, Value>, key: &str) -> Result<bool> {
     }
 }
 
-fn schema_entry(t: &ToolInfo) -> Value {
-    json!({"tool_slug": t.slug, "toolkit": t.toolkit.slug, "description": t.description, "input_schema": t.input_parameters})
+/// COMPOSIO_SEARCH_TOOLS' arguments as a search request: `queries` (each `{use_case,
+/// known_fields}` or a plain string) or one `use_case`, and `toolkits`, `model`,
+/// `search_strategy` (`limit` is REST's only). Composio's `session` (`{id, generate_id}`) names the session this call
+/// already runs in, so it is accepted and has nothing to change.
+fn search_arguments(args: &Map<String, Value>) -> Result<SearchRequest> {
+    check_keys(args, &["queries", "use_case", "toolkits", "model", "search_strategy"], &["session"])?;
+    let text = |key: &str, v: &Value| match v {
+        Value::String(s) => Ok(s.clone()),
+        _ => Err(Error::validation(format!("arguments.{key}"), "must be a string")),
+    };
+    let queries = match (args.get("queries"), args.get("use_case")) {
+        (Some(Value::Array(qs)), None) => qs
+            .iter()
+            .enumerate()
+            .map(|(i, q)| match q {
+                Value::String(u) => Ok(SearchQuery { use_case: u.clone(), known_fields: None }),
+                Value::Object(o) => {
+                    if let Some(k) = o.keys().find(|k| !["use_case", "known_fields"].contains(&k.as_str())) {
+                        return Err(Error::validation(format!("arguments.queries[{i}].{k}"), "unknown key (a query takes use_case, known_fields)"));
+                    }
+                    let use_case = text(&format!("queries[{i}].use_case"), o.get("use_case").unwrap_or(&Value::Null))?;
+                    let known_fields = match o.get("known_fields") {
+                        None | Some(Value::Null) => None,
+                        Some(v) => Some(text(&format!("queries[{i}].known_fields"), v)?),
+                    };
+                    Ok(SearchQuery { use_case, known_fields })
+                }
+                _ => Err(Error::validation(format!("arguments.queries[{i}]"), "must be {\"use_case\": \"…\"}")),
+            })
+            .collect::<Result<Vec<_>>>()?,
+        (None, Some(u)) => vec![SearchQuery { use_case: text("use_case", u)?, known_fields: None }],
+        _ => return Err(Error::validation("arguments.queries", "give queries: [{\"use_case\": \"…\"}] (or use_case: \"…\")")),
+    };
+    let toolkits = match args.get("toolkits") {
+        None | Some(Value::Null) => vec![],
+        Some(_) => toolkit_list(args)?,
+    };
+    let optional_text = |key: &str| match args.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => text(key, v).map(Some),
+    };
+    Ok(SearchRequest {
+        queries,
+        toolkits,
+        limit: None,
+        model: optional_text("model")?,
+        search_strategy: optional_text("search_strategy")?,
+        experimental: None,
+    })
 }
 
 fn meta(slug: &str, name: &str, description: &str, input: Value) -> ToolInfo {
@@ -360,7 +524,10 @@ pub(crate) fn meta_tools(cfg: &SessionConfig) -> Vec<ToolInfo> {
              their input schemas, and whether each toolkit is connected. Call it first when you do not know which tool to use.",
             json!({"type": "object", "properties": {
                 "queries": {"type": "array", "description": "One entry per task",
-                            "items": {"type": "object", "properties": {"use_case": {"type": "string", "description": "The task in plain words"}}, "required": ["use_case"]}},
+                            "items": {"type": "object", "properties": {
+                                "use_case": {"type": "string", "description": "The task in plain words"},
+                                "known_fields": {"type": "string", "description": "Values you already know, e.g. \"channel_name:general,user_email:a@b.example\""}
+                            }, "required": ["use_case"]}},
                 "toolkits": toolkits.clone()
             }, "required": ["queries"]}),
         ));

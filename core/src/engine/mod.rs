@@ -31,7 +31,7 @@ pub use callback_urls::CallbackAllowList;
 pub use origins::OriginAllowList;
 pub use connect_forms::{ConnectForm, FormOutcome};
 pub use connections::{CallbackOutcome, CallbackPage, CallbackParams, LinkOpen};
-pub use meta_tools::ToolCallOutcome;
+pub use meta_tools::{ToolCallOutcome, MAX_TOOLS_PAGE};
 pub use sessions::ToolkitFilter;
 pub use projects::{Bootstrap, NewApiKey};
 pub use sandbox::Sandbox;

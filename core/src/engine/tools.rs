@@ -12,7 +12,7 @@ use super::store::{AccountRecord, SessionRecord};
 use super::{secrets, Engine, Principal};
 use crate::catalog::{AuthKind, Method, ToolDef, ToolkitDef};
 use crate::model::{
-    check_id, AccountStatus, ExecuteRequest, ExecuteResponse, ProxyParamIn, ProxyRequest, ProxyResponse, ToolInfo,
+    check_id, AccountStatus, ExecuteRequest, ExecuteResponse, ProxyParamIn, ProxyRequest, ProxyResponse, ResultType, ToolInfo,
     ToolInfoToolkit, ToolkitsConfig, ACCOUNT_PREFIX, MANAGE_CONNECTIONS,
 };
 use crate::{Error, Result};
@@ -35,6 +35,28 @@ pub(crate) struct ProviderAnswer {
     data: Value,
 }
 
+/// The account a caller named for a tool call, and the request field that named it.
+pub(crate) struct AccountChoice {
+    /// e.g. `account`, `connected_account_id`, `arguments.tools[2].account`.
+    pub field: String,
+    /// What was given.
+    pub value: String,
+    /// True where an alias may stand for the id (Composio's `account`).
+    pub alias_ok: bool,
+}
+
+impl AccountChoice {
+    /// Composio's `account`: a connected account id (`ca_…`) or the alias of one.
+    pub fn id_or_alias(field: impl Into<String>, value: &str) -> Self {
+        Self { field: field.into(), value: value.trim().to_string(), alias_ok: true }
+    }
+
+    /// Grantline's `connected_account_id`: an id only.
+    pub fn id(field: impl Into<String>, value: &str) -> Self {
+        Self { field: field.into(), value: value.to_string(), alias_ok: false }
+    }
+}
+
 /// Which account a call runs as, or why there is none.
 enum Signer {
     /// A no-auth toolkit.
@@ -46,11 +68,30 @@ enum Signer {
 }
 
 impl Engine {
-    /// `POST …/session/{id}/execute`: runs one toolkit tool as the session's user.
+    /// `POST …/session/{id}/execute`: runs one tool as the session's user: a meta tool
+    /// (`COMPOSIO_…`, the same run as `execute_meta`) or a toolkit tool.
+    /// `enable_auto_workbench_offload` is a no-op: there is no workbench, answers are inline.
     pub async fn execute_tool(&self, who: &Principal, session_id: &str, req: ExecuteRequest) -> Result<ExecuteResponse> {
         who.require_project()?;
+        refuse_interaction(req.input_responses.as_ref(), req.request_state.as_ref(), req.experimental.as_ref())?;
+        let account = match (&req.account, &req.connected_account_id) {
+            (Some(_), Some(_)) => return Err(Error::validation("account", "give account or connected_account_id, not both")),
+            (Some(a), None) => Some(AccountChoice::id_or_alias("account", a)),
+            (None, Some(id)) => Some(AccountChoice::id("connected_account_id", id)),
+            (None, None) => None,
+        };
         let session = self.load_session(who, session_id).await?;
-        self.run_tool(who, &session, &req.tool_slug, &req.arguments, req.connected_account_id.as_deref()).await
+        if super::meta_tools::is_meta_slug(&req.tool_slug) {
+            if let Some(a) = account {
+                return Err(Error::validation(
+                    a.field,
+                    "meta tools choose accounts themselves (COMPOSIO_MULTI_EXECUTE_TOOL takes tools[].account); leave it out",
+                ));
+            }
+            let data = self.run_meta(who, &session, "tool_slug", &req.tool_slug, &req.arguments).await?;
+            return Ok(answer(data, None, secrets::new_id("log_")?));
+        }
+        self.run_tool(who, &session, &req.tool_slug, &req.arguments, account.as_ref()).await
     }
 
     /// The tools of the session's toolkits.
@@ -94,13 +135,13 @@ impl Engine {
         session: &SessionRecord,
         slug: &str,
         args: &Map<String, Value>,
-        account_id: Option<&str>,
+        account: Option<&AccountChoice>,
     ) -> Result<ExecuteResponse> {
         let tool = self.session_tool(session, "tool_slug", slug)?;
         let prepared = tool.prepare(args)?;
         let def = self.toolkit_def(&tool.toolkit)?;
         let log_id = secrets::new_id("log_")?;
-        let account = match self.signer(who, session, def, account_id).await? {
+        let account = match self.signer(who, session, def, account).await? {
             Signer::Nobody => None,
             Signer::Account(a) => Some(a),
             Signer::Missing(newest) => {
@@ -121,7 +162,7 @@ impl Engine {
             url.query_pairs_mut().extend_pairs(&prepared.query);
         }
         let call = ProviderCall { method: prepared.method, url, headers: vec![], body: prepared.body };
-        let answer = match self.call_provider(def, account.as_ref(), &call).await {
+        let reply = match self.call_provider(def, account.as_ref(), &call).await {
             Ok(a) => a,
             Err(Error::ConnectionRequestFailed { reason, .. }) => {
                 let why = format!("The user's {} connection stopped working: {}.", def.name, reason.as_deref().unwrap_or("expired"));
@@ -129,22 +170,27 @@ impl Engine {
             }
             Err(e) => {
                 let data = json!({"toolkit": def.slug, "status": "provider_error"});
-                return Ok(ExecuteResponse { data, error: Some(e.to_string()), successful: false, log_id });
+                return Ok(answer(data, Some(e.to_string()), log_id));
             }
         };
-        let ok = (200..300).contains(&answer.status) && !slack_style_error(&answer.data);
-        tracing::info!(tool = %tool.slug, toolkit = %def.slug, status = answer.status, log_id, "tool executed");
-        Ok(ExecuteResponse {
-            error: (!ok).then(|| provider_error(def, &answer)),
-            successful: ok,
-            data: answer.data,
-            log_id,
-        })
+        let ok = (200..300).contains(&reply.status) && !slack_style_error(&reply.data);
+        tracing::info!(tool = %tool.slug, toolkit = %def.slug, status = reply.status, log_id, "tool executed");
+        let error = (!ok).then(|| provider_error(def, &reply));
+        Ok(answer(reply.data, error, log_id))
     }
 
     /// `POST …/session/{id}/proxy_execute`: an authenticated request to a provider's API.
     pub async fn proxy_execute(&self, who: &Principal, session_id: &str, req: ProxyRequest) -> Result<ProxyResponse> {
         who.require_project()?;
+        if req.binary_body.as_ref().is_some_and(|v| !v.is_null()) {
+            return Err(Error::validation("binary_body", "binary bodies are not supported; send a JSON body"));
+        }
+        if req.custom_connection_data.as_ref().is_some_and(|v| !v.is_null()) {
+            return Err(Error::validation(
+                "custom_connection_data",
+                "the broker signs requests only with the accounts it holds for the session's user; it takes no credential from the caller",
+            ));
+        }
         let session = self.load_session(who, session_id).await?;
         let method = match req.method.trim().to_ascii_uppercase().as_str() {
             "GET" => Method::Get,
@@ -167,7 +213,8 @@ impl Engine {
         if !ToolkitsConfig::allows(session.config.toolkits.as_ref(), &toolkit) {
             return Err(Error::validation("toolkit", format!("{toolkit} is not enabled in this session")));
         }
-        let account = match self.signer(who, &session, def, req.connected_account_id.as_deref()).await? {
+        let pick = req.connected_account_id.as_deref().map(|id| AccountChoice::id("connected_account_id", id));
+        let account = match self.signer(who, &session, def, pick.as_ref()).await? {
             Signer::Nobody => None,
             Signer::Account(a) => Some(a),
             Signer::Missing(_) => {
@@ -196,7 +243,7 @@ impl Engine {
         let call = ProviderCall { method, url, headers, body: req.body };
         let answer = self.call_provider(def, account.as_ref(), &call).await?;
         tracing::info!(toolkit = %def.slug, status = answer.status, "proxied request");
-        Ok(ProxyResponse { status: answer.status, data: answer.data, headers: answer.headers })
+        Ok(ProxyResponse { status: answer.status, data: answer.data, headers: answer.headers, binary_data: None })
     }
 
     pub(crate) fn toolkit_def(&self, slug: &str) -> Result<&ToolkitDef> {
@@ -204,17 +251,16 @@ impl Engine {
     }
 
     /// The account a call of `def` runs as: the named one, else the session's pick.
-    async fn signer(&self, who: &Principal, session: &SessionRecord, def: &ToolkitDef, account_id: Option<&str>) -> Result<Signer> {
+    async fn signer(&self, who: &Principal, session: &SessionRecord, def: &ToolkitDef, choice: Option<&AccountChoice>) -> Result<Signer> {
         if def.auth == AuthKind::None {
-            return Ok(Signer::Nobody);
+            return match choice {
+                Some(c) => Err(Error::validation(&c.field, format!("{} needs no connection, so no account runs its tools", def.slug))),
+                None => Ok(Signer::Nobody),
+            };
         }
         let accounts = self.store.user_accounts(&who.project.id, &session.config.user_id).await?;
-        if let Some(id) = account_id {
-            check_id("connected_account_id", id, ACCOUNT_PREFIX)?;
-            let a = accounts
-                .iter()
-                .find(|a| a.id == id && a.toolkit == def.slug)
-                .ok_or_else(|| Error::validation("connected_account_id", format!("{id} is not a {} account of this session's user", def.slug)))?;
+        if let Some(c) = choice {
+            let a = chosen_account(c, &def.slug, &accounts)?;
             return Ok(if a.status == AccountStatus::Active { Signer::Account(a.clone()) } else { Signer::Missing(Some(a.clone())) });
         }
         Ok(match pick_account(&session.config, &def.slug, &accounts) {
@@ -302,6 +348,66 @@ impl Engine {
     }
 }
 
+/// The user's account of `toolkit` that `choice` names: by id, or (where allowed) by alias;
+/// anything else is a 400 naming the choice's field.
+pub(crate) fn chosen_account<'a>(choice: &AccountChoice, toolkit: &str, accounts: &'a [AccountRecord]) -> Result<&'a AccountRecord> {
+    let v = choice.value.as_str();
+    if v.is_empty() {
+        return Err(Error::validation(&choice.field, "must be a connected account id (ca_…) or its alias"));
+    }
+    if !choice.alias_ok {
+        check_id(&choice.field, v, ACCOUNT_PREFIX)?;
+    }
+    let mine = || accounts.iter().filter(|a| a.toolkit == toolkit);
+    let found = mine().find(|a| a.id == v).or_else(|| if choice.alias_ok { mine().find(|a| a.alias.as_deref() == Some(v)) } else { None });
+    found.ok_or_else(|| {
+        let named = if choice.alias_ok { "the id or alias of" } else { "the id of" };
+        Error::validation(&choice.field, format!("{v:?} is not {named} a {toolkit} account of this session's user"))
+    })
+}
+
+/// The answer to a tool run: `data` as an object (an array answer becomes `{"items": […]}`,
+/// a text one `{"text": "…"}`, an empty one `{}`, any other value `{"value": …}`), and
+/// `result_type` `failed` exactly when there is an `error`.
+pub(crate) fn answer(data: Value, error: Option<String>, log_id: String) -> ExecuteResponse {
+    let data = match data {
+        Value::Object(_) => data,
+        Value::Null => json!({}),
+        Value::Array(items) => json!({ "items": items }),
+        Value::String(text) => json!({ "text": text }),
+        other => json!({ "value": other }),
+    };
+    let ok = error.is_none();
+    ExecuteResponse { data, error, successful: ok, log_id, result_type: if ok { ResultType::Completed } else { ResultType::Failed } }
+}
+
+/// Refuses Composio's request fields for what Grantline does not have: answers to an input
+/// request (it never asks the user anything, so there is nothing to answer) and inline custom
+/// tools. Empty values are accepted.
+pub(crate) fn refuse_interaction(input_responses: Option<&Value>, request_state: Option<&Value>, experimental: Option<&Value>) -> Result<()> {
+    let empty = |v: &Value| match v {
+        Value::Null => true,
+        Value::String(s) => s.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        Value::Object(o) => o.is_empty(),
+        _ => false,
+    };
+    if input_responses.is_some_and(|v| !empty(v)) {
+        return Err(Error::validation("input_responses", "Grantline never asks the user for input (no input_required results), so there is nothing to answer"));
+    }
+    if request_state.is_some_and(|v| !empty(v)) {
+        return Err(Error::validation("request_state", "Grantline never answers input_required, so it issues no request_state"));
+    }
+    if let Some(Value::Object(o)) = experimental {
+        if let Some((k, _)) = o.iter().find(|(_, v)| !empty(v)) {
+            return Err(Error::validation(format!("experimental.{k}"), "inline custom tools and toolkits are not supported"));
+        }
+    } else if experimental.is_some_and(|v| !empty(v)) {
+        return Err(Error::validation("experimental", "inline custom tools and toolkits are not supported"));
+    }
+    Ok(())
+}
+
 /// The answer when the user must connect `def` first (`status` says why): what to call next,
 /// or, with in-chat management off, to ask the user to connect in the app.
 fn connect_first(session: &SessionRecord, def: &ToolkitDef, status: &str, why: &str, log_id: String) -> ExecuteResponse {
@@ -316,12 +422,7 @@ fn connect_first(session: &SessionRecord, def: &ToolkitDef, status: &str, why: &
     } else {
         (Value::Null, format!("{why} Ask the user to connect {} in the app, then retry.", def.name))
     };
-    ExecuteResponse {
-        data: json!({"toolkit": def.slug, "status": status, "next_step": next, "instruction": instruction}),
-        error: Some(instruction),
-        successful: false,
-        log_id,
-    }
+    answer(json!({"toolkit": def.slug, "status": status, "next_step": next, "instruction": instruction}), Some(instruction), log_id)
 }
 
 /// Slack-style APIs answer 200 with `"ok": false` on failure.
@@ -338,5 +439,35 @@ fn provider_error(def: &ToolkitDef, a: &ProviderAnswer) -> String {
     match detail {
         Some(d) => format!("{} answered HTTP {}: {d}", def.name, a.status),
         None => format!("{} answered HTTP {}", def.name, a.status),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_answer_always_carries_an_object_and_its_result_type() {
+        let ok = answer(json!([1, 2]), None, "log_1".into());
+        assert_eq!((ok.data, ok.successful, ok.result_type), (json!({"items": [1, 2]}), true, ResultType::Completed));
+        assert_eq!(answer(Value::Null, None, "l".into()).data, json!({}));
+        assert_eq!(answer(json!("plain text"), None, "l".into()).data, json!({"text": "plain text"}));
+        assert_eq!(answer(json!(7), None, "l".into()).data, json!({"value": 7}));
+        let failed = answer(json!({"a": 1}), Some("no".into()), "l".into());
+        assert_eq!((failed.data, failed.successful, failed.result_type), (json!({"a": 1}), false, ResultType::Failed));
+        assert_eq!(serde_json::to_value(ResultType::Completed).unwrap(), "completed");
+    }
+
+    #[test]
+    fn input_answers_and_custom_tools_are_refused_unless_empty() {
+        let field = |r: Result<()>| match r {
+            Err(Error::Validation { field, .. }) => field,
+            other => panic!("{other:?}"),
+        };
+        assert!(refuse_interaction(Some(&json!({})), Some(&json!("")), Some(&json!({"custom_tools": [], "custom_toolkits": null}))).is_ok());
+        assert_eq!(field(refuse_interaction(Some(&json!({"q": {"action": "accept"}})), None, None)), "input_responses");
+        assert_eq!(field(refuse_interaction(None, Some(&json!("s")), None)), "request_state");
+        assert_eq!(field(refuse_interaction(None, None, Some(&json!({"custom_tools": [{}]})))), "experimental.custom_tools");
+        assert_eq!(field(refuse_interaction(None, None, Some(&json!(true)))), "experimental");
     }
 }

@@ -35,6 +35,11 @@ pub struct PageRequest {
 impl PageRequest {
     /// Reads `cursor` and `limit` as the API accepts them, naming the bad field.
     pub fn parse(cursor: Option<&str>, limit: Option<&str>) -> crate::Result<Self> {
+        Self::parse_up_to(cursor, limit, MAX_LIMIT)
+    }
+
+    /// [`Self::parse`] for a list whose pages may hold up to `max` items.
+    pub fn parse_up_to(cursor: Option<&str>, limit: Option<&str>, max: u32) -> crate::Result<Self> {
         let page = match cursor.filter(|c| !c.is_empty()) {
             None => 1,
             Some(c) => c
@@ -48,10 +53,17 @@ impl PageRequest {
             Some(l) => l
                 .parse::<u32>()
                 .ok()
-                .filter(|n| (1..=MAX_LIMIT).contains(n))
-                .ok_or_else(|| crate::Error::validation("limit", format!("expected an integer from 1 to {MAX_LIMIT}")))?,
+                .filter(|n| (1..=max).contains(n))
+                .ok_or_else(|| crate::Error::validation("limit", format!("expected an integer from 1 to {max}")))?,
         };
         Ok(Self { page, limit })
+    }
+
+    /// This request's page of `all`.
+    pub fn slice<T>(&self, all: Vec<T>) -> Page<T> {
+        let total = all.len() as u64;
+        let items = all.into_iter().skip(usize::try_from(self.offset()).unwrap_or(usize::MAX)).take(self.limit as usize).collect();
+        self.page_of(items, total)
     }
 
     /// Rows to skip.
@@ -80,6 +92,17 @@ mod tests {
         let last = PageRequest::parse(Some("3"), Some("2")).unwrap();
         assert_eq!(last.offset(), 4);
         assert_eq!(last.page_of(vec![5], 5).next_cursor, None);
+    }
+
+    #[test]
+    fn a_list_is_sliced_into_pages_up_to_its_own_largest_limit() {
+        let all: Vec<u32> = (1..=7).collect();
+        let p = PageRequest::parse_up_to(Some("2"), Some("3"), 500).unwrap().slice(all.clone());
+        assert_eq!((p.items, p.next_cursor.as_deref(), p.total_items, p.total_pages), (vec![4, 5, 6], Some("3"), 7, 3));
+        assert_eq!(PageRequest::parse_up_to(None, Some("500"), 500).unwrap().slice(all.clone()).items.len(), 7);
+        assert!(PageRequest::parse_up_to(None, Some("501"), 500).is_err());
+        assert!(PageRequest::parse(None, Some("500")).is_err(), "other lists keep their limit");
+        assert!(PageRequest::parse(Some("9"), None).unwrap().slice(all).items.is_empty());
     }
 
     #[test]

@@ -42,6 +42,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/connected_accounts", get(accounts::list))
         .route("/connected_accounts/{id}", delete(accounts::delete))
         .route("/connected_accounts/{id}/revoke", post(accounts::revoke))
+        .route("/connected_accounts/{id}/refresh", post(accounts::refresh))
         .route("/connected_accounts/{id}/status", patch(accounts::set_status))
         .route("/auth_configs", post(auth_configs::create).get(auth_configs::list))
         .merge(client_api);

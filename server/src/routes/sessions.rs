@@ -63,8 +63,10 @@ pub async fn toolkits(
     Ok(Json(s.engine.session_toolkits(&who, &id, filter, page).await?))
 }
 
-pub async fn tools(State(s): State<AppState>, Caller(who): Caller, Path(id): Path<String>) -> ApiResult<Json<Page<ToolInfo>>> {
-    Ok(Json(s.engine.session_tools(&who, &id).await?))
+pub async fn tools(State(s): State<AppState>, Caller(who): Caller, Path(id): Path<String>, q: QueryParams) -> ApiResult<Json<Page<ToolInfo>>> {
+    q.only(&["cursor", "limit"])?;
+    let page = PageRequest::parse_up_to(q.get("cursor"), q.get("limit"), grantline_core::engine::MAX_TOOLS_PAGE)?;
+    Ok(Json(s.engine.session_tools(&who, &id, page).await?))
 }
 
 pub async fn execute_meta(

@@ -79,7 +79,8 @@ describe('in chat', () => {
 
   test('the app runs meta tools and toolkit tools itself', story(async () => {
     const composio = composioFor(oidc)
-    const session = await composio.create('alice_app_id', { toolkits: ['oidc'] })
+    // Another user than the first test's: the brokers live for the whole suite, and that user is connected by now.
+    const session = await composio.create('alice_runs_tools_app_id', { toolkits: ['oidc'] })
 
     const found = await session.execute('COMPOSIO_SEARCH_TOOLS', { queries: [{ use_case: 'my profile' }] })
     assert.equal(found.error, null)
