@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: Rust unit and HTTP tests (real SQLite files), the end-to-end test against
 # npm's oidc-provider, the Python SDK's pytest suite, the Node SDK's node --test suite, and the
-# browser SDK (@grantline/web, wasm) with the onboarding-widget example in Chromium. Installs whatever is missing.
+# browser SDK (@grantline/web, wasm) with the onboarding-widget example in Chromium, and Composio's
+# official Python and Node SDKs unchanged against the broker. Installs whatever is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,3 +33,6 @@ bash scripts/test-node.sh
 
 echo "== Browser SDK: build @grantline/web (wasm), then the onboarding widget in Chromium"
 bash scripts/test-browser.sh
+
+echo "== Composio's official SDKs (composio, @composio/core), unchanged, against the broker"
+bash scripts/test-composio.sh
