@@ -88,16 +88,11 @@ pub struct RevokedAccount {
 
 impl From<model::RevokeAccountResponse> for RevokedAccount {
     fn from(r: model::RevokeAccountResponse) -> Self {
-        let provider_revocation = match r.provider_revocation {
-            model::ProviderRevocation::Revoked => "revoked",
-            model::ProviderRevocation::NotSupported => "not_supported",
-            model::ProviderRevocation::NothingToRevoke => "nothing_to_revoke",
-        };
         Self {
             id: r.connected_account.id,
             status: r.connected_account.status.to_string(),
             revoked_tokens: r.revoked_tokens,
-            provider_revocation: provider_revocation.to_string(),
+            provider_revocation: r.provider_revocation.as_str().to_string(),
             note: r.note,
         }
     }

@@ -166,6 +166,17 @@ pub enum ProviderRevocation {
     NothingToRevoke,
 }
 
+impl ProviderRevocation {
+    /// The wire name (`revoked`, `not_supported`, `nothing_to_revoke`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Revoked => "revoked",
+            Self::NotSupported => "not_supported",
+            Self::NothingToRevoke => "nothing_to_revoke",
+        }
+    }
+}
+
 /// The account after a revocation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RevokedAccountRef {

@@ -290,6 +290,15 @@ fn sandbox_row(r: &Row) -> rusqlite::Result<SandboxGrant> {
     })
 }
 
+/// Writes a connection request row (inside the caller's transaction).
+fn insert_request(c: &Connection, r: &ConnectionRequestRecord) -> rusqlite::Result<()> {
+    c.execute(
+        &format!("INSERT INTO connection_requests ({REQUEST_COLS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)"),
+        params![r.account_id, r.project_id, r.link_token, r.state, r.pkce_verifier_sealed, r.callback_url, r.expires_at, r.consumed_at, r.kind.as_str()],
+    )
+    .map(drop)
+}
+
 /// Appends `AND column IN (?, ?, …)` for a non-empty filter list.
 fn push_in(sql: &mut String, args: &mut Vec<String>, column: &str, values: &[String]) {
     if values.is_empty() {
@@ -590,20 +599,7 @@ impl Store for SqliteStore {
                     a.updated_at
                 ],
             )?;
-            tx.execute(
-                &format!("INSERT INTO connection_requests ({REQUEST_COLS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)"),
-                params![
-                    r.account_id,
-                    r.project_id,
-                    r.link_token,
-                    r.state,
-                    r.pkce_verifier_sealed,
-                    r.callback_url,
-                    r.expires_at,
-                    r.consumed_at,
-                    r.kind.as_str()
-                ],
-            )?;
+            insert_request(&tx, &r)?;
             tx.commit()
         })
         .await
@@ -769,20 +765,7 @@ impl Store for SqliteStore {
                 return Ok(false);
             }
             tx.execute("DELETE FROM connection_requests WHERE account_id = ?1", [&r.account_id])?;
-            tx.execute(
-                &format!("INSERT INTO connection_requests ({REQUEST_COLS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)"),
-                params![
-                    r.account_id,
-                    r.project_id,
-                    r.link_token,
-                    r.state,
-                    r.pkce_verifier_sealed,
-                    r.callback_url,
-                    r.expires_at,
-                    r.consumed_at,
-                    r.kind.as_str()
-                ],
-            )?;
+            insert_request(&tx, &r)?;
             tx.commit()?;
             Ok(true)
         })
