@@ -40,8 +40,10 @@ describe('the onboarding widget', () => {
     assert.equal(await status.getAttribute('data-status'), 'not-connected')
 
     const [popup] = await Promise.all([page.waitForEvent('popup'), row(page, 'oidc').getByRole('button').click()])
+    // Listen before answering: on a busy machine the page may close the popup before the click returns.
+    const closed = popup.isClosed() ? Promise.resolve() : popup.waitForEvent('close')
     await signInAndAnswer(popup, 'Allow')
-    await popup.waitForEvent('close')
+    await closed
 
     await row(page, 'oidc').locator('[data-status="connected"]').waitFor()
     assert.match(await message(page).textContent(), /connected/)
