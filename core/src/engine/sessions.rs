@@ -353,13 +353,13 @@ fn approval_refused(field: &str) -> Error {
 fn refuse_unsupported_settings(s: &SessionSettings) -> Result<()> {
     use serde_json::Value;
     let refuse = |field: &str, why: &str| Err(Error::validation(field, why.to_string()));
-    if s.tools.as_ref().is_some_and(|v| !is_empty(v)) {
+    if s.tools.as_ref().is_some_and(|v| !super::is_empty_json(v)) {
         return refuse("tools", "per-tool selection is not supported: choose toolkits, and list tools with preload.tools");
     }
-    if s.tags.as_ref().is_some_and(|v| !is_empty(v)) {
+    if s.tags.as_ref().is_some_and(|v| !super::is_empty_json(v)) {
         return refuse("tags", "tool-hint tags are not supported");
     }
-    if s.hooks.as_ref().is_some_and(|v| !is_empty(v)) {
+    if s.hooks.as_ref().is_some_and(|v| !super::is_empty_json(v)) {
         return refuse("hooks", "execution hooks are not supported");
     }
     if let Some(w) = &s.workbench {
@@ -399,7 +399,7 @@ fn refuse_unsupported_settings(s: &SessionSettings) -> Result<()> {
             match k.as_str() {
                 // Grantline writes no assistive prompt and never asks the user for input.
                 "assistive_prompt_config" | "no_elicitation_support_fallback" => {}
-                "custom_tools" | "custom_toolkits" if is_empty(v) => {}
+                "custom_tools" | "custom_toolkits" if super::is_empty_json(v) => {}
                 "custom_tools" | "custom_toolkits" => return refuse(&format!("experimental.{k}"), "custom tools run in your process; Grantline does not host them"),
                 "session_config_id" => return refuse("experimental.session_config_id", "saved session configs are not supported"),
                 other => return refuse(&format!("experimental.{other}"), "unknown field"),
@@ -407,13 +407,4 @@ fn refuse_unsupported_settings(s: &SessionSettings) -> Result<()> {
         }
     }
     Ok(())
-}
-
-fn is_empty(v: &serde_json::Value) -> bool {
-    match v {
-        serde_json::Value::Null => true,
-        serde_json::Value::Array(a) => a.is_empty(),
-        serde_json::Value::Object(o) => o.is_empty(),
-        _ => false,
-    }
 }

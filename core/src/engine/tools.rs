@@ -385,13 +385,8 @@ pub(crate) fn answer(data: Value, error: Option<String>, log_id: String) -> Exec
 /// request (it never asks the user anything, so there is nothing to answer) and inline custom
 /// tools. Empty values are accepted.
 pub(crate) fn refuse_interaction(input_responses: Option<&Value>, request_state: Option<&Value>, experimental: Option<&Value>) -> Result<()> {
-    let empty = |v: &Value| match v {
-        Value::Null => true,
-        Value::String(s) => s.is_empty(),
-        Value::Array(a) => a.is_empty(),
-        Value::Object(o) => o.is_empty(),
-        _ => false,
-    };
+    // `request_state` is a string: an empty one asks for nothing either.
+    let empty = |v: &Value| super::is_empty_json(v) || v.as_str() == Some("");
     if input_responses.is_some_and(|v| !empty(v)) {
         return Err(Error::validation("input_responses", "Grantline never asks the user for input (no input_required results), so there is nothing to answer"));
     }
