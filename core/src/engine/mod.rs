@@ -1,45 +1,42 @@
-//! The authority: sessions, the connection state machine, OAuth2, the vault and expiry.
+//! The authority: sessions, connecting accounts, the account state machine, providers, tools and expiry.
 //!
 //! The broker's routes call these methods and only translate HTTP; every rule lives here.
 
+// Connecting, holding and using users' accounts, by flow.
+pub mod accounts;
+pub mod connect;
+pub mod provider;
+pub mod tools;
+pub mod crypto;
+pub mod sandbox;
+pub mod store;
+
+// The project's own settings and the sessions apps open.
 mod auth_configs;
-mod callback_urls;
 mod client_tokens;
-mod connect_forms;
-pub mod clock;
-mod connections;
-mod credentials;
-mod meta_tools;
-pub mod notifier;
-pub mod oauth;
 mod origins;
 mod projects;
-mod revocation;
-pub mod sandbox;
-mod search;
-pub mod secrets;
 mod sessions;
-pub mod store;
-mod tools;
-pub mod vault;
+
+pub mod clock;
 mod views;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use callback_urls::CallbackAllowList;
+pub use accounts::{Notifier, WatchKey};
+pub use connect::{CallbackAllowList, CallbackOutcome, CallbackPage, CallbackParams, ConnectForm, FormOutcome, LinkOpen};
+pub use crypto::{random as secrets, vault};
 pub use origins::OriginAllowList;
-pub use connect_forms::{ConnectForm, FormOutcome};
-pub use connections::{CallbackOutcome, CallbackPage, CallbackParams, LinkOpen};
-pub use meta_tools::{ToolCallOutcome, MAX_TOOLS_PAGE};
-pub use sessions::ToolkitFilter;
 pub use projects::{Bootstrap, NewApiKey};
+pub use provider::oauth;
 pub use sandbox::Sandbox;
+pub use sessions::ToolkitFilter;
+pub use tools::{ToolCallOutcome, MAX_TOOLS_PAGE};
 
 use crate::catalog::Catalog;
 use crate::Result;
-use notifier::Notifier;
-use store::{Project, Store};
+use store::{DueLink, Project, Store, Transition};
 use vault::Vault;
 
 /// Whether a JSON value a request carries asks for nothing: null, `[]` or `{}`. Shared by the
@@ -170,7 +167,14 @@ pub struct Engine {
     notifier: Notifier,
     http: reqwest::Client,
     sandbox: Sandbox,
-    refresh_locks: credentials::RefreshLocks,
+    /// Feeds `notifier` from the store's change feed while the engine lives.
+    follower: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        self.follower.abort();
+    }
 }
 
 impl Engine {
@@ -187,7 +191,9 @@ impl Engine {
             .build()
             .map_err(|e| crate::Error::Internal(format!("http client: {e}")))?;
         let sandbox = Sandbox::new(store.clone());
-        Ok(Self { store, vault, catalog, config, notifier: Notifier::default(), http, sandbox, refresh_locks: Default::default() })
+        let notifier = Notifier::default();
+        let follower = notifier.follow(store.subscribe_changes());
+        Ok(Self { store, vault, catalog, config, notifier, http, sandbox, follower })
     }
 
     /// The engine's settings.
@@ -210,13 +216,23 @@ impl Engine {
         &self.sandbox
     }
 
-    /// Moves abandoned links to EXPIRED and wakes their waiters; returns how many.
+    /// Moves every account whose first link ran out to EXPIRED (waking its waiters on every
+    /// broker); returns how many. Safe on several brokers at once: each account expires once.
     pub async fn expire_due(&self) -> Result<usize> {
-        let ids = self.store.expire_due(clock::now_ms()).await?;
-        for id in &ids {
-            self.notifier.account_changed(id);
+        const BATCH: u32 = 100;
+        let mut expired = 0;
+        loop {
+            let now = clock::now_ms();
+            let due: Vec<DueLink> = self.store.due_links(&accounts::transitions::pending(), now, BATCH).await?;
+            for link in &due {
+                if self.store.transition(&Transition::expire_link(link, now)).await?.is_some() {
+                    expired += 1;
+                }
+            }
+            if due.len() < BATCH as usize {
+                return Ok(expired);
+            }
         }
-        Ok(ids.len())
     }
 
     /// Runs [`Engine::expire_due`] every `every` until the engine is dropped.

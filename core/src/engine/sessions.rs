@@ -2,10 +2,11 @@
 
 use std::collections::BTreeMap;
 
-use super::store::{AccountRecord, SessionRecord};
-use super::{clock, secrets, views, Engine, Principal};
+use crate::engine::accounts::pick_account;
+use crate::engine::store::SessionRecord;
+use crate::engine::{clock, secrets, views, Engine, Principal};
 use crate::model::{
-    check_id, AccountIdsInput, AccountStatus, CreateSessionRequest, DeleteSessionResponse, ExecuteSetting, ManageConnectionsConfig,
+    check_id, AccountIdsInput, CreateSessionRequest, DeleteSessionResponse, ExecuteSetting, ManageConnectionsConfig,
     ManageConnectionsInput, McpInfo, Page, PageRequest, PreloadTools, PreloadView, SearchSetting, SessionConfig, SessionConfigView,
     SessionInfo, SessionSettings, ToolkitItem, ToolkitMeta, ToolkitsConfig, ToolkitsInput, UpdateSessionRequest, WorkbenchView,
     ACCOUNT_PREFIX, AUTH_CONFIG_PREFIX, SESSION_PREFIX,
@@ -134,7 +135,7 @@ impl Engine {
         SessionInfo {
             session_id: s.id.clone(),
             mcp: McpInfo { kind: "http".into(), url: self.config.url(&format!("/tool_router/{}/mcp", s.id)) },
-            tool_router_tools: super::meta_tools::meta_tools(&s.config)
+            tool_router_tools: super::tools::meta_tools(&s.config)
                 .into_iter()
                 .map(|t| t.slug)
                 .chain(s.config.direct_tools.iter().cloned())
@@ -330,17 +331,6 @@ impl Engine {
         let slice = items.into_iter().skip(page.offset() as usize).take(page.limit as usize).collect();
         Ok(page.page_of(slice, total))
     }
-}
-
-/// The account a session uses for `slug`: a pinned one, else the newest ACTIVE, else the newest.
-pub(crate) fn pick_account<'a>(cfg: &SessionConfig, slug: &str, accounts: &'a [AccountRecord]) -> Option<&'a AccountRecord> {
-    if let Some(ids) = cfg.connected_accounts.get(slug) {
-        if let Some(a) = ids.iter().find_map(|id| accounts.iter().find(|a| &a.id == id)) {
-            return Some(a);
-        }
-    }
-    let mine = || accounts.iter().filter(|a| a.toolkit == slug);
-    mine().find(|a| a.status == AccountStatus::Active).or_else(|| mine().next())
 }
 
 /// The 400 for an approval gate: accepting it would run tools without the approval asked for.

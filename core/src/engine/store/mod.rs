@@ -51,6 +51,9 @@ pub trait Store: Send + Sync + 'static {
     async fn insert_auth_config(&self, config: &AuthConfigRecord) -> Result<()>;
     /// An auth config by id, within a project.
     async fn get_auth_config(&self, project_id: &str, id: &str) -> Result<Option<AuthConfigRecord>>;
+    /// Adds `config` unless the project already has an enabled auth config for its toolkit, and
+    /// returns the one in force: of concurrent first uses of a toolkit, all get one config.
+    async fn insert_first_auth_config(&self, config: &AuthConfigRecord) -> Result<AuthConfigRecord>;
     /// The newest enabled auth config for a toolkit.
     async fn default_auth_config(&self, project_id: &str, toolkit: &str) -> Result<Option<AuthConfigRecord>>;
     /// All of a project's auth configs, newest first.
@@ -74,19 +77,14 @@ pub trait Store: Send + Sync + 'static {
         -> Result<(Vec<AccountRecord>, u64)>;
     /// All enabled accounts of one user, newest first.
     async fn user_accounts(&self, project_id: &str, user_id: &str) -> Result<Vec<AccountRecord>>;
-    /// Enables or disables an account; false when there is no such account.
+    /// Enables or disables an account (published on the change feed); false when there is no
+    /// such account.
     async fn set_account_disabled(&self, project_id: &str, id: &str, disabled: bool, now: i64) -> Result<bool>;
-    /// Replaces an ACTIVE account's sealed credentials `expected` with `sealed` (a token
-    /// refresh); false if it is not ACTIVE or holds other credentials by now (a reconnect).
-    async fn replace_credentials(&self, account_id: &str, expected: &[u8], sealed: &[u8], now: i64) -> Result<bool>;
-    /// Moves an ACTIVE account holding credentials `expected` to `status` with a reason (a refused
-    /// token refresh); false if it was not ACTIVE or holds other credentials by now (a reconnect).
-    async fn end_account(&self, account_id: &str, expected: &[u8], status: AccountStatus, reason: &str, now: i64) -> Result<bool>;
-    /// Moves an account that is not REVOKED yet to REVOKED with `reason`, wiping its sealed
-    /// credentials and ending its connection request (no link issued before can bring it back);
-    /// false when there is no such account or it was already REVOKED.
-    async fn revoke_account(&self, account_id: &str, reason: &str, now: i64) -> Result<bool>;
-    /// Deletes an account and its connection request; false when there was none.
+    /// Applies `transition` if its guard holds, returning the account as it is afterwards;
+    /// `None` when the guard failed (or there is no such account) and nothing changed.
+    async fn transition(&self, transition: &Transition) -> Result<Option<AccountRecord>>;
+    /// Deletes an account and its connection request (published on the change feed); false
+    /// when there was none.
     async fn delete_account(&self, project_id: &str, id: &str) -> Result<bool>;
 
     /// The connection request behind a Connect Link token.
@@ -95,19 +93,25 @@ pub trait Store: Send + Sync + 'static {
     async fn request_by_account(&self, project_id: &str, account_id: &str) -> Result<Option<ConnectionRequestRecord>>;
     /// The connection request an OAuth `state` belongs to.
     async fn request_by_state(&self, state: &str) -> Result<Option<ConnectionRequestRecord>>;
-    /// Replaces the account's connection request with `request` (a fresh link: the older link
-    /// token and `state` stop working) if the account exists with status `expected`; false otherwise.
-    async fn renew_request(&self, request: &ConnectionRequestRecord, expected: AccountStatus) -> Result<bool>;
     /// Marks the request with this `state` used if it is unused and unexpired at `now`; false
     /// otherwise (a replay, or a link that expired or was replaced).
     async fn consume_request(&self, state: &str, now: i64) -> Result<bool>;
-    /// Applies a connection's outcome if `outcome.request_state` is still the account's request
-    /// and the account's status is one of `outcome.from`; false otherwise.
-    async fn finish_account(&self, outcome: &AccountOutcome) -> Result<bool>;
     /// The accounts of a project with an unused, unexpired reconnect link at `now`.
     async fn live_reconnects(&self, project_id: &str, now: i64) -> Result<Vec<String>>;
-    /// Moves every INITIATED account whose link expired at or before `now` to EXPIRED; returns their ids.
-    async fn expire_due(&self, now: i64) -> Result<Vec<String>>;
+    /// Up to `limit` accounts in one of `statuses` whose connection request expired at or
+    /// before `now`, oldest link first.
+    async fn due_links(&self, statuses: &[AccountStatus], now: i64, limit: u32) -> Result<Vec<DueLink>>;
+
+    /// Takes the lease `name` for `holder` until `until` if it is free, expired at `now`, or
+    /// already `holder`'s; false when someone else holds it. A dead holder blocks no one
+    /// past its lease's expiry.
+    async fn acquire_lease(&self, name: &str, holder: &str, until: i64, now: i64) -> Result<bool>;
+    /// Gives the lease `name` back if `holder` still holds it.
+    async fn release_lease(&self, name: &str, holder: &str) -> Result<()>;
+
+    /// A receiver of every change to accounts, by any process sharing the store, from now on.
+    /// Subscribe before reading what you wait on, so no change falls between the two.
+    fn subscribe_changes(&self) -> tokio::sync::broadcast::Receiver<StoreChange>;
 
     /// Adds a dev-sandbox grant. In the same transaction, drops expired grants and, past
     /// `cap` live ones, the oldest, so the table stays bounded whatever clients do.

@@ -173,24 +173,93 @@ impl RequestKind {
     }
 }
 
-/// How a connection ended, written in one atomic step.
+/// A compare-and-set change of one account, written in one transaction: it applies only if
+/// the account still passes `guard`, and then changes its status, credentials and connection
+/// request together. The engine states every rule (which statuses may move where, and why:
+/// `engine/accounts/transitions.rs`); a store only checks the guard and writes.
+///
+/// A store publishes every applied transition on its change feed ([`Store::subscribe_changes`]).
+/// Later additions ride in the same transaction: an event for the webhook outbox, a credential
+/// re-sealed under a new key (a [`CredentialsChange::Set`] guarded by the old value).
 #[derive(Debug, Clone, PartialEq)]
-pub struct AccountOutcome {
+pub struct Transition {
     /// The account.
     pub account_id: String,
-    /// The `state` of the request this is the outcome of: it must still be the account's
-    /// request (not replaced by a newer link, nor ended by a revocation or a deletion).
-    pub request_state: String,
-    /// The statuses the account may be in for the outcome to apply.
-    pub from: Vec<AccountStatus>,
-    /// ACTIVE or FAILED.
-    pub status: AccountStatus,
-    /// Why, for FAILED.
-    pub status_reason: Option<String>,
-    /// Sealed credentials, for ACTIVE.
-    pub credentials_sealed: Option<Vec<u8>>,
-    /// Unix ms.
+    /// What the account must be for the change to apply.
+    pub guard: Guard,
+    /// The new status and its reason (`None` clears it); `None` keeps both.
+    pub status: Option<(AccountStatus, Option<String>)>,
+    /// What happens to the sealed credentials.
+    pub credentials: CredentialsChange,
+    /// What happens to the account's connection request.
+    pub request: RequestChange,
+    /// Unix ms: the account's new `updated_at` when its status or credentials change (a
+    /// transition that only replaces or ends the request, or only tells waiters, keeps it).
     pub now: i64,
+}
+
+/// The conditions of a [`Transition`]; all must hold.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Guard {
+    /// The statuses the account may be in (never empty).
+    pub from: Vec<AccountStatus>,
+    /// The account's connection request must be the one with this `state` (not replaced by a
+    /// newer link, nor ended by a revocation or a deletion).
+    pub request_state: Option<String>,
+    /// The account must hold exactly these sealed credentials (nobody changed them meanwhile).
+    pub credentials: Option<Vec<u8>>,
+}
+
+/// What a [`Transition`] does to an account's sealed credentials.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CredentialsChange {
+    /// Leaves them as they are.
+    Keep,
+    /// Replaces them.
+    Set(Vec<u8>),
+    /// Removes them.
+    Wipe,
+}
+
+/// What a [`Transition`] does to an account's connection request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RequestChange {
+    /// Leaves it as it is.
+    Keep,
+    /// Replaces it (a fresh link: the older link token and `state` stop working).
+    Replace(ConnectionRequestRecord),
+    /// Deletes it (no link issued before can bring the account back).
+    End,
+}
+
+/// A link whose time ran out: an account in one of the asked statuses whose connection request
+/// expired ([`Store::due_links`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DueLink {
+    /// The account.
+    pub account_id: String,
+    /// The expired request's `state`, to guard the transition with.
+    pub state: String,
+}
+
+/// What the change feed carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreChange {
+    /// An account changed (a transition, a deletion, enabling or disabling).
+    Account(AccountKey),
+    /// Changes may have been missed (a feed that reconnected): whoever waits re-reads.
+    Resync,
+}
+
+/// Who an account belongs to: what waiters on an account or on a user match on.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AccountKey {
+    /// Owning project.
+    pub project_id: String,
+    /// The end user.
+    pub user_id: String,
+    /// `ca_…`
+    pub account_id: String,
 }
 
 /// What a dev-sandbox grant is: the sandbox provider's authorization codes and tokens.

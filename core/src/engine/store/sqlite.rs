@@ -11,7 +11,7 @@ use crate::model::{AccountFilter, AccountOrder, AccountStatus};
 use crate::{Error, Result};
 
 /// Schema changes in order; `PRAGMA user_version` records how many have run.
-const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4];
+const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5];
 
 /// The first schema.
 const SCHEMA_V1: &str = r#"
@@ -117,10 +117,21 @@ const SCHEMA_V4: &str = r#"
 ALTER TABLE connection_requests ADD COLUMN kind TEXT NOT NULL DEFAULT 'connect';
 "#;
 
+/// Leases (one token refresh per account at a time, across processes) and the index the
+/// sweeper's `due_links` reads.
+const SCHEMA_V5: &str = r#"
+CREATE TABLE leases (
+    name TEXT PRIMARY KEY,
+    holder TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+);
+"#;
+
 /// A [`Store`] on one SQLite file (WAL, foreign keys on, synchronous=NORMAL).
 #[derive(Clone)]
 pub struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
+    changes: tokio::sync::broadcast::Sender<StoreChange>,
 }
 
 impl SqliteStore {
@@ -131,7 +142,16 @@ impl SqliteStore {
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;",
         )
         .map_err(db)?;
-        Ok(Self { conn: Arc::new(Mutex::new(conn)) })
+        Ok(Self { conn: Arc::new(Mutex::new(conn)), changes: tokio::sync::broadcast::channel(CHANGE_FEED_CAPACITY).0 })
+    }
+
+    /// Tells the change feed that an account changed (after its transaction committed); says
+    /// whether there was one.
+    fn publish(&self, changed: Option<AccountKey>) -> bool {
+        let Some(key) = changed else { return false };
+        // No subscriber is fine: nobody is waiting.
+        let _ = self.changes.send(StoreChange::Account(key));
+        true
     }
 
     /// Runs `f` on the connection off the async runtime's worker threads.
@@ -164,12 +184,24 @@ fn db(e: rusqlite::Error) -> Error {
     }
 }
 
-fn json_list(text: String) -> Vec<String> {
-    serde_json::from_str(&text).unwrap_or_default()
+/// How many changes a slow subscriber may fall behind before it is told to re-read.
+const CHANGE_FEED_CAPACITY: usize = 4096;
+
+/// A conversion failure naming the column, for a row this store did not write.
+fn corrupt(column: usize, what: String) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(column, rusqlite::types::Type::Text, what.into())
 }
 
-fn status_of(text: String) -> AccountStatus {
-    AccountStatus::parse(&text).unwrap_or(AccountStatus::Failed)
+/// A JSON list of strings in column `i`; anything else is a corrupt row.
+fn json_list(r: &Row, i: usize) -> rusqlite::Result<Vec<String>> {
+    let text: String = r.get(i)?;
+    serde_json::from_str(&text).map_err(|e| corrupt(i, format!("not a JSON list of strings: {e}")))
+}
+
+/// An account status in column `i`; an unknown one is a corrupt row.
+fn status_at(r: &Row, i: usize) -> rusqlite::Result<AccountStatus> {
+    let text: String = r.get(i)?;
+    AccountStatus::parse(&text).ok_or_else(|| corrupt(i, format!("unknown account status {text:?}")))
 }
 
 const PROJECT_COLS: &str = "id, name, allowed_callback_urls, allowed_origins, created_at";
@@ -178,8 +210,8 @@ fn project_row(r: &Row) -> rusqlite::Result<Project> {
     Ok(Project {
         id: r.get(0)?,
         name: r.get(1)?,
-        allowed_callback_urls: json_list(r.get(2)?),
-        allowed_origins: json_list(r.get(3)?),
+        allowed_callback_urls: json_list(r, 2)?,
+        allowed_origins: json_list(r, 3)?,
         created_at: r.get(4)?,
     })
 }
@@ -222,7 +254,7 @@ fn auth_config_row(r: &Row) -> rusqlite::Result<AuthConfigRecord> {
         auth_scheme: r.get(4)?,
         client_id: r.get(5)?,
         client_secret_sealed: r.get(6)?,
-        scopes: json_list(r.get(7)?),
+        scopes: json_list(r, 7)?,
         is_disabled: r.get(8)?,
         created_at: r.get(9)?,
     })
@@ -240,7 +272,7 @@ fn account_row(r: &Row) -> rusqlite::Result<AccountRecord> {
         auth_config_id: r.get(4)?,
         auth_scheme: r.get(5)?,
         alias: r.get(6)?,
-        status: status_of(r.get(7)?),
+        status: status_at(r, 7)?,
         status_reason: r.get(8)?,
         is_disabled: r.get(9)?,
         credentials_sealed: r.get(10)?,
@@ -264,9 +296,7 @@ fn request_row(r: &Row) -> rusqlite::Result<ConnectionRequestRecord> {
         consumed_at: r.get(7)?,
         kind: {
             let kind: String = r.get(8)?;
-            RequestKind::parse(&kind).ok_or_else(|| {
-                rusqlite::Error::FromSqlConversionFailure(8, rusqlite::types::Type::Text, format!("unknown request kind {kind:?}").into())
-            })?
+            RequestKind::parse(&kind).ok_or_else(|| corrupt(8, format!("unknown request kind {kind:?}")))?
         },
     })
 }
@@ -277,9 +307,7 @@ fn sandbox_row(r: &Row) -> rusqlite::Result<SandboxGrant> {
     let kind: String = r.get(1)?;
     Ok(SandboxGrant {
         hash: r.get(0)?,
-        kind: SandboxGrantKind::parse(&kind).ok_or_else(|| {
-            rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Text, format!("unknown sandbox grant kind {kind:?}").into())
-        })?,
+        kind: SandboxGrantKind::parse(&kind).ok_or_else(|| corrupt(1, format!("unknown sandbox grant kind {kind:?}")))?,
         family: r.get(2)?,
         user: r.get(3)?,
         scope: r.get(4)?,
@@ -297,6 +325,100 @@ fn insert_request(c: &Connection, r: &ConnectionRequestRecord) -> rusqlite::Resu
         params![r.account_id, r.project_id, r.link_token, r.state, r.pkce_verifier_sealed, r.callback_url, r.expires_at, r.consumed_at, r.kind.as_str()],
     )
     .map(drop)
+}
+
+/// Writes an auth config row (inside the caller's transaction, if any).
+fn insert_auth_config_row(c: &Connection, a: &AuthConfigRecord) -> rusqlite::Result<()> {
+    c.execute(
+        &format!("INSERT INTO auth_configs ({AUTH_CONFIG_COLS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"),
+        params![
+            a.id,
+            a.project_id,
+            a.toolkit,
+            a.name,
+            a.auth_scheme,
+            a.client_id,
+            a.client_secret_sealed,
+            serde_json::to_string(&a.scopes).unwrap(),
+            a.is_disabled,
+            a.created_at
+        ],
+    )
+    .map(drop)
+}
+
+/// The newest enabled auth config of a project's toolkit.
+fn default_auth_config_in(c: &Connection, project_id: &str, toolkit: &str) -> rusqlite::Result<Option<AuthConfigRecord>> {
+    c.query_row(
+        &format!(
+            "SELECT {AUTH_CONFIG_COLS} FROM auth_configs WHERE project_id = ?1 AND toolkit = ?2 AND is_disabled = 0 \
+             ORDER BY created_at DESC, id DESC LIMIT 1"
+        ),
+        [project_id, toolkit],
+        auth_config_row,
+    )
+    .optional()
+}
+
+/// `(project_id, user_id, id)` of an account, as `RETURNING` gives them.
+fn key_row_of_account(r: &Row) -> rusqlite::Result<AccountKey> {
+    Ok(AccountKey { project_id: r.get(0)?, user_id: r.get(1)?, account_id: r.get(2)? })
+}
+
+/// Applies a transition inside the caller's transaction: the guarded account update first (it
+/// decides), then the request change. `None` when the guard failed; nothing was written.
+fn apply_transition(tx: &Connection, t: &Transition) -> rusqlite::Result<Option<AccountRecord>> {
+    use rusqlite::types::Value;
+    let mut sets = vec![];
+    let mut args: Vec<Value> = vec![t.now.into(), t.account_id.clone().into()];
+    let arg = |args: &mut Vec<Value>, v: Value| {
+        args.push(v);
+        format!("?{}", args.len())
+    };
+    if let Some((status, reason)) = &t.status {
+        let s = arg(&mut args, status.as_str().to_string().into());
+        let r = arg(&mut args, reason.clone().into());
+        sets.push(format!("status = {s}, status_reason = {r}"));
+    }
+    match &t.credentials {
+        CredentialsChange::Keep => {}
+        CredentialsChange::Set(sealed) => {
+            let v = arg(&mut args, sealed.clone().into());
+            sets.push(format!("credentials_sealed = {v}"));
+        }
+        CredentialsChange::Wipe => sets.push("credentials_sealed = NULL".into()),
+    }
+    // `updated_at` says when the account itself last changed: its status or its credentials.
+    sets.push(if sets.is_empty() { "updated_at = updated_at".into() } else { "updated_at = ?1".into() });
+    let from = t.guard.from.iter().map(|s| arg(&mut args, s.as_str().to_string().into())).collect::<Vec<_>>().join(",");
+    let mut guard = format!("id = ?2 AND status IN ({from})");
+    if let Some(state) = &t.guard.request_state {
+        let v = arg(&mut args, state.clone().into());
+        guard.push_str(&format!(" AND EXISTS (SELECT 1 FROM connection_requests r WHERE r.account_id = accounts.id AND r.state = {v})"));
+    }
+    if let Some(expected) = &t.guard.credentials {
+        let v = arg(&mut args, expected.clone().into());
+        guard.push_str(&format!(" AND credentials_sealed = {v}"));
+    }
+    let account = tx
+        .query_row(
+            &format!("UPDATE accounts SET {} WHERE {guard} RETURNING {ACCOUNT_COLS}", sets.join(", ")),
+            rusqlite::params_from_iter(args),
+            account_row,
+        )
+        .optional()?;
+    let Some(account) = account else { return Ok(None) };
+    match &t.request {
+        RequestChange::Keep => {}
+        RequestChange::Replace(r) => {
+            tx.execute("DELETE FROM connection_requests WHERE account_id = ?1", [&t.account_id])?;
+            insert_request(tx, r)?;
+        }
+        RequestChange::End => {
+            tx.execute("DELETE FROM connection_requests WHERE account_id = ?1", [&t.account_id])?;
+        }
+    }
+    Ok(Some(account))
 }
 
 /// Appends `AND column IN (?, ?, …)` for a non-empty filter list.
@@ -374,8 +496,8 @@ impl Store for SqliteStore {
     async fn all_allowed_origins(&self) -> Result<Vec<String>> {
         self.with(|c| {
             let mut st = c.prepare("SELECT allowed_origins FROM projects")?;
-            let lists = st.query_map([], |r| r.get::<_, String>(0))?.collect::<rusqlite::Result<Vec<_>>>()?;
-            Ok(lists.into_iter().flat_map(json_list).collect())
+            let lists = st.query_map([], |r| json_list(r, 0))?.collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(lists.into_iter().flatten().collect())
         })
         .await
     }
@@ -464,23 +586,20 @@ impl Store for SqliteStore {
 
     async fn insert_auth_config(&self, a: &AuthConfigRecord) -> Result<()> {
         let a = a.clone();
+        self.with(move |c| insert_auth_config_row(c, &a)).await
+    }
+
+    async fn insert_first_auth_config(&self, a: &AuthConfigRecord) -> Result<AuthConfigRecord> {
+        let a = a.clone();
         self.with(move |c| {
-            c.execute(
-                &format!("INSERT INTO auth_configs ({AUTH_CONFIG_COLS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"),
-                params![
-                    a.id,
-                    a.project_id,
-                    a.toolkit,
-                    a.name,
-                    a.auth_scheme,
-                    a.client_id,
-                    a.client_secret_sealed,
-                    serde_json::to_string(&a.scopes).unwrap(),
-                    a.is_disabled,
-                    a.created_at
-                ],
-            )
-            .map(drop)
+            // One writer at a time (the transaction is IMMEDIATE): the check and the insert are one step.
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            if let Some(existing) = default_auth_config_in(&tx, &a.project_id, &a.toolkit)? {
+                return Ok(existing);
+            }
+            insert_auth_config_row(&tx, &a)?;
+            tx.commit()?;
+            Ok(a)
         })
         .await
     }
@@ -500,25 +619,14 @@ impl Store for SqliteStore {
 
     async fn default_auth_config(&self, project_id: &str, toolkit: &str) -> Result<Option<AuthConfigRecord>> {
         let (p, t) = (project_id.to_string(), toolkit.to_string());
-        self.with(move |c| {
-            c.query_row(
-                &format!(
-                    "SELECT {AUTH_CONFIG_COLS} FROM auth_configs WHERE project_id = ?1 AND toolkit = ?2 AND is_disabled = 0 \
-                     ORDER BY created_at DESC, rowid DESC LIMIT 1"
-                ),
-                [p, t],
-                auth_config_row,
-            )
-            .optional()
-        })
-        .await
+        self.with(move |c| default_auth_config_in(c, &p, &t)).await
     }
 
     async fn list_auth_configs(&self, project_id: &str) -> Result<Vec<AuthConfigRecord>> {
         let p = project_id.to_string();
         self.with(move |c| {
             let mut st = c.prepare(&format!(
-                "SELECT {AUTH_CONFIG_COLS} FROM auth_configs WHERE project_id = ?1 ORDER BY created_at DESC, rowid DESC"
+                "SELECT {AUTH_CONFIG_COLS} FROM auth_configs WHERE project_id = ?1 ORDER BY created_at DESC, id DESC"
             ))?;
             let rows = st.query_map([p], auth_config_row)?.collect();
             rows
@@ -657,7 +765,7 @@ impl Store for SqliteStore {
         self.with(move |c| {
             let mut st = c.prepare(&format!(
                 "SELECT {ACCOUNT_COLS} FROM accounts WHERE project_id = ?1 AND user_id = ?2 AND is_disabled = 0 \
-                 ORDER BY created_at DESC, rowid DESC"
+                 ORDER BY created_at DESC, id DESC"
             ))?;
             let rows = st.query_map([p, u], account_row)?.collect();
             rows
@@ -667,60 +775,52 @@ impl Store for SqliteStore {
 
     async fn set_account_disabled(&self, project_id: &str, id: &str, disabled: bool, now: i64) -> Result<bool> {
         let (p, id) = (project_id.to_string(), id.to_string());
-        self.with(move |c| {
-            c.execute(
-                "UPDATE accounts SET is_disabled = ?1, updated_at = ?2 WHERE project_id = ?3 AND id = ?4",
-                params![disabled, now, p, id],
-            )
-            .map(|n| n == 1)
-        })
-        .await
+        let changed = self
+            .with(move |c| {
+                c.query_row(
+                    "UPDATE accounts SET is_disabled = ?1, updated_at = ?2 WHERE project_id = ?3 AND id = ?4 \
+                     RETURNING project_id, user_id, id",
+                    params![disabled, now, p, id],
+                    key_row_of_account,
+                )
+                .optional()
+            })
+            .await?;
+        Ok(self.publish(changed))
     }
 
-    async fn replace_credentials(&self, account_id: &str, expected: &[u8], sealed: &[u8], now: i64) -> Result<bool> {
-        let (id, expected, sealed) = (account_id.to_string(), expected.to_vec(), sealed.to_vec());
-        self.with(move |c| {
-            c.execute(
-                "UPDATE accounts SET credentials_sealed = ?1, updated_at = ?2 WHERE id = ?3 AND status = 'ACTIVE' AND credentials_sealed = ?4",
-                params![sealed, now, id, expected],
-            )
-            .map(|n| n == 1)
-        })
-        .await
-    }
-
-    async fn end_account(&self, account_id: &str, expected: &[u8], status: AccountStatus, reason: &str, now: i64) -> Result<bool> {
-        let (id, expected, reason) = (account_id.to_string(), expected.to_vec(), reason.to_string());
-        self.with(move |c| {
-            c.execute(
-                "UPDATE accounts SET status = ?1, status_reason = ?2, updated_at = ?3 \
-                 WHERE id = ?4 AND status = 'ACTIVE' AND credentials_sealed = ?5",
-                params![status.as_str(), reason, now, id, expected],
-            )
-            .map(|n| n == 1)
-        })
-        .await
-    }
-
-    async fn revoke_account(&self, account_id: &str, reason: &str, now: i64) -> Result<bool> {
-        let (id, reason) = (account_id.to_string(), reason.to_string());
-        self.with(move |c| {
-            let tx = c.transaction()?;
-            let n = tx.execute(
-                "UPDATE accounts SET status = 'REVOKED', status_reason = ?1, credentials_sealed = NULL, updated_at = ?2 \
-                 WHERE id = ?3 AND status != 'REVOKED'",
-                params![reason, now, id],
-            )?;
-            tx.execute("DELETE FROM connection_requests WHERE account_id = ?1", [&id])?;
-            tx.commit()?;
-            Ok(n == 1)
-        })
-        .await
+    async fn transition(&self, t: &Transition) -> Result<Option<AccountRecord>> {
+        if t.guard.from.is_empty() {
+            return Err(Error::Internal("a transition must name the statuses it applies from".into()));
+        }
+        let t = t.clone();
+        let after = self
+            .with(move |c| {
+                let tx = c.transaction()?;
+                let Some(account) = apply_transition(&tx, &t)? else { return Ok(None) };
+                tx.commit()?;
+                Ok(Some(account))
+            })
+            .await?;
+        if let Some(a) = &after {
+            self.publish(Some(AccountKey { project_id: a.project_id.clone(), user_id: a.user_id.clone(), account_id: a.id.clone() }));
+        }
+        Ok(after)
     }
 
     async fn delete_account(&self, project_id: &str, id: &str) -> Result<bool> {
         let (p, id) = (project_id.to_string(), id.to_string());
-        self.with(move |c| c.execute("DELETE FROM accounts WHERE project_id = ?1 AND id = ?2", [p, id]).map(|n| n == 1)).await
+        let deleted = self
+            .with(move |c| {
+                c.query_row(
+                    "DELETE FROM accounts WHERE project_id = ?1 AND id = ?2 RETURNING project_id, user_id, id",
+                    [p, id],
+                    key_row_of_account,
+                )
+                .optional()
+            })
+            .await?;
+        Ok(self.publish(deleted))
     }
 
     async fn request_by_link_token(&self, link_token: &str) -> Result<Option<ConnectionRequestRecord>> {
@@ -754,57 +854,12 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn renew_request(&self, r: &ConnectionRequestRecord, expected: AccountStatus) -> Result<bool> {
-        let r = r.clone();
-        self.with(move |c| {
-            let tx = c.transaction()?;
-            let status: Option<String> = tx
-                .query_row("SELECT status FROM accounts WHERE project_id = ?1 AND id = ?2", [&r.project_id, &r.account_id], |row| row.get(0))
-                .optional()?;
-            if status.as_deref() != Some(expected.as_str()) {
-                return Ok(false);
-            }
-            tx.execute("DELETE FROM connection_requests WHERE account_id = ?1", [&r.account_id])?;
-            insert_request(&tx, &r)?;
-            tx.commit()?;
-            Ok(true)
-        })
-        .await
-    }
-
     async fn consume_request(&self, state: &str, now: i64) -> Result<bool> {
         let state = state.to_string();
         self.with(move |c| {
             c.execute(
                 "UPDATE connection_requests SET consumed_at = ?1 WHERE state = ?2 AND consumed_at IS NULL AND expires_at > ?1",
                 params![now, state],
-            )
-            .map(|n| n == 1)
-        })
-        .await
-    }
-
-    async fn finish_account(&self, o: &AccountOutcome) -> Result<bool> {
-        let o = o.clone();
-        let from: Vec<String> = o.from.iter().map(|s| s.as_str().to_string()).collect();
-        self.with(move |c| {
-            let statuses = (0..from.len()).map(|i| format!("?{}", i + 7)).collect::<Vec<_>>().join(",");
-            let mut args: Vec<rusqlite::types::Value> = vec![
-                o.status.as_str().to_string().into(),
-                o.status_reason.into(),
-                o.credentials_sealed.into(),
-                o.now.into(),
-                o.account_id.into(),
-                o.request_state.into(),
-            ];
-            args.extend(from.into_iter().map(Into::into));
-            c.execute(
-                &format!(
-                    "UPDATE accounts SET status = ?1, status_reason = ?2, credentials_sealed = COALESCE(?3, credentials_sealed), \
-                     updated_at = ?4 WHERE id = ?5 AND status IN ({statuses}) \
-                     AND EXISTS (SELECT 1 FROM connection_requests r WHERE r.account_id = accounts.id AND r.state = ?6)"
-                ),
-                rusqlite::params_from_iter(args),
             )
             .map(|n| n == 1)
         })
@@ -824,17 +879,45 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn expire_due(&self, now: i64) -> Result<Vec<String>> {
+    async fn due_links(&self, statuses: &[AccountStatus], now: i64, limit: u32) -> Result<Vec<DueLink>> {
+        let statuses: Vec<rusqlite::types::Value> = statuses.iter().map(|s| s.as_str().to_string().into()).collect();
         self.with(move |c| {
-            let mut st = c.prepare(
-                "UPDATE accounts SET status = 'EXPIRED', status_reason = 'the Connect Link was not completed in time', \
-                 updated_at = ?1 WHERE status IN ('INITIATED', 'INITIALIZING') AND id IN \
-                 (SELECT account_id FROM connection_requests WHERE expires_at <= ?1) RETURNING id",
-            )?;
-            let ids = st.query_map([now], |r| r.get(0))?.collect();
-            ids
+            let marks = (0..statuses.len()).map(|i| format!("?{}", i + 3)).collect::<Vec<_>>().join(",");
+            let mut st = c.prepare(&format!(
+                "SELECT r.account_id, r.state FROM connection_requests r JOIN accounts a ON a.id = r.account_id \
+                 WHERE r.expires_at <= ?1 AND a.status IN ({marks}) ORDER BY r.expires_at, r.account_id LIMIT ?2"
+            ))?;
+            let mut args: Vec<rusqlite::types::Value> = vec![now.into(), i64::from(limit).into()];
+            args.extend(statuses);
+            let due = st
+                .query_map(rusqlite::params_from_iter(args), |r| Ok(DueLink { account_id: r.get(0)?, state: r.get(1)? }))?
+                .collect();
+            due
         })
         .await
+    }
+
+    async fn acquire_lease(&self, name: &str, holder: &str, until: i64, now: i64) -> Result<bool> {
+        let (name, holder) = (name.to_string(), holder.to_string());
+        self.with(move |c| {
+            c.execute(
+                "INSERT INTO leases (name, holder, expires_at) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at \
+                 WHERE leases.expires_at <= ?4 OR leases.holder = excluded.holder",
+                params![name, holder, until, now],
+            )
+            .map(|n| n == 1)
+        })
+        .await
+    }
+
+    async fn release_lease(&self, name: &str, holder: &str) -> Result<()> {
+        let (name, holder) = (name.to_string(), holder.to_string());
+        self.with(move |c| c.execute("DELETE FROM leases WHERE name = ?1 AND holder = ?2", [name, holder]).map(drop)).await
+    }
+
+    fn subscribe_changes(&self) -> tokio::sync::broadcast::Receiver<StoreChange> {
+        self.changes.subscribe()
     }
 
     async fn insert_sandbox_grant(&self, g: &SandboxGrant, cap: u32) -> Result<()> {
@@ -916,127 +999,6 @@ mod tests {
         assert_eq!(store.all_allowed_origins().await.unwrap(), vec!["https://w.test".to_string()]);
         let version: usize = store.with(|c| c.query_row("PRAGMA user_version", [], |r| r.get(0))).await.unwrap();
         assert_eq!(version, MIGRATIONS.len());
-    }
-
-    fn account(status: AccountStatus) -> AccountRecord {
-        AccountRecord {
-            id: "ca_1".into(),
-            project_id: "pr_1".into(),
-            user_id: "u".into(),
-            toolkit: "sandbox".into(),
-            auth_config_id: "ac_1".into(),
-            auth_scheme: "OAUTH2".into(),
-            alias: None,
-            status,
-            status_reason: None,
-            is_disabled: false,
-            credentials_sealed: None,
-            created_at: 1,
-            updated_at: 1,
-        }
-    }
-
-    fn request(state: &str, kind: RequestKind, expires_at: i64) -> ConnectionRequestRecord {
-        ConnectionRequestRecord {
-            account_id: "ca_1".into(),
-            project_id: "pr_1".into(),
-            link_token: format!("ln_{state}"),
-            state: state.into(),
-            pkce_verifier_sealed: None,
-            callback_url: None,
-            expires_at,
-            consumed_at: None,
-            kind,
-        }
-    }
-
-    fn outcome(state: &str, from: &[AccountStatus], sealed: &[u8]) -> AccountOutcome {
-        AccountOutcome {
-            account_id: "ca_1".into(),
-            request_state: state.into(),
-            from: from.to_vec(),
-            status: AccountStatus::Active,
-            status_reason: None,
-            credentials_sealed: Some(sealed.to_vec()),
-            now: 50,
-        }
-    }
-
-    /// A store holding project `pr_1` and its account `ca_1` (INITIATED, link `s0` until 100).
-    async fn store_with_account() -> (tempfile::TempDir, SqliteStore) {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(dir.path().join("t.db")).unwrap();
-        store.migrate().await.unwrap();
-        let project = Project { id: "pr_1".into(), name: "p".into(), allowed_callback_urls: vec![], allowed_origins: vec![], created_at: 1 };
-        store.insert_project(&project).await.unwrap();
-        store.insert_connection(&account(AccountStatus::Initiated), &request("s0", RequestKind::Connect, 100)).await.unwrap();
-        (dir, store)
-    }
-
-    #[tokio::test]
-    async fn a_renewed_request_replaces_the_older_one_and_its_outcome_no_longer_applies() {
-        let (_dir, store) = store_with_account().await;
-        let pending = [AccountStatus::Initiated, AccountStatus::Initializing];
-        // The callback of `s0` consumed it and is at the provider when a fresh link replaces it.
-        assert!(store.consume_request("s0", 10).await.unwrap());
-        assert!(!store.renew_request(&request("s1", RequestKind::Connect, 200), AccountStatus::Active).await.unwrap(), "status CAS");
-        assert!(store.renew_request(&request("s1", RequestKind::Connect, 200), AccountStatus::Initiated).await.unwrap());
-        assert!(store.request_by_state("s0").await.unwrap().is_none(), "the older state is unknown");
-        assert!(store.request_by_link_token("ln_s0").await.unwrap().is_none(), "the older link is unknown");
-        assert!(!store.finish_account(&outcome("s0", &pending, b"old")).await.unwrap(), "a late outcome of s0 changes nothing");
-        assert_eq!(store.get_account("pr_1", "ca_1").await.unwrap().unwrap().status, AccountStatus::Initiated);
-        assert!(store.finish_account(&outcome("s1", &pending, b"new")).await.unwrap());
-        let a = store.get_account("pr_1", "ca_1").await.unwrap().unwrap();
-        assert_eq!((a.status, a.credentials_sealed.as_deref()), (AccountStatus::Active, Some(&b"new"[..])));
-        assert!(!store.finish_account(&outcome("s1", &pending, b"again")).await.unwrap(), "an ACTIVE account is no longer pending");
-    }
-
-    #[tokio::test]
-    async fn a_reconnecting_account_is_not_expired_and_its_link_dies_on_time() {
-        let (_dir, store) = store_with_account().await;
-        assert!(store.consume_request("s0", 10).await.unwrap());
-        assert!(store.finish_account(&outcome("s0", &[AccountStatus::Initiated], b"first")).await.unwrap());
-        assert!(store.renew_request(&request("r1", RequestKind::Reconnect, 100), AccountStatus::Active).await.unwrap());
-        assert_eq!(store.live_reconnects("pr_1", 99).await.unwrap(), vec!["ca_1".to_string()]);
-        assert!(store.expire_due(1_000).await.unwrap().is_empty(), "the sweeper leaves a reconnecting ACTIVE account alone");
-        assert_eq!(store.get_account("pr_1", "ca_1").await.unwrap().unwrap().status, AccountStatus::Active);
-        assert!(store.live_reconnects("pr_1", 100).await.unwrap().is_empty());
-        assert!(!store.consume_request("r1", 100).await.unwrap(), "an expired link cannot be used");
-        assert!(store.consume_request("r1", 99).await.unwrap());
-        assert!(!store.consume_request("r1", 99).await.unwrap(), "nor used twice");
-    }
-
-    #[tokio::test]
-    async fn revoking_or_deleting_ends_a_pending_reconnect() {
-        let (_dir, store) = store_with_account().await;
-        let any = AccountStatus::ALL;
-        assert!(store.renew_request(&request("r1", RequestKind::Reconnect, 100), AccountStatus::Initiated).await.unwrap());
-        assert!(store.consume_request("r1", 10).await.unwrap());
-        assert!(store.revoke_account("ca_1", "revoked by the app", 20).await.unwrap());
-        assert!(!store.finish_account(&outcome("r1", &any, b"late")).await.unwrap(), "a revocation wins over an outcome in flight");
-        assert_eq!(store.get_account("pr_1", "ca_1").await.unwrap().unwrap().status, AccountStatus::Revoked);
-
-        assert!(store.renew_request(&request("r2", RequestKind::Reconnect, 100), AccountStatus::Revoked).await.unwrap());
-        assert!(store.consume_request("r2", 10).await.unwrap());
-        assert!(store.delete_account("pr_1", "ca_1").await.unwrap());
-        assert!(!store.finish_account(&outcome("r2", &any, b"late")).await.unwrap(), "a deleted account stays deleted");
-        assert!(!store.renew_request(&request("r3", RequestKind::Reconnect, 100), AccountStatus::Revoked).await.unwrap());
-    }
-
-    #[tokio::test]
-    async fn a_token_refresh_does_not_overwrite_a_reconnect() {
-        let (_dir, store) = store_with_account().await;
-        assert!(store.consume_request("s0", 10).await.unwrap());
-        assert!(store.finish_account(&outcome("s0", &[AccountStatus::Initiated], b"first")).await.unwrap());
-        assert!(store.renew_request(&request("r1", RequestKind::Reconnect, 100), AccountStatus::Active).await.unwrap());
-        assert!(store.consume_request("r1", 10).await.unwrap());
-        assert!(store.finish_account(&outcome("r1", &AccountStatus::ALL, b"reconnected")).await.unwrap());
-        // A token refresh that started from the first credentials comes back afterwards.
-        assert!(!store.replace_credentials("ca_1", b"first", b"refreshed-first", 60).await.unwrap());
-        assert!(!store.end_account("ca_1", b"first", AccountStatus::Expired, "refused", 60).await.unwrap());
-        let a = store.get_account("pr_1", "ca_1").await.unwrap().unwrap();
-        assert_eq!((a.status, a.credentials_sealed.as_deref()), (AccountStatus::Active, Some(&b"reconnected"[..])));
-        assert!(store.replace_credentials("ca_1", b"reconnected", b"refreshed", 60).await.unwrap());
     }
 
     #[tokio::test]

@@ -6,10 +6,10 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value};
 
-use super::credentials::AuthHeaders;
-use super::sessions::pick_account;
-use super::store::{AccountRecord, SessionRecord};
-use super::{secrets, Engine, Principal};
+use crate::engine::provider::credentials::AuthHeaders;
+use crate::engine::accounts::pick_account;
+use crate::engine::store::{AccountRecord, SessionRecord};
+use crate::engine::{secrets, Engine, Principal};
 use crate::catalog::{AuthKind, Method, ToolDef, ToolkitDef};
 use crate::model::{
     check_id, AccountStatus, ExecuteRequest, ExecuteResponse, ProxyParamIn, ProxyRequest, ProxyResponse, ResultType, ToolInfo,
@@ -81,7 +81,7 @@ impl Engine {
             (None, None) => None,
         };
         let session = self.load_session(who, session_id).await?;
-        if super::meta_tools::is_meta_slug(&req.tool_slug) {
+        if super::meta::is_meta_slug(&req.tool_slug) {
             if let Some(a) = account {
                 return Err(Error::validation(
                     a.field,
@@ -386,7 +386,7 @@ pub(crate) fn answer(data: Value, error: Option<String>, log_id: String) -> Exec
 /// tools. Empty values are accepted.
 pub(crate) fn refuse_interaction(input_responses: Option<&Value>, request_state: Option<&Value>, experimental: Option<&Value>) -> Result<()> {
     // `request_state` is a string: an empty one asks for nothing either.
-    let empty = |v: &Value| super::is_empty_json(v) || v.as_str() == Some("");
+    let empty = |v: &Value| crate::engine::is_empty_json(v) || v.as_str() == Some("");
     if input_responses.is_some_and(|v| !empty(v)) {
         return Err(Error::validation("input_responses", "Grantline never asks the user for input (no input_required results), so there is nothing to answer"));
     }

@@ -8,7 +8,7 @@ use base64::Engine as _;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 
-use super::secrets::random_bytes;
+use crate::engine::secrets::random_bytes;
 use crate::{Error, Result};
 
 const VERSION: u8 = 1;

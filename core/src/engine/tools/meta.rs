@@ -6,10 +6,11 @@ use std::time::Duration;
 
 use serde_json::{json, Map, Value};
 
-use super::sessions::pick_account;
-use super::store::{AccountRecord, SessionRecord};
-use super::tools::{refuse_interaction, AccountChoice};
-use super::{clock, search, secrets, Engine, Principal};
+use crate::engine::accounts::{pick_account, Look, WatchKey};
+use crate::engine::store::{AccountRecord, SessionRecord};
+use super::run::{refuse_interaction, AccountChoice};
+use super::search;
+use crate::engine::{clock, secrets, Engine, Principal};
 use crate::catalog::ToolDef;
 use crate::model::{
     AccountStatus, ExecuteMetaRequest, ExecuteMetaResponse, LinkRequest, Page, PageRequest, ResultType, SearchQuery, SearchRequest,
@@ -385,16 +386,30 @@ impl Engine {
             None | Some(Value::Null) => DEFAULT_WAIT_SECS,
             Some(v) => v.as_u64().filter(|s| (1..=600).contains(s)).ok_or_else(|| Error::validation("arguments.timeout_seconds", "must be 1 to 600"))?,
         };
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(secs).min(self.config.max_wait);
-        let mut changes = self.notifier.subscribe();
-        loop {
-            self.expire_due().await?;
+        let asked = Duration::from_secs(secs);
+        let granted = asked.min(self.config.max_wait);
+        let key = WatchKey::User { project_id: who.project.id.clone(), user_id: session.config.user_id.clone() };
+        let look = || async {
             let accounts = self.store.user_accounts(&who.project.id, &session.config.user_id).await?;
             let mut statuses = Map::new();
-            let mut pending = 0;
+            let (mut pending, mut look_again_at) = (0, None::<i64>);
             for slug in &slugs {
-                let a = pick_account(&session.config, slug, &accounts);
-                let status = match a.map(|a| a.status) {
+                let mut picked = pick_account(&session.config, slug, &accounts).cloned();
+                if let Some(a) = picked.take() {
+                    // A link that ran out is EXPIRED now, not at the sweeper's next round.
+                    let request = match a.status.is_pending() {
+                        true => self.store.request_by_account(&a.project_id, &a.id).await?,
+                        false => None,
+                    };
+                    let a = self.expire_if_due(a, request.as_ref()).await?;
+                    if a.status.is_pending() {
+                        if let Some(at) = request.map(|r| r.expires_at) {
+                            look_again_at = Some(look_again_at.map_or(at, |t| t.min(at)));
+                        }
+                    }
+                    picked = Some(a);
+                }
+                let status = match picked.as_ref().map(|a| a.status) {
                     Some(AccountStatus::Active) => "active",
                     Some(s) if s.is_pending() => {
                         pending += 1;
@@ -403,24 +418,23 @@ impl Engine {
                     Some(_) => "failed",
                     None => "not_connected",
                 };
-                statuses.insert(slug.clone(), json!({"status": status, "connected_account_id": a.map(|a| a.id.clone())}));
+                statuses.insert(slug.clone(), json!({"status": status, "connected_account_id": picked.map(|a| a.id)}));
             }
-            let timed_out = tokio::time::Instant::now() >= deadline;
-            if pending == 0 || timed_out {
-                let summary = if pending == 0 { "no connection is waiting for the user".to_string() } else { format!("{pending} still waiting for the user") };
-                return Ok(json!({"results": statuses, "summary": summary, "timed_out": pending > 0}));
-            }
-            tokio::select! {
-                r = changes.recv() => {
-                    if matches!(r, Err(tokio::sync::broadcast::error::RecvError::Closed)) {
-                        tokio::time::sleep_until(deadline).await;
-                    }
-                }
-                _ = tokio::time::sleep_until(deadline) => {}
-                // Links expire on their own clock; look again now and then.
-                _ = tokio::time::sleep(Duration::from_secs(5)) => {}
-            }
+            Ok(if pending == 0 { Look::Done((statuses, 0)) } else { Look::NotYet { answer: (statuses, pending), look_again_at } })
+        };
+        let (statuses, pending) = self.wait_until(key, granted, look).await?;
+        let mut summary = if pending == 0 { "no connection is waiting for the user".to_string() } else { format!("{pending} still waiting for the user") };
+        let mut answer = json!({"results": statuses, "timed_out": pending > 0, "waited_at_most_seconds": granted.as_secs()});
+        if granted < asked {
+            summary.push_str(&format!(
+                " (waited at most {} s, the broker's longest wait, not the {} s asked: call again to keep waiting)",
+                granted.as_secs(),
+                asked.as_secs()
+            ));
+            answer["timeout_shortened"] = json!(true);
         }
+        answer["summary"] = json!(summary);
+        Ok(answer)
     }
 }
 

@@ -1,10 +1,10 @@
 //! Connect Links of API-key, bearer and basic toolkits: the form the user fills in, the
 //! check against the toolkit's verification request, and the sealed values.
 
-use super::connections::{ended_page, CallbackOutcome, CallbackPage};
-use super::credentials::{form_headers, AuthHeaders, FormValues};
-use super::tools::ProviderCall;
-use super::Engine;
+use crate::engine::connect::{ended_page, CallbackOutcome, CallbackPage};
+use crate::engine::provider::credentials::{form_headers, AuthHeaders, FormValues};
+use crate::engine::tools::ProviderCall;
+use crate::engine::Engine;
 use crate::catalog::{FieldDef, ToolkitDef};
 use crate::model::{check_id, LINK_PREFIX};
 use crate::Result;
@@ -62,7 +62,7 @@ impl Engine {
         let Some(account) = self.current_account(&req.project_id, &req.account_id).await? else {
             return invalid("The connection this link belongs to was deleted.");
         };
-        if let Some(page) = ended_page(&req, &account, super::clock::now_ms()) {
+        if let Some(page) = ended_page(&req, &account, crate::engine::clock::now_ms()) {
             return Ok(FormOutcome::Done(CallbackOutcome::Page(page)));
         }
         let Some(def) = self.catalog.get(&account.toolkit).filter(|d| d.has_form()) else {
@@ -80,7 +80,7 @@ impl Engine {
         if let Err(why) = self.verify_credential(def, &values).await {
             return retry(why, &values);
         }
-        if !self.store.consume_request(&req.state, super::clock::now_ms()).await? {
+        if !self.store.consume_request(&req.state, crate::engine::clock::now_ms()).await? {
             return invalid("This Connect Link was already used.");
         }
         let json = serde_json::to_vec(&values).map_err(|e| crate::Error::Internal(e.to_string()))?;

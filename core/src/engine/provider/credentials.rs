@@ -2,38 +2,18 @@
 //! OAuth token has expired (one refresh at a time per account), and turned into the headers
 //! a provider call carries.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
+use std::collections::BTreeMap;
+use std::time::Duration;
 
 use base64::Engine as _;
 
-use super::oauth::{self, ClientAuth, TokenError, TokenSet};
-use super::store::AccountRecord;
-use super::{clock, Engine};
+use crate::engine::oauth::{self, ClientAuth, TokenError, TokenSet};
+use crate::engine::accounts::WatchKey;
+use crate::engine::store::{AccountRecord, AuthConfigRecord, Transition};
+use crate::engine::{clock, secrets, Engine};
 use crate::catalog::{AuthKind, ToolkitDef};
 use crate::model::AccountStatus;
 use crate::{Error, Result};
-
-/// One lock per account being refreshed, so concurrent calls refresh once.
-#[derive(Default)]
-pub(crate) struct RefreshLocks {
-    locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
-}
-
-impl RefreshLocks {
-    fn get(&self, account_id: &str) -> Arc<tokio::sync::Mutex<()>> {
-        self.locks.lock().expect("refresh locks").entry(account_id.to_string()).or_default().clone()
-    }
-
-    /// Forgets the lock once no one else holds or waits on it (the map stays small).
-    fn release(&self, account_id: &str, lock: Arc<tokio::sync::Mutex<()>>) {
-        let mut map = self.locks.lock().expect("refresh locks");
-        // Ours and the map's: no one else is waiting.
-        if Arc::strong_count(&lock) <= 2 {
-            map.remove(account_id);
-        }
-    }
-}
 
 /// The values a user typed into a connect form, as sealed in the vault.
 pub(crate) type FormValues = BTreeMap<String, String>;
@@ -70,6 +50,20 @@ impl Engine {
         }
     }
 
+    /// The auth config an account was connected with, and its opened client secret.
+    pub(crate) async fn app_credentials(&self, account: &AccountRecord) -> Result<(AuthConfigRecord, String)> {
+        let ac = self
+            .store
+            .get_auth_config(&account.project_id, &account.auth_config_id)
+            .await?
+            .ok_or_else(|| Error::Internal("the account's auth config is gone".into()))?;
+        let secret = match &ac.client_secret_sealed {
+            Some(s) => String::from_utf8(self.vault.open(&ac.id, s)?).map_err(|_| Error::Internal("client secret".into()))?,
+            None => String::new(),
+        };
+        Ok((ac, secret))
+    }
+
     pub(crate) fn open_tokens(&self, account: &AccountRecord) -> Result<TokenSet> {
         let sealed = account.credentials_sealed.as_ref().ok_or_else(|| Error::Internal(format!("{} has no credentials", account.id)))?;
         serde_json::from_slice(&self.vault.open(&account.id, sealed)?).map_err(|e| Error::Internal(format!("stored tokens: {e}")))
@@ -80,45 +74,71 @@ impl Engine {
         serde_json::from_slice(&self.vault.open(&account.id, sealed)?).map_err(|e| Error::Internal(format!("stored form values: {e}")))
     }
 
-    /// Refreshes `account`'s tokens once however many calls ask at the same time: the
-    /// first takes the account's lock and refreshes; the others find the new tokens.
+    /// Refreshes `account`'s tokens once however many calls ask at the same time, on however
+    /// many brokers: the caller that takes the account's refresh lease (in the store, with an
+    /// expiry, so a dead holder blocks no one for long) refreshes; the others wait for the new
+    /// tokens to appear (woken by the change feed, with a short poll should the holder die).
     async fn refresh_account(&self, def: &ToolkitDef, account: &AccountRecord, seen: &TokenSet) -> Result<TokenSet> {
-        let lock = self.refresh_locks.get(&account.id);
-        let result = async {
-            let _guard = lock.lock().await;
+        let lease = format!("refresh:{}", account.id);
+        let holder = secrets::random_token(16)?;
+        let lease_ms = (self.config.provider_timeout + Duration::from_secs(5)).as_millis() as i64;
+        let give_up = tokio::time::Instant::now() + Duration::from_millis(lease_ms as u64) + Duration::from_secs(1);
+        let mut watch = self.notifier.watch(WatchKey::Account(account.id.clone()));
+        loop {
+            let now = clock::now_ms();
+            let held = self.store.acquire_lease(&lease, &holder, now + lease_ms, now).await?;
+            // Read after taking the lease: a holder that just finished has stored its tokens.
             let current = self.active_account(def, account).await?;
             let tokens = self.open_tokens(&current)?;
             if tokens.access_token != seen.access_token {
-                return Ok(tokens); // another call refreshed while this one waited
+                if held {
+                    self.store.release_lease(&lease, &holder).await?;
+                }
+                return Ok(tokens); // refreshed by another call meanwhile
             }
-            let Some(refresh_token) = tokens.refresh_token.clone() else {
-                return Err(self.end_with(def, &current, "the access token expired and the provider issued no refresh token").await);
-            };
-            let (ac, secret) = self.app_credentials(account).await?;
-            let provider = def.oauth2.as_ref().ok_or_else(|| Error::Internal(format!("{} is not OAuth2", def.slug)))?;
-            let client = ClientAuth { provider, client_id: ac.client_id.as_deref().unwrap_or_default(), client_secret: &secret };
-            match oauth::refresh(&self.http, &client, &refresh_token, clock::now_ms()).await {
-                Ok(fresh) => {
-                    let json = serde_json::to_vec(&fresh).map_err(|e| Error::Internal(e.to_string()))?;
-                    let sealed = self.vault.seal(&account.id, &json)?;
-                    let seen_sealed = current.credentials_sealed.as_deref().unwrap_or_default();
-                    if !self.store.replace_credentials(&account.id, seen_sealed, &sealed, clock::now_ms()).await? {
-                        // Reconnected meanwhile (its tokens are newer than ours), or no longer ACTIVE.
-                        return self.open_tokens(&self.active_account(def, account).await?);
-                    }
-                    tracing::info!(account = %account.id, toolkit = %def.slug, "access token refreshed");
-                    Ok(fresh)
+            if held {
+                let result = self.refresh_holding_lease(def, &current, &tokens).await;
+                if let Err(e) = self.store.release_lease(&lease, &holder).await {
+                    tracing::warn!(account = %account.id, error = %e, "refresh lease not released; it expires on its own");
                 }
-                Err(TokenError::Refused(reason)) => Err(self.end_with(def, &current, &format!("token refresh failed: {reason}")).await),
-                Err(TokenError::Unavailable(reason)) => {
-                    tracing::warn!(account = %account.id, toolkit = %def.slug, reason, "token refresh could not be done now");
-                    Err(Error::Provider(format!("token refresh failed, try again later: {reason}")))
-                }
+                return result;
+            }
+            if tokio::time::Instant::now() >= give_up {
+                return Err(Error::Unavailable { message: "a token refresh of this account is taking too long; try again".into(), retry_after: 1 });
+            }
+            tokio::select! {
+                _ = watch.changed() => {}
+                _ = tokio::time::sleep(Duration::from_millis(250)) => {}
             }
         }
-        .await;
-        self.refresh_locks.release(&account.id, lock);
-        result
+    }
+
+    /// The refresh itself, by the holder of the account's refresh lease: one token request, then
+    /// the new tokens stored unless the account changed meanwhile (a reconnect, an end).
+    async fn refresh_holding_lease(&self, def: &ToolkitDef, current: &AccountRecord, tokens: &TokenSet) -> Result<TokenSet> {
+        let Some(refresh_token) = tokens.refresh_token.clone() else {
+            return Err(self.end_with(def, current, "the access token expired and the provider issued no refresh token").await);
+        };
+        let (ac, secret) = self.app_credentials(current).await?;
+        let provider = def.oauth2.as_ref().ok_or_else(|| Error::Internal(format!("{} is not OAuth2", def.slug)))?;
+        let client = ClientAuth { provider, client_id: ac.client_id.as_deref().unwrap_or_default(), client_secret: &secret };
+        match oauth::refresh(&self.http, &client, &refresh_token, clock::now_ms()).await {
+            Ok(fresh) => {
+                let json = serde_json::to_vec(&fresh).map_err(|e| Error::Internal(e.to_string()))?;
+                let sealed = self.vault.seal(&current.id, &json)?;
+                if self.store.transition(&Transition::refreshed(current, sealed, clock::now_ms())).await?.is_none() {
+                    // Reconnected meanwhile (its tokens are newer than ours), or no longer ACTIVE.
+                    return self.open_tokens(&self.active_account(def, current).await?);
+                }
+                tracing::info!(account = %current.id, toolkit = %def.slug, "access token refreshed");
+                Ok(fresh)
+            }
+            Err(TokenError::Refused(reason)) => Err(self.end_with(def, current, &format!("token refresh failed: {reason}")).await),
+            Err(TokenError::Unavailable(reason)) => {
+                tracing::warn!(account = %current.id, toolkit = %def.slug, reason, "token refresh could not be done now");
+                Err(Error::Provider(format!("token refresh failed, try again later: {reason}")))
+            }
+        }
     }
 
     /// `account` as stored now, if it is ACTIVE.
@@ -133,11 +153,9 @@ impl Engine {
     /// Marks an ACTIVE account EXPIRED with `reason` unless its credentials changed meanwhile
     /// (a reconnect), wakes its waiters, and returns the error the call answers with.
     async fn end_with(&self, def: &ToolkitDef, account: &AccountRecord, reason: &str) -> Error {
-        let seen = account.credentials_sealed.as_deref().unwrap_or_default();
-        match self.store.end_account(&account.id, seen, AccountStatus::Expired, reason, clock::now_ms()).await {
-            Ok(false) => Error::Provider(format!("{reason}; the account changed meanwhile (reconnected or ended), try again")),
-            Ok(true) => {
-                self.notifier.account_changed(&account.id);
+        match self.store.transition(&Transition::refresh_refused(account, reason, clock::now_ms())).await {
+            Ok(None) => Error::Provider(format!("{reason}; the account changed meanwhile (reconnected or ended), try again")),
+            Ok(Some(_)) => {
                 tracing::warn!(account = %account.id, toolkit = %def.slug, reason, "connected account expired");
                 Error::ConnectionRequestFailed { id: account.id.clone(), status: "EXPIRED".into(), reason: Some(reason.to_string()) }
             }

@@ -2,9 +2,9 @@
 //! declares a revocation endpoint, then the account is REVOKED with its credentials wiped
 //! (`POST …/connected_accounts/{id}/revoke`, and `DELETE …?revoke_on_delete=true`).
 
-use super::oauth::{self, ClientAuth, TokenError};
-use super::store::AccountRecord;
-use super::{clock, Engine, Principal};
+use crate::engine::oauth::{self, ClientAuth, TokenError};
+use crate::engine::store::{AccountRecord, Transition};
+use crate::engine::{clock, Engine, Principal};
 use crate::catalog::AuthKind;
 use crate::model::{check_id, AccountStatus, DeleteAccountResponse, ACCOUNT_PREFIX, ProviderRevocation, RevokeAccountResponse, RevokedAccountRef};
 use crate::{Error, Result};
@@ -24,8 +24,8 @@ impl Engine {
         who.require_project()?;
         let account = self.account_for_revocation(who, id).await?;
         let done = self.revoke_at_provider(&account).await?;
-        self.store.revoke_account(&account.id, "revoked by the app", clock::now_ms()).await?;
-        self.notifier.account_changed(&account.id);
+        // Already REVOKED (a concurrent revocation) is the same outcome.
+        self.store.transition(&Transition::revoke(&account.id, clock::now_ms())).await?;
         tracing::info!(account = %account.id, toolkit = %account.toolkit, outcome = ?done.outcome, "connected account revoked");
         Ok(RevokeAccountResponse {
             revoked_tokens: done.revoked_tokens,
@@ -49,7 +49,6 @@ impl Engine {
         if !self.store.delete_account(&who.project.id, id).await? {
             return Err(Error::not_found("connected account", id));
         }
-        self.notifier.account_changed(id);
         Ok(DeleteAccountResponse {
             success: true,
             revoked_tokens: done.as_ref().map(|d| d.revoked_tokens.clone()),

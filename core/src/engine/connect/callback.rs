@@ -1,0 +1,122 @@
+//! Ending a connection: the OAuth callback checks `state`, exchanges the code and stores the
+//! tokens; every flow (OAuth or form) ends through `finish_connection`, one transition.
+
+use crate::engine::connect::{CallbackOutcome, CallbackPage, CallbackParams, ended_page};
+use crate::engine::provider::oauth::{self, ExchangeParams};
+use crate::engine::store::{AccountRecord, ConnectionRequestRecord, RequestKind, Transition};
+use crate::engine::{clock, Engine};
+use crate::model::AccountStatus;
+use crate::{Error, Result};
+
+impl Engine {
+    /// `GET /oauth/callback`: checks `state`, exchanges the code, stores the tokens, wakes waiters.
+    pub async fn complete_callback(&self, params: CallbackParams) -> Result<CallbackOutcome> {
+        let invalid = |reason: &str| Ok(CallbackOutcome::Page(CallbackPage::Invalid { reason: reason.into() }));
+        let Some(state) = params.state.filter(|s| !s.is_empty()) else {
+            return invalid("The sign-in answer has no state; start again from your app.");
+        };
+        let Some(req) = self.store.request_by_state(&state).await? else {
+            return invalid("This sign-in answer does not belong to any pending connection.");
+        };
+        let Some(account) = self.current_account(&req.project_id, &req.account_id).await? else {
+            return invalid("The connection this answer belongs to was deleted.");
+        };
+        if let Some(page) = ended_page(&req, &account, clock::now_ms()) {
+            return Ok(CallbackOutcome::Page(page));
+        }
+        if !self.store.consume_request(&req.state, clock::now_ms()).await? {
+            return invalid("This sign-in answer was already used.");
+        }
+
+        let outcome = match (params.error, params.code) {
+            (Some(error), _) => Err(match params.error_description {
+                Some(d) => format!("{error}: {}", d.chars().take(200).collect::<String>()),
+                None => error,
+            }),
+            (None, Some(code)) if !code.is_empty() => self.exchange(&req, &account, &code).await,
+            (None, _) => Err("the provider answered without a code".to_string()),
+        };
+        self.finish_connection(&req, &account, outcome).await
+    }
+
+    /// Ends a consumed connection request: sealed credentials make the account ACTIVE (a first
+    /// connection and a reconnect alike); a failure ends as the request's kind says (FAILED, or
+    /// the account left as it was). Wakes the account's waiters and says where the user goes next.
+    pub(crate) async fn finish_connection(
+        &self,
+        req: &ConnectionRequestRecord,
+        account: &AccountRecord,
+        outcome: std::result::Result<Vec<u8>, String>,
+    ) -> Result<CallbackOutcome> {
+        let failure = outcome.as_ref().err().cloned();
+        let transition = Transition::finish(req, outcome, clock::now_ms());
+        let became = transition.status.as_ref().map_or("unchanged", |(s, _)| s.as_str());
+        if self.store.transition(&transition).await?.is_none() {
+            // Expired, revoked, deleted or given a newer link while we were at the provider.
+            return Ok(CallbackOutcome::Page(self.superseded_page(req).await?));
+        }
+        tracing::info!(account = %account.id, toolkit = %account.toolkit, kind = req.kind.as_str(), status = became, "connection finished");
+
+        let page = match &failure {
+            None => CallbackPage::Connected { toolkit: account.toolkit.clone() },
+            Some(r) => CallbackPage::Failed { toolkit: account.toolkit.clone(), reason: r.clone() },
+        };
+        match &req.callback_url {
+            Some(cb) => {
+                let mut url = url::Url::parse(cb).map_err(|e| Error::Internal(format!("stored callback_url: {e}")))?;
+                url.query_pairs_mut()
+                    .append_pair("status", if failure.is_none() { "success" } else { "failed" })
+                    .append_pair("connected_account_id", &account.id);
+                Ok(CallbackOutcome::Redirect(url))
+            }
+            None => Ok(CallbackOutcome::Page(page)),
+        }
+    }
+
+    /// The page for a request whose outcome could not be applied.
+    async fn superseded_page(&self, req: &ConnectionRequestRecord) -> Result<CallbackPage> {
+        let Some(account) = self.store.get_account(&req.project_id, &req.account_id).await? else {
+            return Ok(CallbackPage::Invalid { reason: "The connection this answer belongs to was deleted.".into() });
+        };
+        let current = self.store.request_by_account(&req.project_id, &req.account_id).await?;
+        if current.is_some_and(|c| c.state == req.state) && (req.kind == RequestKind::Reconnect || account.status == AccountStatus::Expired) {
+            return Ok(CallbackPage::Expired);
+        }
+        Ok(CallbackPage::Invalid { reason: "This Connect Link was replaced by a newer one or has ended; nothing changed.".into() })
+    }
+
+    /// Exchanges the code and seals the tokens; `Err` is the account's `status_reason`.
+    async fn exchange(&self, req: &ConnectionRequestRecord, account: &AccountRecord, code: &str) -> std::result::Result<Vec<u8>, String> {
+        let inner = async {
+            let (ac, secret) = self.app_credentials(account).await?;
+            let verifier = match &req.pkce_verifier_sealed {
+                Some(s) => Some(String::from_utf8(self.vault.open(&account.id, s)?).map_err(|_| Error::Internal("verifier".into()))?),
+                None => None,
+            };
+            let redirect_uri = self.config.redirect_uri();
+            let tokens = oauth::exchange_code(
+                &self.http,
+                &ExchangeParams {
+                    provider: self.provider_of(&account.toolkit)?,
+                    client_id: ac.client_id.as_deref().unwrap_or_default(),
+                    client_secret: &secret,
+                    code,
+                    redirect_uri: &redirect_uri,
+                    code_verifier: verifier.as_deref(),
+                },
+                clock::now_ms(),
+            )
+            .await?;
+            let json = serde_json::to_vec(&tokens).map_err(|e| Error::Internal(e.to_string()))?;
+            self.vault.seal(&account.id, &json)
+        };
+        inner.await.map_err(|e| match e {
+            Error::Provider(reason) => reason,
+            other => {
+                tracing::error!(account = %account.id, error = %other, "code exchange failed inside the broker");
+                "the broker could not store the connection".to_string()
+            }
+        })
+    }
+
+}
