@@ -1,6 +1,8 @@
 //! Storage behind the engine: a trait, so SQLite (embedded) and PostgreSQL (scale-out)
 //! are interchangeable without touching the engine.
 
+#[cfg(any(test, feature = "conformance"))]
+pub mod conformance;
 mod records;
 mod sqlite;
 

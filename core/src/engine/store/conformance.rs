@@ -1,0 +1,1170 @@
+//! The contract of [`Store`], as stories every implementation must pass: one suite, run by
+//! SQLite's tests below and by any other store's (PostgreSQL's) on a fresh database per case.
+//!
+//! [`run`] runs every case and names the ones that failed; each case is also a `pub async fn`
+//! (listed in [`CASES`]), so a store's tests may run them one by one.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::future::{join_all, BoxFuture};
+use tokio::sync::{broadcast, Barrier};
+
+use super::*;
+use crate::model::{
+    AccountFilter, AccountOrder, AccountStatus, ExecuteSetting, ManageConnectionsConfig, SearchSetting, SessionConfig,
+    ToolkitsConfig,
+};
+use crate::Error;
+
+/// One case of the suite: its name and its story.
+pub struct Case {
+    /// The function's name, printed as it runs.
+    pub name: &'static str,
+    /// The story, on a fresh store.
+    pub run: fn(Arc<dyn Store>) -> BoxFuture<'static, ()>,
+}
+
+/// Runs every case of the suite, each on a store `fresh` makes (empty; each case migrates it
+/// first, so an already migrated store is fine too), printing each case's name as it goes;
+/// panics at the end naming every case that failed. Needs a Tokio runtime; the races race
+/// best on a multi-threaded one.
+pub async fn run<S, F, Fut>(fresh: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = S>,
+    S: Store,
+{
+    let mut failed = Vec::new();
+    for case in CASES {
+        println!("store conformance: {}", case.name);
+        let store: Arc<dyn Store> = Arc::new(fresh().await);
+        // On a task of its own, so a failed case is reported and the next one still runs.
+        if let Err(e) = tokio::spawn((case.run)(store)).await {
+            let why = match e.try_into_panic() {
+                Ok(payload) => payload
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_else(|| "a panic".into()),
+                Err(e) => e.to_string(),
+            };
+            println!("store conformance: {} FAILED: {why}", case.name);
+            failed.push(format!("{}: {why}", case.name));
+        }
+    }
+    assert!(failed.is_empty(), "{} store conformance case(s) failed:\n{}", failed.len(), failed.join("\n"));
+}
+
+/// Lists the cases once: [`CASES`] for [`run`], and one SQLite test each.
+macro_rules! cases {
+    ($($name:ident),* $(,)?) => {
+        /// Every case, in the order [`run`] runs them.
+        pub const CASES: &[Case] = &[$(Case { name: stringify!($name), run: |store| Box::pin($name(store)) }),*];
+
+        /// The reference implementation, one test per case, each on its own temporary file.
+        #[cfg(test)]
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    let dir = tempfile::tempdir().unwrap();
+                    let store = super::SqliteStore::open(dir.path().join("store.db")).unwrap();
+                    super::$name(std::sync::Arc::new(store)).await;
+                }
+            )*
+        }
+    };
+}
+
+cases! {
+    a_fresh_store_has_no_project_and_keeps_what_it_is_given,
+    api_keys_are_found_by_hash_until_revoked,
+    a_client_token_is_revoked_once,
+    the_default_auth_config_is_the_newest_enabled_one,
+    the_first_auth_config_of_a_toolkit_is_kept,
+    a_session_config_changes_only_from_the_version_read,
+    deleting_a_session_deletes_its_client_tokens,
+    a_connection_stores_the_account_and_its_link_together,
+    an_alias_names_one_account_per_user_and_toolkit,
+    accounts_are_listed_filtered_ordered_and_paged,
+    a_users_accounts_skip_disabled_ones,
+    a_transition_applies_only_while_its_guard_holds,
+    a_transition_keeps_sets_or_wipes_credentials,
+    a_transition_replaces_or_ends_the_connection_request,
+    due_links_are_expired_links_of_the_asked_statuses_oldest_first,
+    a_state_is_consumed_once_and_never_after_expiry,
+    live_reconnects_are_unused_unexpired_reconnect_links,
+    a_sandbox_grant_is_taken_once_and_the_table_stays_bounded,
+    a_lease_has_one_holder_until_it_expires,
+    the_change_feed_carries_every_account_change_and_nothing_else,
+    racing_callbacks_finish_an_account_once,
+    racing_callbacks_consume_a_state_once,
+    an_expiry_racing_a_callback_leaves_one_outcome,
+    racing_first_uses_of_a_toolkit_share_one_auth_config,
+    racing_token_requests_take_a_code_once,
+    racing_workers_get_a_lease_once,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fixtures
+
+const PROJECT: &str = "pr_app";
+const OTHER_PROJECT: &str = "pr_other";
+const PENDING: &[AccountStatus] = &[AccountStatus::Initializing, AccountStatus::Initiated];
+
+/// Migrates the store and adds [`PROJECT`] and [`OTHER_PROJECT`].
+async fn two_projects(store: &Arc<dyn Store>) {
+    store.migrate().await.expect("migrate");
+    for (id, created_at) in [(PROJECT, 1), (OTHER_PROJECT, 2)] {
+        store.insert_project(&project(id, created_at)).await.unwrap();
+    }
+}
+
+fn project(id: &str, created_at: i64) -> Project {
+    Project {
+        id: id.into(),
+        name: format!("{id} name"),
+        allowed_callback_urls: vec![],
+        allowed_origins: vec![],
+        created_at,
+    }
+}
+
+/// An INITIATED account of [`PROJECT`], made with the toolkit's `ac_{toolkit}` auth config.
+fn account(id: &str, user: &str, toolkit: &str, created_at: i64) -> AccountRecord {
+    AccountRecord {
+        id: id.into(),
+        project_id: PROJECT.into(),
+        user_id: user.into(),
+        toolkit: toolkit.into(),
+        auth_config_id: format!("ac_{toolkit}"),
+        auth_scheme: "OAUTH2".into(),
+        alias: None,
+        status: AccountStatus::Initiated,
+        status_reason: None,
+        is_disabled: false,
+        credentials_sealed: None,
+        created_at,
+        updated_at: created_at,
+    }
+}
+
+/// A first-connection link for `account` with OAuth `state` (its token is `ln_{state}`).
+fn link(account: &AccountRecord, state: &str, expires_at: i64) -> ConnectionRequestRecord {
+    ConnectionRequestRecord {
+        account_id: account.id.clone(),
+        project_id: account.project_id.clone(),
+        link_token: format!("ln_{state}"),
+        state: state.into(),
+        pkce_verifier_sealed: Some(format!("verifier of {state}").into_bytes()),
+        callback_url: Some("https://app.test/done".into()),
+        expires_at,
+        consumed_at: None,
+        kind: RequestKind::Connect,
+    }
+}
+
+/// Adds `account` with a link `state` that dies at `expires_at`.
+async fn connect(store: &Arc<dyn Store>, account: &AccountRecord, state: &str, expires_at: i64) {
+    store.insert_connection(account, &link(account, state, expires_at)).await.unwrap();
+}
+
+/// A transition of `account_id` from `from` that changes nothing (tests say what it changes).
+fn transition(account_id: &str, from: &[AccountStatus], now: i64) -> Transition {
+    Transition {
+        account_id: account_id.into(),
+        guard: Guard { from: from.to_vec(), ..Guard::default() },
+        status: None,
+        credentials: CredentialsChange::Keep,
+        request: RequestChange::Keep,
+        now,
+    }
+}
+
+/// What a successful OAuth callback of the link `state` writes.
+fn callback(account_id: &str, state: &str, credentials: &[u8], now: i64) -> Transition {
+    Transition {
+        guard: Guard { request_state: Some(state.into()), ..transition(account_id, PENDING, now).guard },
+        status: Some((AccountStatus::Active, None)),
+        credentials: CredentialsChange::Set(credentials.to_vec()),
+        ..transition(account_id, PENDING, now)
+    }
+}
+
+/// What the sweeper writes for a link `state` that ran out.
+fn expiry(account_id: &str, state: &str, now: i64) -> Transition {
+    Transition {
+        guard: Guard { request_state: Some(state.into()), ..transition(account_id, PENDING, now).guard },
+        status: Some((AccountStatus::Expired, Some("the Connect Link was not completed in time".into()))),
+        ..transition(account_id, PENDING, now)
+    }
+}
+
+async fn get(store: &Arc<dyn Store>, id: &str) -> AccountRecord {
+    store.get_account(PROJECT, id).await.unwrap().unwrap_or_else(|| panic!("account {id} is gone"))
+}
+
+fn ids(accounts: &[AccountRecord]) -> Vec<&str> {
+    accounts.iter().map(|a| a.id.as_str()).collect()
+}
+
+fn auth_config(id: &str, toolkit: &str, created_at: i64) -> AuthConfigRecord {
+    AuthConfigRecord {
+        id: id.into(),
+        project_id: PROJECT.into(),
+        toolkit: toolkit.into(),
+        name: Some(format!("{toolkit} app")),
+        auth_scheme: "OAUTH2".into(),
+        client_id: Some(format!("client of {id}")),
+        client_secret_sealed: Some(format!("secret of {id}").into_bytes()),
+        scopes: vec!["repo".into(), "read:user".into()],
+        is_disabled: false,
+        created_at,
+    }
+}
+
+fn session_config(user: &str) -> SessionConfig {
+    SessionConfig {
+        user_id: user.into(),
+        toolkits: Some(ToolkitsConfig::Enabled { enabled: vec!["github".into(), "slack".into()] }),
+        manage_connections: ManageConnectionsConfig {
+            callback_url: Some("https://app.test/cb".into()),
+            ..Default::default()
+        },
+        auth_configs: [("github".to_string(), "ac_github".to_string())].into(),
+        connected_accounts: [("github".to_string(), vec!["ca_1".to_string()])].into(),
+        direct_tools: vec!["GITHUB_GET_REPO".into()],
+        preload_all: false,
+        search: SearchSetting::on(),
+        execute: ExecuteSetting { enable_multi_execute: false },
+        config_version: 1,
+    }
+}
+
+fn session(id: &str, user: &str) -> SessionRecord {
+    SessionRecord { id: id.into(), project_id: PROJECT.into(), config: session_config(user), created_at: 10 }
+}
+
+fn client_token(id: &str, session_id: &str) -> ClientTokenRecord {
+    ClientTokenRecord {
+        id: id.into(),
+        project_id: PROJECT.into(),
+        session_id: session_id.into(),
+        hash: format!("hash of {id}"),
+        created_at: 10,
+        expires_at: 10_000,
+        revoked_at: None,
+    }
+}
+
+fn grant(hash: &str, kind: SandboxGrantKind, family: &str, created_at: i64, expires_at: i64) -> SandboxGrant {
+    SandboxGrant {
+        hash: hash.into(),
+        kind,
+        family: family.into(),
+        user: "sandbox-user".into(),
+        scope: "read write".into(),
+        redirect_uri: Some("https://broker.test/callback".into()),
+        code_challenge: Some("challenge".into()),
+        created_at,
+        expires_at,
+    }
+}
+
+/// Runs `n` contenders at once (released together from a barrier) and returns what each got.
+async fn race<T, F, Fut>(n: usize, contender: F) -> Vec<T>
+where
+    F: Fn(usize) -> Fut,
+    Fut: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    let start = Arc::new(Barrier::new(n));
+    let tasks = (0..n).map(|i| {
+        let (start, attempt) = (start.clone(), contender(i));
+        tokio::spawn(async move {
+            start.wait().await;
+            attempt.await
+        })
+    });
+    join_all(tasks).await.into_iter().map(|r| r.expect("a contender panicked")).collect()
+}
+
+const CONTENDERS: usize = 20;
+
+/// The next account change on the feed (a `Resync` is skipped: it promises nothing).
+async fn next_change(feed: &mut broadcast::Receiver<StoreChange>, after: &str) -> AccountKey {
+    loop {
+        match tokio::time::timeout(Duration::from_secs(5), feed.recv()).await {
+            Err(_) => panic!("nothing on the change feed 5 s after {after}"),
+            Ok(Ok(StoreChange::Account(key))) => return key,
+            Ok(Ok(StoreChange::Resync)) => continue,
+            Ok(Err(e)) => panic!("change feed after {after}: {e}"),
+        }
+    }
+}
+
+/// Checks that no account change arrives for a while.
+async fn no_change(feed: &mut broadcast::Receiver<StoreChange>, after: &str) {
+    loop {
+        match tokio::time::timeout(Duration::from_millis(300), feed.recv()).await {
+            Err(_) => return,
+            Ok(Ok(StoreChange::Account(key))) => panic!("{after} published {key:?}"),
+            Ok(Ok(StoreChange::Resync)) => continue,
+            Ok(Err(e)) => panic!("change feed after {after}: {e}"),
+        }
+    }
+}
+
+fn key(project_id: &str, user_id: &str, account_id: &str) -> AccountKey {
+    AccountKey { project_id: project_id.into(), user_id: user_id.into(), account_id: account_id.into() }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Projects, keys, tokens, auth configs, sessions
+
+/// A broker starts on an empty store, makes its default project, and later a second one.
+pub async fn a_fresh_store_has_no_project_and_keeps_what_it_is_given(store: Arc<dyn Store>) {
+    store.migrate().await.expect("migrate");
+    assert_eq!(store.first_project().await.unwrap(), None);
+    assert!(store.all_allowed_origins().await.unwrap().is_empty());
+
+    // Added newest first: the default project is the oldest, not the first written.
+    let newer = project("pr_newer", 20);
+    let older = Project { allowed_callback_urls: vec!["https://a.test".into()], ..project("pr_older", 10) };
+    store.insert_project(&newer).await.unwrap();
+    store.insert_project(&older).await.unwrap();
+    assert_eq!(store.first_project().await.unwrap(), Some(older.clone()));
+    assert_eq!(store.get_project("pr_newer").await.unwrap(), Some(newer));
+    assert_eq!(store.get_project("pr_nobody").await.unwrap(), None);
+
+    let urls = vec!["https://b.test/cb".to_string(), "https://c.test".to_string()];
+    store.set_allowed_callback_urls("pr_older", &urls).await.unwrap();
+    store.set_allowed_origins("pr_older", &["https://w.test".into()]).await.unwrap();
+    store.set_allowed_origins("pr_newer", &["https://x.test".into(), "https://y.test".into()]).await.unwrap();
+    let p = store.get_project("pr_older").await.unwrap().unwrap();
+    assert_eq!((p.allowed_callback_urls, p.allowed_origins), (urls, vec!["https://w.test".to_string()]));
+    let mut origins = store.all_allowed_origins().await.unwrap();
+    origins.sort();
+    assert_eq!(origins, ["https://w.test", "https://x.test", "https://y.test"]);
+
+    // Replacing, not appending.
+    store.set_allowed_origins("pr_newer", &[]).await.unwrap();
+    assert_eq!(store.all_allowed_origins().await.unwrap(), ["https://w.test"]);
+}
+
+/// The app creates two API keys, signs in with each, and revokes one.
+pub async fn api_keys_are_found_by_hash_until_revoked(store: Arc<dyn Store>) {
+    two_projects(&store).await;
+    let key = |id: &str, created_at| ApiKeyRecord {
+        id: id.into(),
+        project_id: PROJECT.into(),
+        name: format!("{id} label"),
+        hash: format!("hash of {id}"),
+        hint: "gl_live_ab".into(),
+        created_at,
+        revoked_at: None,
+    };
+    let (old, new) = (key("ak_old", 10), key("ak_new", 20));
+    store.insert_api_key(&old).await.unwrap();
+    store.insert_api_key(&new).await.unwrap();
+    assert_eq!(store.api_key_by_hash("hash of ak_old").await.unwrap(), Some(old.clone()));
+    assert_eq!(store.list_api_keys(PROJECT).await.unwrap(), [new.clone(), old.clone()], "newest first");
+    assert!(store.list_api_keys(OTHER_PROJECT).await.unwrap().is_empty());
+
+    assert!(!store.revoke_api_key(OTHER_PROJECT, "ak_old", 30).await.unwrap(), "another project cannot revoke it");
+    assert!(store.revoke_api_key(PROJECT, "ak_old", 30).await.unwrap());
+    assert!(!store.revoke_api_key(PROJECT, "ak_old", 40).await.unwrap(), "revoked once");
+    assert!(!store.revoke_api_key(PROJECT, "ak_nobody", 40).await.unwrap());
+    assert_eq!(store.api_key_by_hash("hash of ak_old").await.unwrap(), None, "a revoked key signs no one in");
+    assert_eq!(store.api_key_by_hash("hash of ak_new").await.unwrap(), Some(new.clone()));
+    let revoked = ApiKeyRecord { revoked_at: Some(30), ..old };
+    assert_eq!(store.list_api_keys(PROJECT).await.unwrap(), [new, revoked], "revoked keys stay listed");
+}
+
+/// A browser gets a session's client token; the app revokes it.
+pub async fn a_client_token_is_revoked_once(store: Arc<dyn Store>) {
+    two_projects(&store).await;
+    store.insert_session(&session("trs_1", "u1")).await.unwrap();
+    let token = client_token("ct_1", "trs_1");
+    store.insert_client_token(&token).await.unwrap();
+    assert_eq!(store.client_token_by_hash("hash of ct_1").await.unwrap(), Some(token.clone()));
+    assert_eq!(store.client_token_by_hash("hash of nothing").await.unwrap(), None);
+
+    assert!(!store.revoke_client_token(PROJECT, "trs_other", "ct_1", 20).await.unwrap(), "not through another session");
+    assert!(!store.revoke_client_token(OTHER_PROJECT, "trs_1", "ct_1", 20).await.unwrap(), "nor another project");
+    assert!(store.revoke_client_token(PROJECT, "trs_1", "ct_1", 20).await.unwrap());
+    assert!(!store.revoke_client_token(PROJECT, "trs_1", "ct_1", 30).await.unwrap(), "revoked once");
+    // Still found, so the broker can say "revoked" rather than "unknown".
+    assert_eq!(
+        store.client_token_by_hash("hash of ct_1").await.unwrap(),
+        Some(ClientTokenRecord { revoked_at: Some(20), ..token })
+    );
+}
+
+/// The app registers GitHub apps over time and disables the newest; links use the newest
+/// enabled one.
+pub async fn the_default_auth_config_is_the_newest_enabled_one(store: Arc<dyn Store>) {
+    two_projects(&store).await;
+    let first = auth_config("ac_first", "github", 10);
+    let second = AuthConfigRecord {
+        client_secret_sealed: None,
+        scopes: vec![],
+        name: None,
+        ..auth_config("ac_second", "github", 20)
+    };
+    let disabled = AuthConfigRecord { is_disabled: true, ..auth_config("ac_disabled", "github", 30) };
+    let slack = auth_config("ac_slack", "slack", 40);
+    for config in [&first, &second, &disabled, &slack] {
+        store.insert_auth_config(config).await.unwrap();
+    }
+    assert_eq!(store.get_auth_config(PROJECT, "ac_first").await.unwrap(), Some(first.clone()));
+    assert_eq!(store.get_auth_config(PROJECT, "ac_second").await.unwrap(), Some(second.clone()));
+    assert_eq!(store.get_auth_config(OTHER_PROJECT, "ac_first").await.unwrap(), None, "not across projects");
+
+    assert_eq!(
+        store.default_auth_config(PROJECT, "github").await.unwrap(),
+        Some(second),
+        "the disabled one is skipped"
+    );
+    assert_eq!(store.default_auth_config(PROJECT, "gitlab").await.unwrap(), None);
+    assert_eq!(store.default_auth_config(OTHER_PROJECT, "github").await.unwrap(), None);
+    let listed = store.list_auth_configs(PROJECT).await.unwrap();
+    assert_eq!(
+        listed.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
+        ["ac_slack", "ac_disabled", "ac_second", "ac_first"]
+    );
+    assert!(store.list_auth_configs(OTHER_PROJECT).await.unwrap().is_empty());
+}
+
+/// A link for a toolkit without an auth config makes one; the next link finds it.
+pub async fn the_first_auth_config_of_a_toolkit_is_kept(store: Arc<dyn Store>) {
+    two_projects(&store).await;
+    let made = auth_config("ac_made", "github", 10);
+    assert_eq!(store.insert_first_auth_config(&made).await.unwrap(), made);
+    let later = auth_config("ac_later", "github", 20);
+    assert_eq!(store.insert_first_auth_config(&later).await.unwrap(), made, "the one in force is kept");
+    assert_eq!(store.get_auth_config(PROJECT, "ac_later").await.unwrap(), None, "and nothing else added");
+
+    // A disabled config is not in force: the first use after it makes a new one.
+    let disabled = AuthConfigRecord { is_disabled: true, ..auth_config("ac_disabled", "slack", 30) };
+    store.insert_auth_config(&disabled).await.unwrap();
+    let slack = auth_config("ac_slack", "slack", 40);
+    assert_eq!(store.insert_first_auth_config(&slack).await.unwrap(), slack);
+    assert_eq!(store.default_auth_config(PROJECT, "slack").await.unwrap(), Some(slack));
+
+    // Per project: another project's first GitHub use gets its own.
+    let theirs = AuthConfigRecord { project_id: OTHER_PROJECT.into(), ..auth_config("ac_theirs", "github", 50) };
+    assert_eq!(store.insert_first_auth_config(&theirs).await.unwrap(), theirs);
+}
+
+/// Two editors read a session at version 1 and both save: the second save is refused.
+pub async fn a_session_config_changes_only_from_the_version_read(store: Arc<dyn Store>) {
+    two_projects(&store).await;
+    let created = session("trs_1", "u1");
+    store.insert_session(&created).await.unwrap();
+    assert_eq!(store.get_session(PROJECT, "trs_1").await.unwrap(), Some(created.clone()), "the config round-trips");
+    assert_eq!(store.get_session(OTHER_PROJECT, "trs_1").await.unwrap(), None);
+
+    let first_edit =
+        SessionConfig { toolkits: None, direct_tools: vec![], config_version: 2, ..created.config.clone() };
+    let second_edit = SessionConfig {
+        preload_all: true,
+        search: SearchSetting { enable: false },
+        config_version: 2,
+        ..created.config.clone()
+    };
+    assert!(store.update_session_config(PROJECT, "trs_1", 1, &first_edit).await.unwrap());
+    assert!(!store.update_session_config(PROJECT, "trs_1", 1, &second_edit).await.unwrap(), "read at 1, now at 2");
+    assert_eq!(store.get_session(PROJECT, "trs_1").await.unwrap().unwrap().config, first_edit);
+
+    let third = SessionConfig { config_version: 3, ..second_edit };
+    assert!(store.update_session_config(PROJECT, "trs_1", 2, &third).await.unwrap(), "re-read at 2, saved");
+    assert_eq!(
+        store.get_session(PROJECT, "trs_1").await.unwrap(),
+        Some(SessionRecord { config: third.clone(), ..created })
+    );
+    assert!(!store.update_session_config(OTHER_PROJECT, "trs_1", 3, &third).await.unwrap(), "not across projects");
+    assert!(!store.update_session_config(PROJECT, "trs_nobody", 1, &third).await.unwrap());
+}
+
+/// The app deletes a session; the browser's token for it stops existing.
+pub async fn deleting_a_session_deletes_its_client_tokens(store: Arc<dyn Store>) {
+    two_projects(&store).await;
+    store.insert_session(&session("trs_1", "u1")).await.unwrap();
+    store.insert_session(&session("trs_2", "u2")).await.unwrap();
+    store.insert_client_token(&client_token("ct_1", "trs_1")).await.unwrap();
+    store.insert_client_token(&client_token("ct_2", "trs_2")).await.unwrap();
+
+    assert!(!store.delete_session(OTHER_PROJECT, "trs_1").await.unwrap(), "not across projects");
+    assert!(store.delete_session(PROJECT, "trs_1").await.unwrap());
+    assert_eq!(store.get_session(PROJECT, "trs_1").await.unwrap(), None);
+    assert_eq!(store.client_token_by_hash("hash of ct_1").await.unwrap(), None);
+    assert!(!store.delete_session(PROJECT, "trs_1").await.unwrap(), "deleted once");
+    assert!(store.get_session(PROJECT, "trs_2").await.unwrap().is_some(), "the other session stays");
+    assert!(store.client_token_by_hash("hash of ct_2").await.unwrap().is_some(), "with its token");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Accounts
+
+/// A user starts connecting GitHub: the account and its Connect Link are found every way.
+pub async fn a_connection_stores_the_account_and_its_link_together(store: Arc<dyn Store>) {
+    two_projects(&store).await;
+    let ca = AccountRecord { alias: Some("work".into()), ..account("ca_1", "u1", "github", 10) };
+    let request = link(&ca, "s1", 1_000);
+    store.insert_connection(&ca, &request).await.unwrap();
+
+    assert_eq!(store.get_account(PROJECT, "ca_1").await.unwrap(), Some(ca.clone()));
+    assert_eq!(store.get_account(OTHER_PROJECT, "ca_1").await.unwrap(), None, "not across projects");
+    assert_eq!(store.request_by_account(PROJECT, "ca_1").await.unwrap(), Some(request.clone()));
+    assert_eq!(store.request_by_account(OTHER_PROJECT, "ca_1").await.unwrap(), None);
+    assert_eq!(store.request_by_state("s1").await.unwrap(), Some(request.clone()));
+    assert_eq!(store.request_by_link_token("ln_s1").await.unwrap(), Some(request));
+    assert_eq!(store.request_by_state("s_nobody").await.unwrap(), None);
+    assert_eq!(store.request_by_link_token("ln_nobody").await.unwrap(), None);
+
+    // A reconnect link keeps its kind.
+    let other = account("ca_2", "u1", "slack", 20);
+    let reconnect = ConnectionRequestRecord {
+        kind: RequestKind::Reconnect,
+        pkce_verifier_sealed: None,
+        callback_url: None,
+        ..link(&other, "s2", 1_000)
+    };
+    store.insert_connection(&other, &reconnect).await.unwrap();
+    assert_eq!(store.request_by_state("s2").await.unwrap(), Some(reconnect));
+
+    // Deleting the account deletes its link.
+    assert!(!store.delete_account(OTHER_PROJECT, "ca_1").await.unwrap(), "not across projects");
+    assert!(store.delete_account(PROJECT, "ca_1").await.unwrap());
+    assert!(!store.delete_account(PROJECT, "ca_1").await.unwrap(), "deleted once");
+    assert_eq!(store.get_account(PROJECT, "ca_1").await.unwrap(), None);
+    assert_eq!(store.request_by_state("s1").await.unwrap(), None);
+    assert_eq!(store.request_by_link_token("ln_s1").await.unwrap(), None);
+}
+
+/// A user names their GitHub account "work"; a second "work" GitHub account is refused, while
+/// the name is free for Slack and for other users.
+pub async fn an_alias_names_one_account_per_user_and_toolkit(store: Arc<dyn Store>) {
+    two_projects(&store).await;
+    let work = |id: &str, user: &str, toolkit: &str| AccountRecord {
+        alias: Some("work".into()),
+        ..account(id, user, toolkit, 10)
+    };
+    connect(&store, &work("ca_1", "u1", "github"), "s1", 1_000).await;
+
+    let twin = work("ca_2", "u1", "github");
+    let refused = store.insert_connection(&twin, &link(&twin, "s2", 1_000)).await;
+    assert!(matches!(refused, Err(Error::Conflict(_))), "a second alias is a conflict, got {refused:?}");
+    assert_eq!(store.get_account(PROJECT, "ca_2").await.unwrap(), None);
+    assert_eq!(store.request_by_state("s2").await.unwrap(), None, "nor is its link left behind");
+
+    connect(&store, &work("ca_3", "u1", "slack"), "s3", 1_000).await;
+    connect(&store, &work("ca_4", "u2", "github"), "s4", 1_000).await;
+    let theirs = AccountRecord { project_id: OTHER_PROJECT.into(), ..work("ca_5", "u1", "github") };
+    connect(&store, &theirs, "s5", 1_000).await;
+    // Accounts without an alias are many.
+    connect(&store, &account("ca_6", "u1", "github", 20), "s6", 1_000).await;
+    connect(&store, &account("ca_7", "u1", "github", 30), "s7", 1_000).await;
+    assert_eq!(store.user_accounts(PROJECT, "u1").await.unwrap().len(), 4);
+}
+
+/// The app's dashboard lists accounts by user, toolkit, status, id and auth config, page by page.
+pub async fn accounts_are_listed_filtered_ordered_and_paged(store: Arc<dyn Store>) {
+    two_projects(&store).await;
+    connect(&store, &account("ca_1", "u1", "github", 10), "s1", 1_000).await;
+    connect(&store, &account("ca_2", "u1", "slack", 20), "s2", 1_000).await;
+    connect(&store, &account("ca_3", "u2", "github", 30), "s3", 1_000).await;
+    connect(
+        &store,
+        &AccountRecord { auth_config_id: "ac_custom".into(), ..account("ca_4", "u1", "github", 40) },
+        "s4",
+        1_000,
+    )
+    .await;
+    let theirs = AccountRecord { project_id: OTHER_PROJECT.into(), ..account("ca_theirs", "u1", "github", 50) };
+    connect(&store, &theirs, "s5", 1_000).await;
+    // Changed later, in another order than created: ca_1 at 100, ca_3 at 60.
+    assert!(store.transition(&callback("ca_1", "s1", b"token", 100)).await.unwrap().is_some());
+    assert!(store.set_account_disabled(PROJECT, "ca_3", true, 60).await.unwrap());
+
+    let list = |filter: AccountFilter, offset, limit| {
+        let store = store.clone();
+        async move {
+            let (items, total) = store.list_accounts(PROJECT, &filter, offset, limit).await.unwrap();
+            (items.iter().map(|a| a.id.clone()).collect::<Vec<_>>(), total)
+        }
+    };
+    let all = AccountFilter::default();
+    assert_eq!(
+        list(all.clone(), 0, 10).await,
+        (vec!["ca_4".into(), "ca_3".into(), "ca_2".into(), "ca_1".into()], 4),
+        "newest first, disabled ones too"
+    );
+    let oldest_first = AccountFilter { ascending: true, ..all.clone() };
+    assert_eq!(list(oldest_first, 0, 10).await.0, ["ca_1", "ca_2", "ca_3", "ca_4"]);
+    let by_update = AccountFilter { order_by: AccountOrder::UpdatedAt, ..all.clone() };
+    assert_eq!(list(by_update, 0, 10).await.0, ["ca_1", "ca_3", "ca_4", "ca_2"]);
+
+    let filter = |f: fn(&mut AccountFilter)| {
+        let mut filter = AccountFilter::default();
+        f(&mut filter);
+        filter
+    };
+    assert_eq!(
+        list(filter(|f| f.user_ids = vec!["u1".into()]), 0, 10).await,
+        (vec!["ca_4".into(), "ca_2".into(), "ca_1".into()], 3)
+    );
+    assert_eq!(list(filter(|f| f.toolkit_slugs = vec!["github".into()]), 0, 10).await.0, ["ca_4", "ca_3", "ca_1"]);
+    assert_eq!(list(filter(|f| f.statuses = vec![AccountStatus::Active]), 0, 10).await.0, ["ca_1"]);
+    assert_eq!(
+        list(filter(|f| f.ids = vec!["ca_2".into(), "ca_3".into(), "ca_theirs".into()]), 0, 10).await.0,
+        ["ca_3", "ca_2"]
+    );
+    assert_eq!(list(filter(|f| f.auth_config_ids = vec!["ac_custom".into()]), 0, 10).await.0, ["ca_4"]);
+    // Values of one filter widen it; filters narrow each other.
+    assert_eq!(list(filter(|f| f.statuses = vec![AccountStatus::Active, AccountStatus::Initiated]), 0, 10).await.1, 4);
+    let github_of_u1 = filter(|f| {
+        f.user_ids = vec!["u1".into()];
+        f.toolkit_slugs = vec!["github".into()];
+    });
+    assert_eq!(list(github_of_u1, 0, 10).await.0, ["ca_4", "ca_1"]);
+    assert_eq!(list(filter(|f| f.shared_only = true), 0, 10).await, (vec![], 0), "Grantline has no shared accounts");
+
+    // Pages: the total counts every match, whatever the page.
+    assert_eq!(list(all.clone(), 1, 2).await, (vec!["ca_3".into(), "ca_2".into()], 4));
+    assert_eq!(list(all.clone(), 3, 2).await, (vec!["ca_1".into()], 4));
+    assert_eq!(list(all, 4, 2).await, (vec![], 4));
+}
+
+/// A user's tools see their enabled accounts; the app disables one and enables it again.
+pub async fn a_users_accounts_skip_disabled_ones(store: Arc<dyn Store>) {
+    two_projects(&store).await;
+    connect(&store, &account("ca_1", "u1", "github", 10), "s1", 1_000).await;
+    connect(&store, &account("ca_2", "u1", "slack", 20), "s2", 1_000).await;
+    connect(&store, &account("ca_3", "u2", "github", 30), "s3", 1_000).await;
+    connect(&store, &account("ca_4", "u1", "gmail", 40), "s4", 1_000).await;
+    connect(
+        &store,
+        &AccountRecord { project_id: OTHER_PROJECT.into(), ..account("ca_5", "u1", "github", 50) },
+        "s5",
+        1_000,
+    )
+    .await;
+    assert_eq!(
+        ids(&store.user_accounts(PROJECT, "u1").await.unwrap()),
+        ["ca_4", "ca_2", "ca_1"],
+        "newest first, this project's"
+    );
+
+    assert!(store.set_account_disabled(PROJECT, "ca_2", true, 60).await.unwrap());
+    assert_eq!(ids(&store.user_accounts(PROJECT, "u1").await.unwrap()), ["ca_4", "ca_1"]);
+    let disabled = get(&store, "ca_2").await;
+    assert_eq!((disabled.is_disabled, disabled.updated_at, disabled.status), (true, 60, AccountStatus::Initiated));
+
+    assert!(store.set_account_disabled(PROJECT, "ca_2", false, 70).await.unwrap());
+    assert_eq!(ids(&store.user_accounts(PROJECT, "u1").await.unwrap()), ["ca_4", "ca_2", "ca_1"]);
+    assert!(!get(&store, "ca_2").await.is_disabled);
+
+    assert!(!store.set_account_disabled(PROJECT, "ca_nobody", true, 80).await.unwrap());
+    assert!(!store.set_account_disabled(OTHER_PROJECT, "ca_1", true, 80).await.unwrap(), "not across projects");
+    assert!(!get(&store, "ca_1").await.is_disabled);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Transitions
+
+/// A callback finishes a connection only while the account is pending on the callback's own
+/// link; a token refresh only while nobody changed the credentials it started from.
+pub async fn a_transition_applies_only_while_its_guard_holds(store: Arc<dyn Store>) {
+    two_projects(&store).await;
+    connect(&store, &account("ca_1", "u1", "github", 10), "s1", 1_000).await;
+    let before = get(&store, "ca_1").await;
+    let request = store.request_by_account(PROJECT, "ca_1").await.unwrap();
+
+    let refused = [
+        (
+            "another status",
+            Transition {
+                guard: Guard { from: vec![AccountStatus::Active], ..Guard::default() },
+                ..callback("ca_1", "s1", b"v1", 50)
+            },
+        ),
+        ("another link", callback("ca_1", "s_other", b"v1", 50)),
+        (
+            "other credentials",
+            Transition {
+                guard: Guard { credentials: Some(b"v0".to_vec()), ..callback("ca_1", "s1", b"v1", 50).guard },
+                ..callback("ca_1", "s1", b"v1", 50)
+            },
+        ),
+        ("no such account", callback("ca_nobody", "s1", b"v1", 50)),
+    ];
+    for (why, t) in refused {
+        let t = Transition { request: RequestChange::End, ..t };
+        assert_eq!(store.transition(&t).await.unwrap(), None, "{why}");
+        assert_eq!(get(&store, "ca_1").await, before, "{why}: the account is untouched");
+        assert_eq!(store.request_by_account(PROJECT, "ca_1").await.unwrap(), request, "{why}: and so is its link");
+    }
+
+    let after = store.transition(&callback("ca_1", "s1", b"v1", 50)).await.unwrap().expect("the guard holds");
+    let expected = AccountRecord {
+        status: AccountStatus::Active,
+        credentials_sealed: Some(b"v1".to_vec()),
+        updated_at: 50,
+        ..before
+    };
+    assert_eq!(after, expected, "the row as it is afterwards");
+    assert_eq!(get(&store, "ca_1").await, expected);
+    assert_eq!(
+        store.transition(&callback("ca_1", "s1", b"v1", 60)).await.unwrap(),
+        None,
+        "an ACTIVE account is pending no more"
+    );
+
+    // A refresh that started from v0 comes back after v1 arrived: refused. From v1: applied.
+    let refresh = |from: &[u8], to: &[u8]| Transition {
+        guard: Guard { credentials: Some(from.to_vec()), ..transition("ca_1", &[AccountStatus::Active], 70).guard },
+        credentials: CredentialsChange::Set(to.to_vec()),
+        ..transition("ca_1", &[AccountStatus::Active], 70)
+    };
+    assert_eq!(store.transition(&refresh(b"v0", b"v0-refreshed")).await.unwrap(), None);
+    assert_eq!(get(&store, "ca_1").await, expected);
+    let refreshed = store.transition(&refresh(b"v1", b"v2")).await.unwrap().expect("credentials unchanged meanwhile");
+    assert_eq!((refreshed.credentials_sealed.as_deref(), refreshed.updated_at), (Some(&b"v2"[..]), 70));
+}
+
+/// Credentials arrive with a callback, survive a status change, rotate on refresh, and are wiped
+/// on revocation; a status change without a reason clears the old reason.
+pub async fn a_transition_keeps_sets_or_wipes_credentials(store: Arc<dyn Store>) {
+    two_projects(&store).await;
+    connect(&store, &account("ca_1", "u1", "github", 10), "s1", 1_000).await;
+    let ca = store.transition(&callback("ca_1", "s1", b"v1", 20)).await.unwrap().unwrap();
+    assert_eq!(ca.credentials_sealed.as_deref(), Some(&b"v1"[..]));
+    let active = [AccountStatus::Active];
+
+    // A refused refresh: EXPIRED with a reason, credentials kept.
+    let refused = Transition {
+        status: Some((AccountStatus::Expired, Some("refresh refused".into()))),
+        ..transition("ca_1", &active, 30)
+    };
+    let ca = store.transition(&refused).await.unwrap().unwrap();
+    assert_eq!(
+        (ca.status, ca.status_reason.as_deref(), ca.credentials_sealed.as_deref()),
+        (AccountStatus::Expired, Some("refresh refused"), Some(&b"v1"[..]))
+    );
+
+    // New credentials without a status: the status and its reason stay.
+    let rotated = Transition {
+        credentials: CredentialsChange::Set(b"v2".to_vec()),
+        ..transition("ca_1", &[AccountStatus::Expired], 40)
+    };
+    let ca = store.transition(&rotated).await.unwrap().unwrap();
+    assert_eq!(
+        (ca.status, ca.status_reason.as_deref(), ca.credentials_sealed.as_deref()),
+        (AccountStatus::Expired, Some("refresh refused"), Some(&b"v2"[..]))
+    );
+
+    // Back to ACTIVE with no reason: the old reason is cleared.
+    let revived =
+        Transition { status: Some((AccountStatus::Active, None)), ..transition("ca_1", &[AccountStatus::Expired], 50) };
+    let ca = store.transition(&revived).await.unwrap().unwrap();
+    assert_eq!(
+        (ca.status, ca.status_reason, ca.credentials_sealed.as_deref()),
+        (AccountStatus::Active, None, Some(&b"v2"[..]))
+    );
+
+    // Revoked: the credentials are gone.
+    let revoked = Transition {
+        status: Some((AccountStatus::Revoked, Some("revoked by the app".into()))),
+        credentials: CredentialsChange::Wipe,
+        ..transition("ca_1", &active, 60)
+    };
+    let ca = store.transition(&revoked).await.unwrap().unwrap();
+    assert_eq!((ca.status, ca.credentials_sealed.clone(), ca.updated_at), (AccountStatus::Revoked, None, 60));
+    assert_eq!(get(&store, "ca_1").await, ca);
+}
+
+/// A fresh link replaces the old one (whose callback then finds nothing); a revocation ends the
+/// link; a reconnect after it issues a new one.
+pub async fn a_transition_replaces_or_ends_the_connection_request(store: Arc<dyn Store>) {
+    two_projects(&store).await;
+    let ca = account("ca_1", "u1", "github", 10);
+    connect(&store, &ca, "s1", 1_000).await;
+    // The callback of s1 is at the provider when the user asks for a fresh link.
+    assert!(store.consume_request("s1", 20).await.unwrap());
+    let fresh = link(&ca, "s2", 2_000);
+    let renewed = Transition { request: RequestChange::Replace(fresh.clone()), ..transition("ca_1", PENDING, 30) };
+    // `updated_at` says when the account itself (status, credentials) last changed: not a link.
+    assert_eq!(store.transition(&renewed).await.unwrap(), Some(ca.clone()), "the account as it was");
+    assert_eq!(store.request_by_account(PROJECT, "ca_1").await.unwrap(), Some(fresh.clone()), "the fresh link, unused");
+    assert_eq!(store.request_by_state("s2").await.unwrap(), Some(fresh.clone()));
+    assert_eq!(store.request_by_link_token("ln_s2").await.unwrap(), Some(fresh));
+    assert_eq!(store.request_by_state("s1").await.unwrap(), None, "the old state is unknown");
+    assert_eq!(store.request_by_link_token("ln_s1").await.unwrap(), None, "the old link is unknown");
+    assert!(!store.consume_request("s1", 40).await.unwrap());
+    assert_eq!(
+        store.transition(&callback("ca_1", "s1", b"late", 40)).await.unwrap(),
+        None,
+        "the old callback lands nowhere"
+    );
+
+    // A failed guard installs no link.
+    let wrong = Transition {
+        request: RequestChange::Replace(link(&ca, "s_wrong", 2_000)),
+        ..transition("ca_1", &[AccountStatus::Failed], 50)
+    };
+    assert_eq!(store.transition(&wrong).await.unwrap(), None);
+    assert_eq!(store.request_by_state("s_wrong").await.unwrap(), None);
+    assert_eq!(store.request_by_account(PROJECT, "ca_1").await.unwrap().map(|r| r.state), Some("s2".into()));
+
+    // Revoked while s2's callback is in flight: the link ends and the callback lands nowhere.
+    assert!(store.consume_request("s2", 60).await.unwrap());
+    let revoked = Transition {
+        status: Some((AccountStatus::Revoked, Some("revoked by the app".into()))),
+        credentials: CredentialsChange::Wipe,
+        request: RequestChange::End,
+        ..transition("ca_1", &AccountStatus::ALL, 70)
+    };
+    assert_eq!(store.transition(&revoked).await.unwrap().map(|a| a.status), Some(AccountStatus::Revoked));
+    assert_eq!(store.request_by_account(PROJECT, "ca_1").await.unwrap(), None);
+    assert_eq!(store.request_by_state("s2").await.unwrap(), None);
+    assert_eq!(store.request_by_link_token("ln_s2").await.unwrap(), None);
+    let late = Transition {
+        guard: Guard { from: AccountStatus::ALL.to_vec(), ..callback("ca_1", "s2", b"late", 80).guard },
+        ..callback("ca_1", "s2", b"late", 80)
+    };
+    assert_eq!(store.transition(&late).await.unwrap(), None);
+    assert_eq!(get(&store, "ca_1").await.status, AccountStatus::Revoked);
+
+    // A reconnect of the revoked account issues a new link.
+    let reconnect = ConnectionRequestRecord { kind: RequestKind::Reconnect, ..link(&ca, "s3", 3_000) };
+    let reissued = Transition {
+        request: RequestChange::Replace(reconnect.clone()),
+        ..transition("ca_1", &[AccountStatus::Revoked], 90)
+    };
+    assert!(store.transition(&reissued).await.unwrap().is_some());
+    assert_eq!(store.request_by_account(PROJECT, "ca_1").await.unwrap(), Some(reconnect));
+}
+
+/// The sweeper asks which links ran out, for the statuses it handles, a batch at a time.
+pub async fn due_links_are_expired_links_of_the_asked_statuses_oldest_first(store: Arc<dyn Store>) {
+    two_projects(&store).await;
+    let due = |store: &Arc<dyn Store>, statuses: &'static [AccountStatus], now, limit| {
+        let store = store.clone();
+        async move {
+            let links = store.due_links(statuses, now, limit).await.unwrap();
+            links.into_iter().map(|d| (d.account_id, d.state)).collect::<Vec<_>>()
+        }
+    };
+    let pair = |a: &str, s: &str| (a.to_string(), s.to_string());
+    connect(&store, &account("ca_late", "u1", "github", 10), "s_late", 100).await;
+    connect(&store, &account("ca_early", "u1", "slack", 20), "s_early", 50).await;
+    connect(&store, &account("ca_now", "u1", "gmail", 30), "s_now", 150).await;
+    connect(&store, &account("ca_future", "u1", "notion", 40), "s_future", 151).await;
+    let theirs = AccountRecord { project_id: OTHER_PROJECT.into(), ..account("ca_theirs", "u2", "github", 50) };
+    connect(&store, &theirs, "s_theirs", 120).await;
+    // An ACTIVE account reconnecting, its link dead at 60.
+    connect(&store, &account("ca_active", "u2", "slack", 60), "s_first", 1_000).await;
+    assert!(store.transition(&callback("ca_active", "s_first", b"v1", 70)).await.unwrap().is_some());
+    let ca_active = get(&store, "ca_active").await;
+    let reconnect = ConnectionRequestRecord { kind: RequestKind::Reconnect, ..link(&ca_active, "s_reconnect", 60) };
+    assert!(store
+        .transition(&Transition {
+            request: RequestChange::Replace(reconnect),
+            ..transition("ca_active", &[AccountStatus::Active], 80)
+        })
+        .await
+        .unwrap()
+        .is_some());
+
+    let expected_pending = vec![
+        pair("ca_early", "s_early"),
+        pair("ca_late", "s_late"),
+        pair("ca_theirs", "s_theirs"),
+        pair("ca_now", "s_now"),
+    ];
+    assert_eq!(due(&store, PENDING, 150, 10).await, expected_pending, "oldest link first, expiring at `now` included");
+    assert_eq!(due(&store, PENDING, 150, 2).await, expected_pending[..2], "a batch at a time");
+    assert_eq!(due(&store, &[AccountStatus::Active], 150, 10).await, [pair("ca_active", "s_reconnect")]);
+    assert!(due(&store, &[AccountStatus::Failed], 150, 10).await.is_empty());
+    assert!(due(&store, PENDING, 49, 10).await.is_empty(), "nothing has run out yet");
+
+    // The user asked for a fresh link: not due any more. Revoked: no link, nothing due.
+    let fresh = link(&get(&store, "ca_early").await, "s_fresh", 500);
+    assert!(store
+        .transition(&Transition { request: RequestChange::Replace(fresh), ..transition("ca_early", PENDING, 90) })
+        .await
+        .unwrap()
+        .is_some());
+    assert!(store
+        .transition(&Transition { request: RequestChange::End, ..transition("ca_late", PENDING, 90) })
+        .await
+        .unwrap()
+        .is_some());
+    assert_eq!(due(&store, PENDING, 150, 10).await, [pair("ca_theirs", "s_theirs"), pair("ca_now", "s_now")]);
+
+    // The sweeper expires what it was given; those are due no more.
+    for (account_id, state) in due(&store, PENDING, 150, 10).await {
+        assert!(store.transition(&expiry(&account_id, &state, 150)).await.unwrap().is_some());
+    }
+    assert!(due(&store, PENDING, 150, 10).await.is_empty());
+}
+
+/// The provider redirects back with a `state`: the first callback uses it, a replay does not,
+/// and nor does a callback after the link died.
+pub async fn a_state_is_consumed_once_and_never_after_expiry(store: Arc<dyn Store>) {
+    two_projects(&store).await;
+    connect(&store, &account("ca_1", "u1", "github", 10), "s1", 100).await;
+    connect(&store, &account("ca_2", "u1", "slack", 20), "s2", 100).await;
+
+    // At its expiry a link is the sweeper's, never also the callback's.
+    assert!(!store.consume_request("s1", 100).await.unwrap(), "dead at its expiry");
+    assert_eq!(store.due_links(PENDING, 100, 10).await.unwrap().len(), 2);
+    assert_eq!(store.request_by_state("s1").await.unwrap().unwrap().consumed_at, None);
+    assert!(store.consume_request("s1", 99).await.unwrap());
+    assert_eq!(store.request_by_state("s1").await.unwrap().unwrap().consumed_at, Some(99));
+    assert!(!store.consume_request("s1", 99).await.unwrap(), "a replay");
+    assert!(!store.consume_request("s_nobody", 50).await.unwrap());
+    assert_eq!(store.request_by_state("s2").await.unwrap().unwrap().consumed_at, None, "the other link is untouched");
+}
+
+/// The dashboard shows which accounts have a reconnect link out.
+pub async fn live_reconnects_are_unused_unexpired_reconnect_links(store: Arc<dyn Store>) {
+    two_projects(&store).await;
+    let reconnecting = |store: &Arc<dyn Store>, account: AccountRecord, state: &'static str| {
+        let store = store.clone();
+        async move {
+            connect(&store, &account, &format!("first of {state}"), 1_000).await;
+            let reconnect = ConnectionRequestRecord { kind: RequestKind::Reconnect, ..link(&account, state, 100) };
+            let renew =
+                Transition { request: RequestChange::Replace(reconnect), ..transition(&account.id, PENDING, 20) };
+            assert!(store.transition(&renew).await.unwrap().is_some());
+        }
+    };
+    reconnecting(&store, account("ca_live", "u1", "github", 10), "r_live").await;
+    reconnecting(&store, account("ca_used", "u1", "slack", 10), "r_used").await;
+    reconnecting(
+        &store,
+        AccountRecord { project_id: OTHER_PROJECT.into(), ..account("ca_theirs", "u1", "github", 10) },
+        "r_theirs",
+    )
+    .await;
+    connect(&store, &account("ca_first", "u1", "gmail", 10), "s_first", 100).await;
+    assert!(store.consume_request("r_used", 30).await.unwrap());
+
+    assert_eq!(
+        store.live_reconnects(PROJECT, 99).await.unwrap(),
+        ["ca_live"],
+        "not used, not a first link, not another project's"
+    );
+    assert_eq!(store.live_reconnects(OTHER_PROJECT, 99).await.unwrap(), ["ca_theirs"]);
+    assert!(store.live_reconnects(PROJECT, 100).await.unwrap().is_empty(), "dead at its expiry");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sandbox grants and leases
+
+/// The sandbox provider issues codes and tokens; each code works once, old and dead ones are
+/// dropped, and revoking one token ends its family.
+pub async fn a_sandbox_grant_is_taken_once_and_the_table_stays_bounded(store: Arc<dyn Store>) {
+    use SandboxGrantKind::{AccessToken, Code, RefreshToken};
+    store.migrate().await.expect("migrate");
+    let code = grant("h_code", Code, "fam_1", 10, 100);
+    store.insert_sandbox_grant(&code, 10).await.unwrap();
+    assert_eq!(store.sandbox_grant(Code, "h_code", 50).await.unwrap(), Some(code.clone()), "looking leaves it");
+    assert_eq!(store.take_sandbox_grant(AccessToken, "h_code", 50).await.unwrap(), None, "a code is no access token");
+    assert_eq!(store.take_sandbox_grant(Code, "h_code", 50).await.unwrap(), Some(code));
+    assert_eq!(store.take_sandbox_grant(Code, "h_code", 50).await.unwrap(), None, "single use");
+    assert_eq!(store.sandbox_grant(Code, "h_code", 50).await.unwrap(), None);
+
+    let dying = grant("h_dying", RefreshToken, "fam_1", 20, 100);
+    store.insert_sandbox_grant(&dying, 10).await.unwrap();
+    assert_eq!(store.sandbox_grant(RefreshToken, "h_dying", 101).await.unwrap(), None, "dead after its expiry");
+    assert_eq!(store.take_sandbox_grant(RefreshToken, "h_dying", 101).await.unwrap(), None);
+    assert!(store.sandbox_grant(RefreshToken, "h_dying", 99).await.unwrap().is_some());
+
+    // Inserting at 110 drops what was dead by then, even if asked about with an earlier clock.
+    for (i, hash) in ["h_a", "h_b", "h_c"].into_iter().enumerate() {
+        store.insert_sandbox_grant(&grant(hash, AccessToken, "fam_2", 110 + i as i64, 10_000), 3).await.unwrap();
+    }
+    assert_eq!(store.sandbox_grant(RefreshToken, "h_dying", 99).await.unwrap(), None, "pruned once expired");
+    for hash in ["h_a", "h_b", "h_c"] {
+        assert!(
+            store.sandbox_grant(AccessToken, hash, 200).await.unwrap().is_some(),
+            "{hash}: three fit a cap of three"
+        );
+    }
+    // A fourth past a cap of three: the oldest goes.
+    store.insert_sandbox_grant(&grant("h_d", AccessToken, "fam_3", 120, 10_000), 3).await.unwrap();
+    let live = |hash| {
+        let store = store.clone();
+        async move { store.sandbox_grant(AccessToken, hash, 200).await.unwrap().is_some() }
+    };
+    assert_eq!((live("h_a").await, live("h_b").await, live("h_c").await, live("h_d").await), (false, true, true, true));
+
+    assert_eq!(store.revoke_sandbox_family("fam_2").await.unwrap(), 2);
+    assert_eq!((live("h_b").await, live("h_c").await, live("h_d").await), (false, false, true), "one family only");
+    assert_eq!(store.revoke_sandbox_family("fam_2").await.unwrap(), 0);
+}
+
+/// Two brokers share a database; one sweeps at a time, and a dead one blocks no one for long.
+pub async fn a_lease_has_one_holder_until_it_expires(store: Arc<dyn Store>) {
+    store.migrate().await.expect("migrate");
+    assert!(store.acquire_lease("sweeper", "broker-a", 100, 0).await.unwrap());
+    assert!(!store.acquire_lease("sweeper", "broker-b", 150, 50).await.unwrap(), "a holds it");
+    assert!(store.acquire_lease("mailer", "broker-b", 150, 50).await.unwrap(), "another lease is another matter");
+    assert!(store.acquire_lease("sweeper", "broker-a", 200, 90).await.unwrap(), "a renews");
+    assert!(!store.acquire_lease("sweeper", "broker-b", 250, 150).await.unwrap(), "renewed until 200");
+
+    // broker-a dies without a word; after 200 broker-b takes over.
+    assert!(store.acquire_lease("sweeper", "broker-b", 300, 201).await.unwrap());
+    assert!(!store.acquire_lease("sweeper", "broker-a", 300, 210).await.unwrap(), "a's old lease is over");
+    store.release_lease("sweeper", "broker-a").await.unwrap();
+    assert!(!store.acquire_lease("sweeper", "broker-c", 300, 220).await.unwrap(), "a cannot give back b's lease");
+
+    // broker-b shuts down and gives it back: c needs not wait for 300.
+    store.release_lease("sweeper", "broker-b").await.unwrap();
+    assert!(store.acquire_lease("sweeper", "broker-c", 400, 230).await.unwrap());
+    store.release_lease("nothing", "broker-c").await.unwrap();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Change feed
+
+/// A waiter subscribes and hears of every change to accounts, with whose account it is; a
+/// refused transition says nothing.
+pub async fn the_change_feed_carries_every_account_change_and_nothing_else(store: Arc<dyn Store>) {
+    two_projects(&store).await;
+    connect(&store, &account("ca_1", "u1", "github", 10), "s1", 1_000).await;
+    let theirs = AccountRecord { project_id: OTHER_PROJECT.into(), ..account("ca_2", "u2", "slack", 20) };
+    connect(&store, &theirs, "s2", 1_000).await;
+    let mut feed = store.subscribe_changes();
+
+    assert!(store.transition(&callback("ca_1", "s1", b"v1", 30)).await.unwrap().is_some());
+    assert_eq!(next_change(&mut feed, "a callback").await, key(PROJECT, "u1", "ca_1"));
+    assert_eq!(store.transition(&callback("ca_1", "s1", b"v1", 40)).await.unwrap(), None);
+    no_change(&mut feed, "a refused transition").await;
+
+    assert!(store.transition(&callback("ca_2", "s2", b"v1", 50)).await.unwrap().is_some());
+    assert_eq!(next_change(&mut feed, "another project's callback").await, key(OTHER_PROJECT, "u2", "ca_2"));
+
+    assert!(store.set_account_disabled(PROJECT, "ca_1", true, 60).await.unwrap());
+    assert_eq!(next_change(&mut feed, "disabling").await, key(PROJECT, "u1", "ca_1"));
+    assert!(store.set_account_disabled(PROJECT, "ca_1", false, 70).await.unwrap());
+    assert_eq!(next_change(&mut feed, "enabling").await, key(PROJECT, "u1", "ca_1"));
+
+    assert!(store.delete_account(PROJECT, "ca_1").await.unwrap());
+    assert_eq!(next_change(&mut feed, "a deletion").await, key(PROJECT, "u1", "ca_1"));
+    assert_eq!(store.transition(&transition("ca_1", &AccountStatus::ALL, 80)).await.unwrap(), None);
+    no_change(&mut feed, "a transition of a deleted account").await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Races
+
+/// The provider's redirect arrives many times at once (a double click, several brokers): one
+/// callback finishes the account, the others find it finished.
+pub async fn racing_callbacks_finish_an_account_once(store: Arc<dyn Store>) {
+    two_projects(&store).await;
+    connect(&store, &account("ca_1", "u1", "github", 10), "s1", 1_000).await;
+    let results = race(CONTENDERS, |i| {
+        let store = store.clone();
+        async move { store.transition(&callback("ca_1", "s1", format!("token {i}").as_bytes(), 50)).await.unwrap() }
+    })
+    .await;
+    let winners: Vec<&AccountRecord> = results.iter().flatten().collect();
+    assert_eq!(winners.len(), 1, "exactly one callback applies");
+    assert_eq!(get(&store, "ca_1").await, *winners[0], "and the account holds what it wrote");
+}
+
+/// Many callbacks present one `state` at once: exactly one may use it.
+pub async fn racing_callbacks_consume_a_state_once(store: Arc<dyn Store>) {
+    two_projects(&store).await;
+    connect(&store, &account("ca_1", "u1", "github", 10), "s1", 1_000).await;
+    let results = race(CONTENDERS, |_| {
+        let store = store.clone();
+        async move { store.consume_request("s1", 50).await.unwrap() }
+    })
+    .await;
+    assert_eq!(results.iter().filter(|used| **used).count(), 1);
+}
+
+/// The sweeper expires links that ran out while their users' callbacks land: per account,
+/// exactly one of the two wins, and the account shows the winner's outcome.
+pub async fn an_expiry_racing_a_callback_leaves_one_outcome(store: Arc<dyn Store>) {
+    two_projects(&store).await;
+    const ACCOUNTS: usize = CONTENDERS / 2;
+    for i in 0..ACCOUNTS {
+        connect(&store, &account(&format!("ca_{i}"), "u1", "github", i as i64), &format!("s_{i}"), 100).await;
+    }
+    let due = store.due_links(PENDING, 100, ACCOUNTS as u32).await.unwrap();
+    assert_eq!(due.len(), ACCOUNTS);
+    let results = race(2 * ACCOUNTS, |i| {
+        let (store, link) = (store.clone(), due[i / 2].clone());
+        async move {
+            let t = if i % 2 == 0 {
+                expiry(&link.account_id, &link.state, 100)
+            } else {
+                callback(&link.account_id, &link.state, b"token", 100)
+            };
+            (link.account_id, i % 2 == 0, store.transition(&t).await.unwrap())
+        }
+    })
+    .await;
+    for i in 0..ACCOUNTS {
+        let id = format!("ca_{i}");
+        let outcomes: Vec<_> = results.iter().filter(|(a, _, row)| *a == id && row.is_some()).collect();
+        assert_eq!(outcomes.len(), 1, "{id}: exactly one of expiry and callback applies");
+        let (_, expired, row) = outcomes[0];
+        let now = get(&store, &id).await;
+        assert_eq!(Some(&now), row.as_ref(), "{id}: the account is as the winner left it");
+        let expected =
+            if *expired { (AccountStatus::Expired, None) } else { (AccountStatus::Active, Some(b"token".to_vec())) };
+        assert_eq!((now.status, now.credentials_sealed), expected, "{id}");
+    }
+}
+
+/// A project's first links for a toolkit all start at once: they all use one auth config.
+pub async fn racing_first_uses_of_a_toolkit_share_one_auth_config(store: Arc<dyn Store>) {
+    two_projects(&store).await;
+    let results = race(CONTENDERS, |i| {
+        let store = store.clone();
+        async move { store.insert_first_auth_config(&auth_config(&format!("ac_{i}"), "github", 10)).await.unwrap() }
+    })
+    .await;
+    let in_force = &results[0];
+    assert!(results.iter().all(|c| c == in_force), "every link got the same config");
+    assert_eq!(store.list_auth_configs(PROJECT).await.unwrap(), std::slice::from_ref(in_force), "and only it was stored");
+}
+
+/// A sandbox code is exchanged by many token requests at once: one gets the tokens.
+pub async fn racing_token_requests_take_a_code_once(store: Arc<dyn Store>) {
+    store.migrate().await.expect("migrate");
+    store.insert_sandbox_grant(&grant("h_code", SandboxGrantKind::Code, "fam_1", 10, 100), 100).await.unwrap();
+    let results = race(CONTENDERS, |_| {
+        let store = store.clone();
+        async move { store.take_sandbox_grant(SandboxGrantKind::Code, "h_code", 50).await.unwrap() }
+    })
+    .await;
+    assert_eq!(results.iter().flatten().count(), 1);
+}
+
+/// Many brokers start at once and all try to become the sweeper: one does.
+pub async fn racing_workers_get_a_lease_once(store: Arc<dyn Store>) {
+    store.migrate().await.expect("migrate");
+    let results = race(CONTENDERS, |i| {
+        let store = store.clone();
+        async move { store.acquire_lease("sweeper", &format!("broker-{i}"), 100, 0).await.unwrap() }
+    })
+    .await;
+    let winners: Vec<usize> = (0..CONTENDERS).filter(|i| results[*i]).collect();
+    assert_eq!(winners.len(), 1, "one holder, got {winners:?}");
+    assert!(
+        store.acquire_lease("sweeper", &format!("broker-{}", winners[0]), 150, 50).await.unwrap(),
+        "the winner holds it"
+    );
+    assert!(!store.acquire_lease("sweeper", "broker-late", 150, 50).await.unwrap());
+}
