@@ -1,7 +1,7 @@
 'use strict'
 // Test fixtures: a real `grantline serve` on a free port with a temporary SQLite file, npm's
 // oidc-provider as the OAuth provider, and a cookie-keeping browser stand-in.
-const { spawn } = require('node:child_process')
+const { execFileSync, spawn } = require('node:child_process')
 const fs = require('node:fs')
 const net = require('node:net')
 const os = require('node:os')
@@ -34,11 +34,25 @@ function waitForLine(child, re) {
   })
 }
 
+/**
+ * The broker's database: a SQLite file in `dir`, or with GRANTLINE_TEST_DATABASE=postgres a fresh
+ * database on the PostgreSQL server at GRANTLINE_TEST_POSTGRES_URL (scripts/test.sh).
+ */
+let databases = 0
+function databaseUrl(dir) {
+  if (process.env.GRANTLINE_TEST_DATABASE !== 'postgres') return `sqlite://${dir}/grantline.db`
+  const server = new URL(process.env.GRANTLINE_TEST_POSTGRES_URL)
+  const name = `grantline_node_${process.pid}_${databases++}`
+  execFileSync('psql', [server.toString(), '-v', 'ON_ERROR_STOP=1', '-qc', `CREATE DATABASE ${name}`])
+  server.pathname = `/${name}`
+  return server.toString()
+}
+
 /** Starts a broker; `stop()` kills it. */
 async function startBroker({ dev = true, port = 0, providers = null, linkTtlSecs = 600 } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'grantline-node-'))
   const bin = process.env.GRANTLINE_BIN || path.join(REPO, 'target', 'debug', 'grantline')
-  const args = ['serve', '--bind', `127.0.0.1:${port}`, '--database-url', `sqlite://${dir}/grantline.db`,
+  const args = ['serve', '--bind', `127.0.0.1:${port}`, '--database-url', databaseUrl(dir),
     '--encryption-key', ENCRYPTION_KEY, '--link-ttl-secs', String(linkTtlSecs), '--allowed-callback-urls', `${APP}/done`]
   if (dev) args.push('--dev')
   if (providers) args.push('--providers', providers)

@@ -1,7 +1,9 @@
-"""Fixtures: a real `grantline serve` on a free port with a temporary SQLite file, npm's
+"""Fixtures: a real `grantline serve` on a free port with a temporary SQLite file (or a fresh
+PostgreSQL database, GRANTLINE_TEST_DATABASE=postgres), npm's
 oidc-provider as the OAuth provider, and a cookie-keeping browser stand-in."""
 
 import http.cookiejar
+import itertools
 import json
 import os
 import re
@@ -25,13 +27,27 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def database_url(tmp: Path) -> str:
+    """The broker's database: a SQLite file in `tmp`, or with GRANTLINE_TEST_DATABASE=postgres a
+    fresh database on the PostgreSQL server at GRANTLINE_TEST_POSTGRES_URL (scripts/test.sh)."""
+    if os.environ.get("GRANTLINE_TEST_DATABASE") != "postgres":
+        return f"sqlite://{tmp / 'grantline.db'}"
+    server = os.environ["GRANTLINE_TEST_POSTGRES_URL"]
+    name = f"grantline_py_{os.getpid()}_{next(_databases)}"
+    subprocess.run(["psql", server, "-v", "ON_ERROR_STOP=1", "-qc", f"CREATE DATABASE {name}"], check=True)
+    return urllib.parse.urlunsplit(urllib.parse.urlsplit(server)._replace(path=f"/{name}"))
+
+
+_databases = itertools.count()
+
+
 class Broker:
     """A `grantline serve` process; `stop()` kills it."""
 
     def __init__(self, tmp: Path, *, dev=True, port=None, providers=None, link_ttl_secs=600):
         binary = os.environ.get("GRANTLINE_BIN", str(REPO / "target" / "debug" / "grantline"))
         args = [binary, "serve", "--bind", f"127.0.0.1:{port or 0}",
-                "--database-url", f"sqlite://{tmp / 'grantline.db'}", "--encryption-key", ENCRYPTION_KEY,
+                "--database-url", database_url(tmp), "--encryption-key", ENCRYPTION_KEY,
                 "--link-ttl-secs", str(link_ttl_secs), "--allowed-callback-urls", f"{APP}/done"]
         if dev:
             args.append("--dev")

@@ -1,7 +1,7 @@
 //! Projects and their API keys (stored hashed).
 
-use super::store::{ApiKeyRecord, Project};
-use super::{clock, secrets, CallbackAllowList, Engine, OriginAllowList, Principal};
+use crate::engine::store::{ApiKeyRecord, Project};
+use crate::engine::{clock, secrets, CallbackAllowList, Engine, OriginAllowList, Principal};
 use crate::model::{API_KEY_ID_PREFIX, API_KEY_PREFIX, PROJECT_PREFIX};
 use crate::{Error, Result};
 
@@ -31,16 +31,41 @@ pub struct Bootstrap {
 
 impl Engine {
     /// Returns the default project, creating it and its first API key on an empty database.
-    /// `allowed_callback_urls` and `allowed_origins` seed a new project's allow-lists.
+    /// `allowed_callback_urls` and `allowed_origins` seed a new project's allow-lists. Brokers
+    /// starting together on one empty database create one project: the first to take the
+    /// bootstrap lease creates it, the others find it.
     pub async fn bootstrap(&self, allowed_callback_urls: &[String], allowed_origins: &[String]) -> Result<Bootstrap> {
-        if let Some(project) = self.store.first_project().await? {
-            return Ok(Bootstrap { project, created_key: None });
-        }
         for (i, u) in allowed_callback_urls.iter().enumerate() {
             CallbackAllowList::check_entry(&format!("allowed_callback_urls[{i}]"), u)?;
         }
         for (i, o) in allowed_origins.iter().enumerate() {
             OriginAllowList::check_entry(&format!("allowed_origins[{i}]"), o)?;
+        }
+        const LEASE: &str = "bootstrap";
+        let holder = secrets::random_token(16)?;
+        let give_up = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            if let Some(project) = self.store.first_project().await? {
+                return Ok(Bootstrap { project, created_key: None });
+            }
+            let now = clock::now_ms();
+            if self.store.acquire_lease(LEASE, &holder, now + 30_000, now).await? {
+                let made = self.create_first_project(allowed_callback_urls, allowed_origins).await;
+                self.store.release_lease(LEASE, &holder).await?;
+                return made;
+            }
+            if tokio::time::Instant::now() >= give_up {
+                return Err(Error::Unavailable { message: "another broker is creating the first project; try again".into(), retry_after: 1 });
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The first project and its key, by the holder of the bootstrap lease (unless a broker that
+    /// held it before finished the job).
+    async fn create_first_project(&self, allowed_callback_urls: &[String], allowed_origins: &[String]) -> Result<Bootstrap> {
+        if let Some(project) = self.store.first_project().await? {
+            return Ok(Bootstrap { project, created_key: None });
         }
         let project = Project {
             id: secrets::new_id(PROJECT_PREFIX)?,

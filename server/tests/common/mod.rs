@@ -2,6 +2,7 @@
 //! file, and a cookie-keeping "browser" that follows redirects one hop at a time.
 #![allow(dead_code)]
 
+pub mod cluster;
 pub mod oidc;
 
 use std::io::{BufRead, BufReader};
@@ -25,11 +26,15 @@ pub struct BrokerOptions {
     pub providers: Option<PathBuf>,
     /// Listen on this port instead of a free one (to know the callback URL in advance).
     pub port: Option<u16>,
+    /// A database shared with other brokers (`postgres://…`) instead of a private SQLite file.
+    pub database_url: Option<String>,
+    /// The URL users' browsers reach the broker at (a load balancer's), if not its own address.
+    pub public_url: Option<String>,
 }
 
 impl Default for BrokerOptions {
     fn default() -> Self {
-        Self { dev: true, link_ttl_secs: 600, providers: None, port: None }
+        Self { dev: true, link_ttl_secs: 600, providers: None, port: None, database_url: None, public_url: None }
     }
 }
 
@@ -56,6 +61,15 @@ impl Broker {
         let db_path = dir.path().join("grantline.db");
         let (child, base_url, key) = spawn(&db_path, &opts, opts.port);
         Broker { child, base_url, api_key: key.expect("a new database prints its first API key"), db_path, dir, key: encryption_key(), opts }
+    }
+
+    /// Starts a broker on a database another broker already set up (it prints no new key).
+    pub fn join(opts: BrokerOptions, api_key: &str) -> Broker {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db_path = dir.path().join("grantline.db");
+        let (child, base_url, key) = spawn(&db_path, &opts, opts.port);
+        assert!(key.is_none(), "a broker joining a database must not create a new project");
+        Broker { child, base_url, api_key: api_key.to_string(), db_path, dir, key: encryption_key(), opts }
     }
 
     /// Kills the process at once (SIGKILL), like a crash.
@@ -114,7 +128,7 @@ fn spawn(db: &Path, opts: &BrokerOptions, port: Option<u16>) -> (Child, String, 
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_grantline"));
     cmd.arg("serve")
         .args(["--bind", &bind])
-        .args(["--database-url", &format!("sqlite://{}", db.display())])
+        .args(["--database-url", &opts.database_url.clone().unwrap_or_else(|| format!("sqlite://{}", db.display()))])
         .args(["--encryption-key", &encryption_key()])
         .args(["--link-ttl-secs", &opts.link_ttl_secs.to_string()])
         .args(["--allowed-callback-urls", &format!("{APP}/done,{APP}/settings")])
@@ -128,6 +142,9 @@ fn spawn(db: &Path, opts: &BrokerOptions, port: Option<u16>) -> (Child, String, 
     }
     if let Some(p) = &opts.providers {
         cmd.arg("--providers").arg(p);
+    }
+    if let Some(u) = &opts.public_url {
+        cmd.args(["--public-url", u]);
     }
     let mut child = cmd.spawn().expect("start grantline serve");
     let stdout = child.stdout.take().unwrap();
