@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test: Rust unit and HTTP tests (real SQLite files), the end-to-end test against
+# Runs every test: Rust unit and HTTP tests (real SQLite files and a real PostgreSQL server: the
+# store conformance suite on both, three brokers on one database), the end-to-end test against
 # npm's oidc-provider, the Python SDK's pytest suite, the Node SDK's node --test suite, and the
 # browser SDK (@grantline/web, wasm) with the onboarding-widget example in Chromium, and Composio's
 # official Python and Node SDKs unchanged against the broker. Installs whatever is missing.
@@ -12,6 +13,18 @@ apt_install() {
 }
 
 command -v cargo >/dev/null || { echo "test.sh: cargo is required (https://rustup.rs)"; exit 1; }
+
+# PostgreSQL, for the scale-out store: everything below runs inside a private cluster that
+# pg_virtualenv (postgresql-common) starts on a free port and removes when the tests end.
+if [ -z "${GRANTLINE_TEST_POSTGRES_URL:-}" ]; then
+  { command -v pg_virtualenv && command -v psql; } >/dev/null || apt_install postgresql postgresql-client postgresql-common
+  # A cluster left behind by a run that was killed would make pg_virtualenv refuse to start.
+  if pg_lsclusters -h 2>/dev/null | awk '$2 == "regress" && $4 == "down" {found=1} END {exit !found}'; then
+    pg_lsclusters -h | awk '$2 == "regress" {print $1}' | while read -r v; do pg_dropcluster "$v" regress; done
+  fi
+  exec pg_virtualenv -- bash -c 'export GRANTLINE_TEST_POSTGRES_URL="postgres://$PGUSER:$PGPASSWORD@$PGHOST:$PGPORT/$PGDATABASE"
+    export GRANTLINE_REQUIRE_POSTGRES=1; exec bash "$0"' "$0"
+fi
 command -v node >/dev/null && command -v npm >/dev/null || apt_install nodejs npm
 
 # The OAuth provider the end-to-end test talks to: npm's oidc-provider, pinned by the lock file.
@@ -33,6 +46,11 @@ bash scripts/test-node.sh
 
 echo "== Browser SDK: build @grantline/web (wasm), then the onboarding widget in Chromium"
 bash scripts/test-browser.sh
+
+echo "== Python and Node SDK suites again (the packages installed above), against brokers on PostgreSQL"
+export GRANTLINE_BIN="$PWD/target/debug/grantline"
+GRANTLINE_TEST_DATABASE=postgres target/py-venv/bin/python -m pytest -q bindings-py/tests
+GRANTLINE_TEST_DATABASE=postgres node --test bindings-node/test/
 
 echo "== Composio's official SDKs (composio, @composio/core), unchanged, against the broker"
 bash scripts/test-composio.sh

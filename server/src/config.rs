@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::Args;
 use grantline_core::catalog::Catalog;
-use grantline_core::engine::store::{SqliteStore, Store};
+use grantline_core::engine::store::{PostgresStore, SqliteStore, Store};
 use grantline_core::engine::vault::Vault;
 use grantline_core::engine::{Engine, EngineConfig};
 use grantline_core::{Error, Result};
@@ -14,7 +14,8 @@ use grantline_core::{Error, Result};
 /// Where the data lives and how it is protected; shared by `serve` and the admin commands.
 #[derive(Args, Debug, Clone)]
 pub struct StoreArgs {
-    /// Database: a SQLite file path or `sqlite://PATH`.
+    /// Database: a SQLite file path or `sqlite://PATH` (one broker), or a PostgreSQL URL
+    /// `postgres://USER:PASSWORD@HOST:PORT/DB?sslmode=verify-full` (any number of brokers).
     #[arg(long, env = "GRANTLINE_DATABASE_URL", default_value = "sqlite://grantline.db")]
     pub database_url: String,
 
@@ -23,7 +24,7 @@ pub struct StoreArgs {
     pub encryption_key: Option<String>,
 
     /// Dev mode: serves the offline `sandbox` provider and, without --encryption-key,
-    /// keeps a generated key in a file next to the database. Never use in production.
+    /// keeps a generated key in a file next to the (SQLite) database. Never use in production.
     #[arg(long, env = "GRANTLINE_DEV")]
     pub dev: bool,
 
@@ -78,27 +79,64 @@ pub struct OpenedEngine {
     pub notices: Vec<String>,
 }
 
-/// The SQLite path of a database URL, or an error naming `database_url`.
+/// Which store a database URL names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Database {
+    /// A SQLite file.
+    Sqlite(PathBuf),
+    /// A PostgreSQL server (the URL as given, password included: never show it).
+    Postgres(String),
+}
+
+/// The SQLite path of a database URL, or an error naming `database_url` (a PostgreSQL URL
+/// included).
 pub fn sqlite_path(database_url: &str) -> Result<PathBuf> {
-    if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
-        return Err(Error::validation("database_url", "the PostgreSQL store is not available in this build yet; use a SQLite path"));
+    match Database::parse(database_url)? {
+        Database::Sqlite(path) => Ok(path),
+        Database::Postgres(_) => Err(Error::validation("database_url", "is a PostgreSQL URL, not a SQLite database")),
     }
-    let path = database_url.strip_prefix("sqlite://").or_else(|| database_url.strip_prefix("sqlite:")).unwrap_or(database_url);
-    if path.is_empty() {
-        return Err(Error::validation("database_url", "is empty"));
+}
+
+impl Database {
+    /// Reads `--database-url`: `postgres://…` / `postgresql://…`, else a SQLite path (with or
+    /// without `sqlite://`); an error names `database_url`.
+    pub fn parse(database_url: &str) -> Result<Self> {
+        if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
+            return Ok(Self::Postgres(database_url.to_string()));
+        }
+        let path = database_url.strip_prefix("sqlite://").or_else(|| database_url.strip_prefix("sqlite:")).unwrap_or(database_url);
+        if path.is_empty() {
+            return Err(Error::validation("database_url", "is empty"));
+        }
+        Ok(Self::Sqlite(PathBuf::from(path)))
     }
-    Ok(PathBuf::from(path))
+
+    /// Opens the store.
+    async fn open(&self) -> Result<Arc<dyn Store>> {
+        Ok(match self {
+            Self::Sqlite(path) => Arc::new(SqliteStore::open(path)?),
+            Self::Postgres(url) => Arc::new(PostgresStore::connect(url).await?),
+        })
+    }
 }
 
 impl StoreArgs {
     /// Opens the store, vault and catalog, and the engine over them.
     pub async fn open(&self, engine_config: EngineConfig) -> Result<OpenedEngine> {
-        let path = sqlite_path(&self.database_url)?;
+        let database = Database::parse(&self.database_url)?;
         let mut notices = Vec::new();
-        let vault = match (&self.encryption_key, self.dev) {
-            (Some(k), _) => Vault::from_base64(k)?,
-            (None, true) => {
-                let (vault, key_file) = dev_vault(&path)?;
+        let vault = match (&self.encryption_key, self.dev, &database) {
+            (Some(k), _, _) => Vault::from_base64(k)?,
+            (None, true, Database::Postgres(_)) => {
+                return Err(Error::validation(
+                    "encryption_key",
+                    "is required with a PostgreSQL database, --dev included: dev mode keeps its generated key in a \
+                     file beside a SQLite database, and a database server has no such place; every broker on the \
+                     database needs the same key (make one with `grantline keygen`)",
+                ))
+            }
+            (None, true, Database::Sqlite(path)) => {
+                let (vault, key_file) = dev_vault(path)?;
                 notices.push(format!(
                     "DEV MODE: no --encryption-key given; tokens are encrypted with a dev key kept in {}. \
                      Do not use dev mode in production.",
@@ -106,7 +144,7 @@ impl StoreArgs {
                 ));
                 vault
             }
-            (None, false) => {
+            (None, false, _) => {
                 return Err(Error::validation(
                     "encryption_key",
                     "is required: set GRANTLINE_ENCRYPTION_KEY (make one with `grantline keygen`), or run with --dev to try Grantline locally",
@@ -122,7 +160,7 @@ impl StoreArgs {
                 .map_err(|e| Error::validation("providers", format!("cannot read {}: {e}", p.display())))?;
             catalog.merge_toml(&text, &p.display().to_string())?;
         }
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path)?);
+        let store = database.open().await?;
         let mut cfg = engine_config;
         cfg.dev_mode = self.dev;
         let engine = Arc::new(Engine::new(store, vault, catalog, cfg).await?);
@@ -172,5 +210,36 @@ impl ServeConfig {
         cfg.link_ttl = Duration::from_secs(self.link_ttl_secs);
         cfg.max_wait = Duration::from_secs(self.max_wait_secs.max(1));
         Ok(cfg)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_database_url_names_its_store() {
+        assert_eq!(Database::parse("sqlite://data/g.db").unwrap(), Database::Sqlite("data/g.db".into()));
+        assert_eq!(Database::parse("g.db").unwrap(), Database::Sqlite("g.db".into()));
+        for url in ["postgres://u:p@db:5432/g", "postgresql://u@db/g?sslmode=verify-full"] {
+            assert_eq!(Database::parse(url).unwrap(), Database::Postgres(url.into()));
+        }
+        assert!(Database::parse("sqlite://").unwrap_err().to_string().contains("database_url"));
+        assert_eq!(sqlite_path("sqlite:g.db").unwrap(), PathBuf::from("g.db"));
+        assert!(sqlite_path("postgres://u@db/g").is_err());
+    }
+
+    #[tokio::test]
+    async fn dev_mode_on_postgresql_needs_an_encryption_key() {
+        let args = StoreArgs {
+            database_url: "postgres://u:secret-pw@127.0.0.1:1/g".into(),
+            encryption_key: None,
+            dev: true,
+            providers: None,
+        };
+        let config = EngineConfig::new(url::Url::parse("http://127.0.0.1:9900").unwrap());
+        let Err(err) = args.open(config).await else { panic!("opened without a key") };
+        assert!(matches!(&err, Error::Validation { field, .. } if field == "encryption_key"), "{err:?}");
+        assert!(!err.to_string().contains("secret-pw"));
     }
 }

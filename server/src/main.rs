@@ -48,6 +48,29 @@ enum Command {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Move an installation between databases.
+    Db {
+        #[command(subcommand)]
+        action: DbAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum DbAction {
+    /// Copy every table of a SQLite database into an empty PostgreSQL database, check row counts
+    /// and that every sealed value opens with the key, and only then commit. The source is left
+    /// as it was (migrated to the current schema first, as a broker starting on it would).
+    Copy {
+        /// The SQLite database (`sqlite://path` or a path).
+        #[arg(long)]
+        from: String,
+        /// The PostgreSQL database (`postgres://user:password@host:5432/db?sslmode=…`).
+        #[arg(long)]
+        to: String,
+        /// The key the source's credentials are sealed with (or GRANTLINE_ENCRYPTION_KEY).
+        #[arg(long, env = "GRANTLINE_ENCRYPTION_KEY", hide_env_values = true)]
+        encryption_key: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -124,6 +147,22 @@ async fn run(command: Command, logs: Logs) -> Result<()> {
         Command::Demo => demo().await,
         Command::Keygen => {
             println!("{}", Vault::generate_key()?);
+            Ok(())
+        }
+        Command::Db { action: DbAction::Copy { from, to, encryption_key } } => {
+            let from = grantline_server::config::sqlite_path(&from).map_err(|e| match e {
+                Error::Validation { message, .. } => Error::validation("from", message),
+                other => other,
+            })?;
+            if !(to.starts_with("postgres://") || to.starts_with("postgresql://")) {
+                return Err(Error::validation("to", "must be a postgres:// URL"));
+            }
+            let vault = Vault::from_base64(&encryption_key).map_err(|e| Error::validation("encryption_key", e.to_string()))?;
+            let report = grantline_core::engine::store::copy::sqlite_to_postgres(&from, &to, &vault).await?;
+            for (table, rows) in &report.tables {
+                println!("{table:<24} {rows:>8} rows");
+            }
+            println!("{} sealed values open with the key; the copy is committed.", report.sealed_values_checked);
             Ok(())
         }
         Command::Keys { action, store } => {

@@ -24,7 +24,8 @@ async fn a_wait_on_one_broker_answers_when_the_user_finishes_the_link_through_an
     let (a, b) = (c.nodes[0].client(), c.nodes[1].client());
 
     // The app authorizes on A; its backend waits on B; the user's browser lands on C.
-    let session = a.create("ada", sandbox_only()).await.unwrap();
+    let opts = SessionOptions { toolkits: vec!["sandbox".into()], wait_for_connections: Some(true), ..Default::default() };
+    let session = a.create("ada", opts).await.unwrap();
     let req = session.authorize("sandbox", AuthorizeOptions::default()).await.unwrap();
     assert!(req.redirect_url().starts_with(&c.balancer.url), "links use the public URL: {}", req.redirect_url());
     let id = req.id().to_string();
@@ -40,7 +41,8 @@ async fn a_wait_on_one_broker_answers_when_the_user_finishes_the_link_through_an
         on_b.execute_meta("COMPOSIO_WAIT_FOR_CONNECTIONS", args).await
     });
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(!waiter.is_finished() && !agent.is_finished(), "nobody answers before the user does");
+    assert!(!waiter.is_finished(), "the wait does not answer before the user does: {:?}", waiter.await);
+    assert!(!agent.is_finished(), "nor does the agent's: {:?}", agent.await);
 
     let answered = Browser::new().sandbox_consent(&c.via(2, req.redirect_url()), true).await;
     let finished = Instant::now();
@@ -108,7 +110,9 @@ async fn killing_a_broker_mid_flight_loses_no_flow_whose_callback_was_answered()
                     let cb = browser.http.post(endpoint).form(&form).send().await.ok()?;
                     let callback = cb.headers().get("location")?.to_str().ok()?.to_string();
                     let answer = browser.http.get(callback).send().await.ok()?;
-                    Some(answer.status().is_success())
+                    // The broker told the user "connected" (not "failed": the code exchange may
+                    // fail when the provider it talks to, here the sandbox of the dying broker, dies).
+                    Some(answer.text().await.ok()?.contains("account is connected"))
                 })
                 .await;
                 matches!(done, Ok(Some(true)))
@@ -130,18 +134,24 @@ async fn killing_a_broker_mid_flight_loses_no_flow_whose_callback_was_answered()
             assert_eq!(a.status, AccountStatus::Active, "{} was answered, so it is ACTIVE", req.id());
             continue;
         }
-        // Not answered: the user tries again, through a live broker, and it works.
-        assert!(matches!(a.status, AccountStatus::Initiated | AccountStatus::Active), "{}: {:?}", req.id(), a.status);
+        // Not told "connected": the user tries again, through a live broker, and it works.
+        assert!(
+            matches!(a.status, AccountStatus::Initiated | AccountStatus::Active | AccountStatus::Failed),
+            "{}: {:?}",
+            req.id(),
+            a.status
+        );
         retried += 1;
         let again = session.authorize("sandbox", AuthorizeOptions::default()).await.unwrap();
         Browser::new().sandbox_consent(&c.via(0, again.redirect_url()), true).await;
         assert_eq!(again.wait_for_connection(Duration::from_secs(20)).await.unwrap().status, AccountStatus::Active);
     }
     eprintln!("kill -9 mid-flight: {} of {FLOWS} callbacks answered, {retried} retried", answered.iter().filter(|a| **a).count());
-    // No account is in an impossible state.
-    let all = gl.connected_accounts().list(&AccountFilter::default(), None, Some(1000)).await.unwrap();
-    for a in &all.items {
-        assert!(!a.status.is_failure(), "{}: {:?} {:?}", a.id, a.status, a.status_reason);
+    // No account is half-written: every ACTIVE one works with its stored credentials.
+    let all = gl.connected_accounts().list(&AccountFilter::default(), None, Some(100)).await.unwrap();
+    for a in all.items.iter().filter(|a| a.status == AccountStatus::Active) {
+        let r = session.execute("SANDBOX_GET_CURRENT_USER", Default::default(), Some(a.id.clone())).await.unwrap();
+        assert!(r.successful, "{}: {r:?}", a.id);
     }
 }
 

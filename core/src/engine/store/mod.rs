@@ -5,9 +5,15 @@
 pub mod conformance;
 mod records;
 mod sqlite;
+#[cfg(feature = "postgres")]
+pub mod copy;
+#[cfg(feature = "postgres")]
+mod postgres;
 
 pub use records::*;
 pub use sqlite::SqliteStore;
+#[cfg(feature = "postgres")]
+pub use postgres::PostgresStore;
 
 use async_trait::async_trait;
 

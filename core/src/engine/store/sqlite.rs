@@ -11,7 +11,7 @@ use crate::model::{AccountFilter, AccountOrder, AccountStatus};
 use crate::{Error, Result};
 
 /// Schema changes in order; `PRAGMA user_version` records how many have run.
-const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5];
+const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6];
 
 /// The first schema.
 const SCHEMA_V1: &str = r#"
@@ -125,6 +125,14 @@ CREATE TABLE leases (
     holder TEXT NOT NULL,
     expires_at INTEGER NOT NULL
 );
+"#;
+
+/// A session's config version as a column (the compare-and-set of `update_session_config`
+/// checks it), as PostgreSQL has it: both stores have the same tables and columns, so
+/// `grantline db copy` moves every column as it is.
+const SCHEMA_V6: &str = r#"
+ALTER TABLE sessions ADD COLUMN config_version INTEGER NOT NULL DEFAULT 1;
+UPDATE sessions SET config_version = COALESCE(json_extract(config, '$.config_version'), 1);
 "#;
 
 /// A [`Store`] on one SQLite file (WAL, foreign keys on, synchronous=NORMAL).
@@ -635,9 +643,13 @@ impl Store for SqliteStore {
     }
 
     async fn insert_session(&self, s: &SessionRecord) -> Result<()> {
-        let (id, p, cfg, at) = (s.id.clone(), s.project_id.clone(), serde_json::to_string(&s.config).unwrap(), s.created_at);
+        let (id, p, cfg, version, at) =
+            (s.id.clone(), s.project_id.clone(), serde_json::to_string(&s.config).unwrap(), s.config.config_version, s.created_at);
         self.with(move |c| {
-            c.execute("INSERT INTO sessions (id, project_id, config, created_at) VALUES (?1,?2,?3,?4)", params![id, p, cfg, at])
+            c.execute(
+                "INSERT INTO sessions (id, project_id, config, config_version, created_at) VALUES (?1,?2,?3,?4,?5)",
+                params![id, p, cfg, version, at],
+            )
                 .map(drop)
         })
         .await
@@ -662,11 +674,11 @@ impl Store for SqliteStore {
     async fn update_session_config(&self, project_id: &str, id: &str, expected_version: u32, config: &SessionConfig) -> Result<bool> {
         let (p, id) = (project_id.to_string(), id.to_string());
         let json = serde_json::to_string(config).map_err(|e| Error::Internal(format!("session config: {e}")))?;
+        let version = config.config_version;
         self.with(move |c| {
             c.execute(
-                "UPDATE sessions SET config = ?1 WHERE project_id = ?2 AND id = ?3 \
-                 AND COALESCE(json_extract(config, '$.config_version'), 1) = ?4",
-                params![json, p, id, expected_version],
+                "UPDATE sessions SET config = ?1, config_version = ?5 WHERE project_id = ?2 AND id = ?3 AND config_version = ?4",
+                params![json, p, id, expected_version, version],
             )
             .map(|n| n == 1)
         })

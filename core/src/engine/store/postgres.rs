@@ -1,0 +1,625 @@
+//! The scale-out store: any number of brokers on one PostgreSQL.
+//!
+//! Each request is one statement where it can be (CTEs, `RETURNING`), each statement prepared
+//! once per pooled connection. A request that must see a lock before it reads (a transition, the
+//! first auth config of a toolkit) is one transaction sent in one round trip: `BEGIN`, the
+//! statements and `COMMIT` are issued together and tokio-postgres pipelines them.
+//!
+//! Changes to accounts are announced with `pg_notify` in the transaction that makes them, and
+//! come back to every broker (this one included) through [`changes`].
+
+mod changes;
+mod migrations;
+mod rows;
+mod target;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, Runtime};
+use tokio::sync::broadcast;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{Client, Row};
+
+use super::*;
+use crate::model::{AccountFilter, AccountOrder, AccountStatus, SessionConfig};
+use crate::{Error, Result};
+use changes::NOTIFY;
+use rows::{
+    db, unavailable, ACCOUNT_COLS, API_KEY_COLS, AUTH_CONFIG_COLS, CLIENT_TOKEN_COLS, PROJECT_COLS, REQUEST_COLS,
+    SANDBOX_COLS, SESSION_COLS,
+};
+use target::Target;
+
+/// Connections kept per broker.
+const POOL_SIZE: usize = 16;
+/// How long a request waits for a free connection, or for a new one, before it is refused.
+const POOL_WAIT: Duration = Duration::from_secs(10);
+/// Changes a slow subscriber may fall behind by before it is told it lagged (and re-reads).
+const FEED_CAPACITY: usize = 1024;
+
+/// A [`Store`] on a PostgreSQL database: a pool of connections and one listening connection
+/// for the change feed. Cheap to clone; the listener stops when the last clone is dropped.
+#[derive(Clone)]
+pub struct PostgresStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    pool: Pool,
+    target: Arc<Target>,
+    feed: broadcast::Sender<StoreChange>,
+    _listener: changes::Listener,
+}
+
+impl PostgresStore {
+    /// Connects to the database at `url` (`postgres://user:password@host:port/db?sslmode=…`, or
+    /// libpq's `key=value` form): checks that it answers and starts listening for changes. The
+    /// schema is made by [`Store::migrate`].
+    ///
+    /// `sslmode` is read as libpq reads it: `disable` never encrypts; `prefer` (the default)
+    /// and `require` encrypt without checking the certificate; `verify-ca` checks its chain and
+    /// `verify-full` its chain and host name, against `sslrootcert` (a PEM file) or else
+    /// Mozilla's roots.
+    pub async fn connect(url: &str) -> Result<Self> {
+        let target = Arc::new(Target::parse(url)?);
+        let manager = Manager::from_config(
+            target.config.clone(),
+            target.tls.clone(),
+            ManagerConfig { recycling_method: RecyclingMethod::Fast },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .runtime(Runtime::Tokio1)
+            .wait_timeout(Some(POOL_WAIT))
+            .create_timeout(Some(POOL_WAIT))
+            .recycle_timeout(Some(POOL_WAIT))
+            .build()
+            .map_err(|e| Error::Internal(format!("database pool: {e}")))?;
+        // Fail here, naming the server, rather than at the first request.
+        drop(pool.get().await.map_err(|e| pool_error(&target, e))?);
+        let (feed, _) = broadcast::channel(FEED_CAPACITY);
+        let listener = changes::start(target.clone(), feed.clone())
+            .await
+            .map_err(|e| unavailable(format!("cannot listen for changes on {}: {e}", target.shown)))?;
+        tracing::debug!(database = %target.shown, ssl_mode = ?target.ssl_mode, "connected to PostgreSQL");
+        Ok(Self { inner: Arc::new(Inner { pool, target, feed, _listener: listener }) })
+    }
+
+    /// A pooled connection (also for the store's own tools, e.g. `copy`).
+    pub(crate) async fn client(&self) -> Result<Object> {
+        self.inner.pool.get().await.map_err(|e| pool_error(&self.inner.target, e))
+    }
+
+    /// Runs one statement and returns its rows.
+    async fn rows(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>> {
+        let c = self.client().await?;
+        let statement = c.prepare_cached(sql).await.map_err(db)?;
+        c.query(&statement, params).await.map_err(db)
+    }
+
+    /// Runs one statement and returns its row, if any.
+    async fn row(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Option<Row>> {
+        let c = self.client().await?;
+        let statement = c.prepare_cached(sql).await.map_err(db)?;
+        c.query_opt(&statement, params).await.map_err(db)
+    }
+
+    /// Runs one statement and returns how many rows it wrote.
+    async fn execute(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64> {
+        let c = self.client().await?;
+        let statement = c.prepare_cached(sql).await.map_err(db)?;
+        c.execute(&statement, params).await.map_err(db)
+    }
+}
+
+/// A pool that cannot hand out a connection: the database is down, unreachable or refusing.
+fn pool_error(target: &Target, e: PoolError) -> Error {
+    let cause = match e {
+        PoolError::Backend(e) => e.as_db_error().map_or_else(|| e.to_string(), |d| d.message().to_string()),
+        other => other.to_string(),
+    };
+    unavailable(target.scrub(format!("cannot reach the database {}: {cause}", target.shown)))
+}
+
+/// Runs a transaction in one round trip: `BEGIN`, `body`'s statements and `COMMIT` are all sent
+/// before any answer is awaited, and a failed statement turns the `COMMIT` into a rollback.
+///
+/// `body` must send every statement on its first poll (prepared statements, joined in order),
+/// and each statement but the last must only read or lock: one refused before it was sent (a
+/// parameter that does not encode) would leave the ones before it to be committed.
+async fn pipelined<T>(client: &Client, body: impl Future<Output = std::result::Result<T, tokio_postgres::Error>>) -> Result<T> {
+    let (_, out, _) = tokio::try_join!(client.batch_execute("BEGIN"), body, client.batch_execute("COMMIT")).map_err(db)?;
+    Ok(out)
+}
+
+fn json(list: &[String]) -> String {
+    serde_json::to_string(list).expect("a list of strings is JSON")
+}
+
+fn strings(statuses: &[AccountStatus]) -> Vec<String> {
+    statuses.iter().map(|s| s.as_str().to_string()).collect()
+}
+
+/// Locks the account a transition is about, so the statement after it (which takes a fresh
+/// snapshot) sees the connection request as the previous holder of the lock left it.
+const LOCK_ACCOUNT: &str = "SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE";
+
+/// A transition's guard, writes and notification as one statement ($8: keep, set or wipe the
+/// credentials; $11: keep, replace or end the request). `updated_at` moves only with the status
+/// or the credentials (a fresh link is not a change of the account). A replaced request is upserted on its account id: one row per account, as a delete
+/// and an insert would leave it, without two writes to one key in one statement.
+fn transition_sql() -> String {
+    format!(
+        "WITH updated AS ( \
+           UPDATE accounts a SET \
+             status = CASE WHEN $5::boolean THEN $6::text ELSE a.status END, \
+             status_reason = CASE WHEN $5::boolean THEN $7::text ELSE a.status_reason END, \
+             credentials_sealed = CASE $8::text WHEN 'set' THEN $9::bytea WHEN 'wipe' THEN NULL ELSE a.credentials_sealed END, \
+             updated_at = CASE WHEN $5::boolean OR $8::text <> 'keep' THEN $10::bigint ELSE a.updated_at END \
+           WHERE a.id = $1::text AND a.status = ANY($2::text[]) \
+             AND ($3::text IS NULL OR EXISTS \
+                  (SELECT 1 FROM connection_requests r WHERE r.account_id = a.id AND r.state = $3::text)) \
+             AND ($4::bytea IS NULL OR a.credentials_sealed = $4::bytea) \
+           RETURNING a.* \
+         ), ended AS ( \
+           DELETE FROM connection_requests r USING updated u WHERE r.account_id = u.id AND $11::text = 'end' \
+         ), replaced AS ( \
+           INSERT INTO connection_requests ({REQUEST_COLS}) \
+           SELECT $12::text, $13::text, $14::text, $15::text, $16::bytea, $17::text, $18::bigint, $19::bigint, $20::text \
+           FROM updated WHERE $11::text = 'replace' \
+           ON CONFLICT (account_id) DO UPDATE SET project_id = EXCLUDED.project_id, link_token = EXCLUDED.link_token, \
+             state = EXCLUDED.state, pkce_verifier_sealed = EXCLUDED.pkce_verifier_sealed, \
+             callback_url = EXCLUDED.callback_url, expires_at = EXCLUDED.expires_at, \
+             consumed_at = EXCLUDED.consumed_at, kind = EXCLUDED.kind \
+         ) \
+         SELECT {ACCOUNT_COLS}, {NOTIFY} FROM updated"
+    )
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    async fn migrate(&self) -> Result<()> {
+        let mut c = self.client().await?;
+        migrations::run(&mut c).await
+    }
+
+    async fn insert_project(&self, p: &Project) -> Result<()> {
+        let sql = format!("INSERT INTO projects ({PROJECT_COLS}) VALUES ($1, $2, $3, $4, $5)");
+        let (urls, origins) = (json(&p.allowed_callback_urls), json(&p.allowed_origins));
+        self.execute(&sql, &[&p.id, &p.name, &urls, &origins, &p.created_at]).await.map(drop)
+    }
+
+    async fn first_project(&self) -> Result<Option<Project>> {
+        let sql = format!("SELECT {PROJECT_COLS} FROM projects ORDER BY created_at, id LIMIT 1");
+        self.row(&sql, &[]).await?.as_ref().map(rows::project).transpose()
+    }
+
+    async fn get_project(&self, id: &str) -> Result<Option<Project>> {
+        let sql = format!("SELECT {PROJECT_COLS} FROM projects WHERE id = $1");
+        self.row(&sql, &[&id]).await?.as_ref().map(rows::project).transpose()
+    }
+
+    async fn set_allowed_callback_urls(&self, project_id: &str, urls: &[String]) -> Result<()> {
+        self.execute("UPDATE projects SET allowed_callback_urls = $1 WHERE id = $2", &[&json(urls), &project_id]).await.map(drop)
+    }
+
+    async fn set_allowed_origins(&self, project_id: &str, origins: &[String]) -> Result<()> {
+        self.execute("UPDATE projects SET allowed_origins = $1 WHERE id = $2", &[&json(origins), &project_id]).await.map(drop)
+    }
+
+    async fn all_allowed_origins(&self) -> Result<Vec<String>> {
+        let lists = self.rows("SELECT allowed_origins FROM projects ORDER BY created_at, id", &[]).await?;
+        let mut all = Vec::new();
+        for row in &lists {
+            all.extend(rows::origins(row)?);
+        }
+        Ok(all)
+    }
+
+    async fn insert_api_key(&self, k: &ApiKeyRecord) -> Result<()> {
+        let sql = format!("INSERT INTO api_keys ({API_KEY_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7)");
+        self.execute(&sql, &[&k.id, &k.project_id, &k.name, &k.hash, &k.hint, &k.created_at, &k.revoked_at]).await.map(drop)
+    }
+
+    async fn api_key_by_hash(&self, hash: &str) -> Result<Option<ApiKeyRecord>> {
+        let sql = format!("SELECT {API_KEY_COLS} FROM api_keys WHERE hash = $1 AND revoked_at IS NULL");
+        self.row(&sql, &[&hash]).await?.as_ref().map(rows::api_key).transpose()
+    }
+
+    async fn list_api_keys(&self, project_id: &str) -> Result<Vec<ApiKeyRecord>> {
+        let sql = format!("SELECT {API_KEY_COLS} FROM api_keys WHERE project_id = $1 ORDER BY created_at DESC, id");
+        self.rows(&sql, &[&project_id]).await?.iter().map(rows::api_key).collect()
+    }
+
+    async fn revoke_api_key(&self, project_id: &str, key_id: &str, now: i64) -> Result<bool> {
+        let sql = "UPDATE api_keys SET revoked_at = $1 WHERE project_id = $2 AND id = $3 AND revoked_at IS NULL";
+        Ok(self.execute(sql, &[&now, &project_id, &key_id]).await? == 1)
+    }
+
+    async fn insert_client_token(&self, t: &ClientTokenRecord) -> Result<()> {
+        let sql = format!("INSERT INTO client_tokens ({CLIENT_TOKEN_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7)");
+        let params: [&(dyn ToSql + Sync); 7] =
+            [&t.id, &t.project_id, &t.session_id, &t.hash, &t.created_at, &t.expires_at, &t.revoked_at];
+        self.execute(&sql, &params).await.map(drop)
+    }
+
+    async fn client_token_by_hash(&self, hash: &str) -> Result<Option<ClientTokenRecord>> {
+        let sql = format!("SELECT {CLIENT_TOKEN_COLS} FROM client_tokens WHERE hash = $1");
+        self.row(&sql, &[&hash]).await?.as_ref().map(rows::client_token).transpose()
+    }
+
+    async fn revoke_client_token(&self, project_id: &str, session_id: &str, token_id: &str, now: i64) -> Result<bool> {
+        let sql = "UPDATE client_tokens SET revoked_at = $1 \
+                   WHERE project_id = $2 AND session_id = $3 AND id = $4 AND revoked_at IS NULL";
+        Ok(self.execute(sql, &[&now, &project_id, &session_id, &token_id]).await? == 1)
+    }
+
+    async fn insert_auth_config(&self, a: &AuthConfigRecord) -> Result<()> {
+        let sql = format!("INSERT INTO auth_configs ({AUTH_CONFIG_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)");
+        let scopes = json(&a.scopes);
+        let params: [&(dyn ToSql + Sync); 10] = [
+            &a.id,
+            &a.project_id,
+            &a.toolkit,
+            &a.name,
+            &a.auth_scheme,
+            &a.client_id,
+            &a.client_secret_sealed,
+            &scopes,
+            &a.is_disabled,
+            &a.created_at,
+        ];
+        self.execute(&sql, &params).await.map(drop)
+    }
+
+    async fn get_auth_config(&self, project_id: &str, id: &str) -> Result<Option<AuthConfigRecord>> {
+        let sql = format!("SELECT {AUTH_CONFIG_COLS} FROM auth_configs WHERE project_id = $1 AND id = $2");
+        self.row(&sql, &[&project_id, &id]).await?.as_ref().map(rows::auth_config).transpose()
+    }
+
+    async fn insert_first_auth_config(&self, a: &AuthConfigRecord) -> Result<AuthConfigRecord> {
+        // First uses of one toolkit in one project queue on this lock (across brokers); the
+        // statement after it takes a fresh snapshot, so it sees the config the first one added.
+        let lock = "SELECT pg_advisory_xact_lock(hashtextextended($1::text || '/' || $2::text, 0))";
+        let sql = format!(
+            "WITH existing AS ( \
+               SELECT {AUTH_CONFIG_COLS} FROM auth_configs WHERE project_id = $2 AND toolkit = $3 AND NOT is_disabled \
+               ORDER BY created_at DESC, id DESC LIMIT 1 \
+             ), inserted AS ( \
+               INSERT INTO auth_configs ({AUTH_CONFIG_COLS}) \
+               SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::bytea, $8::text, $9::boolean, $10::bigint \
+               WHERE NOT EXISTS (SELECT 1 FROM existing) \
+               RETURNING {AUTH_CONFIG_COLS} \
+             ) \
+             SELECT * FROM existing UNION ALL SELECT * FROM inserted"
+        );
+        let c = self.client().await?;
+        let (lock, statement) =
+            tokio::try_join!(c.prepare_cached(lock), c.prepare_cached(&sql)).map_err(db)?;
+        let scopes = json(&a.scopes);
+        let params: [&(dyn ToSql + Sync); 10] = [
+            &a.id,
+            &a.project_id,
+            &a.toolkit,
+            &a.name,
+            &a.auth_scheme,
+            &a.client_id,
+            &a.client_secret_sealed,
+            &scopes,
+            &a.is_disabled,
+            &a.created_at,
+        ];
+        let lock_params: [&(dyn ToSql + Sync); 2] = [&a.project_id, &a.toolkit];
+        let (_, found) =
+            pipelined(&c, async { tokio::try_join!(c.execute(&lock, &lock_params), c.query(&statement, &params)) }).await?;
+        let row = found.first().ok_or_else(|| Error::Internal("the first auth config was neither found nor added".into()))?;
+        rows::auth_config(row)
+    }
+
+    async fn default_auth_config(&self, project_id: &str, toolkit: &str) -> Result<Option<AuthConfigRecord>> {
+        let sql = format!(
+            "SELECT {AUTH_CONFIG_COLS} FROM auth_configs WHERE project_id = $1 AND toolkit = $2 AND NOT is_disabled \
+             ORDER BY created_at DESC, id DESC LIMIT 1"
+        );
+        self.row(&sql, &[&project_id, &toolkit]).await?.as_ref().map(rows::auth_config).transpose()
+    }
+
+    async fn list_auth_configs(&self, project_id: &str) -> Result<Vec<AuthConfigRecord>> {
+        let sql = format!("SELECT {AUTH_CONFIG_COLS} FROM auth_configs WHERE project_id = $1 ORDER BY created_at DESC, id DESC");
+        self.rows(&sql, &[&project_id]).await?.iter().map(rows::auth_config).collect()
+    }
+
+    async fn insert_session(&self, s: &SessionRecord) -> Result<()> {
+        let sql = format!("INSERT INTO sessions ({SESSION_COLS}) VALUES ($1, $2, $3, $4, $5)");
+        let config = serde_json::to_string(&s.config).map_err(|e| Error::Internal(format!("session config: {e}")))?;
+        let version = version(s.config.config_version)?;
+        self.execute(&sql, &[&s.id, &s.project_id, &config, &version, &s.created_at]).await.map(drop)
+    }
+
+    async fn get_session(&self, project_id: &str, id: &str) -> Result<Option<SessionRecord>> {
+        let sql = format!("SELECT {SESSION_COLS} FROM sessions WHERE project_id = $1 AND id = $2");
+        self.row(&sql, &[&project_id, &id]).await?.as_ref().map(rows::session).transpose()
+    }
+
+    async fn update_session_config(&self, project_id: &str, id: &str, expected_version: u32, config: &SessionConfig) -> Result<bool> {
+        let json = serde_json::to_string(config).map_err(|e| Error::Internal(format!("session config: {e}")))?;
+        let (new, expected) = (version(config.config_version)?, version(expected_version)?);
+        let sql = "UPDATE sessions SET config = $1, config_version = $2 \
+                   WHERE project_id = $3 AND id = $4 AND config_version = $5";
+        Ok(self.execute(sql, &[&json, &new, &project_id, &id, &expected]).await? == 1)
+    }
+
+    async fn delete_session(&self, project_id: &str, id: &str) -> Result<bool> {
+        let sql = "WITH tokens AS (DELETE FROM client_tokens WHERE project_id = $1 AND session_id = $2) \
+                   DELETE FROM sessions WHERE project_id = $1 AND id = $2";
+        Ok(self.execute(sql, &[&project_id, &id]).await? == 1)
+    }
+
+    async fn insert_connection(&self, a: &AccountRecord, r: &ConnectionRequestRecord) -> Result<()> {
+        let sql = format!(
+            "WITH account AS ( \
+               INSERT INTO accounts ({ACCOUNT_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+               RETURNING id \
+             ) \
+             INSERT INTO connection_requests ({REQUEST_COLS}) \
+             SELECT id, $14::text, $15::text, $16::text, $17::bytea, $18::text, $19::bigint, $20::bigint, $21::text FROM account"
+        );
+        if r.account_id != a.id {
+            return Err(Error::Internal(format!("the request for {} was stored with the account {}", r.account_id, a.id)));
+        }
+        let params: [&(dyn ToSql + Sync); 21] = [
+            &a.id,
+            &a.project_id,
+            &a.user_id,
+            &a.toolkit,
+            &a.auth_config_id,
+            &a.auth_scheme,
+            &a.alias,
+            &a.status.as_str(),
+            &a.status_reason,
+            &a.is_disabled,
+            &a.credentials_sealed,
+            &a.created_at,
+            &a.updated_at,
+            &r.project_id,
+            &r.link_token,
+            &r.state,
+            &r.pkce_verifier_sealed,
+            &r.callback_url,
+            &r.expires_at,
+            &r.consumed_at,
+            &r.kind.as_str(),
+        ];
+        self.execute(&sql, &params).await.map(drop)
+    }
+
+    async fn get_account(&self, project_id: &str, id: &str) -> Result<Option<AccountRecord>> {
+        let sql = format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE project_id = $1 AND id = $2");
+        self.row(&sql, &[&project_id, &id]).await?.as_ref().map(rows::account).transpose()
+    }
+
+    async fn list_accounts(&self, project_id: &str, filter: &AccountFilter, offset: u64, limit: u32)
+        -> Result<(Vec<AccountRecord>, u64)> {
+        if filter.shared_only {
+            // Grantline has no shared accounts.
+            return Ok((Vec::new(), 0));
+        }
+        let matching = "FROM accounts WHERE project_id = $1 \
+             AND (cardinality($2::text[]) = 0 OR user_id = ANY($2::text[])) \
+             AND (cardinality($3::text[]) = 0 OR toolkit = ANY($3::text[])) \
+             AND (cardinality($4::text[]) = 0 OR status = ANY($4::text[])) \
+             AND (cardinality($5::text[]) = 0 OR id = ANY($5::text[])) \
+             AND (cardinality($6::text[]) = 0 OR auth_config_id = ANY($6::text[]))";
+        let column = match filter.order_by {
+            AccountOrder::CreatedAt => "created_at",
+            AccountOrder::UpdatedAt => "updated_at",
+        };
+        let direction = if filter.ascending { "ASC" } else { "DESC" };
+        let count_sql = format!("SELECT count(*) {matching}");
+        let page_sql =
+            format!("SELECT {ACCOUNT_COLS} {matching} ORDER BY {column} {direction}, id {direction} LIMIT $7 OFFSET $8");
+        let statuses = strings(&filter.statuses);
+        let (limit, offset) = (i64::from(limit), i64::try_from(offset).unwrap_or(i64::MAX));
+        let c = self.client().await?;
+        let (count, page) = tokio::try_join!(c.prepare_cached(&count_sql), c.prepare_cached(&page_sql)).map_err(db)?;
+        let filters: [&(dyn ToSql + Sync); 6] =
+            [&project_id, &filter.user_ids, &filter.toolkit_slugs, &statuses, &filter.ids, &filter.auth_config_ids];
+        let mut page_params = filters.to_vec();
+        page_params.extend([&limit as &(dyn ToSql + Sync), &offset]);
+        // Both sent at once: one round trip.
+        let (total, items) = tokio::try_join!(c.query_one(&count, &filters), c.query(&page, &page_params)).map_err(db)?;
+        let total: i64 = total.try_get(0).map_err(db)?;
+        let items = items.iter().map(rows::account).collect::<Result<Vec<_>>>()?;
+        Ok((items, u64::try_from(total).unwrap_or(0)))
+    }
+
+    async fn user_accounts(&self, project_id: &str, user_id: &str) -> Result<Vec<AccountRecord>> {
+        let sql = format!(
+            "SELECT {ACCOUNT_COLS} FROM accounts WHERE project_id = $1 AND user_id = $2 AND NOT is_disabled \
+             ORDER BY created_at DESC, id DESC"
+        );
+        self.rows(&sql, &[&project_id, &user_id]).await?.iter().map(rows::account).collect()
+    }
+
+    async fn set_account_disabled(&self, project_id: &str, id: &str, disabled: bool, now: i64) -> Result<bool> {
+        let sql = format!(
+            "WITH updated AS ( \
+               UPDATE accounts SET is_disabled = $1, updated_at = $2 WHERE project_id = $3 AND id = $4 \
+               RETURNING project_id, user_id, id \
+             ) SELECT {NOTIFY} FROM updated"
+        );
+        Ok(!self.rows(&sql, &[&disabled, &now, &project_id, &id]).await?.is_empty())
+    }
+
+    async fn transition(&self, t: &Transition) -> Result<Option<AccountRecord>> {
+        if t.guard.from.is_empty() {
+            return Err(Error::Internal("a transition must name the statuses it applies from".into()));
+        }
+        let (set_status, status, reason) = match &t.status {
+            Some((s, reason)) => (true, Some(s.as_str()), reason.as_deref()),
+            None => (false, None, None),
+        };
+        let (credentials_mode, credentials) = match &t.credentials {
+            CredentialsChange::Keep => ("keep", None),
+            CredentialsChange::Set(sealed) => ("set", Some(sealed.as_slice())),
+            CredentialsChange::Wipe => ("wipe", None),
+        };
+        let (request_mode, r) = match &t.request {
+            RequestChange::Keep => ("keep", None),
+            RequestChange::Replace(r) => ("replace", Some(r)),
+            RequestChange::End => ("end", None),
+        };
+        if let Some(r) = r.filter(|r| r.account_id != t.account_id) {
+            return Err(Error::Internal(format!("a transition of {} carries a request for {}", t.account_id, r.account_id)));
+        }
+        let from = strings(&t.guard.from);
+        let guard_credentials = t.guard.credentials.as_deref();
+        let request = (
+            r.map(|r| r.account_id.as_str()),
+            r.map(|r| r.project_id.as_str()),
+            r.map(|r| r.link_token.as_str()),
+            r.map(|r| r.state.as_str()),
+            r.and_then(|r| r.pkce_verifier_sealed.as_deref()),
+            r.and_then(|r| r.callback_url.as_deref()),
+            r.map(|r| r.expires_at),
+            r.and_then(|r| r.consumed_at),
+            r.map(|r| r.kind.as_str()),
+        );
+        let params: [&(dyn ToSql + Sync); 20] = [
+            &t.account_id,
+            &from,
+            &t.guard.request_state,
+            &guard_credentials,
+            &set_status,
+            &status,
+            &reason,
+            &credentials_mode,
+            &credentials,
+            &t.now,
+            &request_mode,
+            &request.0,
+            &request.1,
+            &request.2,
+            &request.3,
+            &request.4,
+            &request.5,
+            &request.6,
+            &request.7,
+            &request.8,
+        ];
+        let c = self.client().await?;
+        let sql = transition_sql();
+        let (lock, statement) = tokio::try_join!(c.prepare_cached(LOCK_ACCOUNT), c.prepare_cached(&sql)).map_err(db)?;
+        let lock_params: [&(dyn ToSql + Sync); 1] = [&t.account_id];
+        let (_, found) =
+            pipelined(&c, async { tokio::try_join!(c.execute(&lock, &lock_params), c.query(&statement, &params)) }).await?;
+        found.first().map(rows::account).transpose()
+    }
+
+    async fn delete_account(&self, project_id: &str, id: &str) -> Result<bool> {
+        // The connection request goes with it (ON DELETE CASCADE).
+        let sql = format!(
+            "WITH deleted AS (DELETE FROM accounts WHERE project_id = $1 AND id = $2 RETURNING project_id, user_id, id) \
+             SELECT {NOTIFY} FROM deleted"
+        );
+        Ok(!self.rows(&sql, &[&project_id, &id]).await?.is_empty())
+    }
+
+    async fn request_by_link_token(&self, link_token: &str) -> Result<Option<ConnectionRequestRecord>> {
+        let sql = format!("SELECT {REQUEST_COLS} FROM connection_requests WHERE link_token = $1");
+        self.row(&sql, &[&link_token]).await?.as_ref().map(rows::request).transpose()
+    }
+
+    async fn request_by_account(&self, project_id: &str, account_id: &str) -> Result<Option<ConnectionRequestRecord>> {
+        let sql = format!("SELECT {REQUEST_COLS} FROM connection_requests WHERE project_id = $1 AND account_id = $2");
+        self.row(&sql, &[&project_id, &account_id]).await?.as_ref().map(rows::request).transpose()
+    }
+
+    async fn request_by_state(&self, state: &str) -> Result<Option<ConnectionRequestRecord>> {
+        let sql = format!("SELECT {REQUEST_COLS} FROM connection_requests WHERE state = $1");
+        self.row(&sql, &[&state]).await?.as_ref().map(rows::request).transpose()
+    }
+
+    async fn consume_request(&self, state: &str, now: i64) -> Result<bool> {
+        let sql = "UPDATE connection_requests SET consumed_at = $1 \
+                   WHERE state = $2 AND consumed_at IS NULL AND expires_at > $1";
+        Ok(self.execute(sql, &[&now, &state]).await? == 1)
+    }
+
+    async fn live_reconnects(&self, project_id: &str, now: i64) -> Result<Vec<String>> {
+        let sql = "SELECT account_id FROM connection_requests \
+                   WHERE project_id = $1 AND kind = 'reconnect' AND consumed_at IS NULL AND expires_at > $2 \
+                   ORDER BY account_id";
+        self.rows(sql, &[&project_id, &now]).await?.iter().map(rows::first_string).collect()
+    }
+
+    async fn due_links(&self, statuses: &[AccountStatus], now: i64, limit: u32) -> Result<Vec<DueLink>> {
+        let sql = "SELECT r.account_id, r.state FROM connection_requests r JOIN accounts a ON a.id = r.account_id \
+                   WHERE a.status = ANY($1) AND r.expires_at <= $2 \
+                   ORDER BY r.expires_at, r.account_id LIMIT $3";
+        self.rows(sql, &[&strings(statuses), &now, &i64::from(limit)]).await?.iter().map(rows::due_link).collect()
+    }
+
+    async fn acquire_lease(&self, name: &str, holder: &str, until: i64, now: i64) -> Result<bool> {
+        let sql = "INSERT INTO leases (name, holder, expires_at) VALUES ($1, $2, $3) \
+                   ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at \
+                   WHERE leases.expires_at <= $4 OR leases.holder = EXCLUDED.holder";
+        Ok(self.execute(sql, &[&name, &holder, &until, &now]).await? == 1)
+    }
+
+    async fn release_lease(&self, name: &str, holder: &str) -> Result<()> {
+        self.execute("DELETE FROM leases WHERE name = $1 AND holder = $2", &[&name, &holder]).await.map(drop)
+    }
+
+    fn subscribe_changes(&self) -> broadcast::Receiver<StoreChange> {
+        self.inner.feed.subscribe()
+    }
+
+    async fn insert_sandbox_grant(&self, g: &SandboxGrant, cap: u32) -> Result<()> {
+        // Expired grants go, then (among the live ones) all but the newest `cap - 1`.
+        let sql = format!(
+            "WITH expired AS (DELETE FROM sandbox_grants WHERE expires_at <= $8), \
+             over_cap AS (DELETE FROM sandbox_grants WHERE hash IN \
+               (SELECT hash FROM sandbox_grants WHERE expires_at > $8 ORDER BY created_at DESC, hash DESC OFFSET $10)) \
+             INSERT INTO sandbox_grants ({SANDBOX_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        );
+        let keep = i64::from(cap.saturating_sub(1));
+        let params: [&(dyn ToSql + Sync); 10] = [
+            &g.hash,
+            &g.kind.as_str(),
+            &g.family,
+            &g.user,
+            &g.scope,
+            &g.redirect_uri,
+            &g.code_challenge,
+            &g.created_at,
+            &g.expires_at,
+            &keep,
+        ];
+        self.execute(&sql, &params).await.map(drop)
+    }
+
+    async fn take_sandbox_grant(&self, kind: SandboxGrantKind, hash: &str, now: i64) -> Result<Option<SandboxGrant>> {
+        let sql = format!(
+            "DELETE FROM sandbox_grants WHERE hash = $1 AND kind = $2 AND expires_at > $3 RETURNING {SANDBOX_COLS}"
+        );
+        self.row(&sql, &[&hash, &kind.as_str(), &now]).await?.as_ref().map(rows::sandbox_grant).transpose()
+    }
+
+    async fn sandbox_grant(&self, kind: SandboxGrantKind, hash: &str, now: i64) -> Result<Option<SandboxGrant>> {
+        let sql = format!("SELECT {SANDBOX_COLS} FROM sandbox_grants WHERE hash = $1 AND kind = $2 AND expires_at > $3");
+        self.row(&sql, &[&hash, &kind.as_str(), &now]).await?.as_ref().map(rows::sandbox_grant).transpose()
+    }
+
+    async fn revoke_sandbox_family(&self, family: &str) -> Result<u64> {
+        self.execute("DELETE FROM sandbox_grants WHERE family = $1", &[&family]).await
+    }
+}
+
+/// A session config version as the INTEGER column holds it.
+fn version(v: u32) -> Result<i32> {
+    i32::try_from(v).map_err(|_| Error::Internal(format!("session config version {v} is past the column's range")))
+}

@@ -1,0 +1,149 @@
+//! The schema, as numbered steps recorded in `grantline_schema_migrations`. Brokers starting
+//! together take one advisory lock, so the steps run once; each run is one transaction, so a
+//! killed migration leaves the schema it started from.
+
+use deadpool_postgres::Object;
+
+use super::rows::db;
+use crate::{Error, Result};
+
+/// The steps, in order; a step never changes once released (add a new one).
+const MIGRATIONS: &[(i32, &str)] = &[(1, SCHEMA_V1)];
+
+/// SQLite's tables and indexes, in PostgreSQL's types (BIGINT unix ms, BYTEA sealed values,
+/// BOOLEAN flags, TEXT holding JSON lists), plus `sessions.config_version` (the column the
+/// config's compare-and-set checks) and `leases`.
+const SCHEMA_V1: &str = r#"
+CREATE TABLE projects (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    allowed_callback_urls TEXT NOT NULL DEFAULT '[]',
+    allowed_origins TEXT NOT NULL DEFAULT '[]',
+    created_at BIGINT NOT NULL
+);
+CREATE TABLE api_keys (
+    id TEXT PRIMARY KEY,
+    project_id TEXT NOT NULL REFERENCES projects(id),
+    name TEXT NOT NULL,
+    hash TEXT NOT NULL UNIQUE,
+    hint TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    revoked_at BIGINT
+);
+CREATE INDEX api_keys_project ON api_keys(project_id, created_at);
+CREATE TABLE auth_configs (
+    id TEXT PRIMARY KEY,
+    project_id TEXT NOT NULL REFERENCES projects(id),
+    toolkit TEXT NOT NULL,
+    name TEXT,
+    auth_scheme TEXT NOT NULL,
+    client_id TEXT,
+    client_secret_sealed BYTEA,
+    scopes TEXT NOT NULL,
+    is_disabled BOOLEAN NOT NULL DEFAULT FALSE,
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX auth_configs_toolkit ON auth_configs(project_id, toolkit, created_at);
+CREATE TABLE sessions (
+    id TEXT PRIMARY KEY,
+    project_id TEXT NOT NULL REFERENCES projects(id),
+    config TEXT NOT NULL,
+    config_version INTEGER NOT NULL,
+    created_at BIGINT NOT NULL
+);
+CREATE TABLE accounts (
+    id TEXT PRIMARY KEY,
+    project_id TEXT NOT NULL REFERENCES projects(id),
+    user_id TEXT NOT NULL,
+    toolkit TEXT NOT NULL,
+    auth_config_id TEXT NOT NULL,
+    auth_scheme TEXT NOT NULL,
+    alias TEXT,
+    status TEXT NOT NULL,
+    status_reason TEXT,
+    is_disabled BOOLEAN NOT NULL DEFAULT FALSE,
+    credentials_sealed BYTEA,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL
+);
+CREATE INDEX accounts_user ON accounts(project_id, user_id, toolkit, created_at);
+CREATE UNIQUE INDEX accounts_alias ON accounts(project_id, user_id, toolkit, alias) WHERE alias IS NOT NULL;
+CREATE TABLE connection_requests (
+    account_id TEXT PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,
+    project_id TEXT NOT NULL,
+    link_token TEXT NOT NULL UNIQUE,
+    state TEXT NOT NULL UNIQUE,
+    pkce_verifier_sealed BYTEA,
+    callback_url TEXT,
+    expires_at BIGINT NOT NULL,
+    consumed_at BIGINT,
+    kind TEXT NOT NULL DEFAULT 'connect'
+);
+CREATE INDEX connection_requests_expiry ON connection_requests(expires_at);
+CREATE INDEX connection_requests_project ON connection_requests(project_id, kind);
+CREATE TABLE client_tokens (
+    id TEXT PRIMARY KEY,
+    project_id TEXT NOT NULL REFERENCES projects(id),
+    session_id TEXT NOT NULL REFERENCES sessions(id),
+    hash TEXT NOT NULL UNIQUE,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    revoked_at BIGINT
+);
+CREATE INDEX client_tokens_session ON client_tokens(project_id, session_id);
+CREATE TABLE sandbox_grants (
+    hash TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    family TEXT NOT NULL,
+    user_name TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    redirect_uri TEXT,
+    code_challenge TEXT,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL
+);
+CREATE INDEX sandbox_grants_expiry ON sandbox_grants(expires_at);
+CREATE INDEX sandbox_grants_age ON sandbox_grants(created_at, hash);
+CREATE INDEX sandbox_grants_family ON sandbox_grants(family);
+CREATE TABLE leases (
+    name TEXT PRIMARY KEY,
+    holder TEXT NOT NULL,
+    expires_at BIGINT NOT NULL
+);
+"#;
+
+/// Brings the schema up to the newest step.
+pub(super) async fn run(client: &mut Object) -> Result<()> {
+    let tx = client.transaction().await.map_err(db)?;
+    // Held until COMMIT; brokers starting together queue here and find the work done.
+    tx.execute("SELECT pg_advisory_xact_lock(hashtextextended('grantline_schema_migrations', 0))", &[]).await.map_err(db)?;
+    tx.batch_execute(
+        "CREATE TABLE IF NOT EXISTS grantline_schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)",
+    )
+    .await
+    .map_err(db)?;
+    let done: Vec<i32> = tx
+        .query("SELECT version FROM grantline_schema_migrations", &[])
+        .await
+        .map_err(db)?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let newest = MIGRATIONS.last().map_or(0, |(v, _)| *v);
+    if let Some(ahead) = done.iter().copied().filter(|v| *v > newest).max() {
+        return Err(Error::Internal(format!(
+            "the database schema is at version {ahead}, newer than this broker knows ({newest}): upgrade the broker"
+        )));
+    }
+    for (version, step) in MIGRATIONS.iter().filter(|(v, _)| !done.contains(v)) {
+        tx.batch_execute(step).await.map_err(db)?;
+        tx.execute(
+            "INSERT INTO grantline_schema_migrations (version, applied_at) \
+             VALUES ($1, (extract(epoch FROM clock_timestamp()) * 1000)::bigint)",
+            &[version],
+        )
+        .await
+        .map_err(db)?;
+    }
+    tx.commit().await.map_err(db)
+}

@@ -1,0 +1,207 @@
+//! Rows as PostgreSQL returns them, read into records: every column checked, nothing coerced (a
+//! value this broker cannot read is an error naming its column), and the driver's errors mapped
+//! onto [`Error`].
+
+use tokio_postgres::error::SqlState;
+use tokio_postgres::types::FromSql;
+use tokio_postgres::Row;
+
+use super::super::*;
+use crate::model::AccountStatus;
+use crate::{Error, Result};
+
+pub(super) const PROJECT_COLS: &str = "id, name, allowed_callback_urls, allowed_origins, created_at";
+pub(super) const API_KEY_COLS: &str = "id, project_id, name, hash, hint, created_at, revoked_at";
+pub(super) const CLIENT_TOKEN_COLS: &str = "id, project_id, session_id, hash, created_at, expires_at, revoked_at";
+pub(super) const AUTH_CONFIG_COLS: &str =
+    "id, project_id, toolkit, name, auth_scheme, client_id, client_secret_sealed, scopes, is_disabled, created_at";
+pub(super) const SESSION_COLS: &str = "id, project_id, config, config_version, created_at";
+pub(super) const ACCOUNT_COLS: &str = "id, project_id, user_id, toolkit, auth_config_id, auth_scheme, alias, status, \
+     status_reason, is_disabled, credentials_sealed, created_at, updated_at";
+pub(super) const REQUEST_COLS: &str =
+    "account_id, project_id, link_token, state, pkce_verifier_sealed, callback_url, expires_at, consumed_at, kind";
+pub(super) const SANDBOX_COLS: &str =
+    "hash, kind, family, user_name, scope, redirect_uri, code_challenge, created_at, expires_at";
+
+/// The driver's error as the engine's: a duplicate is a conflict, a lost or refused connection
+/// is worth a retry, anything else is a fault. Only the server's message and SQLSTATE are kept:
+/// its DETAIL can quote row values (hashes, tokens).
+pub(super) fn db(e: tokio_postgres::Error) -> Error {
+    if let Some(d) = e.as_db_error() {
+        let code = d.code();
+        if *code == SqlState::UNIQUE_VIOLATION {
+            return Error::Conflict(d.message().to_string());
+        }
+        let transient = code.code().starts_with("08")
+            || [
+                SqlState::ADMIN_SHUTDOWN,
+                SqlState::CRASH_SHUTDOWN,
+                SqlState::CANNOT_CONNECT_NOW,
+                SqlState::TOO_MANY_CONNECTIONS,
+                SqlState::T_R_SERIALIZATION_FAILURE,
+                SqlState::T_R_DEADLOCK_DETECTED,
+                SqlState::READ_ONLY_SQL_TRANSACTION,
+            ]
+            .contains(code);
+        if transient {
+            return unavailable(format!("{} (SQLSTATE {})", d.message(), code.code()));
+        }
+        return Error::Internal(format!("postgres: {} (SQLSTATE {})", d.message(), code.code()));
+    }
+    let io = std::error::Error::source(&e).is_some_and(|s| s.is::<std::io::Error>());
+    if e.is_closed() || io {
+        return unavailable(format!("the database connection failed: {e}"));
+    }
+    Error::Internal(format!("postgres: {e}"))
+}
+
+/// A database that cannot answer now.
+pub(super) fn unavailable(message: String) -> Error {
+    Error::Unavailable { message, retry_after: 1 }
+}
+
+/// Column `i` of `row`, read as `T`; `table` names it in the error.
+fn get<'a, T: FromSql<'a>>(row: &'a Row, i: usize, table: &str) -> Result<T> {
+    row.try_get(i).map_err(|e| Error::Internal(format!("stored {table}.{}: {e}", row.columns()[i].name())))
+}
+
+/// A JSON list of strings (kept as TEXT, as in SQLite).
+fn json_list(row: &Row, i: usize, table: &str) -> Result<Vec<String>> {
+    let text: String = get(row, i, table)?;
+    serde_json::from_str(&text)
+        .map_err(|e| Error::Internal(format!("stored {table}.{} is not a JSON list of strings: {e}", row.columns()[i].name())))
+}
+
+/// A named value of a closed set (`parse` returns `None` for a value this broker does not know).
+fn known<T>(row: &Row, i: usize, table: &str, parse: impl Fn(&str) -> Option<T>) -> Result<T> {
+    let text: String = get(row, i, table)?;
+    parse(&text).ok_or_else(|| Error::Internal(format!("stored {table}.{} has an unknown value {text:?}", row.columns()[i].name())))
+}
+
+pub(super) fn project(r: &Row) -> Result<Project> {
+    const T: &str = "projects";
+    Ok(Project {
+        id: get(r, 0, T)?,
+        name: get(r, 1, T)?,
+        allowed_callback_urls: json_list(r, 2, T)?,
+        allowed_origins: json_list(r, 3, T)?,
+        created_at: get(r, 4, T)?,
+    })
+}
+
+/// The `allowed_origins` list alone.
+pub(super) fn origins(r: &Row) -> Result<Vec<String>> {
+    json_list(r, 0, "projects")
+}
+
+pub(super) fn api_key(r: &Row) -> Result<ApiKeyRecord> {
+    const T: &str = "api_keys";
+    Ok(ApiKeyRecord {
+        id: get(r, 0, T)?,
+        project_id: get(r, 1, T)?,
+        name: get(r, 2, T)?,
+        hash: get(r, 3, T)?,
+        hint: get(r, 4, T)?,
+        created_at: get(r, 5, T)?,
+        revoked_at: get(r, 6, T)?,
+    })
+}
+
+pub(super) fn client_token(r: &Row) -> Result<ClientTokenRecord> {
+    const T: &str = "client_tokens";
+    Ok(ClientTokenRecord {
+        id: get(r, 0, T)?,
+        project_id: get(r, 1, T)?,
+        session_id: get(r, 2, T)?,
+        hash: get(r, 3, T)?,
+        created_at: get(r, 4, T)?,
+        expires_at: get(r, 5, T)?,
+        revoked_at: get(r, 6, T)?,
+    })
+}
+
+pub(super) fn auth_config(r: &Row) -> Result<AuthConfigRecord> {
+    const T: &str = "auth_configs";
+    Ok(AuthConfigRecord {
+        id: get(r, 0, T)?,
+        project_id: get(r, 1, T)?,
+        toolkit: get(r, 2, T)?,
+        name: get(r, 3, T)?,
+        auth_scheme: get(r, 4, T)?,
+        client_id: get(r, 5, T)?,
+        client_secret_sealed: get(r, 6, T)?,
+        scopes: json_list(r, 7, T)?,
+        is_disabled: get(r, 8, T)?,
+        created_at: get(r, 9, T)?,
+    })
+}
+
+/// A session; the `config_version` column (what the compare-and-set checks) is authoritative.
+pub(super) fn session(r: &Row) -> Result<SessionRecord> {
+    const T: &str = "sessions";
+    let json: String = get(r, 2, T)?;
+    let mut config = decode_config(&json)?;
+    let version: i32 = get(r, 3, T)?;
+    config.config_version =
+        u32::try_from(version).map_err(|_| Error::Internal(format!("stored sessions.config_version is {version}")))?;
+    Ok(SessionRecord { id: get(r, 0, T)?, project_id: get(r, 1, T)?, config, created_at: get(r, 4, T)? })
+}
+
+pub(super) fn account(r: &Row) -> Result<AccountRecord> {
+    const T: &str = "accounts";
+    Ok(AccountRecord {
+        id: get(r, 0, T)?,
+        project_id: get(r, 1, T)?,
+        user_id: get(r, 2, T)?,
+        toolkit: get(r, 3, T)?,
+        auth_config_id: get(r, 4, T)?,
+        auth_scheme: get(r, 5, T)?,
+        alias: get(r, 6, T)?,
+        status: known(r, 7, T, AccountStatus::parse)?,
+        status_reason: get(r, 8, T)?,
+        is_disabled: get(r, 9, T)?,
+        credentials_sealed: get(r, 10, T)?,
+        created_at: get(r, 11, T)?,
+        updated_at: get(r, 12, T)?,
+    })
+}
+
+pub(super) fn request(r: &Row) -> Result<ConnectionRequestRecord> {
+    const T: &str = "connection_requests";
+    Ok(ConnectionRequestRecord {
+        account_id: get(r, 0, T)?,
+        project_id: get(r, 1, T)?,
+        link_token: get(r, 2, T)?,
+        state: get(r, 3, T)?,
+        pkce_verifier_sealed: get(r, 4, T)?,
+        callback_url: get(r, 5, T)?,
+        expires_at: get(r, 6, T)?,
+        consumed_at: get(r, 7, T)?,
+        kind: known(r, 8, T, RequestKind::parse)?,
+    })
+}
+
+pub(super) fn due_link(r: &Row) -> Result<DueLink> {
+    const T: &str = "connection_requests";
+    Ok(DueLink { account_id: get(r, 0, T)?, state: get(r, 1, T)? })
+}
+
+pub(super) fn sandbox_grant(r: &Row) -> Result<SandboxGrant> {
+    const T: &str = "sandbox_grants";
+    Ok(SandboxGrant {
+        hash: get(r, 0, T)?,
+        kind: known(r, 1, T, SandboxGrantKind::parse)?,
+        family: get(r, 2, T)?,
+        user: get(r, 3, T)?,
+        scope: get(r, 4, T)?,
+        redirect_uri: get(r, 5, T)?,
+        code_challenge: get(r, 6, T)?,
+        created_at: get(r, 7, T)?,
+        expires_at: get(r, 8, T)?,
+    })
+}
+
+/// Column 0 as a string (ids).
+pub(super) fn first_string(r: &Row) -> Result<String> {
+    get(r, 0, "connection_requests")
+}
