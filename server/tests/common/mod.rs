@@ -30,11 +30,13 @@ pub struct BrokerOptions {
     pub database_url: Option<String>,
     /// The URL users' browsers reach the broker at (a load balancer's), if not its own address.
     pub public_url: Option<String>,
+    /// `--max-wait-secs`, if not the default.
+    pub max_wait_secs: Option<u64>,
 }
 
 impl Default for BrokerOptions {
     fn default() -> Self {
-        Self { dev: true, link_ttl_secs: 600, providers: None, port: None, database_url: None, public_url: None }
+        Self { dev: true, link_ttl_secs: 600, providers: None, port: None, database_url: None, public_url: None, max_wait_secs: None }
     }
 }
 
@@ -145,6 +147,9 @@ fn spawn(db: &Path, opts: &BrokerOptions, port: Option<u16>) -> (Child, String, 
     }
     if let Some(u) = &opts.public_url {
         cmd.args(["--public-url", u]);
+    }
+    if let Some(secs) = opts.max_wait_secs {
+        cmd.args(["--max-wait-secs", &secs.to_string()]);
     }
     let mut child = cmd.spawn().expect("start grantline serve");
     let stdout = child.stdout.take().unwrap();

@@ -425,7 +425,7 @@ impl Engine {
         let (statuses, pending) = self.wait_until(key, granted, look).await?;
         let mut summary = if pending == 0 { "no connection is waiting for the user".to_string() } else { format!("{pending} still waiting for the user") };
         let mut answer = json!({"results": statuses, "timed_out": pending > 0, "waited_at_most_seconds": granted.as_secs()});
-        if granted < asked {
+        if pending > 0 && granted < asked {
             summary.push_str(&format!(
                 " (waited at most {} s, the broker's longest wait, not the {} s asked: call again to keep waiting)",
                 granted.as_secs(),
