@@ -19,12 +19,13 @@ mod projects;
 mod sessions;
 
 pub mod clock;
+pub mod notifier;
 mod views;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use accounts::{Notifier, WatchKey};
+pub use notifier::{Notifier, WatchKey};
 pub use connect::{CallbackAllowList, CallbackOutcome, CallbackPage, CallbackParams, ConnectForm, FormOutcome, LinkOpen};
 pub use crypto::{random as secrets, vault};
 pub use origins::OriginAllowList;

@@ -1,13 +1,11 @@
 //! Connected accounts once they exist: their state machine, reading and listing them, waiting
 //! for them to change, and ending them (revocation).
 
-mod notifier;
 mod pick;
 mod read;
 mod revoke;
 pub(crate) mod transitions;
 mod wait;
 
-pub use notifier::{Notifier, Watch, WatchKey};
 pub(crate) use pick::pick_account;
 pub(crate) use wait::Look;

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::engine::accounts::WatchKey;
+use crate::engine::notifier::WatchKey;
 use crate::engine::{clock, Engine, Principal};
 use crate::model::ConnectedAccount;
 use crate::Result;

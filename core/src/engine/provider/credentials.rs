@@ -8,7 +8,7 @@ use std::time::Duration;
 use base64::Engine as _;
 
 use crate::engine::oauth::{self, ClientAuth, TokenError, TokenSet};
-use crate::engine::accounts::WatchKey;
+use crate::engine::notifier::WatchKey;
 use crate::engine::store::{AccountRecord, AuthConfigRecord, Transition};
 use crate::engine::{clock, secrets, Engine};
 use crate::catalog::{AuthKind, ToolkitDef};

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use serde_json::{json, Map, Value};
 
-use crate::engine::accounts::{pick_account, Look, WatchKey};
+use crate::engine::accounts::{pick_account, Look};
+use crate::engine::notifier::WatchKey;
 use crate::engine::store::{AccountRecord, SessionRecord};
 use super::run::{refuse_interaction, AccountChoice};
 use super::search;
