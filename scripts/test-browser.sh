@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The browser tests: builds @grantline/web (wasm), the broker and the Node SDK the example's
-# backend uses, installs the example, playwright-core and Debian's Chromium if missing, then runs
-# tests/browser against real brokers and npm oidc-provider.
+# The browser tests: builds @grantline/web (wasm) and checks its declarations with tsc, builds the
+# broker and the Node SDK the example's backend uses, installs the example, playwright-core and
+# Debian's Chromium if missing, then runs tests/browser against real brokers and npm oidc-provider.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +10,7 @@ if [ ! -x /usr/bin/chromium ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
 bash scripts/build-wasm.sh
+bash scripts/check-types.sh web
 cargo build -q -p grantline-server
 (cd bindings-node && node build.js)
 npm_quiet() { npm "$@" --no-audit --no-fund --loglevel=error 2>&1 | grep -v 'nodedir' || true; }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the Node SDK's addon as `npm install ./bindings-node` does, checks that a separate
 # project can install it and load it from CommonJS and ESM, and runs its `node --test` suite
-# against real `grantline serve` processes.
+# against real `grantline serve` processes. Its declarations must pass `tsc --strict`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,5 +15,6 @@ trap 'rm -rf "$project"' EXIT
   && node -e "const g = require('grantline'); if (typeof g.Grantline !== 'function') process.exit(1)" \
   && node --input-type=module -e "import { Grantline, NotFoundError } from 'grantline'; if (!Grantline || !NotFoundError) process.exit(1)")
 echo "test-node: npm install ./bindings-node works from another project (CommonJS and ESM)"
+bash scripts/check-types.sh node
 
 GRANTLINE_BIN="$PWD/target/debug/grantline" node --test bindings-node/test/

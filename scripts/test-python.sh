@@ -12,9 +12,13 @@ if [ ! -x "$VENV/bin/python" ]; then
     python3 -m venv "$VENV"
   }
 fi
-# The official MCP client, to check the session endpoint as agent frameworks reach it.
-"$VENV/bin/pip" install -q --disable-pip-version-check "pytest>=8" "pytest-asyncio>=0.24" "mcp>=2,<3"
+# The official MCP client, to check the session endpoint as agent frameworks reach it; mypy
+# (pinned: each release adds checks) for stubtest.
+"$VENV/bin/pip" install -q --disable-pip-version-check "pytest>=8" "pytest-asyncio>=0.24" "mcp>=2,<3" "mypy==2.4.1"
 "$VENV/bin/pip" install -q --disable-pip-version-check --force-reinstall --no-deps ./bindings-py
+
+# The hand-written stub against the built extension: every class, method, signature and default.
+"$VENV/bin/python" -m mypy.stubtest grantline._native
 
 # The broker binary the fixtures start, and the OAuth provider they talk to.
 cargo build -q -p grantline-server --locked

@@ -35,6 +35,9 @@ fi
 echo "== oidc-provider harness self-test"
 (cd tests/oidc-provider && node selftest.mjs 2>/dev/null)
 
+echo "== generated error classes (Python, Node, browser) match core/src/error/kinds.rs"
+cargo run -q -p xtask --locked -- check-errors
+
 echo "== cargo test (workspace)"
 cargo test --workspace --locked
 

@@ -2,7 +2,7 @@
 
 use std::cell::RefCell;
 
-use grantline_core::Error;
+use grantline_core::{Error, BASE_CLASS};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use serde_json::json;
@@ -42,16 +42,31 @@ fn describe(f: &Failure) -> (&'static str, String, serde_json::Value) {
     }
 }
 
-/// Builds the JS error object for `f` (on the JS thread) and wraps it so napi throws it as is.
+type ErrorClass<'a> = Function<'a, FnArgs<(String, Unknown<'a>)>, Unknown<'a>>;
+
+/// Builds the JS error object for `f` (on the JS thread) and wraps it so napi throws it as is:
+/// an instance of its class, else of GrantlineError (a kind `errors.js` lacks), else (no classes
+/// registered: `native.js` used alone) a plain `Error` named after the class; `.code` and the
+/// kind's fields are kept in every case.
 pub fn to_js(env: &Env, f: Failure) -> napi::Error {
     let (class, message, details) = describe(&f);
     let built = (|| -> Result<napi::Error> {
         let classes = CLASSES.with(|c| c.borrow().as_ref().map(|r| r.get_value(env))).transpose()?;
-        let Some(classes) = classes else { return Ok(napi::Error::new(Status::GenericFailure, message.clone())) };
-        let ctor: Function<FnArgs<(String, Unknown)>, Unknown> = classes.get_named_property(class)?;
-        let details = env.to_js_value(&details)?;
-        let instance = ctor.new_instance((message.clone(), details).into())?;
-        Ok(napi::Error::from(instance))
+        let ctor = classes.and_then(|classes| {
+            classes.get_named_property::<ErrorClass>(class).or_else(|_| classes.get_named_property::<ErrorClass>(BASE_CLASS)).ok()
+        });
+        let js_details = env.to_js_value(&details)?;
+        if let Some(ctor) = ctor {
+            return Ok(napi::Error::from(ctor.new_instance((message.clone(), js_details).into())?));
+        }
+        let mut plain = env.create_error(napi::Error::new(Status::GenericFailure, message.clone()))?;
+        plain.set_named_property("name", class)?;
+        if let serde_json::Value::Object(fields) = &details {
+            for (name, value) in fields {
+                plain.set_named_property(name, env.to_js_value(value)?)?;
+            }
+        }
+        Ok(napi::Error::from(plain.to_unknown()))
     })();
     built.unwrap_or_else(|e| e)
 }

@@ -163,20 +163,21 @@ impl AsyncSession {
     }
 
     /// Sends a request to a toolkit's API signed with the user's account.
-    #[pyo3(signature = (endpoint, method="GET".to_string(), *, toolkit=None, connected_account_id=None, body=None, headers=None, query=None))]
+    // A literal default, so the runtime signature shows `method='GET'` (stubtest compares it).
+    #[pyo3(signature = (endpoint, method="GET", *, toolkit=None, connected_account_id=None, body=None, headers=None, query=None))]
     #[allow(clippy::too_many_arguments)]
     fn proxy_execute<'py>(
         &self,
         py: Python<'py>,
         endpoint: String,
-        method: String,
+        method: &str,
         toolkit: Option<String>,
         connected_account_id: Option<String>,
         body: Option<&Bound<'py, PyAny>>,
         headers: Option<&Bound<'py, PyAny>>,
         query: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let req = options::proxy_request(endpoint, method, toolkit, connected_account_id, body, headers, query)?;
+        let req = options::proxy_request(endpoint, method.to_string(), toolkit, connected_account_id, body, headers, query)?;
         let session = self.inner.clone();
         awaitable(py, async move { session.proxy_execute(&req).await.py().map(ProxyResult::from) })
     }

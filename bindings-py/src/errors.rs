@@ -1,11 +1,13 @@
 //! The core's typed errors as the exceptions of `grantline.errors`.
 
-use grantline_core::Error;
+use grantline_core::{Error, BASE_CLASS};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 fn build(py: Python<'_>, e: &Error) -> PyResult<PyErr> {
-    let cls = py.import("grantline.errors")?.getattr(e.class_name())?;
+    let module = py.import("grantline.errors")?;
+    // A kind `errors.py` lacks a class for still arrives as a GrantlineError with its `.code`.
+    let cls = module.getattr(e.class_name()).or_else(|_| module.getattr(BASE_CLASS))?;
     let kwargs = PyDict::new(py);
     kwargs.set_item("code", e.code())?;
     kwargs.set_item("status", e.http_status())?;

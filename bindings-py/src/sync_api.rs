@@ -171,20 +171,21 @@ impl Session {
 
     /// Sends a request to a toolkit's API signed with the user's account; ``endpoint`` is a
     /// path under the API's base URL. Any status comes back as a result, not an exception.
-    #[pyo3(signature = (endpoint, method="GET".to_string(), *, toolkit=None, connected_account_id=None, body=None, headers=None, query=None))]
+    // A literal default, so the runtime signature shows `method='GET'` (stubtest compares it).
+    #[pyo3(signature = (endpoint, method="GET", *, toolkit=None, connected_account_id=None, body=None, headers=None, query=None))]
     #[allow(clippy::too_many_arguments)]
     fn proxy_execute(
         &self,
         py: Python<'_>,
         endpoint: String,
-        method: String,
+        method: &str,
         toolkit: Option<String>,
         connected_account_id: Option<String>,
         body: Option<&Bound<'_, PyAny>>,
         headers: Option<&Bound<'_, PyAny>>,
         query: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<ProxyResult> {
-        let req = options::proxy_request(endpoint, method, toolkit, connected_account_id, body, headers, query)?;
+        let req = options::proxy_request(endpoint, method.to_string(), toolkit, connected_account_id, body, headers, query)?;
         let session = self.inner.clone();
         block_on(py, async move { session.proxy_execute(&req).await.py() }).map(ProxyResult::from)
     }

@@ -106,3 +106,16 @@ def test_every_error_code_arrives_as_its_class_with_its_fields():
                 assert getattr(err.value, name) == value, (scenario["class"], name)
     finally:
         server.shutdown()
+
+
+def test_a_kind_without_a_class_still_arrives_with_its_code(broker, monkeypatch):
+    """An ``errors.py`` older than the extension (no class for a kind) still gives a
+    GrantlineError carrying the kind's code, status and fields."""
+    import grantline.errors
+
+    monkeypatch.delattr(grantline.errors, "NotFoundError")
+    gl = Grantline(api_key=broker.api_key, base_url=broker.base_url)
+    with pytest.raises(GrantlineError) as err:
+        gl.connected_accounts.get("ca_doesnotexist")
+    assert type(err.value) is GrantlineError
+    assert (err.value.code, err.value.status, err.value.id) == ("NOT_FOUND", 404, "ca_doesnotexist")

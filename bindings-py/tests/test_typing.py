@@ -20,7 +20,7 @@ def stub_classes():
                     members.add(item.name)
                 elif isinstance(item, ast.AnnAssign):
                     members.add(item.target.id)
-            classes[node.name] = members - {"__init__"}
+            classes[node.name] = members - {"__init__", "__new__"}
     return classes
 
 

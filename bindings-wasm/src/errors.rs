@@ -2,7 +2,7 @@
 
 use std::cell::RefCell;
 
-use grantline_core::Error;
+use grantline_core::{Error, BASE_CLASS};
 use serde_json::json;
 use wasm_bindgen::prelude::*;
 
@@ -60,10 +60,16 @@ impl From<Failure> for JsValue {
     fn from(f: Failure) -> JsValue {
         let (class, message, details) = f.describe();
         let details = js_sys::JSON::parse(&details.to_string()).unwrap_or(JsValue::UNDEFINED);
+        // Its class, else GrantlineError (a kind `errors.js` lacks), else a plain Error below.
         let ctor = CLASSES.with(|c| {
-            c.borrow().as_ref().and_then(|classes| js_sys::Reflect::get(classes, &JsValue::from_str(class)).ok())
+            let classes = c.borrow();
+            let lookup = |name: &str| {
+                let found = js_sys::Reflect::get(classes.as_ref()?, &JsValue::from_str(name)).ok()?;
+                found.dyn_into::<js_sys::Function>().ok()
+            };
+            lookup(class).or_else(|| lookup(BASE_CLASS))
         });
-        if let Some(ctor) = ctor.and_then(|c| c.dyn_into::<js_sys::Function>().ok()) {
+        if let Some(ctor) = ctor {
             let args = js_sys::Array::of2(&JsValue::from_str(&message), &details);
             if let Ok(err) = js_sys::Reflect::construct(&ctor, &args) {
                 return err;

@@ -2,6 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
+mod kinds;
+pub use kinds::{ErrorField, ErrorKind, FieldType, Host, HostErrorKind, Sdk, SdkClass, BASE_CLASS, HOST_KINDS, KINDS};
+
 /// Everything that can go wrong in Grantline, by kind. Each kind has a stable [`Error::code`].
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -59,38 +62,6 @@ pub enum Error {
     #[error("{message}")]
     Other { code: String, status: u16, message: String },
 }
-
-/// Every kind of [`Error`], with its stable code, its number in Composio's error envelope, its
-/// HTTP status and its SDK class: the one table every host and the wire derive from.
-pub const KINDS: &[ErrorKind] = &[
-    ErrorKind { code: "VALIDATION", number: 10400, http_status: 400, class: "ValidationError" },
-    ErrorKind { code: "UNAUTHORIZED", number: 10401, http_status: 401, class: "AuthenticationError" },
-    ErrorKind { code: "FORBIDDEN", number: 10403, http_status: 403, class: "PermissionDeniedError" },
-    ErrorKind { code: "NOT_FOUND", number: 10404, http_status: 404, class: "NotFoundError" },
-    ErrorKind { code: "CONFLICT", number: 10409, http_status: 409, class: "ConflictError" },
-    ErrorKind { code: "CONNECTION_REQUEST_FAILED", number: 11409, http_status: 409, class: "ConnectionRequestFailedError" },
-    ErrorKind { code: "CONNECTION_REQUEST_TIMEOUT", number: 11408, http_status: 408, class: "ConnectionRequestTimeoutError" },
-    ErrorKind { code: "NETWORK", number: 11502, http_status: 502, class: "NetworkError" },
-    ErrorKind { code: "PROVIDER", number: 10502, http_status: 502, class: "ProviderError" },
-    ErrorKind { code: "INTERNAL", number: 10500, http_status: 500, class: "InternalError" },
-    ErrorKind { code: "UNAVAILABLE", number: 10503, http_status: 503, class: "UnavailableError" },
-];
-
-/// One row of [`KINDS`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ErrorKind {
-    /// The stable code hosts match on (the wire's `slug`).
-    pub code: &'static str,
-    /// The number in the wire's `code` (Composio's envelope wants an integer there).
-    pub number: u32,
-    /// The HTTP status the broker answers with.
-    pub http_status: u16,
-    /// The SDK error class, the same name in every host.
-    pub class: &'static str,
-}
-
-/// The base class of every SDK error, and the class of codes an SDK does not know.
-pub const BASE_CLASS: &str = "GrantlineError";
 
 impl Error {
     /// The row of [`KINDS`] for this error; `None` for an unknown code ([`Error::Other`]).
@@ -390,6 +361,34 @@ mod tests {
         }
         let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
         assert!(on_disk == text, "{} is stale: run GRANTLINE_BLESS=1 cargo test -p grantline-core", path.display());
+    }
+
+    /// The table's fields are the ones `fields()` gives each kind, so the generated classes
+    /// declare exactly what an SDK sets; codes and classes are unique across core and hosts.
+    #[test]
+    fn the_table_names_each_kinds_fields_and_unique_classes() {
+        for e in one_of_each() {
+            let Some(kind) = e.kind() else { continue };
+            let mut given: Vec<String> = e.fields().keys().filter(|k| *k != "code" && *k != "status").cloned().collect();
+            let mut declared: Vec<String> = kind.sdk.fields.iter().map(|f| f.name.to_string()).collect();
+            given.sort();
+            declared.sort();
+            assert_eq!(given, declared, "{}", kind.code);
+        }
+        let without_reason = Error::ConnectionRequestFailed { id: "ca_1".into(), status: "EXPIRED".into(), reason: None };
+        let kind = without_reason.kind().unwrap();
+        for f in kind.sdk.fields.iter().filter(|f| !f.optional) {
+            assert!(without_reason.fields().contains_key(f.name), "{} is always set", f.name);
+        }
+        let mut codes: Vec<&str> = KINDS.iter().map(|k| k.code).chain(HOST_KINDS.iter().map(|k| k.code)).collect();
+        let mut classes: Vec<&str> = KINDS.iter().map(|k| k.class).chain(HOST_KINDS.iter().map(|k| k.class)).collect();
+        classes.push(BASE_CLASS);
+        let (n_codes, n_classes) = (codes.len(), classes.len());
+        codes.sort();
+        codes.dedup();
+        classes.sort();
+        classes.dedup();
+        assert_eq!((codes.len(), classes.len()), (n_codes, n_classes), "a code or class appears twice");
     }
 
     #[test]

@@ -16,3 +16,5 @@ pub mod engine;
 
 pub use client::{AuthorizeOptions, Client, ClientConfig, ConnectionRequest, RedirectOutcome, Session, SessionOptions};
 pub use error::{Error, ErrorBody, ErrorDetail, Result};
+/// The table of error kinds every host's error classes are generated from (`cargo xtask gen-errors`).
+pub use error::{ErrorField, ErrorKind, FieldType, Host, HostErrorKind, Sdk, SdkClass, BASE_CLASS, HOST_KINDS, KINDS};

@@ -1,14 +1,42 @@
 """Type stubs of the Rust extension module; see the package docstring."""
 
-from typing import Any, Dict, List, Literal, Mapping, Optional, Sequence, Union
+from typing import Any, Dict, List, Literal, Mapping, Optional, Sequence, Union, final
+
+__all__ = [
+    "__version__",
+    "Grantline",
+    "Session",
+    "ConnectionRequest",
+    "ConnectedAccounts",
+    "AsyncGrantline",
+    "AsyncSession",
+    "AsyncConnectionRequest",
+    "AsyncConnectedAccounts",
+    "ConnectedAccount",
+    "AccountsPage",
+    "RefreshedAccount",
+    "RevokedAccount",
+    "Toolkit",
+    "ToolkitConnection",
+    "ToolkitsPage",
+    "Mcp",
+    "Tool",
+    "ExecuteResult",
+    "ExecuteMetaResult",
+    "SearchHit",
+    "ProxyResult",
+    "ClientToken",
+]
 
 __version__: str
 
-ToolkitsArg = Union[Sequence[str], Mapping[Literal["enable", "disable"], Sequence[str]]]
-ManageConnectionsArg = Union[bool, Mapping[Literal["enable", "callback_url", "wait_for_connections"], Union[bool, str]]]
+# Aliases for type checkers only (private: the module has no such names at runtime).
+_ToolkitsArg = Union[Sequence[str], Mapping[Literal["enable", "disable"], Sequence[str]]]
+_ManageConnectionsArg = Union[bool, Mapping[Literal["enable", "callback_url", "wait_for_connections"], Union[bool, str]]]
 # A JSON value as Python holds it: dict, list, str, int, float, bool or None.
-Json = Any
+_Json = Any
 
+@final
 class ConnectedAccount:
     """A user's connection to one toolkit."""
     id: str
@@ -24,12 +52,14 @@ class ConnectedAccount:
     is_active: bool
     reconnecting: bool
 
+@final
 class RefreshedAccount:
     """A reconnect under way: the account keeps its id; ``redirect_url`` is the new Connect Link."""
     id: str
     redirect_url: str
     status: str
 
+@final
 class RevokedAccount:
     """What ``connected_accounts.revoke`` did."""
     id: str
@@ -38,6 +68,7 @@ class RevokedAccount:
     provider_revocation: str
     note: Optional[str]
 
+@final
 class AccountsPage:
     """One page of connected accounts."""
     items: List[ConnectedAccount]
@@ -46,6 +77,7 @@ class AccountsPage:
     current_page: int
     total_items: int
 
+@final
 class ToolkitConnection:
     """The user's most recent account for a toolkit."""
     is_active: bool
@@ -54,6 +86,7 @@ class ToolkitConnection:
     auth_config_id: str
     auth_scheme: str
 
+@final
 class Toolkit:
     """A toolkit of the session and whether the user has connected it."""
     slug: str
@@ -65,6 +98,7 @@ class Toolkit:
     connection: Optional[ToolkitConnection]
     is_connected: bool
 
+@final
 class ToolkitsPage:
     """One page of a session's toolkits."""
     items: List[Toolkit]
@@ -73,6 +107,7 @@ class ToolkitsPage:
     current_page: int
     total_items: int
 
+@final
 class Mcp:
     """Where an MCP client reaches the session's tools."""
     @property
@@ -82,6 +117,7 @@ class Mcp:
     @property
     def headers(self) -> Dict[str, str]: ...
 
+@final
 class Tool:
     """A meta tool of the session."""
     @property
@@ -93,10 +129,11 @@ class Tool:
     @property
     def input_parameters(self) -> Dict[str, object]: ...
 
+@final
 class ExecuteResult:
     """What running a toolkit tool gave."""
     @property
-    def data(self) -> Json: ...
+    def data(self) -> _Json: ...
     @property
     def error(self) -> Optional[str]: ...
     @property
@@ -104,15 +141,17 @@ class ExecuteResult:
     @property
     def log_id(self) -> str: ...
 
+@final
 class ExecuteMetaResult:
     """What running a meta tool gave."""
     @property
-    def data(self) -> Json: ...
+    def data(self) -> _Json: ...
     @property
     def error(self) -> Optional[str]: ...
     @property
     def log_id(self) -> str: ...
 
+@final
 class SearchHit:
     """A toolkit tool ranked for a use case."""
     @property
@@ -130,15 +169,17 @@ class SearchHit:
     @property
     def is_connected(self) -> bool: ...
 
+@final
 class ProxyResult:
     """A provider's answer to a proxied request."""
     @property
     def status(self) -> int: ...
     @property
-    def data(self) -> Json: ...
+    def data(self) -> _Json: ...
     @property
     def headers(self) -> Dict[str, str]: ...
 
+@final
 class ClientToken:
     """A client token for a browser widget: pass ``token`` to the page; it is a secret."""
     @property
@@ -150,6 +191,7 @@ class ClientToken:
     @property
     def expires_at(self) -> str: ...
 
+@final
 class ConnectionRequest:
     """A started connection: the link to show, and the account it completes."""
     @property
@@ -158,6 +200,7 @@ class ConnectionRequest:
     def redirect_url(self) -> str: ...
     def wait_for_connection(self, timeout: float = 60.0) -> ConnectedAccount: ...
 
+@final
 class Session:
     """One end user's session."""
     @property
@@ -172,16 +215,17 @@ class Session:
     def all_toolkits(self, *, toolkits: Optional[Sequence[str]] = None, is_connected: Optional[bool] = None,
                      search: Optional[str] = None) -> List[Toolkit]: ...
     def tools(self) -> List[Tool]: ...
-    def execute_meta(self, slug: str, arguments: Optional[Mapping[str, Json]] = None) -> ExecuteMetaResult: ...
-    def execute(self, tool_slug: str, arguments: Optional[Mapping[str, Json]] = None, *,
+    def execute_meta(self, slug: str, arguments: Optional[Mapping[str, _Json]] = None) -> ExecuteMetaResult: ...
+    def execute(self, tool_slug: str, arguments: Optional[Mapping[str, _Json]] = None, *,
                 connected_account_id: Optional[str] = None) -> ExecuteResult: ...
     def search(self, query: str, *, toolkits: Optional[Sequence[str]] = None, limit: Optional[int] = None) -> List[SearchHit]: ...
     def proxy_execute(self, endpoint: str, method: str = "GET", *, toolkit: Optional[str] = None,
-                      connected_account_id: Optional[str] = None, body: Json = None,
+                      connected_account_id: Optional[str] = None, body: _Json = None,
                       headers: Optional[Mapping[str, str]] = None, query: Optional[Mapping[str, str]] = None) -> ProxyResult: ...
     def client_token(self, ttl_seconds: Optional[int] = None) -> ClientToken: ...
     def revoke_client_token(self, token_id: str) -> None: ...
 
+@final
 class ConnectedAccounts:
     """The project's connected accounts."""
     def get(self, id: str) -> ConnectedAccount: ...
@@ -194,10 +238,11 @@ class ConnectedAccounts:
     def revoke(self, id: str) -> RevokedAccount: ...
     def wait_for_connection(self, id: str, timeout: float = 60.0) -> ConnectedAccount: ...
 
+@final
 class Grantline:
     """A client of one Grantline broker."""
-    def __init__(self, api_key: Optional[str] = None, base_url: Optional[str] = None, *, timeout: Optional[float] = None) -> None: ...
-    def create(self, user_id: str, *, toolkits: Optional[ToolkitsArg] = None, manage_connections: Optional[ManageConnectionsArg] = None,
+    def __new__(cls, api_key: Optional[str] = None, base_url: Optional[str] = None, *, timeout: Optional[float] = None) -> Grantline: ...
+    def create(self, user_id: str, *, toolkits: Optional[_ToolkitsArg] = None, manage_connections: Optional[_ManageConnectionsArg] = None,
                auth_configs: Optional[Mapping[str, str]] = None, connected_accounts: Optional[Mapping[str, str]] = None,
                direct_tools: Optional[Sequence[str]] = None) -> Session: ...
     def use(self, session_id: str) -> Session: ...
@@ -206,6 +251,7 @@ class Grantline:
     @property
     def base_url(self) -> str: ...
 
+@final
 class AsyncConnectionRequest:
     """The asyncio twin of ConnectionRequest."""
     @property
@@ -214,6 +260,7 @@ class AsyncConnectionRequest:
     def redirect_url(self) -> str: ...
     async def wait_for_connection(self, timeout: float = 60.0) -> ConnectedAccount: ...
 
+@final
 class AsyncSession:
     """The asyncio twin of Session."""
     @property
@@ -228,16 +275,17 @@ class AsyncSession:
     async def all_toolkits(self, *, toolkits: Optional[Sequence[str]] = None, is_connected: Optional[bool] = None,
                            search: Optional[str] = None) -> List[Toolkit]: ...
     async def tools(self) -> List[Tool]: ...
-    async def execute_meta(self, slug: str, arguments: Optional[Mapping[str, Json]] = None) -> ExecuteMetaResult: ...
-    async def execute(self, tool_slug: str, arguments: Optional[Mapping[str, Json]] = None, *,
+    async def execute_meta(self, slug: str, arguments: Optional[Mapping[str, _Json]] = None) -> ExecuteMetaResult: ...
+    async def execute(self, tool_slug: str, arguments: Optional[Mapping[str, _Json]] = None, *,
                       connected_account_id: Optional[str] = None) -> ExecuteResult: ...
     async def search(self, query: str, *, toolkits: Optional[Sequence[str]] = None, limit: Optional[int] = None) -> List[SearchHit]: ...
     async def proxy_execute(self, endpoint: str, method: str = "GET", *, toolkit: Optional[str] = None,
-                            connected_account_id: Optional[str] = None, body: Json = None,
+                            connected_account_id: Optional[str] = None, body: _Json = None,
                             headers: Optional[Mapping[str, str]] = None, query: Optional[Mapping[str, str]] = None) -> ProxyResult: ...
     async def client_token(self, ttl_seconds: Optional[int] = None) -> ClientToken: ...
     async def revoke_client_token(self, token_id: str) -> None: ...
 
+@final
 class AsyncConnectedAccounts:
     """The asyncio twin of ConnectedAccounts."""
     async def get(self, id: str) -> ConnectedAccount: ...
@@ -250,10 +298,11 @@ class AsyncConnectedAccounts:
     async def revoke(self, id: str) -> RevokedAccount: ...
     async def wait_for_connection(self, id: str, timeout: float = 60.0) -> ConnectedAccount: ...
 
+@final
 class AsyncGrantline:
     """The asyncio twin of Grantline."""
-    def __init__(self, api_key: Optional[str] = None, base_url: Optional[str] = None, *, timeout: Optional[float] = None) -> None: ...
-    async def create(self, user_id: str, *, toolkits: Optional[ToolkitsArg] = None, manage_connections: Optional[ManageConnectionsArg] = None,
+    def __new__(cls, api_key: Optional[str] = None, base_url: Optional[str] = None, *, timeout: Optional[float] = None) -> AsyncGrantline: ...
+    async def create(self, user_id: str, *, toolkits: Optional[_ToolkitsArg] = None, manage_connections: Optional[_ManageConnectionsArg] = None,
                      auth_configs: Optional[Mapping[str, str]] = None, connected_accounts: Optional[Mapping[str, str]] = None,
                      direct_tools: Optional[Sequence[str]] = None) -> AsyncSession: ...
     async def use(self, session_id: str) -> AsyncSession: ...
