@@ -245,6 +245,7 @@ impl Error {
 
 /// The broker's JSON error envelope: `{"error": {message, code, slug, status, …}}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     /// The error itself.
     pub error: ErrorDetail,
@@ -253,6 +254,7 @@ pub struct ErrorBody {
 /// One error as sent on the wire: Composio's envelope (`message`, integer `code`, `slug`,
 /// `status`, `errors`) plus the structured fields of its kind. Absent fields are omitted.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorDetail {
     /// Human-readable message; never contains a secret.
     pub message: String,

@@ -46,7 +46,8 @@ impl<T: DeserializeOwned + Default> FromRequest<AppState> for OptionalApiJson<T>
         if content_type.is_some_and(|ct| !ct.starts_with("application/json")) {
             return Err(Error::validation("content-type", "send the body as application/json").into());
         }
-        parse_json(&bytes).map(OptionalApiJson).map_err(ApiError)
+        // `null` is no body too.
+        parse_json::<Option<T>>(&bytes).map(|t| OptionalApiJson(t.unwrap_or_default())).map_err(ApiError)
     }
 }
 

@@ -20,6 +20,7 @@ use grantline_core::engine::Engine;
 
 pub use config::{OpenedEngine, ServeConfig};
 pub use error::ApiError;
+pub use routes::openapi_document;
 
 /// Shared state of every handler.
 #[derive(Clone)]

@@ -20,6 +20,8 @@ use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, Stream
 use rmcp::ServerHandler;
 
 use crate::error::ApiError;
+#[allow(unused_imports)] // named by the OpenAPI entry
+use grantline_core::ErrorBody;
 use crate::AppState;
 
 /// The rmcp service every session's endpoint shares.
@@ -56,7 +58,36 @@ pub fn service(engine: Arc<Engine>) -> McpService {
     StreamableHttpService::new(move || Ok(SessionTools { engine: engine.clone() }), Arc::new(NeverSessionManager::default()), config)
 }
 
-/// `POST|GET|DELETE /tool_router/{id}/mcp`: authenticates, checks the session, hands over to rmcp.
+/// The session's MCP endpoint (streamable HTTP, stateless, JSON responses).
+///
+/// JSON-RPC 2.0 per the Model Context Protocol: initialize, tools/list (the session's meta tools and
+/// direct tools), tools/call. Authenticate with x-api-key (session.mcp.headers in the SDKs). POST
+/// only: the transport is stateless, so there is no GET stream and no session to DELETE (any other
+/// method is 405 with `Allow: POST`).
+#[utoipa::path(
+    post,
+    path = "/tool_router/{id}/mcp",
+    operation_id = "mcp",
+    tag = "mcp",
+    security(("apiKey" = [])),
+    params(
+        ("id" = String, Path, description = "The session (`trs_…`).", pattern = r"^trs_[A-Za-z0-9]{1,64}$"),
+        ("accept" = String, Header, description = "Must accept both `application/json` and `text/event-stream`."),
+    ),
+    request_body(content = Object, content_type = "application/json", description = "A JSON-RPC 2.0 request or notification."),
+    responses(
+        (status = 200, description = "The JSON-RPC response (a JSON-RPC error included).", content_type = "application/json", body = Object),
+        (status = 202, description = "A notification or response was accepted."),
+        (status = 400, description = "Not a JSON-RPC message, or a malformed session id (`VALIDATION` envelope or text).", body = ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`: the API key is missing or unknown.", body = ErrorBody),
+        (status = 403, description = "`FORBIDDEN`, or a Host header that is not the broker's (DNS rebinding guard).", body = ErrorBody),
+        (status = 404, description = "`NOT_FOUND`: no such session, or an unknown JSON-RPC method.", body = ErrorBody),
+        (status = 406, description = "The Accept header does not take both JSON and an event stream.", content_type = "text/plain", body = String),
+        (status = 415, description = "The body is not `application/json`.", content_type = "text/plain", body = String),
+        (status = 500, description = "`INTERNAL`.", body = ErrorBody),
+        (status = 503, description = "`UNAVAILABLE`: retry after `Retry-After` seconds.", body = ErrorBody, headers(("Retry-After" = u64))),
+    ),
+)]
 pub async fn endpoint(State(s): State<AppState>, Path(session_id): Path<String>, mut req: Request) -> Response {
     let key = req.headers().get("x-api-key").and_then(|v| v.to_str().ok()).filter(|v| !v.is_empty()).map(str::to_string);
     let who = match s.engine.authenticate(key.as_deref()).await {

@@ -6,8 +6,10 @@ use super::{AccountStatus, ToolkitRef};
 
 /// The auth config an account was made with, as embedded in account answers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AccountAuthConfig {
     /// `ac_…`
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^ac_[A-Za-z0-9]{1,64}$"))]
     pub id: String,
     /// `OAUTH2`, …
     pub auth_scheme: String,
@@ -20,8 +22,10 @@ pub struct AccountAuthConfig {
 
 /// A connected account as the API returns it; credentials are never included.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConnectedAccount {
     /// `ca_…`
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^ca_[A-Za-z0-9]{1,64}$"))]
     pub id: String,
     /// The end user it belongs to.
     pub user_id: String,
@@ -46,9 +50,11 @@ pub struct ConnectedAccount {
     pub updated_at: String,
     /// Composio's deprecated credential bag: always empty, the broker never hands out credentials.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub data: serde_json::Map<String, serde_json::Value>,
     /// Composio's initialisation parameters: always empty (Grantline toolkits take none).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub params: serde_json::Map<String, serde_json::Value>,
     /// The connection's state as Composio shapes it, without any credential: the scheme and status.
     #[serde(default)]
@@ -61,6 +67,7 @@ pub struct ConnectedAccount {
 
 /// A credential-free `state`: `{"authScheme": "OAUTH2", "val": {"status": "ACTIVE"}}`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AccountState {
     /// `OAUTH2`, `API_KEY`, …
     #[serde(rename = "authScheme", default)]
@@ -72,6 +79,7 @@ pub struct AccountState {
 
 /// The `val` of an [`AccountState`].
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AccountStateVal {
     /// The account's status.
     #[serde(default)]
@@ -87,6 +95,7 @@ impl ConnectedAccount {
 
 /// Body of `PATCH /api/v3.1/connected_accounts/{id}/status`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UpdateAccountStatusRequest {
     /// `false` disables the account, `true` enables it again.
@@ -96,6 +105,7 @@ pub struct UpdateAccountStatusRequest {
 /// Body of `POST /api/v3.1/connected_accounts/{id}/refresh` (Composio sends `redirect_url` in
 /// the body or the query).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RefreshAccountRequest {
     /// Where the user lands after finishing the new link (the app's callback URL; it must be on
@@ -106,8 +116,10 @@ pub struct RefreshAccountRequest {
 
 /// Answer of `POST /api/v3.1/connected_accounts/{id}/refresh` (Composio's shape).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RefreshAccountResponse {
     /// The account, which keeps its id (`ca_…`).
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^ca_[A-Za-z0-9]{1,64}$"))]
     pub id: String,
     /// The new Connect Link to open in the user's browser.
     pub redirect_url: String,
@@ -117,6 +129,7 @@ pub struct RefreshAccountResponse {
 
 /// `{success: true}` answers of mutations.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SuccessResponse {
     /// Whether it happened.
     pub success: bool,
@@ -156,6 +169,7 @@ pub enum AccountOrder {
 
 /// What the provider was asked to revoke, and whether it could be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ProviderRevocation {
     /// The provider's RFC 7009 endpoint revoked the grant.
@@ -179,8 +193,10 @@ impl ProviderRevocation {
 
 /// The account after a revocation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RevokedAccountRef {
     /// `ca_…`
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^ca_[A-Za-z0-9]{1,64}$"))]
     pub id: String,
     /// REVOKED.
     pub status: AccountStatus,
@@ -189,6 +205,7 @@ pub struct RevokedAccountRef {
 /// Answer of `POST /api/v3.1/connected_accounts/{id}/revoke` (Composio's shape, plus what the
 /// provider could do).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RevokeAccountResponse {
     /// Tokens revoked at the provider on this call (`refresh_token`, `access_token`).
     pub revoked_tokens: Vec<String>,
@@ -203,6 +220,7 @@ pub struct RevokeAccountResponse {
 
 /// Answer of `DELETE /api/v3.1/connected_accounts/{id}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeleteAccountResponse {
     /// Whether it happened.
     pub success: bool,

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// `{slug}` reference to a toolkit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ToolkitRef {
     /// The toolkit's slug.
@@ -14,6 +15,7 @@ pub struct ToolkitRef {
 
 /// Scopes as a list or as one separated string.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(untagged)]
 pub enum ScopesInput {
     /// `"repo,user"` or `"repo user"`.
@@ -34,6 +36,7 @@ impl ScopesInput {
 
 /// The OAuth app's credentials, as sent.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AuthConfigCredentials {
     /// OAuth client id.
@@ -52,6 +55,7 @@ pub struct AuthConfigCredentials {
 
 /// The `auth_config` object of a create request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AuthConfigInput {
     /// Only `use_custom_auth` is supported: Grantline holds no managed apps.
@@ -69,6 +73,7 @@ pub struct AuthConfigInput {
 
 /// Body of `POST /api/v3.1/auth_configs`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateAuthConfigRequest {
     /// The toolkit this config is for.
@@ -79,8 +84,10 @@ pub struct CreateAuthConfigRequest {
 
 /// An auth config as returned (never with its secret).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuthConfigInfo {
     /// `ac_…`
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^ac_[A-Za-z0-9]{1,64}$"))]
     pub id: String,
     /// `OAUTH2`, …
     pub auth_scheme: String,
@@ -105,6 +112,7 @@ pub struct AuthConfigInfo {
 
 /// Answer of `POST /api/v3.1/auth_configs`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateAuthConfigResponse {
     /// The toolkit.
     pub toolkit: ToolkitRef,

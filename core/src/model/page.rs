@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// One page of a list endpoint; `next_cursor` is absent on the last page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Page<T> {
     /// The items of this page.
     pub items: Vec<T>,

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// Which toolkits a session exposes: a list (allowlist), `{enable: [...]}` or `{disable: [...]}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(untagged)]
 pub enum ToolkitsInput {
     /// A bare list means "only these".
@@ -35,6 +36,7 @@ pub enum ToolkitsInput {
 
 /// `manage_connections` as sent: a bool or `{enable, callback_url, enable_wait_for_connections}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(untagged)]
 pub enum ManageConnectionsInput {
     /// `true` / `false`.
@@ -45,6 +47,7 @@ pub enum ManageConnectionsInput {
 
 /// The object form of `manage_connections`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ManageConnectionsOptions {
     /// Whether the in-chat `COMPOSIO_MANAGE_CONNECTIONS` tool is offered (default true).
@@ -63,6 +66,7 @@ pub struct ManageConnectionsOptions {
 
 /// `connected_accounts` pins: one id or a list of ids per toolkit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(untagged)]
 pub enum AccountIdsInput {
     /// A single connected account id.
@@ -84,8 +88,10 @@ impl AccountIdsInput {
 /// Body of `POST /api/v3.1/tool_router/session`. Unknown fields land in
 /// `settings.unknown` and are refused by the engine, naming the first.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateSessionRequest {
     /// The end user this session acts for (your own user id).
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 256, pattern = r"\S"))]
     pub user_id: String,
     /// Which toolkits the session exposes (default: all).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -112,6 +118,7 @@ pub struct CreateSessionRequest {
 /// refused with a 400 naming it, or (for knobs of things Grantline does not have) a
 /// documented no-op: see the README's compatibility table.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SessionSettings {
     /// `{tools: [slugs] | "all"}`: toolkit tools listed beside the meta tools.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -152,14 +159,17 @@ pub struct SessionSettings {
     /// `no_elicitation_support_fallback` are no-ops (Grantline writes no assistive prompt and
     /// never elicits); custom tools and saved session configs are refused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub experimental: Option<serde_json::Map<String, serde_json::Value>>,
     /// Fields no version of the API has: refused, naming the first.
     #[serde(flatten, skip_serializing_if = "BTreeMap::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(ignore))]
     pub unknown: BTreeMap<String, serde_json::Value>,
 }
 
 /// `preload` as sent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PreloadInput {
     /// Tool slugs, or `"all"` (every tool of the session's toolkits).
@@ -168,6 +178,7 @@ pub struct PreloadInput {
 
 /// The tools of a `preload`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(untagged)]
 pub enum PreloadTools {
     /// These tools.
@@ -178,6 +189,7 @@ pub enum PreloadTools {
 
 /// `search` as sent and stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SearchSetting {
     /// Whether tool search is offered (default true).
@@ -187,6 +199,7 @@ pub struct SearchSetting {
 
 /// `execute` as sent and stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ExecuteSetting {
     /// Whether several tools may run in one call (default true).
@@ -196,6 +209,7 @@ pub struct ExecuteSetting {
 
 /// `workbench` as sent.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct WorkbenchSetting {
     /// Whether the sandbox is on: only `false` is accepted.
@@ -225,9 +239,11 @@ fn yes() -> bool {
 /// Body of `PATCH /api/v3.1/tool_router/session/{id}`: the fields given replace the session's;
 /// the others stay. With `expected_config_version`, a session changed meanwhile answers 409.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UpdateSessionRequest {
     /// The version the caller last read (optimistic concurrency).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1))]
     pub expected_config_version: Option<u32>,
     /// New toolkit selection.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -251,8 +267,10 @@ pub struct UpdateSessionRequest {
 
 /// Answer of `DELETE /api/v3.1/tool_router/session/{id}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeleteSessionResponse {
     /// The session that was deleted.
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^trs_[A-Za-z0-9]{1,64}$"))]
     pub session_id: String,
     /// Always true.
     pub deleted: bool,
@@ -260,6 +278,7 @@ pub struct DeleteSessionResponse {
 
 /// The toolkit selection of a session, normalised.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(untagged)]
 pub enum ToolkitsConfig {
     /// Only these toolkits.
@@ -287,6 +306,7 @@ impl ToolkitsConfig {
 
 /// `manage_connections` as stored and echoed in `config`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ManageConnectionsConfig {
     /// Whether the meta tool is offered.
     pub enabled: bool,
@@ -306,6 +326,7 @@ impl Default for ManageConnectionsConfig {
 
 /// A session's configuration, as echoed in `config`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SessionConfig {
     /// The end user.
     pub user_id: String,
@@ -355,6 +376,7 @@ impl ExecuteSetting {
 /// A session's configuration as the API shows it: the stored one, plus the fields Composio's
 /// SDKs read whose value is fixed in Grantline.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SessionConfigView {
     /// What the session was created (and patched) with.
     #[serde(flatten)]
@@ -369,6 +391,7 @@ pub struct SessionConfigView {
 
 /// `config.preload`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PreloadView {
     /// The tools listed beside the meta tools, or `"all"`.
     pub tools: PreloadTools,
@@ -376,6 +399,7 @@ pub struct PreloadView {
 
 /// `config.workbench`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WorkbenchView {
     /// Always false.
     pub enable: bool,
@@ -383,6 +407,7 @@ pub struct WorkbenchView {
 
 /// The session's MCP endpoint.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct McpInfo {
     /// Always `http` (streamable HTTP).
     #[serde(rename = "type")]
@@ -393,8 +418,10 @@ pub struct McpInfo {
 
 /// A session as the broker returns it (`201` on create, `200` on get).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SessionInfo {
     /// `trs_…`
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^trs_[A-Za-z0-9]{1,64}$"))]
     pub session_id: String,
     /// Where MCP clients connect.
     pub mcp: McpInfo,
@@ -413,6 +440,7 @@ fn one() -> u32 {
 
 /// Body of `POST …/session/{id}/link`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LinkRequest {
     /// The toolkit to connect, e.g. `github`.
@@ -427,11 +455,14 @@ pub struct LinkRequest {
 
 /// Answer of `POST …/session/{id}/link`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LinkResponse {
     /// `ln_…`, the Connect Link's token.
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^ln_[A-Za-z0-9]{1,64}$"))]
     pub link_token: String,
     /// The Connect Link to open in the user's browser.
     pub redirect_url: String,
     /// The `INITIATED` account this link completes.
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^ca_[A-Za-z0-9]{1,64}$"))]
     pub connected_account_id: String,
 }

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 /// Where a connected account is in its life: `INITIATED` until the user finishes the
 /// Connect Link, then `ACTIVE` or `FAILED`; `EXPIRED` if the link was abandoned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum AccountStatus {
     /// Created but not yet handed to the provider (kept for wire compatibility).

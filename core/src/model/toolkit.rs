@@ -6,6 +6,7 @@ use super::AccountStatus;
 
 /// Display data of a toolkit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ToolkitMeta {
     /// One sentence on what it gives an agent.
     pub description: String,
@@ -15,8 +16,10 @@ pub struct ToolkitMeta {
 
 /// The auth config of a toolkit item's connected account.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ToolkitAuthConfig {
     /// `ac_…`
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^ac_[A-Za-z0-9]{1,64}$"))]
     pub id: String,
     /// `OAUTH2`, …
     pub auth_scheme: String,
@@ -26,8 +29,10 @@ pub struct ToolkitAuthConfig {
 
 /// The account a toolkit item reports: the most recent ACTIVE one, else the most recent one.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ToolkitAccount {
     /// `ca_…`
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^ca_[A-Za-z0-9]{1,64}$"))]
     pub id: String,
     /// Its status.
     pub status: AccountStatus,
@@ -48,6 +53,7 @@ impl ToolkitAccount {
 
 /// One toolkit in `GET …/session/{id}/toolkits`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ToolkitItem {
     /// e.g. `github`.
     pub slug: String,

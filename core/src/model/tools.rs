@@ -18,6 +18,7 @@ pub const WAIT_FOR_CONNECTIONS: &str = "COMPOSIO_WAIT_FOR_CONNECTIONS";
 
 /// One tool in `GET …/session/{id}/tools`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ToolInfo {
     /// e.g. `COMPOSIO_MANAGE_CONNECTIONS`.
     pub slug: String,
@@ -35,6 +36,7 @@ pub struct ToolInfo {
 
 /// The toolkit of a [`ToolInfo`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ToolInfoToolkit {
     /// Slug.
     pub slug: String,
@@ -45,6 +47,7 @@ pub struct ToolInfoToolkit {
 /// Composio's `result_type`: whether a tool run completed or failed. Grantline never answers
 /// `input_required` (it asks the user nothing) or `blocked` (it has no hooks).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ResultType {
     /// The tool ran and answered; `error` is null.
@@ -55,12 +58,14 @@ pub enum ResultType {
 
 /// Body of `POST …/session/{id}/execute_meta`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ExecuteMetaRequest {
     /// Which meta tool.
     pub slug: String,
     /// Its arguments.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub arguments: serde_json::Map<String, serde_json::Value>,
     /// Composio: the user's answers to an `input_required` result. Grantline never asks,
     /// so only an empty object (or null) is accepted.
@@ -76,6 +81,7 @@ pub struct ExecuteMetaRequest {
 
 /// Answer of `POST …/session/{id}/execute_meta`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ExecuteMetaResponse {
     /// The tool's output (an object).
     pub data: serde_json::Value,
@@ -90,12 +96,14 @@ pub struct ExecuteMetaResponse {
 /// Body of `POST …/session/{id}/execute`: run one tool (a toolkit tool, or a meta tool
 /// `COMPOSIO_…`) as the session's user.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ExecuteRequest {
     /// e.g. `GITHUB_CREATE_AN_ISSUE` or `COMPOSIO_SEARCH_TOOLS`.
     pub tool_slug: String,
     /// Its arguments.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub arguments: Map<String, Value>,
     /// Composio: run as this account of the user, by id (`ca_…`) or alias.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -120,6 +128,7 @@ pub struct ExecuteRequest {
 
 /// What running a tool gave.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ExecuteResponse {
     /// The provider's answer (always a JSON object: an array answer is `{"items": […]}`, a
     /// text one `{"text": "…"}`, an empty one `{}`), or what the agent needs to connect first.
@@ -137,30 +146,36 @@ pub struct ExecuteResponse {
 
 /// One use case of a search.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SearchQuery {
     /// The task in plain words (at most 1024 characters).
+    #[cfg_attr(feature = "openapi", schema(max_length = 1024))]
     pub use_case: String,
     /// Composio: hints such as `channel_name:general,user_email:a@b.example` (at most 500
     /// characters). Grantline ranks on them together with the use case: their words match
     /// parameter names and descriptions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 500))]
     pub known_fields: Option<String>,
 }
 
 /// Body of `POST …/session/{id}/search` (Composio's), which is also what
 /// `COMPOSIO_SEARCH_TOOLS` takes: find the session's tools for one or more use cases.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SearchRequest {
     /// One entry per task (1 to 20).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 20))]
     pub queries: Vec<SearchQuery>,
     /// Only tools of these toolkits.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub toolkits: Vec<String>,
     /// Grantline: at most this many tools per use case (1 to 100, default 5).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 100))]
     pub limit: Option<u32>,
     /// Composio: a model hint for planning. Grantline ranks with BM25 and plans nothing: a
     /// documented no-op.
@@ -184,10 +199,12 @@ impl SearchRequest {
 
 /// The tools found for one use case.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SearchResult {
     /// 1-based position of the query in the request.
     pub index: u32,
     /// The use case as asked.
+    #[cfg_attr(feature = "openapi", schema(max_length = 1024))]
     pub use_case: String,
     /// The best tool (empty when nothing matched).
     pub primary_tool_slugs: Vec<String>,
@@ -202,6 +219,7 @@ pub struct SearchResult {
 
 /// A found tool's schema.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SearchToolSchema {
     /// e.g. `GITHUB_CREATE_AN_ISSUE`.
     pub tool_slug: String,
@@ -221,8 +239,10 @@ pub struct SearchToolSchema {
 
 /// An account the agent may name with `account` (`ca_…` or its alias).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SearchStatusAccount {
     /// `ca_…`
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^ca_[A-Za-z0-9]{1,64}$"))]
     pub id: String,
     /// The user's name for it.
     pub alias: Option<String>,
@@ -238,6 +258,7 @@ pub struct SearchStatusAccount {
 
 /// Whether the user can run a found toolkit's tools now, and what to do if not.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ToolkitConnectionStatus {
     /// Toolkit slug.
     pub toolkit: String,
@@ -254,8 +275,10 @@ pub struct ToolkitConnectionStatus {
 
 /// Composio's session block of a search answer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SearchSession {
     /// The session id (`trs_…`).
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^trs_[A-Za-z0-9]{1,64}$"))]
     pub id: String,
     /// Always false: the session is the one in the URL.
     pub generate_id: bool,
@@ -265,6 +288,7 @@ pub struct SearchSession {
 
 /// The broker's clock, for tasks that mention dates.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TimeInfo {
     /// RFC 3339, UTC.
     pub current_time_utc: String,
@@ -276,6 +300,7 @@ pub struct TimeInfo {
 
 /// Answer of `POST …/session/{id}/search`, and the output of `COMPOSIO_SEARCH_TOOLS`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SearchResponse {
     /// True: a bad query is a 400, never a partial answer.
     pub success: bool,
@@ -322,6 +347,7 @@ impl SearchResponse {
 
 /// One found tool, as the SDKs' `search` gives it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SearchHit {
     /// e.g. `GITHUB_CREATE_AN_ISSUE`.
     pub slug: String,
@@ -341,6 +367,7 @@ pub struct SearchHit {
 
 /// Where a proxy parameter goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum ProxyParamIn {
     /// A request header.
@@ -351,6 +378,7 @@ pub enum ProxyParamIn {
 
 /// A header or query parameter of a proxied request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ProxyParameter {
     /// Name.
@@ -364,11 +392,13 @@ pub struct ProxyParameter {
 
 /// Body of `POST …/session/{id}/proxy_execute`: an authenticated request to a provider's API.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ProxyRequest {
     /// Path under the toolkit's API base URL, or an absolute URL on the same host.
     pub endpoint: String,
     /// `GET`, `POST`, `PUT`, `PATCH` or `DELETE`.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, pattern = r"^(GET|POST|PUT|PATCH|DELETE)$"))]
     pub method: String,
     /// The toolkit whose account signs the request (or give `connected_account_id`);
     /// Composio calls it `toolkit_slug`.
@@ -394,6 +424,7 @@ pub struct ProxyRequest {
 
 /// Answer of `POST …/session/{id}/proxy_execute`: the provider's answer as it came.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProxyResponse {
     /// The provider's HTTP status.
     pub status: u16,

@@ -3,13 +3,23 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use grantline_core::model::{AuthConfigInfo, CreateAuthConfigRequest, CreateAuthConfigResponse};
-use serde_json::{json, Value};
+use grantline_core::model::{AuthConfigInfo, CreateAuthConfigRequest, CreateAuthConfigResponse, Page};
 
+use super::openapi::{ChangeErrors, PlainListErrors};
 use crate::error::ApiResult;
 use crate::extract::{ApiJson, Caller};
 use crate::AppState;
 
+/// Store an OAuth app's credentials for a toolkit.
+#[utoipa::path(
+    post,
+    path = "/auth_configs",
+    operation_id = "create_auth_config",
+    tag = "auth configs",
+    security(("apiKey" = [])),
+    request_body = CreateAuthConfigRequest,
+    responses((status = 201, description = "The new auth config (never its secret).", body = CreateAuthConfigResponse), ChangeErrors),
+)]
 pub async fn create(
     State(s): State<AppState>,
     Caller(who): Caller,
@@ -18,8 +28,17 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(s.engine.create_auth_config(&who, req).await?)))
 }
 
-pub async fn list(State(s): State<AppState>, Caller(who): Caller) -> ApiResult<Json<Value>> {
+/// List auth configs (no secrets).
+#[utoipa::path(
+    get,
+    path = "/auth_configs",
+    operation_id = "list_auth_configs",
+    tag = "auth configs",
+    security(("apiKey" = [])),
+    responses((status = 200, description = "Every auth config of the project, in one page.", body = Page<AuthConfigInfo>), PlainListErrors),
+)]
+pub async fn list(State(s): State<AppState>, Caller(who): Caller) -> ApiResult<Json<Page<AuthConfigInfo>>> {
     let items: Vec<AuthConfigInfo> = s.engine.list_auth_configs(&who).await?;
-    let n = items.len();
-    Ok(Json(json!({"items": items, "next_cursor": null, "total_pages": 1, "current_page": 1, "total_items": n})))
+    let n = items.len() as u64;
+    Ok(Json(Page { items, next_cursor: None, total_pages: 1, current_page: 1, total_items: n }))
 }

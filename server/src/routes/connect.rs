@@ -9,6 +9,26 @@ use grantline_core::engine::{CallbackOutcome, CallbackParams, FormOutcome, LinkO
 use crate::extract::QueryParams;
 use crate::{pages, AppState};
 
+/// Connect Link: redirects the browser to the provider (or shows the connect form of an API-key, bearer or basic toolkit).
+#[utoipa::path(
+    get,
+    path = "/link/{token}",
+    operation_id = "open_link",
+    tag = "connect",
+    security(()),
+    params(("token" = String, Path, description = "The Connect Link's token (`ln_…`).", pattern = r"^ln_[A-Za-z0-9]{1,64}$")),
+    responses(
+        (status = 200, description = "A page: the connect form, or how the connection ended.", content_type = "text/html", body = String),
+        (status = 303, description = "On to the provider's consent page, or back to the app's callback URL.", headers(("Location" = String, description = "Where the browser goes next."))),
+        (status = 400, description = "An invalid or used link or request (a page).", content_type = "text/html", body = String),
+        (status = 404, description = "No such link (a page).", content_type = "text/html", body = String),
+        (status = 409, description = "The account cannot take this link any more (a page).", content_type = "text/html", body = String),
+        (status = 410, description = "The link expired (a page).", content_type = "text/html", body = String),
+        (status = 500, description = "The broker failed (a page).", content_type = "text/html", body = String),
+        (status = 502, description = "The provider failed (a page).", content_type = "text/html", body = String),
+        (status = 503, description = "The broker is briefly unavailable (a page).", content_type = "text/html", body = String),
+    ),
+)]
 pub async fn open_link(State(s): State<AppState>, Path(token): Path<String>) -> Response {
     match s.engine.open_link(&token).await {
         Ok(LinkOpen::Redirect(url)) => Redirect::to(url.as_str()).into_response(),
@@ -18,7 +38,29 @@ pub async fn open_link(State(s): State<AppState>, Path(token): Path<String>) -> 
     }
 }
 
-/// `POST /link/{token}`: the connect form of an API-key, bearer or basic toolkit.
+/// Submit the connect form of an API-key, bearer or basic toolkit.
+#[utoipa::path(
+    post,
+    path = "/link/{token}",
+    operation_id = "submit_link_form",
+    tag = "connect",
+    security(()),
+    params(("token" = String, Path, description = "The Connect Link's token (`ln_…`).", pattern = r"^ln_[A-Za-z0-9]{1,64}$")),
+    request_body(content = std::collections::BTreeMap<String, String>, content_type = "application/x-www-form-urlencoded", description = "The form's fields (the toolkit's credential fields)."),
+    responses(
+        (status = 200, description = "A page: the connect form, or how the connection ended.", content_type = "text/html", body = String),
+        (status = 303, description = "On to the provider's consent page, or back to the app's callback URL.", headers(("Location" = String, description = "Where the browser goes next."))),
+        (status = 400, description = "An invalid or used link or request (a page).", content_type = "text/html", body = String),
+        (status = 404, description = "No such link (a page).", content_type = "text/html", body = String),
+        (status = 409, description = "The account cannot take this link any more (a page).", content_type = "text/html", body = String),
+        (status = 410, description = "The link expired (a page).", content_type = "text/html", body = String),
+        (status = 500, description = "The broker failed (a page).", content_type = "text/html", body = String),
+        (status = 502, description = "The provider failed (a page).", content_type = "text/html", body = String),
+        (status = 503, description = "The broker is briefly unavailable (a page).", content_type = "text/html", body = String),
+        (status = 415, description = "The body is not a form.", content_type = "text/plain", body = String),
+        (status = 422, description = "The form again, with what to fix.", content_type = "text/html", body = String),
+    ),
+)]
 pub async fn submit_form(State(s): State<AppState>, Path(token): Path<String>, Form(fields): Form<Vec<(String, String)>>) -> Response {
     match s.engine.submit_link_form(&token, fields).await {
         Ok(FormOutcome::Done(CallbackOutcome::Redirect(url))) => Redirect::to(url.as_str()).into_response(),
@@ -28,6 +70,31 @@ pub async fn submit_form(State(s): State<AppState>, Path(token): Path<String>, F
     }
 }
 
+/// OAuth redirect URI: finishes the connection.
+#[utoipa::path(
+    get,
+    path = "/oauth/callback",
+    operation_id = "oauth_callback",
+    tag = "connect",
+    security(()),
+    params(
+        ("state" = Option<String>, Query, description = "The single-use `state` the broker sent the provider."),
+        ("code" = Option<String>, Query, description = "The authorization code."),
+        ("error" = Option<String>, Query, description = "The provider's error code, when the user refused or it failed."),
+        ("error_description" = Option<String>, Query, description = "The provider's words on the error."),
+    ),
+    responses(
+        (status = 200, description = "A page: the connect form, or how the connection ended.", content_type = "text/html", body = String),
+        (status = 303, description = "On to the provider's consent page, or back to the app's callback URL.", headers(("Location" = String, description = "Where the browser goes next."))),
+        (status = 400, description = "An invalid or used link or request (a page).", content_type = "text/html", body = String),
+        (status = 404, description = "No such link (a page).", content_type = "text/html", body = String),
+        (status = 409, description = "The account cannot take this link any more (a page).", content_type = "text/html", body = String),
+        (status = 410, description = "The link expired (a page).", content_type = "text/html", body = String),
+        (status = 500, description = "The broker failed (a page).", content_type = "text/html", body = String),
+        (status = 502, description = "The provider failed (a page).", content_type = "text/html", body = String),
+        (status = 503, description = "The broker is briefly unavailable (a page).", content_type = "text/html", body = String),
+    ),
+)]
 pub async fn callback(State(s): State<AppState>, q: QueryParams) -> Response {
     let params = CallbackParams {
         state: q.get("state").map(str::to_string),

@@ -8,6 +8,19 @@ use axum::response::{IntoResponse, Response};
 use crate::pages::esc;
 use crate::AppState;
 
+/// A toolkit's monogram (SVG), for toolkits without a logo URL of their own.
+#[utoipa::path(
+    get,
+    path = "/logos/{file}",
+    operation_id = "toolkit_logo",
+    tag = "meta",
+    security(()),
+    params(("file" = String, Path, description = "`{toolkit slug}.svg`.", pattern = r"^[A-Za-z0-9_.-]+\.svg$")),
+    responses(
+        (status = 200, description = "The monogram.", content_type = "image/svg+xml", body = String),
+        super::openapi::NotFoundOnly,
+    ),
+)]
 pub async fn logo(State(s): State<AppState>, Path(file): Path<String>) -> Response {
     let Some(def) = file.strip_suffix(".svg").and_then(|slug| s.engine.catalog().get(slug)) else {
         return crate::ApiError(grantline_core::Error::not_found("logo", file)).into_response();

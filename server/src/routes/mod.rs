@@ -1,6 +1,6 @@
 //! The route table. Each file holds the handlers of one resource.
 
-mod accounts;
+pub(crate) mod accounts;
 mod auth_configs;
 mod client_tokens;
 mod connect;
@@ -14,52 +14,75 @@ use std::time::Instant;
 use axum::extract::{MatchedPath, Request};
 use axum::middleware::Next;
 use axum::response::Response;
-use axum::routing::{delete, get, patch, post};
 use axum::Router;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::AppState;
 
-pub(crate) fn router(state: AppState) -> Router {
-    let dev = state.engine.config().dev_mode;
+pub use openapi::render;
+
+/// The generated OpenAPI document, as `server/src/openapi.json` holds it.
+pub fn openapi_document() -> String {
+    render(&documented(None).into_openapi())
+}
+
+/// Every documented route with its OpenAPI entry. With a state, the CORS layer is on the routes a
+/// browser widget may call; without one (to generate the document) no layer is added.
+pub(crate) fn documented(state: Option<&AppState>) -> OpenApiRouter<AppState> {
     // What a browser widget may call with a session's client token: these alone answer CORS.
-    let client_api = Router::new()
-        .route("/tool_router/session/{id}", get(sessions::get).patch(sessions::update).delete(sessions::delete))
-        .route("/tool_router/session/{id}/link", post(sessions::link))
-        .route("/tool_router/session/{id}/toolkits", get(sessions::toolkits))
-        .route("/connected_accounts/{id}", get(accounts::get))
-        .route("/connected_accounts/{id}/wait", get(accounts::wait))
-        .route("/client_token/session", get(client_tokens::session))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::cors::layer));
-    let api = Router::new()
-        .route("/tool_router/session", post(sessions::create))
-        .route("/tool_router/session/{id}/tools", get(sessions::tools))
-        .route("/tool_router/session/{id}/execute_meta", post(sessions::execute_meta))
-        .route("/tool_router/session/{id}/execute", post(sessions::execute))
-        .route("/tool_router/session/{id}/search", post(sessions::search))
-        .route("/tool_router/session/{id}/proxy_execute", post(sessions::proxy_execute))
-        .route("/tool_router/session/{id}/client_token", post(client_tokens::create))
-        .route("/tool_router/session/{id}/client_token/{token_id}", delete(client_tokens::revoke))
-        .route("/connected_accounts", get(accounts::list))
-        .route("/connected_accounts/{id}", delete(accounts::delete))
-        .route("/connected_accounts/{id}/revoke", post(accounts::revoke))
-        .route("/connected_accounts/{id}/refresh", post(accounts::refresh))
-        .route("/connected_accounts/{id}/status", patch(accounts::set_status))
-        .route("/auth_configs", post(auth_configs::create).get(auth_configs::list))
+    let mut client_api = OpenApiRouter::new()
+        .routes(routes!(sessions::get, sessions::update, sessions::delete))
+        .routes(routes!(sessions::link))
+        .routes(routes!(sessions::toolkits))
+        .routes(routes!(accounts::get))
+        .routes(routes!(accounts::wait))
+        .routes(routes!(client_tokens::session));
+    if let Some(state) = state {
+        client_api = client_api.layer(axum::middleware::from_fn_with_state(state.clone(), crate::cors::layer));
+    }
+    let api = OpenApiRouter::new()
+        .routes(routes!(sessions::create))
+        .routes(routes!(sessions::tools))
+        .routes(routes!(sessions::execute_meta))
+        .routes(routes!(sessions::execute))
+        .routes(routes!(sessions::search))
+        .routes(routes!(sessions::proxy_execute))
+        .routes(routes!(client_tokens::create))
+        .routes(routes!(client_tokens::revoke))
+        .routes(routes!(accounts::list))
+        .routes(routes!(accounts::delete))
+        .routes(routes!(accounts::revoke))
+        .routes(routes!(accounts::refresh))
+        .routes(routes!(accounts::set_status))
+        .routes(routes!(auth_configs::create, auth_configs::list))
         .merge(client_api);
-    let mut app = Router::new()
+    OpenApiRouter::with_openapi(openapi::Frame::openapi())
         .nest("/api/v3.1", api)
-        .route("/tool_router/{id}/mcp", axum::routing::any(crate::mcp::endpoint))
-        .route("/link/{token}", get(connect::open_link).post(connect::submit_form))
-        .route(grantline_core::engine::CALLBACK_PATH, get(connect::callback))
-        .route("/openapi.json", get(openapi::document))
-        .route("/logos/{file}", get(logos::logo))
-        .route("/healthz", get(|| async { "ok" }));
+        .routes(routes!(crate::mcp::endpoint))
+        .routes(routes!(connect::open_link, connect::submit_form))
+        .routes(routes!(connect::callback))
+        .routes(routes!(openapi::document))
+        .routes(routes!(logos::logo))
+        .routes(routes!(health))
+}
+
+pub(crate) fn router(state: AppState) -> Router<()> {
+    let dev = state.engine.config().dev_mode;
+    let mut app: Router<AppState> = documented(Some(&state)).into();
     if dev {
         app = app.merge(sandbox::router());
     }
     app.fallback(|| async { crate::ApiError(grantline_core::Error::not_found("route", "no such endpoint")) })
         .layer(axum::middleware::from_fn(log_request))
         .with_state(state)
+}
+
+/// Liveness: the process answers.
+#[utoipa::path(get, path = "/healthz", tag = "meta", security(()), responses((status = 200, description = "`ok`", content_type = "text/plain", body = String)))]
+async fn health() -> &'static str {
+    "ok"
 }
 
 /// Logs method, route template and status; never the query string (it carries `state` and `code`).
