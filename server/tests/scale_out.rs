@@ -161,22 +161,11 @@ async fn an_expired_token_is_refreshed_once_however_many_brokers_need_it() {
     // The load balancer's address must be known before the provider starts (its redirect URI).
     let balancer_port = common::free_port();
     let provider = Provider::start(&format!("http://127.0.0.1:{balancer_port}/oauth/callback"), &[("ACCESS_TOKEN_TTL", "2")]);
-    let dir = tempfile::tempdir().unwrap();
-    let providers = dir.path().join("providers.toml");
-    std::fs::write(&providers, &provider.toolkit_toml).unwrap();
+    let (_dir, providers) = provider.providers_file();
     let opts = BrokerOptions { dev: false, providers: Some(providers), ..Default::default() };
     let c = Cluster::start_at(&pg, 2, opts, balancer_port).await;
     let gl = c.nodes[0].client();
-    let created = c.nodes[0]
-        .http()
-        .post(c.nodes[0].url("/api/v3.1/auth_configs"))
-        .json(&json!({"toolkit": {"slug": "oidc"}, "auth_config": {"type": "use_custom_auth", "auth_scheme": "OAUTH2",
-            "credentials": {"client_id": "grantline-e2e", "client_secret": "e2e-client-secret",
-                            "scopes": "openid,email,profile,offline_access"}}}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(created.status().as_u16(), 201);
+    common::oidc::add_auth_config(&c.nodes[0]).await;
     let opts = SessionOptions { toolkits: vec!["oidc".into()], manage_connections: Some(false), ..Default::default() };
     let session = gl.create("alice", opts).await.unwrap();
     let req = session.authorize("oidc", AuthorizeOptions::default()).await.unwrap();

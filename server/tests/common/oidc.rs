@@ -66,6 +66,15 @@ impl Provider {
         }
     }
 
+    /// The toolkit declaration in a file for `grantline serve --providers` (in a temporary
+    /// folder: keep it until the broker has started).
+    pub fn providers_file(&self) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("providers.toml");
+        std::fs::write(&path, &self.toolkit_toml).unwrap();
+        (dir, path)
+    }
+
     /// Makes the token endpoint answer `status` from now on (0: work again).
     pub async fn fail_token_endpoint(&self, status: u16) {
         let r = reqwest::Client::new().post(format!("{}/_control?token_endpoint_fail={status}", self.issuer)).send().await.unwrap();
@@ -108,12 +117,17 @@ pub async fn world(provider_env: &[(&str, &str)]) -> World {
 pub async fn world_with(provider_env: &[(&str, &str)], opts: SessionOptions) -> World {
     let port = free_port();
     let provider = Provider::start(&format!("http://127.0.0.1:{port}/oauth/callback"), provider_env);
-    let dir = tempfile::tempdir().unwrap();
-    let providers = dir.path().join("providers.toml");
-    std::fs::write(&providers, &provider.toolkit_toml).unwrap();
+    let (dir, providers) = provider.providers_file();
     let broker = Broker::start(BrokerOptions { dev: false, port: Some(port), providers: Some(providers), ..Default::default() });
     drop(dir);
+    add_auth_config(&broker).await;
 
+    let session = broker.client().create("alice", opts).await.unwrap();
+    World { provider, broker, session }
+}
+
+/// Stores the provider's OAuth client as the broker's auth config for toolkit `oidc`.
+pub async fn add_auth_config(broker: &Broker) {
     let created = broker
         .http()
         .post(broker.url("/api/v3.1/auth_configs"))
@@ -124,9 +138,6 @@ pub async fn world_with(provider_env: &[(&str, &str)], opts: SessionOptions) -> 
         .await
         .unwrap();
     assert_eq!(created.status().as_u16(), 201, "{}", created.text().await.unwrap());
-
-    let session = broker.client().create("alice", opts).await.unwrap();
-    World { provider, broker, session }
 }
 
 /// The `action` of the page's form whose action ends with `suffix`, made absolute.
