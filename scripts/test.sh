@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: Rust unit and HTTP tests (real SQLite files and a real PostgreSQL server: the
-# store conformance suite on both, three brokers on one database), the end-to-end test against
+# store conformance suite on both, three brokers on one database), the broker against its OpenAPI
+# document (schemathesis), the end-to-end test against
 # npm's oidc-provider, the Python SDK's pytest suite, the Node SDK's node --test suite, and the
 # browser SDK (@grantline/web, wasm) with the onboarding-widget example in Chromium, and Composio's
 # official Python and Node SDKs unchanged against the broker. Installs whatever is missing.
@@ -40,6 +41,7 @@ cargo run -q -p xtask --locked -- check-errors
 
 echo "== cargo test (workspace)"
 cargo test --workspace --locked
+bash scripts/test-openapi.sh
 
 echo "== Python SDK: pip install ./bindings-py, then pytest against a real broker"
 bash scripts/test-python.sh

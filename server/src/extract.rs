@@ -53,6 +53,10 @@ impl<T: DeserializeOwned + Default> FromRequest<AppState> for OptionalApiJson<T>
 
 /// Parses JSON, naming the field at fault in the error.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
+    // Every body is an object; serde's derive would read a struct from an array by position.
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        return Err(Error::validation("body", "expected a JSON object"));
+    }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
@@ -110,6 +114,25 @@ impl FromRequestParts<AppState> for ClientCaller {
                 Ok(ClientCaller(state.engine.authenticate_client_token(token, origin).await?))
             }
             None => Err(Error::Unauthorized("send an x-api-key header, or Authorization: Bearer with a client token".into()).into()),
+        }
+    }
+}
+
+/// The caller by a session's client token alone (`Authorization: Bearer glct_…`): the operations
+/// about the token's own session. Without one the request is unauthenticated for them (401),
+/// whatever `x-api-key` says: an API key has no session of its own.
+pub struct ClientTokenCaller(pub Principal);
+
+impl FromRequestParts<AppState> for ClientTokenCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        match bearer(parts) {
+            Some(token) => {
+                let origin = header(parts, "origin");
+                Ok(ClientTokenCaller(state.engine.authenticate_client_token(token, origin).await?))
+            }
+            None => Err(Error::Unauthorized("this operation takes a client token (Authorization: Bearer glct_…); an API key has no session of its own".into()).into()),
         }
     }
 }

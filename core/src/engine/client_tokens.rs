@@ -91,7 +91,7 @@ impl Engine {
         match &who.scope {
             // Authentication already loaded the session: no second read.
             Scope::Session { session, .. } => Ok(self.session_info(session)),
-            Scope::Project => Err(Error::validation("authorization", "send a client token (Authorization: Bearer glct_…), not an API key")),
+            Scope::Project => Err(Error::Unauthorized("this operation takes a client token (Authorization: Bearer glct_…); an API key has no session of its own".into())),
         }
     }
 

@@ -40,17 +40,6 @@ use crate::Result;
 use store::{DueLink, Project, Store, Transition};
 use vault::Vault;
 
-/// Whether a JSON value a request carries asks for nothing: null, `[]` or `{}`. Shared by the
-/// checks that accept Composio's fields for absent features only when they are empty.
-pub(crate) fn is_empty_json(v: &serde_json::Value) -> bool {
-    match v {
-        serde_json::Value::Null => true,
-        serde_json::Value::Array(a) => a.is_empty(),
-        serde_json::Value::Object(o) => o.is_empty(),
-        _ => false,
-    }
-}
-
 /// Path of the OAuth callback on the broker.
 pub const CALLBACK_PATH: &str = "/oauth/callback";
 /// Path prefix of the toolkit monograms the broker serves.

@@ -6,6 +6,7 @@ use crate::engine::accounts::pick_account;
 use crate::engine::store::SessionRecord;
 use crate::engine::{clock, secrets, views, Engine, Principal};
 use crate::model::{
+    is_empty_value,
     check_id, AccountIdsInput, CreateSessionRequest, DeleteSessionResponse, ExecuteSetting, ManageConnectionsConfig,
     ManageConnectionsInput, McpInfo, Page, PageRequest, PreloadTools, PreloadView, SearchSetting, SessionConfig, SessionConfigView,
     SessionInfo, SessionSettings, ToolkitItem, ToolkitMeta, ToolkitsConfig, ToolkitsInput, UpdateSessionRequest, WorkbenchView,
@@ -165,9 +166,9 @@ impl Engine {
         refuse_unsupported_settings(&settings)?;
         if let Some(toolkits) = ch.toolkits {
             config.toolkits = match toolkits {
-                ToolkitsInput::RequireApproval { .. }
-                | ToolkitsInput::Enable { require_approval: Some(_), .. }
-                | ToolkitsInput::Disable { require_approval: Some(_), .. } => return Err(approval_refused("toolkits.require_approval")),
+                ToolkitsInput::Enable { require_approval: Some(r), .. } | ToolkitsInput::Disable { require_approval: Some(r), .. } if !r.is_empty() => {
+                    return Err(approval_refused("toolkits.require_approval"))
+                }
                 ToolkitsInput::List(enabled) | ToolkitsInput::Enable { enable: enabled, .. } => {
                     Some(ToolkitsConfig::Enabled { enabled: self.known_slugs("toolkits", enabled)? })
                 }
@@ -343,13 +344,13 @@ fn approval_refused(field: &str) -> Error {
 fn refuse_unsupported_settings(s: &SessionSettings) -> Result<()> {
     use serde_json::Value;
     let refuse = |field: &str, why: &str| Err(Error::validation(field, why.to_string()));
-    if s.tools.as_ref().is_some_and(|v| !super::is_empty_json(v)) {
+    if s.tools.as_ref().is_some_and(|v| !is_empty_value(v)) {
         return refuse("tools", "per-tool selection is not supported: choose toolkits, and list tools with preload.tools");
     }
-    if s.tags.as_ref().is_some_and(|v| !super::is_empty_json(v)) {
+    if s.tags.as_ref().is_some_and(|v| !is_empty_value(v)) {
         return refuse("tags", "tool-hint tags are not supported");
     }
-    if s.hooks.as_ref().is_some_and(|v| !super::is_empty_json(v)) {
+    if s.hooks.as_ref().is_some_and(|v| !is_empty_value(v)) {
         return refuse("hooks", "execution hooks are not supported");
     }
     if let Some(w) = &s.workbench {
@@ -365,10 +366,18 @@ fn refuse_unsupported_settings(s: &SessionSettings) -> Result<()> {
         None | Some(Value::Bool(false)) | Some(Value::Null) => {}
         Some(_) => return refuse("premium_usage", "Grantline has no premium tools; only false is accepted"),
     }
-    if let Some(p) = &s.proxy_execute {
-        if p.get("enable") == Some(&Value::Bool(false)) {
-            return refuse("proxy_execute.enable", "proxy execution cannot be turned off per session yet");
+    match &s.proxy_execute {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(p)) => {
+            for (k, v) in p {
+                match (k.as_str(), v) {
+                    ("enable", Value::Bool(true)) => {}
+                    ("enable", _) => return refuse("proxy_execute.enable", "proxy execution cannot be turned off per session yet; only true is accepted"),
+                    (other, _) => return refuse(&format!("proxy_execute.{other}"), "unknown field"),
+                }
+            }
         }
+        Some(_) => return refuse("proxy_execute", "expected an object ({\"enable\": true})"),
     }
     if let Some(m) = &s.multi_account {
         let obj = m.as_object().ok_or_else(|| Error::validation("multi_account", "expected an object"))?;
@@ -389,7 +398,7 @@ fn refuse_unsupported_settings(s: &SessionSettings) -> Result<()> {
             match k.as_str() {
                 // Grantline writes no assistive prompt and never asks the user for input.
                 "assistive_prompt_config" | "no_elicitation_support_fallback" => {}
-                "custom_tools" | "custom_toolkits" if super::is_empty_json(v) => {}
+                "custom_tools" | "custom_toolkits" if is_empty_value(v) => {}
                 "custom_tools" | "custom_toolkits" => return refuse(&format!("experimental.{k}"), "custom tools run in your process; Grantline does not host them"),
                 "session_config_id" => return refuse("experimental.session_config_id", "saved session configs are not supported"),
                 other => return refuse(&format!("experimental.{other}"), "unknown field"),

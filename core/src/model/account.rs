@@ -111,6 +111,7 @@ pub struct RefreshAccountRequest {
     /// Where the user lands after finishing the new link (the app's callback URL; it must be on
     /// the project's allow-list, like `callback_url` of `…/link`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(format = "uri"))]
     pub redirect_url: Option<String>,
 }
 

@@ -13,7 +13,7 @@ pub const MAX_CLIENT_TOKEN_TTL_SECS: u64 = 24 * 60 * 60;
 #[serde(deny_unknown_fields)]
 pub struct ClientTokenRequest {
     /// Lifetime in seconds (default 900, at most 86400).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "crate::model::whole::option", skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 86400))]
     pub ttl_seconds: Option<u64>,
 }

@@ -4,10 +4,13 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+#[cfg(feature = "openapi")]
+use super::EmptyValue;
+
 /// Which toolkits a session exposes: a list (allowlist), `{enable: [...]}` or `{disable: [...]}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(untagged)]
+#[serde(untagged, deny_unknown_fields)]
 pub enum ToolkitsInput {
     /// A bare list means "only these".
     List(Vec<String>),
@@ -15,27 +18,52 @@ pub enum ToolkitsInput {
     Enable {
         /// Slugs to allow.
         enable: Vec<String>,
-        /// Composio's approval gate: refused until Grantline has an approval flow.
+        /// Composio's approval gate: only empty is accepted until Grantline has an approval flow.
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "openapi", schema(max_items = 0))]
         require_approval: Option<Vec<String>>,
     },
     /// `{disable: [...]}`: all but these.
     Disable {
         /// Slugs to hide.
         disable: Vec<String>,
-        /// Composio's approval gate: refused until Grantline has an approval flow.
+        /// Composio's approval gate: only empty is accepted until Grantline has an approval flow.
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "openapi", schema(max_items = 0))]
         require_approval: Option<Vec<String>>,
-    },
-    /// `{require_approval: [...]}` alone: refused until Grantline has an approval flow.
-    RequireApproval {
-        /// Toolkits whose tools would need approval.
-        require_approval: Vec<String>,
     },
 }
 
+// By hand rather than `untagged`: an untagged enum would take `[["a"]]` as `{enable: ["a"]}`
+// (serde reads a struct from an array) and ignore a `disable` given beside `enable`.
+impl<'de> Deserialize<'de> for ToolkitsInput {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Selection {
+            enable: Option<Vec<String>>,
+            disable: Option<Vec<String>>,
+            require_approval: Option<Vec<String>>,
+        }
+        match serde_json::Value::deserialize(d)? {
+            v @ serde_json::Value::Array(_) => serde_json::from_value(v).map(ToolkitsInput::List).map_err(D::Error::custom),
+            v @ serde_json::Value::Object(_) => {
+                let s: Selection = serde_json::from_value(v).map_err(D::Error::custom)?;
+                match (s.enable, s.disable) {
+                    (Some(enable), None) => Ok(ToolkitsInput::Enable { enable, require_approval: s.require_approval }),
+                    (None, Some(disable)) => Ok(ToolkitsInput::Disable { disable, require_approval: s.require_approval }),
+                    (Some(_), Some(_)) => Err(D::Error::custom("give enable or disable, not both")),
+                    (None, None) => Err(D::Error::custom("expected {\"enable\": [slugs]} or {\"disable\": [slugs]}")),
+                }
+            }
+            _ => Err(D::Error::custom("expected a list of toolkit slugs, {\"enable\": [...]} or {\"disable\": [...]}")),
+        }
+    }
+}
+
 /// `manage_connections` as sent: a bool or `{enable, callback_url, enable_wait_for_connections}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(untagged)]
 pub enum ManageConnectionsInput {
@@ -43,6 +71,18 @@ pub enum ManageConnectionsInput {
     Flag(bool),
     /// The object form.
     Options(ManageConnectionsOptions),
+}
+
+// By hand rather than `untagged`, which would read `[null, null]` as the object form.
+impl<'de> Deserialize<'de> for ManageConnectionsInput {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        match serde_json::Value::deserialize(d)? {
+            serde_json::Value::Bool(b) => Ok(ManageConnectionsInput::Flag(b)),
+            v @ serde_json::Value::Object(_) => serde_json::from_value(v).map(ManageConnectionsInput::Options).map_err(D::Error::custom),
+            _ => Err(D::Error::custom("expected true, false or {\"enable\", \"callback_url\", \"enable_wait_for_connections\"}")),
+        }
+    }
 }
 
 /// The object form of `manage_connections`.
@@ -55,12 +95,14 @@ pub struct ManageConnectionsOptions {
     pub enable: Option<bool>,
     /// Where the user lands after finishing a link started in chat.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(format = "uri"))]
     pub callback_url: Option<String>,
     /// Whether `COMPOSIO_WAIT_FOR_CONNECTIONS` is offered (default false).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enable_wait_for_connections: Option<bool>,
     /// Whether agents may remove connections: only `false` (agents never can in Grantline).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = schemas::only_false))]
     pub enable_connection_removal: Option<bool>,
 }
 
@@ -121,45 +163,52 @@ pub struct CreateSessionRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SessionSettings {
     /// `{tools: [slugs] | "all"}`: toolkit tools listed beside the meta tools.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "super::object::option", skip_serializing_if = "Option::is_none")]
     pub preload: Option<PreloadInput>,
     /// `{enable}`: whether `COMPOSIO_SEARCH_TOOLS` (and `…/search`) is offered.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "super::object::option", skip_serializing_if = "Option::is_none")]
     pub search: Option<SearchSetting>,
     /// `{enable_multi_execute}`: whether `COMPOSIO_MULTI_EXECUTE_TOOL` is offered.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "super::object::option", skip_serializing_if = "Option::is_none")]
     pub execute: Option<ExecuteSetting>,
     /// Composio's code sandbox: Grantline has none, so only `enable: false` is accepted;
     /// its tuning knobs are no-ops.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "super::object::option", skip_serializing_if = "Option::is_none")]
     pub workbench: Option<WorkbenchSetting>,
-    /// Per-tool selection: refused (select toolkits, or preload tools).
+    /// Per-tool selection: only empty is accepted (select toolkits, or preload tools).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = EmptyValue))]
     pub tools: Option<serde_json::Value>,
-    /// Tool-hint tags: refused.
+    /// Tool-hint tags: only empty is accepted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = EmptyValue))]
     pub tags: Option<serde_json::Value>,
     /// Multi-account policy: Grantline always allows several accounts per toolkit and uses the
     /// newest active one unless pinned; only `{enable: true}` (what it does) is accepted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = schemas::multi_account_schema))]
     pub multi_account: Option<serde_json::Value>,
     /// Composio's paid instant accounts: only `false` is accepted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = schemas::only_false))]
     pub instant: Option<serde_json::Value>,
     /// `{enable}`: `…/proxy_execute` is always on; `enable: false` is refused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = schemas::proxy_execute_schema))]
     pub proxy_execute: Option<serde_json::Value>,
     /// Premium tools: Grantline has none, so only `false` is accepted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = schemas::only_false))]
     pub premium_usage: Option<serde_json::Value>,
-    /// Execution hooks: refused.
+    /// Execution hooks: only empty is accepted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = EmptyValue))]
     pub hooks: Option<serde_json::Value>,
     /// Composio's experimental options: `assistive_prompt_config` and
     /// `no_elicitation_support_fallback` are no-ops (Grantline writes no assistive prompt and
     /// never elicits); custom tools and saved session configs are refused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = schemas::session_experimental))]
     pub experimental: Option<serde_json::Map<String, serde_json::Value>>,
     /// Fields no version of the API has: refused, naming the first.
     #[serde(flatten, skip_serializing_if = "BTreeMap::is_empty")]
@@ -176,9 +225,9 @@ pub struct PreloadInput {
     pub tools: PreloadTools,
 }
 
-/// The tools of a `preload`.
+/// The tools of a `preload`. (Its schema is written by hand: the derive cannot say that the
+/// string is `"all"`.)
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(untagged)]
 pub enum PreloadTools {
     /// These tools.
@@ -214,6 +263,7 @@ pub struct ExecuteSetting {
 pub struct WorkbenchSetting {
     /// Whether the sandbox is on: only `false` is accepted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = schemas::only_false))]
     pub enable: Option<bool>,
     /// No-op knobs of a sandbox Grantline does not have.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -242,7 +292,7 @@ fn yes() -> bool {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UpdateSessionRequest {
     /// The version the caller last read (optimistic concurrency).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "crate::model::whole::option", skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(minimum = 1))]
     pub expected_config_version: Option<u32>,
     /// New toolkit selection.
@@ -447,6 +497,7 @@ pub struct LinkRequest {
     pub toolkit: String,
     /// Where to send the user afterwards; must be on the project's allow-list.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(format = "uri"))]
     pub callback_url: Option<String>,
     /// A name for this account, unique per user and toolkit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -465,4 +516,64 @@ pub struct LinkResponse {
     /// The `INITIATED` account this link completes.
     #[cfg_attr(feature = "openapi", schema(pattern = r"^ca_[A-Za-z0-9]{1,64}$"))]
     pub connected_account_id: String,
+}
+
+/// The schemas of the settings whose accepted values no Rust type states.
+#[cfg(feature = "openapi")]
+mod schemas {
+    use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
+    use utoipa::openapi::RefOr;
+    use utoipa::ToSchema;
+
+    fn typed(ty: Type) -> ObjectBuilder {
+        ObjectBuilder::new().schema_type(ty)
+    }
+
+    fn nullable_object() -> ObjectBuilder {
+        ObjectBuilder::new().schema_type(SchemaType::from_iter([Type::Object, Type::Null])).additional_properties(Some(utoipa::openapi::schema::AdditionalProperties::<Schema>::FreeForm(false)))
+    }
+
+    impl utoipa::PartialSchema for super::PreloadTools {
+        fn schema() -> RefOr<Schema> {
+            utoipa::openapi::schema::OneOfBuilder::new()
+                .description(Some("The tools of a `preload`: these tool slugs, or `\"all\"` (every tool of the session's toolkits)."))
+                .item(utoipa::openapi::schema::ArrayBuilder::new().items(typed(Type::String)))
+                .item(typed(Type::String).enum_values(Some(["all"])))
+                .into()
+        }
+    }
+
+    impl ToSchema for super::PreloadTools {}
+
+    /// `instant`, `premium_usage`, `manage_connections.enable_connection_removal`: only `false` (or null).
+    pub fn only_false() -> Schema {
+        ObjectBuilder::new()
+            .schema_type(SchemaType::from_iter([Type::Boolean, Type::Null]))
+            .enum_values(Some([serde_json::Value::Bool(false), serde_json::Value::Null]))
+            .into()
+    }
+
+    /// `multi_account`: only what Grantline does.
+    pub fn multi_account_schema() -> Schema {
+        nullable_object()
+            .property("enable", typed(Type::Boolean).enum_values(Some([true])))
+            .property("require_explicit_selection", typed(Type::Boolean).enum_values(Some([false])))
+            .into()
+    }
+
+    /// `proxy_execute`: `…/proxy_execute` is always on.
+    pub fn proxy_execute_schema() -> Schema {
+        nullable_object().property("enable", typed(Type::Boolean).enum_values(Some([true]))).into()
+    }
+
+    /// `experimental` of a session: the no-op knobs, and custom tools only when empty.
+    pub fn session_experimental() -> Schema {
+        let empty = || RefOr::Ref(utoipa::openapi::Ref::from_schema_name(super::EmptyValue::name()));
+        nullable_object()
+            .property("assistive_prompt_config", ObjectBuilder::new().schema_type(SchemaType::AnyValue))
+            .property("no_elicitation_support_fallback", ObjectBuilder::new().schema_type(SchemaType::AnyValue))
+            .property("custom_tools", empty())
+            .property("custom_toolkits", empty())
+            .into()
+    }
 }

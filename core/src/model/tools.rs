@@ -5,6 +5,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+#[cfg(feature = "openapi")]
+use super::EmptyValue;
+
 /// Slug of the in-chat connection tool.
 pub const MANAGE_CONNECTIONS: &str = "COMPOSIO_MANAGE_CONNECTIONS";
 /// Slug of the tool that finds tools for a use case.
@@ -68,14 +71,18 @@ pub struct ExecuteMetaRequest {
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub arguments: serde_json::Map<String, serde_json::Value>,
     /// Composio: the user's answers to an `input_required` result. Grantline never asks,
-    /// so only an empty object (or null) is accepted.
+    /// so only empty is accepted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = EmptyValue))]
     pub input_responses: Option<Value>,
     /// Composio: the `request_state` of an `input_required` result; only empty is accepted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = EmptyValue))]
     pub request_state: Option<Value>,
-    /// Composio: inline custom tools and toolkits; only empty is accepted.
+    /// Composio: inline custom tools and toolkits; only empty is accepted (an empty value, or
+    /// an object of empty values such as `{"custom_tools": []}`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::model::no_custom_tools))]
     pub experimental: Option<Value>,
 }
 
@@ -117,12 +124,16 @@ pub struct ExecuteRequest {
     pub enable_auto_workbench_offload: Option<bool>,
     /// Composio: the user's answers to an `input_required` result; only empty is accepted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = EmptyValue))]
     pub input_responses: Option<Value>,
     /// Composio: the `request_state` of an `input_required` result; only empty is accepted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = EmptyValue))]
     pub request_state: Option<Value>,
-    /// Composio: inline custom tools and toolkits; only empty is accepted.
+    /// Composio: inline custom tools and toolkits; only empty is accepted (an empty value, or
+    /// an object of empty values such as `{"custom_tools": []}`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::model::no_custom_tools))]
     pub experimental: Option<Value>,
 }
 
@@ -174,7 +185,7 @@ pub struct SearchRequest {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub toolkits: Vec<String>,
     /// Grantline: at most this many tools per use case (1 to 100, default 5).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "crate::model::whole::option", skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 100))]
     pub limit: Option<u32>,
     /// Composio: a model hint for planning. Grantline ranks with BM25 and plans nothing: a
@@ -185,8 +196,10 @@ pub struct SearchRequest {
     /// session's tools): either value is accepted and changes nothing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub search_strategy: Option<String>,
-    /// Composio: inline custom tools and toolkits; only empty is accepted.
+    /// Composio: inline custom tools and toolkits; only empty is accepted (an empty value, or
+    /// an object of empty values such as `{"custom_tools": []}`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::model::no_custom_tools))]
     pub experimental: Option<Value>,
 }
 
@@ -413,12 +426,15 @@ pub struct ProxyRequest {
     /// Extra headers and query parameters.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub parameters: Vec<ProxyParameter>,
-    /// Composio: a binary body by URL or base64. Refused (400): Grantline sends JSON bodies only.
+    /// Composio: a binary body by URL or base64. Only empty is accepted: Grantline sends JSON
+    /// bodies only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = EmptyValue))]
     pub binary_body: Option<Value>,
-    /// Composio: a credential from the caller to sign with. Refused (400): the broker signs
-    /// only with the accounts it holds for the session's user.
+    /// Composio: a credential from the caller to sign with. Only empty is accepted: the
+    /// broker signs only with the accounts it holds for the session's user.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = EmptyValue))]
     pub custom_connection_data: Option<Value>,
 }
 

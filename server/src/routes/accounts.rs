@@ -164,7 +164,7 @@ pub async fn revoke(State(s): State<AppState>, Caller(who): Caller, Path(id): Pa
     security(("apiKey" = [])),
     params(
         ("id" = String, Path, description = "The connected account (`ca_…`).", pattern = r"^ca_[A-Za-z0-9]{1,64}$"),
-        ("redirect_url" = Option<String>, Query, description = "Where the user lands afterwards (as in the body; both must agree)."),
+        ("redirect_url" = Option<String>, Query, format = "uri", description = "Where the user lands afterwards (as in the body; both must agree)."),
     ),
     request_body(content = Option<RefreshAccountRequest>, content_type = "application/json"),
     responses((status = 200, description = "The new Connect Link.", body = RefreshAccountResponse), ChangeErrors),

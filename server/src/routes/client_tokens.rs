@@ -8,7 +8,7 @@ use grantline_core::model::{ClientToken, ClientTokenRequest, SessionInfo, Succes
 
 use super::openapi::ResourceErrors;
 use crate::error::ApiResult;
-use crate::extract::{parse_json, Caller, ClientCaller};
+use crate::extract::{parse_json, Caller, ClientTokenCaller};
 use crate::AppState;
 
 /// Mint a short-lived client token that can only authorize, wait and list toolkits in this session (for a browser widget).
@@ -67,8 +67,8 @@ pub async fn revoke(
     operation_id = "client_token_session",
     tag = "client tokens",
     security(("clientToken" = [])),
-    responses((status = 200, description = "The session (an API key is refused with a 400 naming `authorization`).", body = SessionInfo), ResourceErrors),
+    responses((status = 200, description = "The session. Only a client token is accepted: without one (an API key alone included) the answer is 401.", body = SessionInfo), ResourceErrors),
 )]
-pub async fn session(State(s): State<AppState>, ClientCaller(who): ClientCaller) -> ApiResult<Json<SessionInfo>> {
+pub async fn session(State(s): State<AppState>, ClientTokenCaller(who): ClientTokenCaller) -> ApiResult<Json<SessionInfo>> {
     Ok(Json(s.engine.client_token_session(&who).await?))
 }

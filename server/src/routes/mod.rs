@@ -25,7 +25,7 @@ pub use openapi::render;
 
 /// The generated OpenAPI document, as `server/src/openapi.json` holds it.
 pub fn openapi_document() -> String {
-    render(&documented(None).into_openapi())
+    render(&openapi::generated())
 }
 
 /// Every documented route with its OpenAPI entry. With a state, the CORS layer is on the routes a

@@ -13,7 +13,8 @@ use axum::response::IntoResponse;
 use grantline_core::{ErrorBody, KINDS};
 use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{ContentBuilder, ObjectBuilder, RefOr, Response, ResponseBuilder, Type};
+use utoipa::openapi::schema::{AdditionalProperties, SchemaType};
+use utoipa::openapi::{ContentBuilder, ObjectBuilder, RefOr, Response, ResponseBuilder, Schema, Type};
 use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
 
 
@@ -56,6 +57,41 @@ impl Modify for SecuritySchemes {
             ),
         );
     }
+}
+
+/// Says `additionalProperties: false` where the derive cannot, on bodies that refuse unknown
+/// fields. Runs on the whole document: the routes' schemas join the frame after its modifiers.
+pub(crate) struct ClosedBodies;
+
+impl Modify for ClosedBodies {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let Some(components) = doc.components.as_mut() else { return };
+        // The session bodies flatten the shared `SessionSettings`, so the derive writes an
+        // `allOf` that cannot close each part: `unevaluatedProperties` closes the whole (the
+        // engine refuses an unknown field, naming it).
+        for name in ["CreateSessionRequest", "UpdateSessionRequest"] {
+            if let Some(RefOr::T(Schema::AllOf(all))) = components.schemas.get_mut(name) {
+                all.extensions.get_or_insert_with(Default::default).insert("unevaluatedProperties".into(), false.into());
+            }
+        }
+        // The derive does not carry `deny_unknown_fields` to an enum's struct variants.
+        if let Some(RefOr::T(Schema::OneOf(one))) = components.schemas.get_mut("ToolkitsInput") {
+            for item in &mut one.items {
+                if let RefOr::T(Schema::Object(o)) = item {
+                    if o.schema_type == SchemaType::Type(Type::Object) {
+                        o.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The generated document: the routes' entries in the frame, closed where the derive cannot say it.
+pub(crate) fn generated() -> utoipa::openapi::OpenApi {
+    let mut doc = super::documented(None).into_openapi();
+    ClosedBodies.modify(&mut doc);
+    doc
 }
 
 /// The error answers one operation can give, each with the envelope and what the kind means.
@@ -140,6 +176,6 @@ pub fn render(doc: &utoipa::openapi::OpenApi) -> String {
 )]
 pub(crate) async fn document() -> impl IntoResponse {
     static TEXT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    let text = TEXT.get_or_init(|| render(&super::documented(None).into_openapi()));
+    let text = TEXT.get_or_init(|| render(&generated()));
     ([(header::CONTENT_TYPE, "application/json")], text.as_str())
 }

@@ -121,13 +121,14 @@ impl Engine {
     pub async fn reconnect_account(&self, who: &Principal, id: &str, req: RefreshAccountRequest) -> Result<RefreshAccountResponse> {
         who.require_project()?;
         check_id("connected_account_id", id, ACCOUNT_PREFIX)?;
-        let callback_url = match req.redirect_url.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
-            Some(url) => Some(self.check_callback_url(who, "redirect_url", url)?.to_string()),
-            None => None,
-        };
         // The account's status decides the kind; renewing checks it did not change meanwhile.
         for _ in 0..3 {
             let account = self.account_of(who, id).await?;
+            // Checked once the account is known to exist: a missing account is a 404 whatever the URL.
+            let callback_url = match req.redirect_url.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+                Some(url) => Some(self.check_callback_url(who, "redirect_url", url)?.to_string()),
+                None => None,
+            };
             let def = self.catalog.get(&account.toolkit).filter(|d| d.auth != AuthKind::None).ok_or_else(|| {
                 Error::validation("connected_account_id", format!("the {} toolkit needs no connection: there is nothing to reconnect", account.toolkit))
             })?;

@@ -182,10 +182,10 @@ impl Engine {
     /// `POST …/session/{id}/proxy_execute`: an authenticated request to a provider's API.
     pub async fn proxy_execute(&self, who: &Principal, session_id: &str, req: ProxyRequest) -> Result<ProxyResponse> {
         who.require_project()?;
-        if req.binary_body.as_ref().is_some_and(|v| !v.is_null()) {
+        if req.binary_body.as_ref().is_some_and(|v| !crate::model::is_empty_value(v)) {
             return Err(Error::validation("binary_body", "binary bodies are not supported; send a JSON body"));
         }
-        if req.custom_connection_data.as_ref().is_some_and(|v| !v.is_null()) {
+        if req.custom_connection_data.as_ref().is_some_and(|v| !crate::model::is_empty_value(v)) {
             return Err(Error::validation(
                 "custom_connection_data",
                 "the broker signs requests only with the accounts it holds for the session's user; it takes no credential from the caller",
@@ -383,10 +383,9 @@ pub(crate) fn answer(data: Value, error: Option<String>, log_id: String) -> Exec
 
 /// Refuses Composio's request fields for what Grantline does not have: answers to an input
 /// request (it never asks the user anything, so there is nothing to answer) and inline custom
-/// tools. Empty values are accepted.
+/// tools. Values that ask for nothing (`model::is_empty_value`) are accepted.
 pub(crate) fn refuse_interaction(input_responses: Option<&Value>, request_state: Option<&Value>, experimental: Option<&Value>) -> Result<()> {
-    // `request_state` is a string: an empty one asks for nothing either.
-    let empty = |v: &Value| crate::engine::is_empty_json(v) || v.as_str() == Some("");
+    let empty = crate::model::is_empty_value;
     if input_responses.is_some_and(|v| !empty(v)) {
         return Err(Error::validation("input_responses", "Grantline never asks the user for input (no input_required results), so there is nothing to answer"));
     }

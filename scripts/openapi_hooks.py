@@ -1,0 +1,28 @@
+"""schemathesis hooks for scripts/test-openapi.sh.
+
+A callback URL must be on the project's allow-list (no open redirects), which no static schema
+can state: a made-up `https://0.com` is rightly a 400 naming the field (server/tests/api_errors.rs
+tests that refusal). So every absolute URL the fuzzer puts in `callback_url` or `redirect_url`
+becomes one the test project allows; anything else (a relative URL, a number) goes as drawn, and
+schemathesis re-judges the edited case before sending it.
+"""
+import schemathesis
+
+ALLOWED = "http://localhost/callback"
+FIELDS = {"callback_url", "redirect_url"}
+
+
+def _allowed(value):
+    if isinstance(value, dict):
+        return {k: (ALLOWED if k in FIELDS and isinstance(v, str) and "://" in v else _allowed(v)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_allowed(v) for v in value]
+    return value
+
+
+@schemathesis.hook
+def before_call(context, case, kwargs):
+    if isinstance(case.body, dict):
+        case.body = _allowed(case.body)
+    if isinstance(case.query, dict):
+        case.query = _allowed(case.query)
