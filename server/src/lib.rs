@@ -27,13 +27,14 @@ pub use routes::openapi_document;
 pub struct AppState {
     /// The engine.
     pub engine: Arc<Engine>,
-    /// The MCP transport every session's endpoint shares.
-    mcp: mcp::McpService,
+    /// The MCP transport every session's endpoint shares (behind an `Arc`: the state is cloned
+    /// for every request, and a bare service clone costs a cancellation token's lock).
+    mcp: Arc<mcp::McpService>,
 }
 
 /// The whole HTTP surface as an axum router.
 pub fn router(engine: Arc<Engine>) -> axum::Router {
-    routes::router(AppState { mcp: mcp::service(engine.clone()), engine })
+    routes::router(AppState { mcp: Arc::new(mcp::service(engine.clone())), engine })
 }
 
 /// A broker listening on a socket.
@@ -51,7 +52,10 @@ pub fn spawn(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<Running> {
     let addr = listener.local_addr()?;
-    let app = router(engine);
+    // A make-service that clones the router (an `Arc`) per connection: serving the `Router`
+    // itself rebuilds its route table for every connection (axum's `with_state(())`), about
+    // 18 KB that a long-poll keeps for as long as it waits.
+    let app = router(engine).into_make_service();
     let task = tokio::spawn(async move { axum::serve(listener, app).with_graceful_shutdown(shutdown).await });
     Ok(Running { addr, task })
 }

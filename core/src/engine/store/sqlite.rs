@@ -1,188 +1,133 @@
-//! The embedded store: one SQLite file in WAL mode.
+//! The embedded store: one SQLite file in WAL mode. One thread writes, committing whatever
+//! writes are pending together (`sqlite/writer.rs`); a few threads read, each on its own
+//! read-only connection (`sqlite/readers.rs`). Async callers hand work to those threads over
+//! channels and never block the runtime.
+
+mod checkpoints;
+mod migrations;
+mod readers;
+mod rows;
+mod writer;
 
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use async_trait::async_trait;
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Params, Row};
 
 use super::*;
 use crate::model::{AccountFilter, AccountOrder, AccountStatus};
 use crate::{Error, Result};
+use checkpoints::Checkpoints;
+use readers::Readers;
+use rows::*;
+use writer::Writer;
 
-/// Schema changes in order; `PRAGMA user_version` records how many have run.
-const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6];
-
-/// The first schema.
-const SCHEMA_V1: &str = r#"
-CREATE TABLE IF NOT EXISTS projects (
-    id TEXT PRIMARY KEY,
-    name TEXT NOT NULL,
-    allowed_callback_urls TEXT NOT NULL DEFAULT '[]',
-    created_at INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS api_keys (
-    id TEXT PRIMARY KEY,
-    project_id TEXT NOT NULL REFERENCES projects(id),
-    name TEXT NOT NULL,
-    hash TEXT NOT NULL UNIQUE,
-    hint TEXT NOT NULL,
-    created_at INTEGER NOT NULL,
-    revoked_at INTEGER
-);
-CREATE TABLE IF NOT EXISTS auth_configs (
-    id TEXT PRIMARY KEY,
-    project_id TEXT NOT NULL REFERENCES projects(id),
-    toolkit TEXT NOT NULL,
-    name TEXT,
-    auth_scheme TEXT NOT NULL,
-    client_id TEXT,
-    client_secret_sealed BLOB,
-    scopes TEXT NOT NULL,
-    is_disabled INTEGER NOT NULL DEFAULT 0,
-    created_at INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS auth_configs_toolkit ON auth_configs(project_id, toolkit, created_at);
-CREATE TABLE IF NOT EXISTS sessions (
-    id TEXT PRIMARY KEY,
-    project_id TEXT NOT NULL REFERENCES projects(id),
-    config TEXT NOT NULL,
-    created_at INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS accounts (
-    id TEXT PRIMARY KEY,
-    project_id TEXT NOT NULL REFERENCES projects(id),
-    user_id TEXT NOT NULL,
-    toolkit TEXT NOT NULL,
-    auth_config_id TEXT NOT NULL,
-    auth_scheme TEXT NOT NULL,
-    alias TEXT,
-    status TEXT NOT NULL,
-    status_reason TEXT,
-    is_disabled INTEGER NOT NULL DEFAULT 0,
-    credentials_sealed BLOB,
-    created_at INTEGER NOT NULL,
-    updated_at INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS accounts_user ON accounts(project_id, user_id, toolkit, created_at);
-CREATE UNIQUE INDEX IF NOT EXISTS accounts_alias ON accounts(project_id, user_id, toolkit, alias) WHERE alias IS NOT NULL;
-CREATE TABLE IF NOT EXISTS connection_requests (
-    account_id TEXT PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,
-    project_id TEXT NOT NULL,
-    link_token TEXT NOT NULL UNIQUE,
-    state TEXT NOT NULL UNIQUE,
-    pkce_verifier_sealed BLOB,
-    callback_url TEXT,
-    expires_at INTEGER NOT NULL,
-    consumed_at INTEGER
-);
-CREATE INDEX IF NOT EXISTS connection_requests_expiry ON connection_requests(expires_at);
-"#;
-
-/// Client tokens and the projects' allowed browser origins.
-const SCHEMA_V2: &str = r#"
-ALTER TABLE projects ADD COLUMN allowed_origins TEXT NOT NULL DEFAULT '[]';
-CREATE TABLE client_tokens (
-    id TEXT PRIMARY KEY,
-    project_id TEXT NOT NULL REFERENCES projects(id),
-    session_id TEXT NOT NULL REFERENCES sessions(id),
-    hash TEXT NOT NULL UNIQUE,
-    created_at INTEGER NOT NULL,
-    expires_at INTEGER NOT NULL,
-    revoked_at INTEGER
-);
-CREATE INDEX client_tokens_session ON client_tokens(project_id, session_id);
-"#;
-
-/// The dev sandbox provider's codes and tokens (hashed), so they outlive a restart.
-const SCHEMA_V3: &str = r#"
-CREATE TABLE sandbox_grants (
-    hash TEXT PRIMARY KEY,
-    kind TEXT NOT NULL,
-    family TEXT NOT NULL,
-    user_name TEXT NOT NULL,
-    scope TEXT NOT NULL,
-    redirect_uri TEXT,
-    code_challenge TEXT,
-    created_at INTEGER NOT NULL,
-    expires_at INTEGER NOT NULL
-);
-CREATE INDEX sandbox_grants_expiry ON sandbox_grants(expires_at);
-CREATE INDEX sandbox_grants_age ON sandbox_grants(created_at, hash);
-CREATE INDEX sandbox_grants_family ON sandbox_grants(family);
-"#;
-
-/// Reconnects (`…/connected_accounts/{id}/refresh`): a connection request says what it is for.
-const SCHEMA_V4: &str = r#"
-ALTER TABLE connection_requests ADD COLUMN kind TEXT NOT NULL DEFAULT 'connect';
-"#;
-
-/// Leases (one token refresh per account at a time, across processes) and the index the
-/// sweeper's `due_links` reads.
-const SCHEMA_V5: &str = r#"
-CREATE TABLE leases (
-    name TEXT PRIMARY KEY,
-    holder TEXT NOT NULL,
-    expires_at INTEGER NOT NULL
-);
-"#;
-
-/// A session's config version as a column (the compare-and-set of `update_session_config`
-/// checks it), as PostgreSQL has it: both stores have the same tables and columns, so
-/// `grantline db copy` moves every column as it is.
-const SCHEMA_V6: &str = r#"
-ALTER TABLE sessions ADD COLUMN config_version INTEGER NOT NULL DEFAULT 1;
-UPDATE sessions SET config_version = COALESCE(json_extract(config, '$.config_version'), 1);
-"#;
-
-/// A [`Store`] on one SQLite file (WAL, foreign keys on, synchronous=NORMAL).
+/// A [`Store`] on one SQLite file (WAL, foreign keys on, synchronous=NORMAL). Cheap to clone:
+/// clones share the threads, which end when the last clone is dropped.
 #[derive(Clone)]
 pub struct SqliteStore {
-    conn: Arc<Mutex<Connection>>,
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    writer: Writer,
+    readers: Readers,
+    _checkpoints: Checkpoints,
     changes: tokio::sync::broadcast::Sender<StoreChange>,
+}
+
+/// How many changes a slow subscriber may fall behind before it is told to re-read.
+const CHANGE_FEED_CAPACITY: usize = 4096;
+
+/// Prepared statements each connection keeps (the store has about fifty distinct ones).
+const STATEMENT_CACHE: usize = 96;
+
+/// Milliseconds a connection waits for a lock another process holds (a `grantline keys …`
+/// command beside a running broker) before it reports the database busy.
+const BUSY_TIMEOUT_MS: u32 = 5000;
+
+/// Reader connections: one per core, plus one so a slow read does not stall the rest.
+fn reader_count() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get()).min(8) + 1
 }
 
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path`.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
-        let conn = Connection::open(path.as_ref()).map_err(db)?;
-        conn.execute_batch(
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;",
-        )
-        .map_err(db)?;
-        Ok(Self { conn: Arc::new(Mutex::new(conn)), changes: tokio::sync::broadcast::channel(CHANGE_FEED_CAPACITY).0 })
+        let path = path.as_ref();
+        let writer = Connection::open(path).map_err(db)?;
+        // The writer switches the file to WAL before any reader opens it, and leaves checkpoints
+        // to their own thread and connection (`sqlite/checkpoints.rs`). WAL with synchronous=NORMAL
+        // survives a killed process: see `sqlite/writer.rs`.
+        writer
+            .execute_batch(&format!(
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout={BUSY_TIMEOUT_MS}; \
+                 PRAGMA wal_autocheckpoint=0;"
+            ))
+            .map_err(db)?;
+        writer.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        let checkpointer = Connection::open(path).map_err(db)?;
+        checkpointer.execute_batch(&format!("PRAGMA busy_timeout={BUSY_TIMEOUT_MS};")).map_err(db)?;
+        let readers = (0..reader_count())
+            .map(|_| {
+                let c = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+                c.execute_batch(&format!("PRAGMA busy_timeout={BUSY_TIMEOUT_MS}; PRAGMA query_only=ON;"))?;
+                c.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+                Ok(c)
+            })
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(db)?;
+        let changes = tokio::sync::broadcast::channel(CHANGE_FEED_CAPACITY).0;
+        let thread = |e: std::io::Error| Error::Internal(format!("starting a SQLite thread: {e}"));
+        let restart = checkpoints::Restart::default();
+        let inner = Inner {
+            writer: Writer::spawn(writer, changes.clone(), restart.clone()).map_err(thread)?,
+            readers: Readers::spawn(readers).map_err(thread)?,
+            _checkpoints: Checkpoints::spawn(checkpointer, restart).map_err(thread)?,
+            changes,
+        };
+        Ok(Self { inner: Arc::new(inner) })
     }
 
-    /// Tells the change feed that an account changed (after its transaction committed); says
-    /// whether there was one.
-    fn publish(&self, changed: Option<AccountKey>) -> bool {
-        let Some(key) = changed else { return false };
-        // No subscriber is fine: nobody is waiting.
-        let _ = self.changes.send(StoreChange::Account(key));
-        true
-    }
-
-    /// Runs `f` on the connection off the async runtime's worker threads.
-    async fn with<T, F>(&self, f: F) -> Result<T>
+    /// Runs `f` on a reader connection.
+    async fn read<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
-        F: FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
+        F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
     {
-        let conn = self.conn.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut guard = conn.lock().map_err(|_| Error::Internal("sqlite connection poisoned".into()))?;
-            f(&mut guard).map_err(db)
-        })
-        .await
-        .map_err(|e| Error::Internal(format!("store task: {e}")))?
+        self.inner.readers.read(f).await
+    }
+
+    /// Runs `f` on the writer, in the next group commit; answers once it is committed. `f` may
+    /// run twice (when a batch-mate fails, `sqlite/writer.rs`): only its last run counts.
+    async fn write<T, F>(&self, mut f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnMut(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
+        self.inner.writer.write(move |c| f(c).map(|v| (v, None))).await
+    }
+
+    /// Like [`SqliteStore::write`], for a write that may change one account: `f` returns the
+    /// account's key when it did, and the change feed carries it once the write is committed.
+    async fn write_account<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnMut(&Connection) -> rusqlite::Result<(T, Option<AccountKey>)> + Send + 'static,
+    {
+        self.inner.writer.write(f).await
     }
 }
 
 fn db(e: rusqlite::Error) -> Error {
-    match &e {
-        rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
-            Error::Conflict(e.to_string())
-        }
+    db_ref(&e)
+}
+
+/// The engine's error for a SQLite one (several callers may share one: a failed COMMIT).
+fn db_ref(e: &rusqlite::Error) -> Error {
+    match e {
+        rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => Error::Conflict(e.to_string()),
         rusqlite::Error::SqliteFailure(f, _)
             if matches!(f.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) =>
         {
@@ -192,152 +137,40 @@ fn db(e: rusqlite::Error) -> Error {
     }
 }
 
-/// How many changes a slow subscriber may fall behind before it is told to re-read.
-const CHANGE_FEED_CAPACITY: usize = 4096;
-
-/// A conversion failure naming the column, for a row this store did not write.
-fn corrupt(column: usize, what: String) -> rusqlite::Error {
-    rusqlite::Error::FromSqlConversionFailure(column, rusqlite::types::Type::Text, what.into())
+/// Runs a statement that takes no parameters (transaction control), through the statement cache.
+fn run_sql(c: &Connection, sql: &str) -> rusqlite::Result<()> {
+    c.prepare_cached(sql)?.execute([]).map(drop)
 }
 
-/// A JSON list of strings in column `i`; anything else is a corrupt row.
-fn json_list(r: &Row, i: usize) -> rusqlite::Result<Vec<String>> {
-    let text: String = r.get(i)?;
-    serde_json::from_str(&text).map_err(|e| corrupt(i, format!("not a JSON list of strings: {e}")))
+/// Runs a statement through the statement cache; how many rows it changed.
+fn exec<P: Params>(c: &Connection, sql: &str, params: P) -> rusqlite::Result<usize> {
+    c.prepare_cached(sql)?.execute(params)
 }
 
-/// An account status in column `i`; an unknown one is a corrupt row.
-fn status_at(r: &Row, i: usize) -> rusqlite::Result<AccountStatus> {
-    let text: String = r.get(i)?;
-    AccountStatus::parse(&text).ok_or_else(|| corrupt(i, format!("unknown account status {text:?}")))
+/// The first row of a query (or of a `RETURNING`), if any, through the statement cache.
+fn one<T, P: Params>(c: &Connection, sql: &str, params: P, row: impl FnOnce(&Row) -> rusqlite::Result<T>) -> rusqlite::Result<Option<T>> {
+    c.prepare_cached(sql)?.query_row(params, row).optional()
 }
 
-const PROJECT_COLS: &str = "id, name, allowed_callback_urls, allowed_origins, created_at";
-
-fn project_row(r: &Row) -> rusqlite::Result<Project> {
-    Ok(Project {
-        id: r.get(0)?,
-        name: r.get(1)?,
-        allowed_callback_urls: json_list(r, 2)?,
-        allowed_origins: json_list(r, 3)?,
-        created_at: r.get(4)?,
-    })
+/// Every row of a query, through the statement cache.
+fn all<T, P: Params>(c: &Connection, sql: &str, params: P, row: impl FnMut(&Row) -> rusqlite::Result<T>) -> rusqlite::Result<Vec<T>> {
+    c.prepare_cached(sql)?.query_map(params, row)?.collect()
 }
 
-const CLIENT_TOKEN_COLS: &str = "id, project_id, session_id, hash, created_at, expires_at, revoked_at";
-
-fn client_token_row(r: &Row) -> rusqlite::Result<ClientTokenRecord> {
-    Ok(ClientTokenRecord {
-        id: r.get(0)?,
-        project_id: r.get(1)?,
-        session_id: r.get(2)?,
-        hash: r.get(3)?,
-        created_at: r.get(4)?,
-        expires_at: r.get(5)?,
-        revoked_at: r.get(6)?,
-    })
-}
-
-fn key_row(r: &Row) -> rusqlite::Result<ApiKeyRecord> {
-    Ok(ApiKeyRecord {
-        id: r.get(0)?,
-        project_id: r.get(1)?,
-        name: r.get(2)?,
-        hash: r.get(3)?,
-        hint: r.get(4)?,
-        created_at: r.get(5)?,
-        revoked_at: r.get(6)?,
-    })
-}
-
-const AUTH_CONFIG_COLS: &str =
-    "id, project_id, toolkit, name, auth_scheme, client_id, client_secret_sealed, scopes, is_disabled, created_at";
-
-fn auth_config_row(r: &Row) -> rusqlite::Result<AuthConfigRecord> {
-    Ok(AuthConfigRecord {
-        id: r.get(0)?,
-        project_id: r.get(1)?,
-        toolkit: r.get(2)?,
-        name: r.get(3)?,
-        auth_scheme: r.get(4)?,
-        client_id: r.get(5)?,
-        client_secret_sealed: r.get(6)?,
-        scopes: json_list(r, 7)?,
-        is_disabled: r.get(8)?,
-        created_at: r.get(9)?,
-    })
-}
-
-const ACCOUNT_COLS: &str = "id, project_id, user_id, toolkit, auth_config_id, auth_scheme, alias, status, status_reason, \
-     is_disabled, credentials_sealed, created_at, updated_at";
-
-fn account_row(r: &Row) -> rusqlite::Result<AccountRecord> {
-    Ok(AccountRecord {
-        id: r.get(0)?,
-        project_id: r.get(1)?,
-        user_id: r.get(2)?,
-        toolkit: r.get(3)?,
-        auth_config_id: r.get(4)?,
-        auth_scheme: r.get(5)?,
-        alias: r.get(6)?,
-        status: status_at(r, 7)?,
-        status_reason: r.get(8)?,
-        is_disabled: r.get(9)?,
-        credentials_sealed: r.get(10)?,
-        created_at: r.get(11)?,
-        updated_at: r.get(12)?,
-    })
-}
-
-const REQUEST_COLS: &str =
-    "account_id, project_id, link_token, state, pkce_verifier_sealed, callback_url, expires_at, consumed_at, kind";
-
-fn request_row(r: &Row) -> rusqlite::Result<ConnectionRequestRecord> {
-    Ok(ConnectionRequestRecord {
-        account_id: r.get(0)?,
-        project_id: r.get(1)?,
-        link_token: r.get(2)?,
-        state: r.get(3)?,
-        pkce_verifier_sealed: r.get(4)?,
-        callback_url: r.get(5)?,
-        expires_at: r.get(6)?,
-        consumed_at: r.get(7)?,
-        kind: {
-            let kind: String = r.get(8)?;
-            RequestKind::parse(&kind).ok_or_else(|| corrupt(8, format!("unknown request kind {kind:?}")))?
-        },
-    })
-}
-
-const SANDBOX_COLS: &str = "hash, kind, family, user_name, scope, redirect_uri, code_challenge, created_at, expires_at";
-
-fn sandbox_row(r: &Row) -> rusqlite::Result<SandboxGrant> {
-    let kind: String = r.get(1)?;
-    Ok(SandboxGrant {
-        hash: r.get(0)?,
-        kind: SandboxGrantKind::parse(&kind).ok_or_else(|| corrupt(1, format!("unknown sandbox grant kind {kind:?}")))?,
-        family: r.get(2)?,
-        user: r.get(3)?,
-        scope: r.get(4)?,
-        redirect_uri: r.get(5)?,
-        code_challenge: r.get(6)?,
-        created_at: r.get(7)?,
-        expires_at: r.get(8)?,
-    })
-}
-
-/// Writes a connection request row (inside the caller's transaction).
+/// Writes a connection request row (inside the caller's savepoint).
 fn insert_request(c: &Connection, r: &ConnectionRequestRecord) -> rusqlite::Result<()> {
-    c.execute(
+    exec(
+        c,
         &format!("INSERT INTO connection_requests ({REQUEST_COLS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)"),
         params![r.account_id, r.project_id, r.link_token, r.state, r.pkce_verifier_sealed, r.callback_url, r.expires_at, r.consumed_at, r.kind.as_str()],
     )
     .map(drop)
 }
 
-/// Writes an auth config row (inside the caller's transaction, if any).
+/// Writes an auth config row.
 fn insert_auth_config_row(c: &Connection, a: &AuthConfigRecord) -> rusqlite::Result<()> {
-    c.execute(
+    exec(
+        c,
         &format!("INSERT INTO auth_configs ({AUTH_CONFIG_COLS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"),
         params![
             a.id,
@@ -357,7 +190,8 @@ fn insert_auth_config_row(c: &Connection, a: &AuthConfigRecord) -> rusqlite::Res
 
 /// The newest enabled auth config of a project's toolkit.
 fn default_auth_config_in(c: &Connection, project_id: &str, toolkit: &str) -> rusqlite::Result<Option<AuthConfigRecord>> {
-    c.query_row(
+    one(
+        c,
         &format!(
             "SELECT {AUTH_CONFIG_COLS} FROM auth_configs WHERE project_id = ?1 AND toolkit = ?2 AND is_disabled = 0 \
              ORDER BY created_at DESC, id DESC LIMIT 1"
@@ -365,17 +199,16 @@ fn default_auth_config_in(c: &Connection, project_id: &str, toolkit: &str) -> ru
         [project_id, toolkit],
         auth_config_row,
     )
-    .optional()
 }
 
-/// `(project_id, user_id, id)` of an account, as `RETURNING` gives them.
-fn key_row_of_account(r: &Row) -> rusqlite::Result<AccountKey> {
-    Ok(AccountKey { project_id: r.get(0)?, user_id: r.get(1)?, account_id: r.get(2)? })
+/// The key the change feed carries for an account.
+fn key_of(a: &AccountRecord) -> AccountKey {
+    AccountKey { project_id: a.project_id.clone(), user_id: a.user_id.clone(), account_id: a.id.clone() }
 }
 
-/// Applies a transition inside the caller's transaction: the guarded account update first (it
+/// Applies a transition inside the caller's savepoint: the guarded account update first (it
 /// decides), then the request change. `None` when the guard failed; nothing was written.
-fn apply_transition(tx: &Connection, t: &Transition) -> rusqlite::Result<Option<AccountRecord>> {
+fn apply_transition(c: &Connection, t: &Transition) -> rusqlite::Result<Option<AccountRecord>> {
     use rusqlite::types::Value;
     let mut sets = vec![];
     let mut args: Vec<Value> = vec![t.now.into(), t.account_id.clone().into()];
@@ -408,22 +241,16 @@ fn apply_transition(tx: &Connection, t: &Transition) -> rusqlite::Result<Option<
         let v = arg(&mut args, expected.clone().into());
         guard.push_str(&format!(" AND credentials_sealed = {v}"));
     }
-    let account = tx
-        .query_row(
-            &format!("UPDATE accounts SET {} WHERE {guard} RETURNING {ACCOUNT_COLS}", sets.join(", ")),
-            rusqlite::params_from_iter(args),
-            account_row,
-        )
-        .optional()?;
-    let Some(account) = account else { return Ok(None) };
+    let sql = format!("UPDATE accounts SET {} WHERE {guard} RETURNING {ACCOUNT_COLS}", sets.join(", "));
+    let Some(account) = one(c, &sql, rusqlite::params_from_iter(args), account_row)? else { return Ok(None) };
     match &t.request {
         RequestChange::Keep => {}
         RequestChange::Replace(r) => {
-            tx.execute("DELETE FROM connection_requests WHERE account_id = ?1", [&t.account_id])?;
-            insert_request(tx, r)?;
+            exec(c, "DELETE FROM connection_requests WHERE account_id = ?1", [&t.account_id])?;
+            insert_request(c, r)?;
         }
         RequestChange::End => {
-            tx.execute("DELETE FROM connection_requests WHERE account_id = ?1", [&t.account_id])?;
+            exec(c, "DELETE FROM connection_requests WHERE account_id = ?1", [&t.account_id])?;
         }
     }
     Ok(Some(account))
@@ -441,24 +268,14 @@ fn push_in(sql: &mut String, args: &mut Vec<String>, column: &str, values: &[Str
 #[async_trait]
 impl Store for SqliteStore {
     async fn migrate(&self) -> Result<()> {
-        self.with(|c| {
-            // Each step and its version bump commit together: a killed migration leaves the old schema.
-            let done: usize = c.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-            for (i, step) in MIGRATIONS.iter().enumerate().skip(done) {
-                let tx = c.transaction()?;
-                tx.execute_batch(step)?;
-                tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))?;
-                tx.commit()?;
-            }
-            Ok(())
-        })
-        .await
+        self.inner.writer.alone(migrations::migrate).await
     }
 
     async fn insert_project(&self, p: &Project) -> Result<()> {
         let p = p.clone();
-        self.with(move |c| {
-            c.execute(
+        self.write(move |c| {
+            exec(
+                c,
                 &format!("INSERT INTO projects ({PROJECT_COLS}) VALUES (?1, ?2, ?3, ?4, ?5)"),
                 params![
                     p.id,
@@ -474,46 +291,34 @@ impl Store for SqliteStore {
     }
 
     async fn first_project(&self) -> Result<Option<Project>> {
-        self.with(|c| {
-            c.query_row(&format!("SELECT {PROJECT_COLS} FROM projects ORDER BY created_at, id LIMIT 1"), [], project_row)
-                .optional()
-        })
-        .await
+        self.read(|c| one(c, &format!("SELECT {PROJECT_COLS} FROM projects ORDER BY created_at, id LIMIT 1"), [], project_row)).await
     }
 
     async fn get_project(&self, id: &str) -> Result<Option<Project>> {
         let id = id.to_string();
-        self.with(move |c| {
-            c.query_row(&format!("SELECT {PROJECT_COLS} FROM projects WHERE id = ?1"), [id], project_row).optional()
-        })
-        .await
+        self.read(move |c| one(c, &format!("SELECT {PROJECT_COLS} FROM projects WHERE id = ?1"), [id], project_row)).await
     }
 
     async fn set_allowed_callback_urls(&self, project_id: &str, urls: &[String]) -> Result<()> {
         let (id, urls) = (project_id.to_string(), serde_json::to_string(urls).unwrap());
-        self.with(move |c| c.execute("UPDATE projects SET allowed_callback_urls = ?1 WHERE id = ?2", params![urls, id]).map(drop))
-            .await
+        self.write(move |c| exec(c, "UPDATE projects SET allowed_callback_urls = ?1 WHERE id = ?2", params![urls, id]).map(drop)).await
     }
 
     async fn set_allowed_origins(&self, project_id: &str, origins: &[String]) -> Result<()> {
         let (id, origins) = (project_id.to_string(), serde_json::to_string(origins).unwrap());
-        self.with(move |c| c.execute("UPDATE projects SET allowed_origins = ?1 WHERE id = ?2", params![origins, id]).map(drop))
-            .await
+        self.write(move |c| exec(c, "UPDATE projects SET allowed_origins = ?1 WHERE id = ?2", params![origins, id]).map(drop)).await
     }
 
     async fn all_allowed_origins(&self) -> Result<Vec<String>> {
-        self.with(|c| {
-            let mut st = c.prepare("SELECT allowed_origins FROM projects")?;
-            let lists = st.query_map([], |r| json_list(r, 0))?.collect::<rusqlite::Result<Vec<_>>>()?;
-            Ok(lists.into_iter().flatten().collect())
-        })
-        .await
+        self.read(|c| Ok(all(c, "SELECT allowed_origins FROM projects", [], |r| json_list(r, 0))?.into_iter().flatten().collect()))
+            .await
     }
 
     async fn insert_client_token(&self, t: &ClientTokenRecord) -> Result<()> {
         let t = t.clone();
-        self.with(move |c| {
-            c.execute(
+        self.write(move |c| {
+            exec(
+                c,
                 &format!("INSERT INTO client_tokens ({CLIENT_TOKEN_COLS}) VALUES (?1,?2,?3,?4,?5,?6,?7)"),
                 params![t.id, t.project_id, t.session_id, t.hash, t.created_at, t.expires_at, t.revoked_at],
             )
@@ -524,17 +329,15 @@ impl Store for SqliteStore {
 
     async fn client_token_by_hash(&self, hash: &str) -> Result<Option<ClientTokenRecord>> {
         let hash = hash.to_string();
-        self.with(move |c| {
-            c.query_row(&format!("SELECT {CLIENT_TOKEN_COLS} FROM client_tokens WHERE hash = ?1"), [hash], client_token_row)
-                .optional()
-        })
-        .await
+        self.read(move |c| one(c, &format!("SELECT {CLIENT_TOKEN_COLS} FROM client_tokens WHERE hash = ?1"), [hash], client_token_row))
+            .await
     }
 
     async fn revoke_client_token(&self, project_id: &str, session_id: &str, token_id: &str, now: i64) -> Result<bool> {
         let (p, s, t) = (project_id.to_string(), session_id.to_string(), token_id.to_string());
-        self.with(move |c| {
-            c.execute(
+        self.write(move |c| {
+            exec(
+                c,
                 "UPDATE client_tokens SET revoked_at = ?1 WHERE project_id = ?2 AND session_id = ?3 AND id = ?4 AND revoked_at IS NULL",
                 params![now, p, s, t],
             )
@@ -545,9 +348,10 @@ impl Store for SqliteStore {
 
     async fn insert_api_key(&self, k: &ApiKeyRecord) -> Result<()> {
         let k = k.clone();
-        self.with(move |c| {
-            c.execute(
-                "INSERT INTO api_keys (id, project_id, name, hash, hint, created_at, revoked_at) VALUES (?1,?2,?3,?4,?5,?6,?7)",
+        self.write(move |c| {
+            exec(
+                c,
+                &format!("INSERT INTO api_keys ({API_KEY_COLS}) VALUES (?1,?2,?3,?4,?5,?6,?7)"),
                 params![k.id, k.project_id, k.name, k.hash, k.hint, k.created_at, k.revoked_at],
             )
             .map(drop)
@@ -557,87 +361,62 @@ impl Store for SqliteStore {
 
     async fn api_key_by_hash(&self, hash: &str) -> Result<Option<ApiKeyRecord>> {
         let hash = hash.to_string();
-        self.with(move |c| {
-            c.query_row(
-                "SELECT id, project_id, name, hash, hint, created_at, revoked_at FROM api_keys WHERE hash = ?1 AND revoked_at IS NULL",
-                [hash],
-                key_row,
-            )
-            .optional()
-        })
-        .await
+        self.read(move |c| one(c, &format!("SELECT {API_KEY_COLS} FROM api_keys WHERE hash = ?1 AND revoked_at IS NULL"), [hash], key_row))
+            .await
     }
 
     async fn list_api_keys(&self, project_id: &str) -> Result<Vec<ApiKeyRecord>> {
         let id = project_id.to_string();
-        self.with(move |c| {
-            let mut st = c.prepare(
-                "SELECT id, project_id, name, hash, hint, created_at, revoked_at FROM api_keys WHERE project_id = ?1 ORDER BY created_at DESC, id",
-            )?;
-            let rows = st.query_map([id], key_row)?.collect();
-            rows
+        self.read(move |c| {
+            all(c, &format!("SELECT {API_KEY_COLS} FROM api_keys WHERE project_id = ?1 ORDER BY created_at DESC, id"), [id], key_row)
         })
         .await
     }
 
     async fn revoke_api_key(&self, project_id: &str, key_id: &str, now: i64) -> Result<bool> {
         let (p, k) = (project_id.to_string(), key_id.to_string());
-        self.with(move |c| {
-            c.execute(
-                "UPDATE api_keys SET revoked_at = ?1 WHERE project_id = ?2 AND id = ?3 AND revoked_at IS NULL",
-                params![now, p, k],
-            )
-            .map(|n| n == 1)
+        self.write(move |c| {
+            exec(c, "UPDATE api_keys SET revoked_at = ?1 WHERE project_id = ?2 AND id = ?3 AND revoked_at IS NULL", params![now, p, k])
+                .map(|n| n == 1)
         })
         .await
     }
 
     async fn insert_auth_config(&self, a: &AuthConfigRecord) -> Result<()> {
         let a = a.clone();
-        self.with(move |c| insert_auth_config_row(c, &a)).await
+        self.write(move |c| insert_auth_config_row(c, &a)).await
     }
 
     async fn insert_first_auth_config(&self, a: &AuthConfigRecord) -> Result<AuthConfigRecord> {
         let a = a.clone();
-        self.with(move |c| {
-            // One writer at a time (the transaction is IMMEDIATE): the check and the insert are one step.
-            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            if let Some(existing) = default_auth_config_in(&tx, &a.project_id, &a.toolkit)? {
+        // On the writer, inside its transaction: the check and the insert are one step.
+        self.write(move |c| {
+            if let Some(existing) = default_auth_config_in(c, &a.project_id, &a.toolkit)? {
                 return Ok(existing);
             }
-            insert_auth_config_row(&tx, &a)?;
-            tx.commit()?;
-            Ok(a)
+            insert_auth_config_row(c, &a)?;
+            Ok(a.clone())
         })
         .await
     }
 
     async fn get_auth_config(&self, project_id: &str, id: &str) -> Result<Option<AuthConfigRecord>> {
         let (p, id) = (project_id.to_string(), id.to_string());
-        self.with(move |c| {
-            c.query_row(
-                &format!("SELECT {AUTH_CONFIG_COLS} FROM auth_configs WHERE project_id = ?1 AND id = ?2"),
-                [p, id],
-                auth_config_row,
-            )
-            .optional()
+        self.read(move |c| {
+            one(c, &format!("SELECT {AUTH_CONFIG_COLS} FROM auth_configs WHERE project_id = ?1 AND id = ?2"), [p, id], auth_config_row)
         })
         .await
     }
 
     async fn default_auth_config(&self, project_id: &str, toolkit: &str) -> Result<Option<AuthConfigRecord>> {
         let (p, t) = (project_id.to_string(), toolkit.to_string());
-        self.with(move |c| default_auth_config_in(c, &p, &t)).await
+        self.read(move |c| default_auth_config_in(c, &p, &t)).await
     }
 
     async fn list_auth_configs(&self, project_id: &str) -> Result<Vec<AuthConfigRecord>> {
         let p = project_id.to_string();
-        self.with(move |c| {
-            let mut st = c.prepare(&format!(
-                "SELECT {AUTH_CONFIG_COLS} FROM auth_configs WHERE project_id = ?1 ORDER BY created_at DESC, id DESC"
-            ))?;
-            let rows = st.query_map([p], auth_config_row)?.collect();
-            rows
+        self.read(move |c| {
+            all(c, &format!("SELECT {AUTH_CONFIG_COLS} FROM auth_configs WHERE project_id = ?1 ORDER BY created_at DESC, id DESC"), [p], auth_config_row)
         })
         .await
     }
@@ -645,12 +424,13 @@ impl Store for SqliteStore {
     async fn insert_session(&self, s: &SessionRecord) -> Result<()> {
         let (id, p, cfg, version, at) =
             (s.id.clone(), s.project_id.clone(), serde_json::to_string(&s.config).unwrap(), s.config.config_version, s.created_at);
-        self.with(move |c| {
-            c.execute(
+        self.write(move |c| {
+            exec(
+                c,
                 "INSERT INTO sessions (id, project_id, config, config_version, created_at) VALUES (?1,?2,?3,?4,?5)",
                 params![id, p, cfg, version, at],
             )
-                .map(drop)
+            .map(drop)
         })
         .await
     }
@@ -658,13 +438,10 @@ impl Store for SqliteStore {
     async fn get_session(&self, project_id: &str, id: &str) -> Result<Option<SessionRecord>> {
         let (p, id) = (project_id.to_string(), id.to_string());
         let row = self
-            .with(move |c| {
-                c.query_row(
-                    "SELECT id, project_id, config, created_at FROM sessions WHERE project_id = ?1 AND id = ?2",
-                    [p, id],
-                    |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?)),
-                )
-                .optional()
+            .read(move |c| {
+                one(c, "SELECT id, project_id, config, created_at FROM sessions WHERE project_id = ?1 AND id = ?2", [p, id], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?))
+                })
             })
             .await?;
         row.map(|(id, project_id, cfg, created_at)| Ok(SessionRecord { id, project_id, config: decode_config(&cfg)?, created_at }))
@@ -675,8 +452,9 @@ impl Store for SqliteStore {
         let (p, id) = (project_id.to_string(), id.to_string());
         let json = serde_json::to_string(config).map_err(|e| Error::Internal(format!("session config: {e}")))?;
         let version = config.config_version;
-        self.with(move |c| {
-            c.execute(
+        self.write(move |c| {
+            exec(
+                c,
                 "UPDATE sessions SET config = ?1, config_version = ?5 WHERE project_id = ?2 AND id = ?3 AND config_version = ?4",
                 params![json, p, id, expected_version, version],
             )
@@ -687,21 +465,18 @@ impl Store for SqliteStore {
 
     async fn delete_session(&self, project_id: &str, id: &str) -> Result<bool> {
         let (p, id) = (project_id.to_string(), id.to_string());
-        self.with(move |c| {
-            let tx = c.transaction()?;
-            tx.execute("DELETE FROM client_tokens WHERE project_id = ?1 AND session_id = ?2", [&p, &id])?;
-            let n = tx.execute("DELETE FROM sessions WHERE project_id = ?1 AND id = ?2", [&p, &id])?;
-            tx.commit()?;
-            Ok(n == 1)
+        self.write(move |c| {
+            exec(c, "DELETE FROM client_tokens WHERE project_id = ?1 AND session_id = ?2", [&p, &id])?;
+            Ok(exec(c, "DELETE FROM sessions WHERE project_id = ?1 AND id = ?2", [&p, &id])? == 1)
         })
         .await
     }
 
     async fn insert_connection(&self, a: &AccountRecord, r: &ConnectionRequestRecord) -> Result<()> {
         let (a, r) = (a.clone(), r.clone());
-        self.with(move |c| {
-            let tx = c.transaction()?;
-            tx.execute(
+        self.write(move |c| {
+            exec(
+                c,
                 &format!("INSERT INTO accounts ({ACCOUNT_COLS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)"),
                 params![
                     a.id,
@@ -719,19 +494,15 @@ impl Store for SqliteStore {
                     a.updated_at
                 ],
             )?;
-            insert_request(&tx, &r)?;
-            tx.commit()
+            insert_request(c, &r)
         })
         .await
     }
 
     async fn get_account(&self, project_id: &str, id: &str) -> Result<Option<AccountRecord>> {
         let (p, id) = (project_id.to_string(), id.to_string());
-        self.with(move |c| {
-            c.query_row(&format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE project_id = ?1 AND id = ?2"), [p, id], account_row)
-                .optional()
-        })
-        .await
+        self.read(move |c| one(c, &format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE project_id = ?1 AND id = ?2"), [p, id], account_row))
+            .await
     }
 
     async fn list_accounts(
@@ -757,16 +528,20 @@ impl Store for SqliteStore {
             AccountOrder::UpdatedAt => "updated_at",
         };
         let direction = if filter.ascending { "ASC" } else { "DESC" };
-        self.with(move |c| {
-            let total: u64 = c.query_row(
+        self.read(move |c| {
+            // One snapshot: the count and the page agree.
+            let tx = c.unchecked_transaction()?;
+            let total: u64 = tx.query_row(
                 &format!("SELECT COUNT(*) FROM accounts{where_sql}"),
                 rusqlite::params_from_iter(args.iter()),
                 |r| r.get(0),
             )?;
-            let mut st = c.prepare(&format!(
+            let mut st = tx.prepare(&format!(
                 "SELECT {ACCOUNT_COLS} FROM accounts{where_sql} ORDER BY {column} {direction}, id {direction} LIMIT {limit} OFFSET {offset}"
             ))?;
             let items = st.query_map(rusqlite::params_from_iter(args.iter()), account_row)?.collect::<rusqlite::Result<_>>()?;
+            drop(st);
+            tx.commit()?;
             Ok((items, total))
         })
         .await
@@ -774,31 +549,32 @@ impl Store for SqliteStore {
 
     async fn user_accounts(&self, project_id: &str, user_id: &str) -> Result<Vec<AccountRecord>> {
         let (p, u) = (project_id.to_string(), user_id.to_string());
-        self.with(move |c| {
-            let mut st = c.prepare(&format!(
-                "SELECT {ACCOUNT_COLS} FROM accounts WHERE project_id = ?1 AND user_id = ?2 AND is_disabled = 0 \
-                 ORDER BY created_at DESC, id DESC"
-            ))?;
-            let rows = st.query_map([p, u], account_row)?.collect();
-            rows
+        self.read(move |c| {
+            all(
+                c,
+                &format!(
+                    "SELECT {ACCOUNT_COLS} FROM accounts WHERE project_id = ?1 AND user_id = ?2 AND is_disabled = 0 \
+                     ORDER BY created_at DESC, id DESC"
+                ),
+                [p, u],
+                account_row,
+            )
         })
         .await
     }
 
     async fn set_account_disabled(&self, project_id: &str, id: &str, disabled: bool, now: i64) -> Result<bool> {
         let (p, id) = (project_id.to_string(), id.to_string());
-        let changed = self
-            .with(move |c| {
-                c.query_row(
-                    "UPDATE accounts SET is_disabled = ?1, updated_at = ?2 WHERE project_id = ?3 AND id = ?4 \
-                     RETURNING project_id, user_id, id",
-                    params![disabled, now, p, id],
-                    key_row_of_account,
-                )
-                .optional()
-            })
-            .await?;
-        Ok(self.publish(changed))
+        self.write_account(move |c| {
+            let changed = one(
+                c,
+                "UPDATE accounts SET is_disabled = ?1, updated_at = ?2 WHERE project_id = ?3 AND id = ?4 RETURNING project_id, user_id, id",
+                params![disabled, now, p, id],
+                account_key_row,
+            )?;
+            Ok((changed.is_some(), changed))
+        })
+        .await
     }
 
     async fn transition(&self, t: &Transition) -> Result<Option<AccountRecord>> {
@@ -806,70 +582,48 @@ impl Store for SqliteStore {
             return Err(Error::Internal("a transition must name the statuses it applies from".into()));
         }
         let t = t.clone();
-        let after = self
-            .with(move |c| {
-                let tx = c.transaction()?;
-                let Some(account) = apply_transition(&tx, &t)? else { return Ok(None) };
-                tx.commit()?;
-                Ok(Some(account))
-            })
-            .await?;
-        if let Some(a) = &after {
-            self.publish(Some(AccountKey { project_id: a.project_id.clone(), user_id: a.user_id.clone(), account_id: a.id.clone() }));
-        }
-        Ok(after)
-    }
-
-    async fn delete_account(&self, project_id: &str, id: &str) -> Result<bool> {
-        let (p, id) = (project_id.to_string(), id.to_string());
-        let deleted = self
-            .with(move |c| {
-                c.query_row(
-                    "DELETE FROM accounts WHERE project_id = ?1 AND id = ?2 RETURNING project_id, user_id, id",
-                    [p, id],
-                    key_row_of_account,
-                )
-                .optional()
-            })
-            .await?;
-        Ok(self.publish(deleted))
-    }
-
-    async fn request_by_link_token(&self, link_token: &str) -> Result<Option<ConnectionRequestRecord>> {
-        let t = link_token.to_string();
-        self.with(move |c| {
-            c.query_row(&format!("SELECT {REQUEST_COLS} FROM connection_requests WHERE link_token = ?1"), [t], request_row)
-                .optional()
+        self.write_account(move |c| {
+            let after = apply_transition(c, &t)?;
+            let changed = after.as_ref().map(key_of);
+            Ok((after, changed))
         })
         .await
     }
 
+    async fn delete_account(&self, project_id: &str, id: &str) -> Result<bool> {
+        let (p, id) = (project_id.to_string(), id.to_string());
+        self.write_account(move |c| {
+            let deleted =
+                one(c, "DELETE FROM accounts WHERE project_id = ?1 AND id = ?2 RETURNING project_id, user_id, id", [&p, &id], account_key_row)?;
+            Ok((deleted.is_some(), deleted))
+        })
+        .await
+    }
+
+    async fn request_by_link_token(&self, link_token: &str) -> Result<Option<ConnectionRequestRecord>> {
+        let t = link_token.to_string();
+        self.read(move |c| one(c, &format!("SELECT {REQUEST_COLS} FROM connection_requests WHERE link_token = ?1"), [t], request_row))
+            .await
+    }
+
     async fn request_by_account(&self, project_id: &str, account_id: &str) -> Result<Option<ConnectionRequestRecord>> {
         let (p, a) = (project_id.to_string(), account_id.to_string());
-        self.with(move |c| {
-            c.query_row(
-                &format!("SELECT {REQUEST_COLS} FROM connection_requests WHERE project_id = ?1 AND account_id = ?2"),
-                [p, a],
-                request_row,
-            )
-            .optional()
+        self.read(move |c| {
+            one(c, &format!("SELECT {REQUEST_COLS} FROM connection_requests WHERE project_id = ?1 AND account_id = ?2"), [p, a], request_row)
         })
         .await
     }
 
     async fn request_by_state(&self, state: &str) -> Result<Option<ConnectionRequestRecord>> {
         let s = state.to_string();
-        self.with(move |c| {
-            c.query_row(&format!("SELECT {REQUEST_COLS} FROM connection_requests WHERE state = ?1"), [s], request_row)
-                .optional()
-        })
-        .await
+        self.read(move |c| one(c, &format!("SELECT {REQUEST_COLS} FROM connection_requests WHERE state = ?1"), [s], request_row)).await
     }
 
     async fn consume_request(&self, state: &str, now: i64) -> Result<bool> {
         let state = state.to_string();
-        self.with(move |c| {
-            c.execute(
+        self.write(move |c| {
+            exec(
+                c,
                 "UPDATE connection_requests SET consumed_at = ?1 WHERE state = ?2 AND consumed_at IS NULL AND expires_at > ?1",
                 params![now, state],
             )
@@ -880,39 +634,38 @@ impl Store for SqliteStore {
 
     async fn live_reconnects(&self, project_id: &str, now: i64) -> Result<Vec<String>> {
         let p = project_id.to_string();
-        self.with(move |c| {
-            let mut st = c.prepare(
+        self.read(move |c| {
+            all(
+                c,
                 "SELECT account_id FROM connection_requests \
                  WHERE project_id = ?1 AND kind = 'reconnect' AND consumed_at IS NULL AND expires_at > ?2",
-            )?;
-            let ids = st.query_map(params![p, now], |r| r.get(0))?.collect();
-            ids
+                params![p, now],
+                |r| r.get(0),
+            )
         })
         .await
     }
 
     async fn due_links(&self, statuses: &[AccountStatus], now: i64, limit: u32) -> Result<Vec<DueLink>> {
         let statuses: Vec<rusqlite::types::Value> = statuses.iter().map(|s| s.as_str().to_string().into()).collect();
-        self.with(move |c| {
+        self.read(move |c| {
             let marks = (0..statuses.len()).map(|i| format!("?{}", i + 3)).collect::<Vec<_>>().join(",");
-            let mut st = c.prepare(&format!(
+            let sql = format!(
                 "SELECT r.account_id, r.state FROM connection_requests r JOIN accounts a ON a.id = r.account_id \
                  WHERE r.expires_at <= ?1 AND a.status IN ({marks}) ORDER BY r.expires_at, r.account_id LIMIT ?2"
-            ))?;
+            );
             let mut args: Vec<rusqlite::types::Value> = vec![now.into(), i64::from(limit).into()];
             args.extend(statuses);
-            let due = st
-                .query_map(rusqlite::params_from_iter(args), |r| Ok(DueLink { account_id: r.get(0)?, state: r.get(1)? }))?
-                .collect();
-            due
+            all(c, &sql, rusqlite::params_from_iter(args), |r| Ok(DueLink { account_id: r.get(0)?, state: r.get(1)? }))
         })
         .await
     }
 
     async fn acquire_lease(&self, name: &str, holder: &str, until: i64, now: i64) -> Result<bool> {
         let (name, holder) = (name.to_string(), holder.to_string());
-        self.with(move |c| {
-            c.execute(
+        self.write(move |c| {
+            exec(
+                c,
                 "INSERT INTO leases (name, holder, expires_at) VALUES (?1, ?2, ?3) \
                  ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at \
                  WHERE leases.expires_at <= ?4 OR leases.holder = excluded.holder",
@@ -925,66 +678,68 @@ impl Store for SqliteStore {
 
     async fn release_lease(&self, name: &str, holder: &str) -> Result<()> {
         let (name, holder) = (name.to_string(), holder.to_string());
-        self.with(move |c| c.execute("DELETE FROM leases WHERE name = ?1 AND holder = ?2", [name, holder]).map(drop)).await
+        self.write(move |c| exec(c, "DELETE FROM leases WHERE name = ?1 AND holder = ?2", [&name, &holder]).map(drop)).await
     }
 
     fn subscribe_changes(&self) -> tokio::sync::broadcast::Receiver<StoreChange> {
-        self.changes.subscribe()
+        self.inner.changes.subscribe()
     }
 
     async fn insert_sandbox_grant(&self, g: &SandboxGrant, cap: u32) -> Result<()> {
         let g = g.clone();
-        self.with(move |c| {
-            let tx = c.transaction()?;
-            tx.execute("DELETE FROM sandbox_grants WHERE expires_at <= ?1", [g.created_at])?;
-            tx.execute(
+        self.write(move |c| {
+            exec(c, "DELETE FROM sandbox_grants WHERE expires_at <= ?1", [g.created_at])?;
+            exec(
+                c,
                 "DELETE FROM sandbox_grants WHERE hash IN (SELECT hash FROM sandbox_grants \
                  ORDER BY created_at DESC, hash DESC LIMIT -1 OFFSET ?1)",
                 [cap.saturating_sub(1)],
             )?;
-            tx.execute(
+            exec(
+                c,
                 &format!("INSERT INTO sandbox_grants ({SANDBOX_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
                 params![g.hash, g.kind.as_str(), g.family, g.user, g.scope, g.redirect_uri, g.code_challenge, g.created_at, g.expires_at],
-            )?;
-            tx.commit()
+            )
+            .map(drop)
         })
         .await
     }
 
     async fn take_sandbox_grant(&self, kind: SandboxGrantKind, hash: &str, now: i64) -> Result<Option<SandboxGrant>> {
         let hash = hash.to_string();
-        self.with(move |c| {
-            c.query_row(
+        self.write(move |c| {
+            one(
+                c,
                 &format!("DELETE FROM sandbox_grants WHERE hash = ?1 AND kind = ?2 AND expires_at > ?3 RETURNING {SANDBOX_COLS}"),
                 params![hash, kind.as_str(), now],
                 sandbox_row,
             )
-            .optional()
         })
         .await
     }
 
     async fn sandbox_grant(&self, kind: SandboxGrantKind, hash: &str, now: i64) -> Result<Option<SandboxGrant>> {
         let hash = hash.to_string();
-        self.with(move |c| {
-            c.query_row(
+        self.read(move |c| {
+            one(
+                c,
                 &format!("SELECT {SANDBOX_COLS} FROM sandbox_grants WHERE hash = ?1 AND kind = ?2 AND expires_at > ?3"),
                 params![hash, kind.as_str(), now],
                 sandbox_row,
             )
-            .optional()
         })
         .await
     }
 
     async fn revoke_sandbox_family(&self, family: &str) -> Result<u64> {
         let family = family.to_string();
-        self.with(move |c| c.execute("DELETE FROM sandbox_grants WHERE family = ?1", [family]).map(|n| n as u64)).await
+        self.write(move |c| exec(c, "DELETE FROM sandbox_grants WHERE family = ?1", [&family]).map(|n| n as u64)).await
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::migrations::{MIGRATIONS, SCHEMA_V1};
     use super::*;
 
     #[tokio::test]
@@ -1009,7 +764,7 @@ mod tests {
         assert!(p.allowed_origins.is_empty());
         store.set_allowed_origins("pr_old", &["https://w.test".into()]).await.unwrap();
         assert_eq!(store.all_allowed_origins().await.unwrap(), vec!["https://w.test".to_string()]);
-        let version: usize = store.with(|c| c.query_row("PRAGMA user_version", [], |r| r.get(0))).await.unwrap();
+        let version: usize = store.read(|c| c.query_row("PRAGMA user_version", [], |r| r.get(0))).await.unwrap();
         assert_eq!(version, MIGRATIONS.len());
     }
 
@@ -1034,5 +789,99 @@ mod tests {
         let store = SqliteStore::open(&path).unwrap();
         store.migrate().await.unwrap();
         assert_eq!(store.request_by_state("s_a").await.unwrap().unwrap().kind, RequestKind::Connect);
+    }
+
+    fn connection(id: &str, alias: Option<&str>) -> (AccountRecord, ConnectionRequestRecord) {
+        let account = AccountRecord {
+            id: id.into(),
+            project_id: "pr_1".into(),
+            user_id: "u".into(),
+            toolkit: "sandbox".into(),
+            auth_config_id: "ac_1".into(),
+            auth_scheme: "OAUTH2".into(),
+            alias: alias.map(Into::into),
+            status: AccountStatus::Initiated,
+            status_reason: None,
+            is_disabled: false,
+            credentials_sealed: None,
+            created_at: 1,
+            updated_at: 1,
+        };
+        let request = ConnectionRequestRecord {
+            account_id: id.into(),
+            project_id: "pr_1".into(),
+            link_token: format!("ln_{id}"),
+            state: format!("st_{id}"),
+            pkce_verifier_sealed: None,
+            callback_url: None,
+            expires_at: i64::MAX,
+            consumed_at: None,
+            kind: RequestKind::Connect,
+        };
+        (account, request)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn writes_pending_together_commit_together_and_a_failing_one_fails_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path().join("batch.db")).unwrap();
+        store.migrate().await.unwrap();
+        store.insert_project(&Project { id: "pr_1".into(), name: "p".into(), allowed_callback_urls: vec![], allowed_origins: vec![], created_at: 1 }).await.unwrap();
+        let (first, first_request) = connection("ca_first", Some("work"));
+        store.insert_connection(&first, &first_request).await.unwrap();
+        let mut feed = store.subscribe_changes();
+
+        // Hold the writer busy so the next writes queue up and land in one batch.
+        let (held, release) = std::sync::mpsc::channel::<()>();
+        let holder = store.clone();
+        let busy = tokio::spawn(async move {
+            holder
+                .inner
+                .writer
+                .alone(move |_| {
+                    let _ = release.recv();
+                    Ok(())
+                })
+                .await
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let writes = ["ca_a", "ca_dup", "ca_b"].map(|id| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let (a, r) = connection(id, (id == "ca_dup").then_some("work"));
+                let inserted = store.insert_connection(&a, &r).await;
+                let deleted = store.delete_account("pr_1", id).await;
+                (inserted, deleted)
+            })
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        held.send(()).unwrap();
+        busy.await.unwrap().unwrap();
+        let [a, dup, b] = writes;
+        let (a, dup, b) = (a.await.unwrap(), dup.await.unwrap(), b.await.unwrap());
+        assert!(a.0.is_ok() && b.0.is_ok(), "batch-mates of a failing write commit: {a:?} {b:?}");
+        assert!(matches!(dup.0, Err(Error::Conflict(_))), "the duplicate alias fails alone: {dup:?}");
+        assert_eq!((a.1.unwrap(), dup.1.unwrap(), b.1.unwrap()), (true, false, true));
+        // Two deletions committed, so two changes; the failed insert and the no-op deletion publish nothing.
+        let mut published = vec![];
+        while let Ok(StoreChange::Account(k)) = feed.try_recv() {
+            published.push(k.account_id);
+        }
+        published.sort();
+        assert_eq!(published, ["ca_a", "ca_b"]);
+        assert!(store.get_account("pr_1", "ca_first").await.unwrap().is_some());
+    }
+
+    #[tokio::test]
+    async fn a_write_is_readable_as_soon_as_it_returns() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path().join("ryw.db")).unwrap();
+        store.migrate().await.unwrap();
+        store.insert_project(&Project { id: "pr_1".into(), name: "p".into(), allowed_callback_urls: vec![], allowed_origins: vec![], created_at: 1 }).await.unwrap();
+        for i in 0..200 {
+            let (a, r) = connection(&format!("ca_{i}"), None);
+            store.insert_connection(&a, &r).await.unwrap();
+            assert!(store.get_account("pr_1", &a.id).await.unwrap().is_some(), "a reader sees the committed write");
+        }
     }
 }

@@ -1,0 +1,142 @@
+//! The schema, as steps in order; `PRAGMA user_version` records how many have run. A step never
+//! changes once released (add a new one).
+
+use rusqlite::Connection;
+
+/// Schema changes in order; `PRAGMA user_version` records how many have run.
+pub(super) const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6];
+
+/// The first schema.
+pub(super) const SCHEMA_V1: &str = r#"
+CREATE TABLE IF NOT EXISTS projects (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    allowed_callback_urls TEXT NOT NULL DEFAULT '[]',
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS api_keys (
+    id TEXT PRIMARY KEY,
+    project_id TEXT NOT NULL REFERENCES projects(id),
+    name TEXT NOT NULL,
+    hash TEXT NOT NULL UNIQUE,
+    hint TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    revoked_at INTEGER
+);
+CREATE TABLE IF NOT EXISTS auth_configs (
+    id TEXT PRIMARY KEY,
+    project_id TEXT NOT NULL REFERENCES projects(id),
+    toolkit TEXT NOT NULL,
+    name TEXT,
+    auth_scheme TEXT NOT NULL,
+    client_id TEXT,
+    client_secret_sealed BLOB,
+    scopes TEXT NOT NULL,
+    is_disabled INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS auth_configs_toolkit ON auth_configs(project_id, toolkit, created_at);
+CREATE TABLE IF NOT EXISTS sessions (
+    id TEXT PRIMARY KEY,
+    project_id TEXT NOT NULL REFERENCES projects(id),
+    config TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS accounts (
+    id TEXT PRIMARY KEY,
+    project_id TEXT NOT NULL REFERENCES projects(id),
+    user_id TEXT NOT NULL,
+    toolkit TEXT NOT NULL,
+    auth_config_id TEXT NOT NULL,
+    auth_scheme TEXT NOT NULL,
+    alias TEXT,
+    status TEXT NOT NULL,
+    status_reason TEXT,
+    is_disabled INTEGER NOT NULL DEFAULT 0,
+    credentials_sealed BLOB,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS accounts_user ON accounts(project_id, user_id, toolkit, created_at);
+CREATE UNIQUE INDEX IF NOT EXISTS accounts_alias ON accounts(project_id, user_id, toolkit, alias) WHERE alias IS NOT NULL;
+CREATE TABLE IF NOT EXISTS connection_requests (
+    account_id TEXT PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,
+    project_id TEXT NOT NULL,
+    link_token TEXT NOT NULL UNIQUE,
+    state TEXT NOT NULL UNIQUE,
+    pkce_verifier_sealed BLOB,
+    callback_url TEXT,
+    expires_at INTEGER NOT NULL,
+    consumed_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS connection_requests_expiry ON connection_requests(expires_at);
+"#;
+
+/// Client tokens and the projects' allowed browser origins.
+const SCHEMA_V2: &str = r#"
+ALTER TABLE projects ADD COLUMN allowed_origins TEXT NOT NULL DEFAULT '[]';
+CREATE TABLE client_tokens (
+    id TEXT PRIMARY KEY,
+    project_id TEXT NOT NULL REFERENCES projects(id),
+    session_id TEXT NOT NULL REFERENCES sessions(id),
+    hash TEXT NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    revoked_at INTEGER
+);
+CREATE INDEX client_tokens_session ON client_tokens(project_id, session_id);
+"#;
+
+/// The dev sandbox provider's codes and tokens (hashed), so they outlive a restart.
+const SCHEMA_V3: &str = r#"
+CREATE TABLE sandbox_grants (
+    hash TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    family TEXT NOT NULL,
+    user_name TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    redirect_uri TEXT,
+    code_challenge TEXT,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+);
+CREATE INDEX sandbox_grants_expiry ON sandbox_grants(expires_at);
+CREATE INDEX sandbox_grants_age ON sandbox_grants(created_at, hash);
+CREATE INDEX sandbox_grants_family ON sandbox_grants(family);
+"#;
+
+/// Reconnects (`…/connected_accounts/{id}/refresh`): a connection request says what it is for.
+const SCHEMA_V4: &str = r#"
+ALTER TABLE connection_requests ADD COLUMN kind TEXT NOT NULL DEFAULT 'connect';
+"#;
+
+/// Leases (one token refresh per account at a time, across processes) and the index the
+/// sweeper's `due_links` reads.
+const SCHEMA_V5: &str = r#"
+CREATE TABLE leases (
+    name TEXT PRIMARY KEY,
+    holder TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+);
+"#;
+
+/// A session's config version as a column (the compare-and-set of `update_session_config`
+/// checks it), as PostgreSQL has it: both stores have the same tables and columns, so
+/// `grantline db copy` moves every column as it is.
+const SCHEMA_V6: &str = r#"
+ALTER TABLE sessions ADD COLUMN config_version INTEGER NOT NULL DEFAULT 1;
+UPDATE sessions SET config_version = COALESCE(json_extract(config, '$.config_version'), 1);
+"#;
+
+/// Runs the steps not yet run. Each step and its version bump commit together: a killed
+/// migration leaves the schema it started from.
+pub(super) fn migrate(c: &mut Connection) -> rusqlite::Result<()> {
+    let done: usize = c.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    for (i, step) in MIGRATIONS.iter().enumerate().skip(done) {
+        let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        tx.execute_batch(step)?;
+        tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))?;
+        tx.commit()?;
+    }
+    Ok(())
+}

@@ -1,0 +1,145 @@
+//! Rows as SQLite holds them, read into records; a row this store did not write fails loudly,
+//! naming its column.
+
+use rusqlite::Row;
+
+use crate::engine::store::*;
+use crate::model::AccountStatus;
+
+/// A conversion failure naming the column, for a row this store did not write.
+pub(super) fn corrupt(column: usize, what: String) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(column, rusqlite::types::Type::Text, what.into())
+}
+
+/// A JSON list of strings in column `i`; anything else is a corrupt row.
+pub(super) fn json_list(r: &Row, i: usize) -> rusqlite::Result<Vec<String>> {
+    let text: String = r.get(i)?;
+    serde_json::from_str(&text).map_err(|e| corrupt(i, format!("not a JSON list of strings: {e}")))
+}
+
+/// An account status in column `i`; an unknown one is a corrupt row.
+pub(super) fn status_at(r: &Row, i: usize) -> rusqlite::Result<AccountStatus> {
+    let text: String = r.get(i)?;
+    AccountStatus::parse(&text).ok_or_else(|| corrupt(i, format!("unknown account status {text:?}")))
+}
+
+pub(super) const PROJECT_COLS: &str = "id, name, allowed_callback_urls, allowed_origins, created_at";
+
+pub(super) fn project_row(r: &Row) -> rusqlite::Result<Project> {
+    Ok(Project {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        allowed_callback_urls: json_list(r, 2)?,
+        allowed_origins: json_list(r, 3)?,
+        created_at: r.get(4)?,
+    })
+}
+
+pub(super) const CLIENT_TOKEN_COLS: &str = "id, project_id, session_id, hash, created_at, expires_at, revoked_at";
+
+pub(super) fn client_token_row(r: &Row) -> rusqlite::Result<ClientTokenRecord> {
+    Ok(ClientTokenRecord {
+        id: r.get(0)?,
+        project_id: r.get(1)?,
+        session_id: r.get(2)?,
+        hash: r.get(3)?,
+        created_at: r.get(4)?,
+        expires_at: r.get(5)?,
+        revoked_at: r.get(6)?,
+    })
+}
+
+pub(super) fn key_row(r: &Row) -> rusqlite::Result<ApiKeyRecord> {
+    Ok(ApiKeyRecord {
+        id: r.get(0)?,
+        project_id: r.get(1)?,
+        name: r.get(2)?,
+        hash: r.get(3)?,
+        hint: r.get(4)?,
+        created_at: r.get(5)?,
+        revoked_at: r.get(6)?,
+    })
+}
+
+pub(super) const AUTH_CONFIG_COLS: &str =
+    "id, project_id, toolkit, name, auth_scheme, client_id, client_secret_sealed, scopes, is_disabled, created_at";
+
+pub(super) fn auth_config_row(r: &Row) -> rusqlite::Result<AuthConfigRecord> {
+    Ok(AuthConfigRecord {
+        id: r.get(0)?,
+        project_id: r.get(1)?,
+        toolkit: r.get(2)?,
+        name: r.get(3)?,
+        auth_scheme: r.get(4)?,
+        client_id: r.get(5)?,
+        client_secret_sealed: r.get(6)?,
+        scopes: json_list(r, 7)?,
+        is_disabled: r.get(8)?,
+        created_at: r.get(9)?,
+    })
+}
+
+pub(super) const ACCOUNT_COLS: &str = "id, project_id, user_id, toolkit, auth_config_id, auth_scheme, alias, status, status_reason, \
+     is_disabled, credentials_sealed, created_at, updated_at";
+
+pub(super) fn account_row(r: &Row) -> rusqlite::Result<AccountRecord> {
+    Ok(AccountRecord {
+        id: r.get(0)?,
+        project_id: r.get(1)?,
+        user_id: r.get(2)?,
+        toolkit: r.get(3)?,
+        auth_config_id: r.get(4)?,
+        auth_scheme: r.get(5)?,
+        alias: r.get(6)?,
+        status: status_at(r, 7)?,
+        status_reason: r.get(8)?,
+        is_disabled: r.get(9)?,
+        credentials_sealed: r.get(10)?,
+        created_at: r.get(11)?,
+        updated_at: r.get(12)?,
+    })
+}
+
+pub(super) const REQUEST_COLS: &str =
+    "account_id, project_id, link_token, state, pkce_verifier_sealed, callback_url, expires_at, consumed_at, kind";
+
+pub(super) fn request_row(r: &Row) -> rusqlite::Result<ConnectionRequestRecord> {
+    Ok(ConnectionRequestRecord {
+        account_id: r.get(0)?,
+        project_id: r.get(1)?,
+        link_token: r.get(2)?,
+        state: r.get(3)?,
+        pkce_verifier_sealed: r.get(4)?,
+        callback_url: r.get(5)?,
+        expires_at: r.get(6)?,
+        consumed_at: r.get(7)?,
+        kind: {
+            let kind: String = r.get(8)?;
+            RequestKind::parse(&kind).ok_or_else(|| corrupt(8, format!("unknown request kind {kind:?}")))?
+        },
+    })
+}
+
+pub(super) const SANDBOX_COLS: &str = "hash, kind, family, user_name, scope, redirect_uri, code_challenge, created_at, expires_at";
+
+pub(super) fn sandbox_row(r: &Row) -> rusqlite::Result<SandboxGrant> {
+    let kind: String = r.get(1)?;
+    Ok(SandboxGrant {
+        hash: r.get(0)?,
+        kind: SandboxGrantKind::parse(&kind).ok_or_else(|| corrupt(1, format!("unknown sandbox grant kind {kind:?}")))?,
+        family: r.get(2)?,
+        user: r.get(3)?,
+        scope: r.get(4)?,
+        redirect_uri: r.get(5)?,
+        code_challenge: r.get(6)?,
+        created_at: r.get(7)?,
+        expires_at: r.get(8)?,
+    })
+}
+
+pub(super) const API_KEY_COLS: &str = "id, project_id, name, hash, hint, created_at, revoked_at";
+
+/// `(project_id, user_id, id)` of an account, as `RETURNING` gives them.
+pub(super) fn account_key_row(r: &Row) -> rusqlite::Result<AccountKey> {
+    Ok(AccountKey { project_id: r.get(0)?, user_id: r.get(1)?, account_id: r.get(2)? })
+}
