@@ -89,7 +89,7 @@ impl Broker {
             .args(["serve", "--dev", "--bind", "127.0.0.1:0"])
             .arg("--database-url")
             .arg(format!("sqlite://{}", dir.join("bench.db").display()))
-            .env_remove("GRANTLINE_LOG")
+            .env("GRANTLINE_LOG", std::env::var("BENCH_LOG").unwrap_or("info".into()))
             .env_remove("GRANTLINE_DATABASE_URL")
             .stdout(Stdio::piped())
             .stderr(log)
@@ -302,7 +302,7 @@ async fn waiters(o: &Options, broker: &Broker, session: &Session) -> (u64, u64, 
     }
 
     if o.hold > 0 {
-        println!("holding {} open waits on broker PID {} for {} s", ids.len(), broker.child.id(), o.hold);
+        println!("holding {} open waits on broker PID {} ({}, key {}) for {} s", ids.len(), broker.child.id(), broker.base, broker.key, o.hold);
         tokio::time::sleep(Duration::from_secs(o.hold)).await;
     }
     let mut sent = Vec::with_capacity(o.flows);

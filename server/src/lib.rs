@@ -3,6 +3,7 @@
 //!
 //! No business rule lives here: handlers parse, call the engine, and render.
 
+mod access_log;
 pub mod config;
 mod cors;
 pub mod demo;
@@ -12,6 +13,7 @@ pub mod logging;
 mod mcp;
 mod pages;
 mod routes;
+mod serve;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -52,10 +54,7 @@ pub fn spawn(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<Running> {
     let addr = listener.local_addr()?;
-    // A make-service that clones the router (an `Arc`) per connection: serving the `Router`
-    // itself rebuilds its route table for every connection (axum's `with_state(())`), about
-    // 18 KB that a long-poll keeps for as long as it waits.
-    let app = router(engine).into_make_service();
-    let task = tokio::spawn(async move { axum::serve(listener, app).with_graceful_shutdown(shutdown).await });
+    let app = router(engine);
+    let task = tokio::spawn(serve::serve(listener, app, shutdown));
     Ok(Running { addr, task })
 }

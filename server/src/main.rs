@@ -122,6 +122,11 @@ enum ProjectAction {
     DisallowOrigin { origins: Vec<String> },
 }
 
+/// The broker's allocator (why: `server/Cargo.toml`).
+#[cfg(all(unix, not(target_env = "musl")))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // The demo prints its own steps; request logs would bury them.

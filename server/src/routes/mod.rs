@@ -9,11 +9,6 @@ mod openapi;
 mod sandbox;
 mod sessions;
 
-use std::time::Instant;
-
-use axum::extract::{MatchedPath, Request};
-use axum::middleware::Next;
-use axum::response::Response;
 use axum::Router;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -40,7 +35,7 @@ pub(crate) fn documented(state: Option<&AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(accounts::wait))
         .routes(routes!(client_tokens::session));
     if let Some(state) = state {
-        client_api = client_api.layer(axum::middleware::from_fn_with_state(state.clone(), crate::cors::layer));
+        client_api = client_api.layer(crate::cors::Cors::new(state.clone()));
     }
     let api = OpenApiRouter::new()
         .routes(routes!(sessions::create))
@@ -75,7 +70,7 @@ pub(crate) fn router(state: AppState) -> Router<()> {
         app = app.merge(sandbox::router());
     }
     app.fallback(|| async { crate::ApiError(grantline_core::Error::not_found("route", "no such endpoint")) })
-        .layer(axum::middleware::from_fn(log_request))
+        .layer(crate::access_log::AccessLog)
         .with_state(state)
 }
 
@@ -83,14 +78,4 @@ pub(crate) fn router(state: AppState) -> Router<()> {
 #[utoipa::path(get, path = "/healthz", tag = "meta", security(()), responses((status = 200, description = "`ok`", content_type = "text/plain", body = String)))]
 async fn health() -> &'static str {
     "ok"
-}
-
-/// Logs method, route template and status; never the query string (it carries `state` and `code`).
-async fn log_request(req: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let method = req.method().clone();
-    let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string()).unwrap_or_else(|| "-".into());
-    let resp = next.run(req).await;
-    tracing::info!(%method, route, status = resp.status().as_u16(), ms = started.elapsed().as_millis() as u64, "request");
-    resp
 }

@@ -35,14 +35,15 @@ impl Engine {
         // Watch before the first look, so a change between the look and the sleep is not missed.
         let mut watch = self.notifier.watch(key);
         loop {
-            let (answer, look_again_at) = match look().await? {
+            // Each look is boxed and nothing of it is kept while sleeping (not even its answer: at
+            // the deadline a last look answers), so an open wait holds only the watch and the
+            // timer: thousands of them wait at once.
+            let look_again_at = match Box::pin(look()).await? {
                 Look::Done(answer) => return Ok(answer),
-                Look::NotYet { answer, look_again_at } => (answer, look_again_at),
+                Look::NotYet { answer, .. } if tokio::time::Instant::now() >= deadline => return Ok(answer),
+                Look::NotYet { look_again_at, .. } => look_again_at,
             };
             let now = tokio::time::Instant::now();
-            if now >= deadline {
-                return Ok(answer);
-            }
             let until = match look_again_at {
                 Some(at) => deadline.min(now + Duration::from_millis((at - clock::now_ms()).max(0) as u64 + 5)),
                 None => deadline,

@@ -47,9 +47,13 @@ const STATEMENT_CACHE: usize = 96;
 /// command beside a running broker) before it reports the database busy.
 const BUSY_TIMEOUT_MS: u32 = 5000;
 
-/// Reader connections: one per core, plus one so a slow read does not stall the rest.
-fn reader_count() -> usize {
-    std::thread::available_parallelism().map_or(2, |n| n.get()).min(8) + 1
+/// Reader threads, for reads that scan (lists): two, so one long scan does not stall the rest.
+const READER_THREADS: usize = 2;
+
+/// Connections for point lookups on the caller's thread: one per core (the async runtime's
+/// worker threads); a caller finding none free hands its lookup to a reader thread.
+fn inline_readers() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get()).min(16)
 }
 
 impl SqliteStore {
@@ -69,28 +73,36 @@ impl SqliteStore {
         writer.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         let checkpointer = Connection::open(path).map_err(db)?;
         checkpointer.execute_batch(&format!("PRAGMA busy_timeout={BUSY_TIMEOUT_MS};")).map_err(db)?;
-        let readers = (0..reader_count())
-            .map(|_| {
-                let c = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
-                c.execute_batch(&format!("PRAGMA busy_timeout={BUSY_TIMEOUT_MS}; PRAGMA query_only=ON;"))?;
-                c.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-                Ok(c)
-            })
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(db)?;
+        let reader = || -> rusqlite::Result<Connection> {
+            let c = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+            c.execute_batch(&format!("PRAGMA busy_timeout={BUSY_TIMEOUT_MS}; PRAGMA query_only=ON;"))?;
+            c.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+            Ok(c)
+        };
+        let threaded = (0..READER_THREADS).map(|_| reader()).collect::<rusqlite::Result<Vec<_>>>().map_err(db)?;
+        let inline = (0..inline_readers()).map(|_| reader()).collect::<rusqlite::Result<Vec<_>>>().map_err(db)?;
         let changes = tokio::sync::broadcast::channel(CHANGE_FEED_CAPACITY).0;
         let thread = |e: std::io::Error| Error::Internal(format!("starting a SQLite thread: {e}"));
         let restart = checkpoints::Restart::default();
         let inner = Inner {
             writer: Writer::spawn(writer, changes.clone(), restart.clone()).map_err(thread)?,
-            readers: Readers::spawn(readers).map_err(thread)?,
+            readers: Readers::spawn(threaded, inline).map_err(thread)?,
             _checkpoints: Checkpoints::spawn(checkpointer, restart).map_err(thread)?,
             changes,
         };
         Ok(Self { inner: Arc::new(inner) })
     }
 
-    /// Runs `f` on a reader connection.
+    /// Runs `f`, a point lookup, at once on this thread (`sqlite/readers.rs`).
+    async fn lookup<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
+        self.inner.readers.lookup(f).await
+    }
+
+    /// Runs `f`, a read that scans, on a reader thread.
     async fn read<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
@@ -291,12 +303,12 @@ impl Store for SqliteStore {
     }
 
     async fn first_project(&self) -> Result<Option<Project>> {
-        self.read(|c| one(c, &format!("SELECT {PROJECT_COLS} FROM projects ORDER BY created_at, id LIMIT 1"), [], project_row)).await
+        self.lookup(|c| one(c, &format!("SELECT {PROJECT_COLS} FROM projects ORDER BY created_at, id LIMIT 1"), [], project_row)).await
     }
 
     async fn get_project(&self, id: &str) -> Result<Option<Project>> {
         let id = id.to_string();
-        self.read(move |c| one(c, &format!("SELECT {PROJECT_COLS} FROM projects WHERE id = ?1"), [id], project_row)).await
+        self.lookup(move |c| one(c, &format!("SELECT {PROJECT_COLS} FROM projects WHERE id = ?1"), [id], project_row)).await
     }
 
     async fn set_allowed_callback_urls(&self, project_id: &str, urls: &[String]) -> Result<()> {
@@ -329,7 +341,7 @@ impl Store for SqliteStore {
 
     async fn client_token_by_hash(&self, hash: &str) -> Result<Option<ClientTokenRecord>> {
         let hash = hash.to_string();
-        self.read(move |c| one(c, &format!("SELECT {CLIENT_TOKEN_COLS} FROM client_tokens WHERE hash = ?1"), [hash], client_token_row))
+        self.lookup(move |c| one(c, &format!("SELECT {CLIENT_TOKEN_COLS} FROM client_tokens WHERE hash = ?1"), [hash], client_token_row))
             .await
     }
 
@@ -361,7 +373,7 @@ impl Store for SqliteStore {
 
     async fn api_key_by_hash(&self, hash: &str) -> Result<Option<ApiKeyRecord>> {
         let hash = hash.to_string();
-        self.read(move |c| one(c, &format!("SELECT {API_KEY_COLS} FROM api_keys WHERE hash = ?1 AND revoked_at IS NULL"), [hash], key_row))
+        self.lookup(move |c| one(c, &format!("SELECT {API_KEY_COLS} FROM api_keys WHERE hash = ?1 AND revoked_at IS NULL"), [hash], key_row))
             .await
     }
 
@@ -402,7 +414,7 @@ impl Store for SqliteStore {
 
     async fn get_auth_config(&self, project_id: &str, id: &str) -> Result<Option<AuthConfigRecord>> {
         let (p, id) = (project_id.to_string(), id.to_string());
-        self.read(move |c| {
+        self.lookup(move |c| {
             one(c, &format!("SELECT {AUTH_CONFIG_COLS} FROM auth_configs WHERE project_id = ?1 AND id = ?2"), [p, id], auth_config_row)
         })
         .await
@@ -410,7 +422,7 @@ impl Store for SqliteStore {
 
     async fn default_auth_config(&self, project_id: &str, toolkit: &str) -> Result<Option<AuthConfigRecord>> {
         let (p, t) = (project_id.to_string(), toolkit.to_string());
-        self.read(move |c| default_auth_config_in(c, &p, &t)).await
+        self.lookup(move |c| default_auth_config_in(c, &p, &t)).await
     }
 
     async fn list_auth_configs(&self, project_id: &str) -> Result<Vec<AuthConfigRecord>> {
@@ -438,7 +450,7 @@ impl Store for SqliteStore {
     async fn get_session(&self, project_id: &str, id: &str) -> Result<Option<SessionRecord>> {
         let (p, id) = (project_id.to_string(), id.to_string());
         let row = self
-            .read(move |c| {
+            .lookup(move |c| {
                 one(c, "SELECT id, project_id, config, created_at FROM sessions WHERE project_id = ?1 AND id = ?2", [p, id], |r| {
                     Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?))
                 })
@@ -501,7 +513,7 @@ impl Store for SqliteStore {
 
     async fn get_account(&self, project_id: &str, id: &str) -> Result<Option<AccountRecord>> {
         let (p, id) = (project_id.to_string(), id.to_string());
-        self.read(move |c| one(c, &format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE project_id = ?1 AND id = ?2"), [p, id], account_row))
+        self.lookup(move |c| one(c, &format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE project_id = ?1 AND id = ?2"), [p, id], account_row))
             .await
     }
 
@@ -602,13 +614,13 @@ impl Store for SqliteStore {
 
     async fn request_by_link_token(&self, link_token: &str) -> Result<Option<ConnectionRequestRecord>> {
         let t = link_token.to_string();
-        self.read(move |c| one(c, &format!("SELECT {REQUEST_COLS} FROM connection_requests WHERE link_token = ?1"), [t], request_row))
+        self.lookup(move |c| one(c, &format!("SELECT {REQUEST_COLS} FROM connection_requests WHERE link_token = ?1"), [t], request_row))
             .await
     }
 
     async fn request_by_account(&self, project_id: &str, account_id: &str) -> Result<Option<ConnectionRequestRecord>> {
         let (p, a) = (project_id.to_string(), account_id.to_string());
-        self.read(move |c| {
+        self.lookup(move |c| {
             one(c, &format!("SELECT {REQUEST_COLS} FROM connection_requests WHERE project_id = ?1 AND account_id = ?2"), [p, a], request_row)
         })
         .await
@@ -616,7 +628,7 @@ impl Store for SqliteStore {
 
     async fn request_by_state(&self, state: &str) -> Result<Option<ConnectionRequestRecord>> {
         let s = state.to_string();
-        self.read(move |c| one(c, &format!("SELECT {REQUEST_COLS} FROM connection_requests WHERE state = ?1"), [s], request_row)).await
+        self.lookup(move |c| one(c, &format!("SELECT {REQUEST_COLS} FROM connection_requests WHERE state = ?1"), [s], request_row)).await
     }
 
     async fn consume_request(&self, state: &str, now: i64) -> Result<bool> {
@@ -720,7 +732,7 @@ impl Store for SqliteStore {
 
     async fn sandbox_grant(&self, kind: SandboxGrantKind, hash: &str, now: i64) -> Result<Option<SandboxGrant>> {
         let hash = hash.to_string();
-        self.read(move |c| {
+        self.lookup(move |c| {
             one(
                 c,
                 &format!("SELECT {SANDBOX_COLS} FROM sandbox_grants WHERE hash = ?1 AND kind = ?2 AND expires_at > ?3"),

@@ -1,6 +1,11 @@
-//! The readers: a few threads, each owning a read-only connection, taking reads from one queue.
-//! WAL lets them read while the writer writes; a read sees every commit that finished before it
-//! began, so a caller reads its own writes (a write answers only after its COMMIT).
+//! The readers: read-only connections of their own. WAL lets them read while the writer writes;
+//! a read sees every commit that finished before it began, so a caller reads its own writes (a
+//! write answers only after its COMMIT).
+//!
+//! Point lookups (a row by its key: an index probe or two, microseconds) run at once on the
+//! calling thread, on a connection taken from a small pool: handing them to another thread and
+//! back would cost more than the read. Reads that scan (lists) go to reader threads, each with its
+//! own connection, through one queue, so they never hold up the async runtime.
 
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -19,6 +24,8 @@ type Read = Box<dyn FnOnce(&Connection) + Send>;
 /// dropped and the queue is empty.
 pub(super) struct Readers {
     queue: Arc<Queue>,
+    /// Connections for point lookups on the caller's thread.
+    inline: Mutex<Vec<Connection>>,
 }
 
 struct Queue {
@@ -35,17 +42,31 @@ struct State {
 }
 
 impl Readers {
-    /// Starts one thread per connection.
-    pub(super) fn spawn(conns: Vec<Connection>) -> std::io::Result<Readers> {
+    /// Starts one thread per connection of `threaded`; `inline` serve [`Readers::lookup`].
+    pub(super) fn spawn(threaded: Vec<Connection>, inline: Vec<Connection>) -> std::io::Result<Readers> {
         let queue = Arc::new(Queue {
             state: Mutex::new(State { reads: VecDeque::new(), idle: 0, closed: false }),
             ready: Condvar::new(),
         });
-        for (i, conn) in conns.into_iter().enumerate() {
+        for (i, conn) in threaded.into_iter().enumerate() {
             let queue = queue.clone();
             std::thread::Builder::new().name(format!("gl-sqlite-read-{i}")).spawn(move || queue.serve(conn))?;
         }
-        Ok(Readers { queue })
+        Ok(Readers { queue, inline: Mutex::new(inline) })
+    }
+
+    /// Runs `f`, a point lookup, now on this thread (on a reader thread when every inline
+    /// connection is in use).
+    pub(super) async fn lookup<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
+        let taken = self.inline.lock().unwrap_or_else(PoisonError::into_inner).pop();
+        let Some(conn) = taken else { return self.read(f).await };
+        let result = catch_unwind(AssertUnwindSafe(|| f(&conn)));
+        self.inline.lock().unwrap_or_else(PoisonError::into_inner).push(conn);
+        result.map_err(|_| Error::Internal("a store read panicked".into()))?.map_err(db)
     }
 
     /// Runs `f` on the next free reader connection.
