@@ -13,6 +13,7 @@
 //! `--waiters N` (10000), `--flows N` (200), `--seconds N` per wrk run (10), `--connections N`
 //! for wrk (64), `--threads N` for wrk (2), `--hold N`: keep the waits open N seconds once
 //! measured, to look at the broker (its PID is printed; `/proc/PID/smaps`).
+//! `BENCH_LOG=warn` runs the broker with that log filter (default `info`).
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -89,7 +90,7 @@ impl Broker {
             .args(["serve", "--dev", "--bind", "127.0.0.1:0"])
             .arg("--database-url")
             .arg(format!("sqlite://{}", dir.join("bench.db").display()))
-            .env("GRANTLINE_LOG", std::env::var("BENCH_LOG").unwrap_or("info".into()))
+            .env("GRANTLINE_LOG", log_level())
             .env_remove("GRANTLINE_DATABASE_URL")
             .stdout(Stdio::piped())
             .stderr(log)
@@ -185,7 +186,7 @@ async fn run(o: Options) {
         .unwrap();
     let idle_rss = broker.rss();
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-    println!("grantline broker benchmark: release `grantline serve --dev` (SQLite WAL file, log level info), {cores} cores, loopback");
+    println!("grantline broker benchmark: release `grantline serve --dev` (SQLite WAL file, log level {}), {cores} cores, loopback", log_level());
     println!("  wrk -t{} -c{} -d{}s; broker and clients share the machine\n", o.threads, o.connections, o.seconds);
 
     // 1. authorize beside /healthz.
@@ -218,6 +219,11 @@ async fn run(o: Options) {
         wakes.len()
     );
     assert_eq!(early, 0, "{early} waits answered before their account changed");
+}
+
+/// The broker's log filter: `BENCH_LOG` (default `info`, a broker's default, one line per request).
+fn log_level() -> String {
+    std::env::var("BENCH_LOG").unwrap_or_else(|_| "info".into())
 }
 
 fn mb(bytes: u64) -> f64 {
