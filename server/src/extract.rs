@@ -160,12 +160,24 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryParams {
 }
 
 impl QueryParams {
-    /// Refuses parameters not in `allowed`, naming the first one.
+    /// Refuses parameters not in `allowed`, naming the first one, and a parameter that takes one
+    /// value given more than once (`limit=1&limit=2`: which one was meant?). A parameter takes a
+    /// list when its `name[]` spelling is allowed too.
     pub fn only(&self, allowed: &[&str]) -> Result<(), Error> {
-        match self.0.iter().find(|(k, _)| !allowed.contains(&k.as_str())) {
-            Some((k, _)) => Err(Error::validation(k.clone(), format!("unknown query parameter; expected one of {}", allowed.join(", ")))),
-            None => Ok(()),
+        if let Some((k, _)) = self.0.iter().find(|(k, _)| !allowed.contains(&k.as_str())) {
+            let expected = match allowed {
+                [] => "this operation takes none".to_string(),
+                _ => format!("expected one of {}", allowed.join(", ")),
+            };
+            return Err(Error::validation(k.clone(), format!("unknown query parameter; {expected}")));
         }
+        for (i, (k, _)) in self.0.iter().enumerate() {
+            let list = k.ends_with("[]") || allowed.contains(&format!("{k}[]").as_str());
+            if !list && self.0[..i].iter().any(|(seen, _)| seen == k) {
+                return Err(Error::validation(k.clone(), "given more than once; it takes one value"));
+            }
+        }
+        Ok(())
     }
 
     /// The last value of `name`.

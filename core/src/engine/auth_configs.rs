@@ -25,10 +25,18 @@ impl Engine {
                 format!("toolkit {slug} uses {}; only OAUTH2 auth configs can be created", def.auth.scheme()),
             ));
         }
-        let client_id = required(ac.credentials.client_id, "auth_config.credentials.client_id")?;
-        let client_secret = required(ac.credentials.client_secret, "auth_config.credentials.client_secret")?;
+        let client_id = at_most(required(ac.credentials.client_id, "auth_config.credentials.client_id")?, "auth_config.credentials.client_id", MAX_CREDENTIAL)?;
+        let client_secret =
+            at_most(required(ac.credentials.client_secret, "auth_config.credentials.client_secret")?, "auth_config.credentials.client_secret", MAX_CREDENTIAL)?;
+        let name = ac.name.filter(|n| !n.trim().is_empty()).map(|n| at_most(n, "auth_config.name", MAX_NAME)).transpose()?;
         let mut scopes = ac.credentials.scopes.map(|s| s.into_vec()).unwrap_or_default();
         scopes.extend(ac.credentials.user_scopes.map(|s| s.into_vec()).unwrap_or_default());
+        if scopes.len() > MAX_SCOPES {
+            return Err(Error::validation("auth_config.credentials.scopes", format!("at most {MAX_SCOPES} scopes")));
+        }
+        for (i, scope) in scopes.iter().enumerate() {
+            at_most(scope.clone(), &format!("auth_config.credentials.scopes[{i}]"), MAX_NAME)?;
+        }
         if scopes.is_empty() {
             scopes = def.oauth2.as_ref().map(|o| o.default_scopes.clone()).unwrap_or_default();
         }
@@ -38,7 +46,7 @@ impl Engine {
             id,
             project_id: who.project.id.clone(),
             toolkit: slug.clone(),
-            name: ac.name.filter(|n| !n.trim().is_empty()),
+            name,
             auth_scheme: "OAUTH2".into(),
             client_id: Some(client_id),
             scopes,
@@ -53,6 +61,20 @@ impl Engine {
     pub async fn list_auth_configs(&self, who: &Principal) -> Result<Vec<AuthConfigInfo>> {
         who.require_project()?;
         Ok(self.store.list_auth_configs(&who.project.id).await?.iter().map(views::auth_config).collect())
+    }
+}
+
+/// Longest display name or scope.
+const MAX_NAME: usize = 256;
+/// Longest client id or client secret.
+const MAX_CREDENTIAL: usize = 4096;
+/// Most scopes one auth config asks for.
+const MAX_SCOPES: usize = 100;
+
+fn at_most(value: String, field: &str, max: usize) -> Result<String> {
+    match value.chars().count() > max {
+        true => Err(Error::validation(field, format!("longer than {max} characters"))),
+        false => Ok(value),
     }
 }
 

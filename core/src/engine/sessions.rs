@@ -14,6 +14,9 @@ use crate::model::{
 };
 use crate::{Error, Result};
 
+/// Most toolkit slugs one list in a request may name (more than any catalog holds).
+const MAX_TOOLKITS_LISTED: usize = 1000;
+
 /// Longest accepted `user_id`.
 const MAX_USER_ID: usize = 256;
 
@@ -278,6 +281,9 @@ impl Engine {
     }
 
     fn known_slugs(&self, field: &str, slugs: Vec<String>) -> Result<Vec<String>> {
+        if slugs.len() > MAX_TOOLKITS_LISTED {
+            return Err(Error::validation(field, format!("at most {MAX_TOOLKITS_LISTED} toolkits")));
+        }
         let mut out: Vec<String> = Vec::with_capacity(slugs.len());
         for s in slugs {
             let s = s.trim().to_ascii_lowercase();

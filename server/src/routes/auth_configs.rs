@@ -5,9 +5,9 @@ use axum::http::StatusCode;
 use axum::Json;
 use grantline_core::model::{AuthConfigInfo, CreateAuthConfigRequest, CreateAuthConfigResponse, Page};
 
-use super::openapi::{ChangeErrors, PlainListErrors};
+use super::openapi::{ChangeErrors, ListErrors};
 use crate::error::ApiResult;
-use crate::extract::{ApiJson, Caller};
+use crate::extract::{ApiJson, Caller, QueryParams};
 use crate::AppState;
 
 /// Store an OAuth app's credentials for a toolkit.
@@ -35,10 +35,15 @@ pub async fn create(
     operation_id = "list_auth_configs",
     tag = "auth configs",
     security(("apiKey" = [])),
-    responses((status = 200, description = "Every auth config of the project, in one page.", body = Page<AuthConfigInfo>), PlainListErrors),
+    params(("toolkit_slug" = Option<String>, Query, description = "Only this toolkit's auth configs.")),
+    responses((status = 200, description = "Every auth config of the project (or of one toolkit), in one page.", body = Page<AuthConfigInfo>), ListErrors),
 )]
-pub async fn list(State(s): State<AppState>, Caller(who): Caller) -> ApiResult<Json<Page<AuthConfigInfo>>> {
-    let items: Vec<AuthConfigInfo> = s.engine.list_auth_configs(&who).await?;
+pub async fn list(State(s): State<AppState>, Caller(who): Caller, q: QueryParams) -> ApiResult<Json<Page<AuthConfigInfo>>> {
+    // Every auth config comes in one page; the only filter is the toolkit.
+    q.only(&["toolkit_slug"])?;
+    let toolkit = q.get("toolkit_slug").filter(|t| !t.is_empty());
+    let items: Vec<AuthConfigInfo> =
+        s.engine.list_auth_configs(&who).await?.into_iter().filter(|c| toolkit.is_none_or(|t| c.toolkit.as_deref() == Some(t))).collect();
     let n = items.len() as u64;
     Ok(Json(Page { items, next_cursor: None, total_pages: 1, current_page: 1, total_items: n }))
 }

@@ -153,8 +153,6 @@ error_sets! {
     ProviderErrors = [400, 401, 403, 404, 409, 500, 502, 503];
     /// A listing: no single resource to miss.
     ListErrors = [400, 401, 403, 500, 503];
-    /// A listing that takes no parameter.
-    PlainListErrors = [401, 403, 500, 503];
     /// Only the resource can be missing (the logos).
     NotFoundOnly = [404];
 }

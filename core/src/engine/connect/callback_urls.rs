@@ -2,6 +2,9 @@
 
 use crate::{Error, Result};
 
+/// Longest callback URL taken: browsers and proxies refuse much longer redirects anyway.
+pub const MAX_CALLBACK_URL: usize = 4096;
+
 /// Entries are origins with an optional path prefix (`https://app.example.com/auth/`).
 /// An entry without an explicit port matches any port on that host.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -29,6 +32,9 @@ impl<'a> CallbackAllowList<'a> {
 
     /// Parses `callback_url` and checks it against the list, naming `field` when refused.
     pub fn check(&self, field: &str, callback_url: &str) -> Result<url::Url> {
+        if callback_url.len() > MAX_CALLBACK_URL {
+            return Err(Error::validation(field, format!("longer than {MAX_CALLBACK_URL} bytes")));
+        }
         let u = url::Url::parse(callback_url).map_err(|e| Error::validation(field, format!("not a URL ({e})")))?;
         if !matches!(u.scheme(), "http" | "https") {
             return Err(Error::validation(field, "must be an http or https URL"));
