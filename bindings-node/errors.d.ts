@@ -63,5 +63,17 @@ export declare class UnavailableError extends GrantlineError {
   readonly retryAfter: number
 }
 
+/** This credential (client token, link, or API key where limited) sent too many requests; slow down. */
+export declare class RateLimitError extends GrantlineError {
+  /** Seconds after which the same call may succeed. */
+  readonly retryAfter: number
+}
+
+/** A provider is briefly unable to answer (rate limited, failing or unreachable); the account is unchanged, retry later. */
+export declare class ProviderUnavailableError extends GrantlineError {
+  /** Seconds after which the same call may succeed. */
+  readonly retryAfter: number
+}
+
 /** The caller's AbortSignal fired during a wait. */
 export declare class AbortError extends GrantlineError {}

@@ -36,6 +36,10 @@ class ProviderError extends GrantlineError {}
 class InternalError extends GrantlineError {}
 /** The broker is briefly unable to serve this (e.g. its database is busy). */
 class UnavailableError extends GrantlineError {}
+/** This credential (client token, link, or API key where limited) sent too many requests; slow down. */
+class RateLimitError extends GrantlineError {}
+/** A provider is briefly unable to answer (rate limited, failing or unreachable); the account is unchanged, retry later. */
+class ProviderUnavailableError extends GrantlineError {}
 /** The caller's AbortSignal fired during a wait. */
 class AbortError extends GrantlineError {}
 
@@ -52,5 +56,7 @@ module.exports = {
   ProviderError,
   InternalError,
   UnavailableError,
+  RateLimitError,
+  ProviderUnavailableError,
   AbortError,
 }

@@ -63,6 +63,18 @@ export declare class UnavailableError extends GrantlineError {
   readonly retryAfter: number
 }
 
+/** This credential (client token, link, or API key where limited) sent too many requests; slow down. */
+export declare class RateLimitError extends GrantlineError {
+  /** Seconds after which the same call may succeed. */
+  readonly retryAfter: number
+}
+
+/** A provider is briefly unable to answer (rate limited, failing or unreachable); the account is unchanged, retry later. */
+export declare class ProviderUnavailableError extends GrantlineError {
+  /** Seconds after which the same call may succeed. */
+  readonly retryAfter: number
+}
+
 /** The browser blocked the popup: call `connect()` from a click handler, or pass `{ redirect: true }`. */
 export declare class PopupBlockedError extends GrantlineError {}
 

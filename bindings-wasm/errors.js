@@ -35,6 +35,10 @@ export class ProviderError extends GrantlineError {}
 export class InternalError extends GrantlineError {}
 /** The broker is briefly unable to serve this (e.g. its database is busy). */
 export class UnavailableError extends GrantlineError {}
+/** This credential (client token, link, or API key where limited) sent too many requests; slow down. */
+export class RateLimitError extends GrantlineError {}
+/** A provider is briefly unable to answer (rate limited, failing or unreachable); the account is unchanged, retry later. */
+export class ProviderUnavailableError extends GrantlineError {}
 /** The browser blocked the popup: call `connect()` from a click handler, or pass `{ redirect: true }`. */
 export class PopupBlockedError extends GrantlineError {}
 /** The user closed the popup before the connection finished. */

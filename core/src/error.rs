@@ -57,6 +57,17 @@ pub enum Error {
     #[error("unavailable: {message} (retry after {retry_after} s)")]
     Unavailable { message: String, retry_after: u64 },
 
+    /// This credential sent too many requests (a per-credential rate limit of one broker
+    /// process); retry after `retry_after` seconds.
+    #[error("rate limited: {message} (retry after {retry_after} s)")]
+    RateLimited { message: String, retry_after: u64 },
+
+    /// A provider (its token endpoint or its API) is briefly unable to answer: rate limited,
+    /// timed out, failing or unreachable. The account is unchanged; retry after `retry_after`
+    /// seconds.
+    #[error("provider unavailable: {message} (retry after {retry_after} s)")]
+    ProviderUnavailable { message: String, retry_after: u64 },
+
     /// An error with a code this SDK does not know (a newer broker): its code, HTTP status and
     /// message are kept as the broker sent them.
     #[error("{message}")]
@@ -78,6 +89,8 @@ impl Error {
             Error::Provider(_) => "PROVIDER",
             Error::Internal(_) => "INTERNAL",
             Error::Unavailable { .. } => "UNAVAILABLE",
+            Error::ProviderUnavailable { .. } => "PROVIDER_UNAVAILABLE",
+            Error::RateLimited { .. } => "RATE_LIMITED",
             Error::Other { .. } => return None,
         };
         KINDS.iter().find(|k| k.code == code)
@@ -110,6 +123,8 @@ impl Error {
     pub fn retry_after(&self) -> Option<u64> {
         match self {
             Error::Unavailable { retry_after, .. } => Some(*retry_after),
+            Error::ProviderUnavailable { retry_after, .. } => Some(*retry_after),
+            Error::RateLimited { retry_after, .. } => Some(*retry_after),
             _ => None,
         }
     }
@@ -195,7 +210,11 @@ impl Error {
                 d.connected_account_id = Some(id.clone());
                 d.waited_ms = Some(*waited_ms);
             }
-            Error::Unavailable { message, retry_after } => {
+            Error::Unavailable { message, retry_after } | Error::RateLimited { message, retry_after } => {
+                d.detail = Some(message.clone());
+                d.retry_after = Some(*retry_after);
+            }
+            Error::ProviderUnavailable { message, retry_after } => {
                 d.detail = Some(message.clone());
                 d.retry_after = Some(*retry_after);
             }
@@ -234,6 +253,8 @@ impl Error {
             "PROVIDER" => Error::Provider(detail()),
             "INTERNAL" => Error::Internal(detail()),
             "UNAVAILABLE" => Error::Unavailable { message: detail(), retry_after: d.retry_after.unwrap_or(1) },
+            "PROVIDER_UNAVAILABLE" => Error::ProviderUnavailable { message: detail(), retry_after: d.retry_after.unwrap_or(1) },
+            "RATE_LIMITED" => Error::RateLimited { message: detail(), retry_after: d.retry_after.unwrap_or(1) },
             code => Error::Other {
                 code: if code.is_empty() { format!("HTTP_{status}") } else { code.to_string() },
                 status,
@@ -296,6 +317,10 @@ pub struct ErrorDetail {
     /// Seconds after which a retry may succeed (also sent as the `Retry-After` header).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
+    /// The broker's id of the request (also its `x-request-id` header): quote it when
+    /// reporting an error; the broker's log has the details under it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 /// Result with Grantline's error.
@@ -319,6 +344,8 @@ mod tests {
             Error::Provider("token endpoint answered 500".into()),
             Error::Internal("sealed value does not open".into()),
             Error::Unavailable { message: "the database is busy".into(), retry_after: 2 },
+            Error::ProviderUnavailable { message: "token endpoint answered HTTP 429".into(), retry_after: 30 },
+            Error::RateLimited { message: "too many requests with this client token".into(), retry_after: 3 },
             Error::Other { code: "FROM_A_NEWER_BROKER".into(), status: 418, message: "something new".into() },
         ]
     }

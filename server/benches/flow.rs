@@ -31,6 +31,7 @@ async fn run() {
     let store = StoreArgs {
         database_url: dir.path().join("bench.db").display().to_string(),
         encryption_key: Some(Vault::generate_key().unwrap()),
+        encryption_keys: None,
         dev: true,
         providers: None,
     };

@@ -8,8 +8,12 @@ use clap::Args;
 use grantline_core::catalog::Catalog;
 use grantline_core::engine::store::{PostgresStore, SqliteStore, Store};
 use grantline_core::engine::vault::Vault;
+use grantline_core::engine::retention::{self, RetentionPolicy};
 use grantline_core::engine::{Engine, EngineConfig};
 use grantline_core::{Error, Result};
+
+use crate::rate_limit::{parse_limit, RateLimits};
+use crate::{HttpLimits, ServerOptions};
 
 /// Where the data lives and how it is protected; shared by `serve` and the admin commands.
 #[derive(Args, Debug, Clone)]
@@ -22,6 +26,13 @@ pub struct StoreArgs {
     /// Base64 32-byte key that encrypts tokens and client secrets at rest (`grantline keygen`).
     #[arg(long, env = "GRANTLINE_ENCRYPTION_KEY", hide_env_values = true)]
     pub encryption_key: Option<String>,
+
+    /// A keyring instead of --encryption-key: comma-separated `id:base64key` entries, the first
+    /// one current (it seals new values; the others only open what they sealed). To rotate, put
+    /// a new key first, restart every broker, run `grantline encryption rotate`, then drop the
+    /// old key. The lone --encryption-key is the keyring `default:KEY`.
+    #[arg(long, env = "GRANTLINE_ENCRYPTION_KEYS", hide_env_values = true)]
+    pub encryption_keys: Option<String>,
 
     /// Dev mode: serves the offline `sandbox` provider and, without --encryption-key,
     /// keeps a generated key in a file next to the (SQLite) database. Never use in production.
@@ -66,6 +77,58 @@ pub struct ServeConfig {
     /// After starting, run the demo flow against this broker and print each step.
     #[arg(long)]
     pub demo: bool,
+
+    /// Let a --dev broker listen on an address other than loopback. A dev broker serves the
+    /// sandbox provider and allows loopback callbacks: expose one only on purpose.
+    #[arg(long, env = "GRANTLINE_DEV_ALLOW_REMOTE")]
+    pub dev_allow_remote: bool,
+
+    /// Rate limit per client token, per broker process: `N/s`, `N/min` or `N/h`, optionally
+    /// `:BURST`, or `off`. With N brokers a token gets up to N times this.
+    #[arg(long, env = "GRANTLINE_RATE_LIMIT_CLIENT_TOKEN", default_value = crate::rate_limit::DEFAULT_CLIENT_TOKEN)]
+    pub rate_limit_client_token: String,
+
+    /// Rate limit on opening one Connect Link, per broker process (same syntax).
+    #[arg(long, env = "GRANTLINE_RATE_LIMIT_LINK", default_value = crate::rate_limit::DEFAULT_LINK_OPEN)]
+    pub rate_limit_link: String,
+
+    /// Rate limit on submitting one Connect Link's form (each a credential check), per broker
+    /// process (same syntax).
+    #[arg(long, env = "GRANTLINE_RATE_LIMIT_LINK_FORM", default_value = crate::rate_limit::DEFAULT_LINK_FORM)]
+    pub rate_limit_link_form: String,
+
+    /// Rate limit per API key, per broker process (same syntax); `off` by default so busy
+    /// backends are not capped.
+    #[arg(long, env = "GRANTLINE_RATE_LIMIT_API_KEY", default_value = crate::rate_limit::DEFAULT_API_KEY)]
+    pub rate_limit_api_key: String,
+
+    /// Days a spent or expired Connect Link is kept before the retention sweeper deletes it
+    /// (0: forever).
+    #[arg(long, env = "GRANTLINE_RETENTION_LINK_DAYS", default_value_t = retention::DEFAULT_LINK_DAYS)]
+    pub retention_link_days: u32,
+
+    /// Days an expired or revoked client token is kept (0: forever).
+    #[arg(long, env = "GRANTLINE_RETENTION_CLIENT_TOKEN_DAYS", default_value_t = retention::DEFAULT_CLIENT_TOKEN_DAYS)]
+    pub retention_client_token_days: u32,
+
+    /// Days a FAILED or EXPIRED account is kept after its last change (0: forever). ACTIVE
+    /// accounts are never deleted by the sweeper.
+    #[arg(long, env = "GRANTLINE_RETENTION_ACCOUNT_DAYS", default_value_t = retention::DEFAULT_ENDED_ACCOUNT_DAYS)]
+    pub retention_account_days: u32,
+
+    /// Seconds between two retention sweeps (the first runs at start).
+    #[arg(long, env = "GRANTLINE_RETENTION_SWEEP_SECS", default_value_t = 3600)]
+    pub retention_sweep_secs: u64,
+
+    /// Seconds a client has to send a request's headers (also how long an idle keep-alive
+    /// connection stays open).
+    #[arg(long, env = "GRANTLINE_HEADER_READ_TIMEOUT_SECS", default_value_t = crate::serve::DEFAULT_HEADER_READ_TIMEOUT_SECS)]
+    pub header_read_timeout_secs: u64,
+
+    /// Most connections open at once (open long-polls included); past it new connections wait.
+    /// Each takes a file descriptor: the broker raises its open-files limit to the hard limit.
+    #[arg(long, env = "GRANTLINE_MAX_CONNECTIONS", default_value_t = crate::serve::DEFAULT_MAX_CONNECTIONS)]
+    pub max_connections: usize,
 
     #[command(flatten)]
     pub store: StoreArgs,
@@ -125,8 +188,8 @@ impl StoreArgs {
     pub async fn open(&self, engine_config: EngineConfig) -> Result<OpenedEngine> {
         let database = Database::parse(&self.database_url)?;
         let mut notices = Vec::new();
-        let vault = match (&self.encryption_key, self.dev, &database) {
-            (Some(k), _, _) => Vault::from_base64(k)?,
+        let vault = match (Vault::configured(self.encryption_key.as_deref(), self.encryption_keys.as_deref())?, self.dev, &database) {
+            (Some(v), _, _) => v,
             (None, true, Database::Postgres(_)) => {
                 return Err(Error::validation(
                     "encryption_key",
@@ -211,6 +274,59 @@ impl ServeConfig {
         cfg.max_wait = Duration::from_secs(self.max_wait_secs.max(1));
         Ok(cfg)
     }
+
+    /// Refuses a --dev broker listening on `addr` unless it is loopback or
+    /// `--dev-allow-remote` says so.
+    pub fn check_dev_bind(&self, addr: std::net::SocketAddr) -> Result<()> {
+        if self.store.dev && !self.dev_allow_remote && !addr.ip().is_loopback() {
+            return Err(Error::validation(
+                "bind",
+                format!(
+                    "--dev refuses to listen on {addr}, which is not a loopback address: a dev broker serves the \
+                     sandbox provider and allows loopback callbacks. Bind 127.0.0.1 (the default), or pass \
+                     --dev-allow-remote (GRANTLINE_DEV_ALLOW_REMOTE=1) to expose a dev broker on purpose"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The rate limits, connection limits and timeouts of the HTTP server; errors name the flag.
+    pub fn server_options(&self) -> Result<ServerOptions> {
+        let rate = |field: &str, value: &str| parse_limit(value).map_err(|e| Error::validation(field, e));
+        if self.header_read_timeout_secs == 0 {
+            return Err(Error::validation("header_read_timeout_secs", "must be at least 1"));
+        }
+        if self.max_connections == 0 {
+            return Err(Error::validation("max_connections", "must be at least 1"));
+        }
+        Ok(ServerOptions {
+            rate_limits: RateLimits {
+                client_token: rate("rate_limit_client_token", &self.rate_limit_client_token)?,
+                link_open: rate("rate_limit_link", &self.rate_limit_link)?,
+                link_form: rate("rate_limit_link_form", &self.rate_limit_link_form)?,
+                api_key: rate("rate_limit_api_key", &self.rate_limit_api_key)?,
+            },
+            http: HttpLimits {
+                header_read_timeout: Duration::from_secs(self.header_read_timeout_secs),
+                max_connections: self.max_connections,
+            },
+        })
+    }
+
+    /// How long ended rows are kept (0 days: forever), and how often the sweeper runs.
+    pub fn retention(&self) -> Result<(RetentionPolicy, Duration)> {
+        if self.retention_sweep_secs == 0 {
+            return Err(Error::validation("retention_sweep_secs", "must be at least 1"));
+        }
+        let days = |d: u32| (d > 0).then_some(d);
+        let policy = RetentionPolicy {
+            link_days: days(self.retention_link_days),
+            client_token_days: days(self.retention_client_token_days),
+            ended_account_days: days(self.retention_account_days),
+        };
+        Ok((policy, Duration::from_secs(self.retention_sweep_secs)))
+    }
 }
 
 #[cfg(test)]
@@ -229,11 +345,57 @@ mod tests {
         assert!(sqlite_path("postgres://u@db/g").is_err());
     }
 
+    fn serve_config(args: &[&str]) -> ServeConfig {
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            serve: ServeConfig,
+        }
+        <Cli as clap::Parser>::try_parse_from(std::iter::once("grantline").chain(args.iter().copied())).unwrap().serve
+    }
+
+    #[test]
+    fn limits_and_retention_have_documented_defaults_and_errors_name_the_flag() {
+        let defaults = serve_config(&[]);
+        let options = defaults.server_options().unwrap();
+        assert_eq!(options.rate_limits, RateLimits::default());
+        assert_eq!(options.rate_limits.api_key, None, "API keys are not limited unless configured");
+        assert_eq!((options.http.max_connections, options.http.header_read_timeout), (20_000, Duration::from_secs(30)));
+        assert_eq!(defaults.retention().unwrap(), (RetentionPolicy::default(), Duration::from_secs(3600)));
+
+        let set = serve_config(&["--rate-limit-api-key", "100/s:200", "--rate-limit-link-form", "off", "--retention-account-days", "0"]);
+        let options = set.server_options().unwrap();
+        assert_eq!(options.rate_limits.api_key.map(|r| r.burst), Some(200));
+        assert_eq!(options.rate_limits.link_form, None);
+        assert_eq!(set.retention().unwrap().0.ended_account_days, None, "0 keeps forever");
+
+        for (flag, value, field) in [
+            ("--rate-limit-client-token", "lots", "rate_limit_client_token"),
+            ("--max-connections", "0", "max_connections"),
+            ("--header-read-timeout-secs", "0", "header_read_timeout_secs"),
+        ] {
+            let err = serve_config(&[flag, value]).server_options().unwrap_err();
+            assert!(matches!(&err, Error::Validation { field: f, .. } if f == field), "{err:?}");
+        }
+    }
+
+    #[test]
+    fn dev_mode_refuses_a_non_loopback_address_unless_forced() {
+        let remote: std::net::SocketAddr = "0.0.0.0:9900".parse().unwrap();
+        let local: std::net::SocketAddr = "127.0.0.1:9900".parse().unwrap();
+        let err = serve_config(&["--dev"]).check_dev_bind(remote).unwrap_err();
+        assert!(matches!(&err, Error::Validation { field, .. } if field == "bind") && err.to_string().contains("--dev-allow-remote"), "{err}");
+        serve_config(&["--dev"]).check_dev_bind(local).unwrap();
+        serve_config(&["--dev", "--dev-allow-remote"]).check_dev_bind(remote).unwrap();
+        serve_config(&[]).check_dev_bind(remote).unwrap();
+    }
+
     #[tokio::test]
     async fn dev_mode_on_postgresql_needs_an_encryption_key() {
         let args = StoreArgs {
             database_url: "postgres://u:secret-pw@127.0.0.1:1/g".into(),
             encryption_key: None,
+            encryption_keys: None,
             dev: true,
             providers: None,
         };

@@ -93,8 +93,26 @@ impl FromRequestParts<AppState> for Caller {
         if key.is_none() && bearer(parts).is_some() {
             return Err(Error::Forbidden("a client token can only authorize, wait and list toolkits for its own session".into()).into());
         }
-        Ok(Caller(state.engine.authenticate(key).await?))
+        Ok(Caller(api_key(state, key).await?))
     }
+}
+
+/// Authenticates an API key, then takes one request from its rate limit (when one is set).
+async fn api_key(state: &AppState, key: Option<&str>) -> Result<Principal, Error> {
+    let who = state.engine.authenticate(key).await?;
+    if let Some(key_id) = &who.api_key_id {
+        state.limits.api_key.check(key_id)?;
+    }
+    Ok(who)
+}
+
+/// Authenticates a client token, then takes one request from its rate limit.
+async fn client_token(state: &AppState, token: &str, origin: Option<&str>) -> Result<Principal, Error> {
+    let who = state.engine.authenticate_client_token(token, origin).await?;
+    if let grantline_core::engine::Scope::Session { token_id, .. } = &who.scope {
+        state.limits.client_token.check(token_id)?;
+    }
+    Ok(who)
 }
 
 /// The caller by `x-api-key`, or by a session's client token (`Authorization: Bearer glct_…`):
@@ -106,12 +124,12 @@ impl FromRequestParts<AppState> for ClientCaller {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         if let Some(key) = header(parts, "x-api-key") {
-            return Ok(ClientCaller(state.engine.authenticate(Some(key)).await?));
+            return Ok(ClientCaller(api_key(state, Some(key)).await?));
         }
         match bearer(parts) {
             Some(token) => {
                 let origin = header(parts, "origin");
-                Ok(ClientCaller(state.engine.authenticate_client_token(token, origin).await?))
+                Ok(ClientCaller(client_token(state, token, origin).await?))
             }
             None => Err(Error::Unauthorized("send an x-api-key header, or Authorization: Bearer with a client token".into()).into()),
         }
@@ -130,7 +148,7 @@ impl FromRequestParts<AppState> for ClientTokenCaller {
         match bearer(parts) {
             Some(token) => {
                 let origin = header(parts, "origin");
-                Ok(ClientTokenCaller(state.engine.authenticate_client_token(token, origin).await?))
+                Ok(ClientTokenCaller(client_token(state, token, origin).await?))
             }
             None => Err(Error::Unauthorized("this operation takes a client token (Authorization: Bearer glct_…); an API key has no session of its own".into()).into()),
         }

@@ -12,8 +12,10 @@ mod extract;
 pub mod logging;
 mod mcp;
 mod pages;
+mod request_id;
+pub mod rate_limit;
 mod routes;
-mod serve;
+pub(crate) mod serve;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -23,6 +25,16 @@ use grantline_core::engine::Engine;
 pub use config::{OpenedEngine, ServeConfig};
 pub use error::ApiError;
 pub use routes::openapi_document;
+pub use serve::HttpLimits;
+
+/// How the broker serves beyond its routes: per-credential rate limits and HTTP limits.
+#[derive(Debug, Clone, Default)]
+pub struct ServerOptions {
+    /// Rate limits per credential (kept per broker process).
+    pub rate_limits: rate_limit::RateLimits,
+    /// Header read timeout and connection limit.
+    pub http: HttpLimits,
+}
 
 /// Shared state of every handler.
 #[derive(Clone)]
@@ -32,11 +44,19 @@ pub struct AppState {
     /// The MCP transport every session's endpoint shares (behind an `Arc`: the state is cloned
     /// for every request, and a bare service clone costs a cancellation token's lock).
     mcp: Arc<mcp::McpService>,
+    /// The rate limiters of this process.
+    limits: Arc<rate_limit::Limiters>,
 }
 
-/// The whole HTTP surface as an axum router.
+/// The whole HTTP surface as an axum router, with the default rate limits.
 pub fn router(engine: Arc<Engine>) -> axum::Router {
-    routes::router(AppState { mcp: Arc::new(mcp::service(engine.clone())), engine })
+    router_with(engine, &rate_limit::RateLimits::default())
+}
+
+/// The whole HTTP surface as an axum router, with these rate limits.
+pub fn router_with(engine: Arc<Engine>, limits: &rate_limit::RateLimits) -> axum::Router {
+    let limits = Arc::new(rate_limit::Limiters::new(*limits));
+    routes::router(AppState { mcp: Arc::new(mcp::service(engine.clone())), engine, limits })
 }
 
 /// A broker listening on a socket.
@@ -47,14 +67,24 @@ pub struct Running {
     pub task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
-/// Serves `engine` on `listener` until `shutdown` resolves.
+/// Serves `engine` on `listener` until `shutdown` resolves, with the default options.
 pub fn spawn(
     engine: Arc<Engine>,
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<Running> {
+    spawn_with(engine, listener, shutdown, &ServerOptions::default())
+}
+
+/// Serves `engine` on `listener` until `shutdown` resolves, with `options`.
+pub fn spawn_with(
+    engine: Arc<Engine>,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    options: &ServerOptions,
+) -> std::io::Result<Running> {
     let addr = listener.local_addr()?;
-    let app = router(engine);
-    let task = tokio::spawn(serve::serve(listener, app, shutdown));
+    let app = router_with(engine, &options.rate_limits);
+    let task = tokio::spawn(serve::serve(listener, app, options.http.clone(), shutdown));
     Ok(Running { addr, task })
 }

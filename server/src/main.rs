@@ -11,6 +11,8 @@ use grantline_core::{Error, Result};
 use grantline_server::config::{ServeConfig, StoreArgs};
 use grantline_server::logging::Logs;
 
+mod rotate;
+
 /// Grantline: connect your users' third-party accounts to your app or agent.
 #[derive(Parser)]
 #[command(name = "grantline", version, about)]
@@ -48,6 +50,11 @@ enum Command {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Manage the encryption keys of stored secrets.
+    Encryption {
+        #[command(subcommand)]
+        action: EncryptionAction,
+    },
     /// Move an installation between databases.
     Db {
         #[command(subcommand)]
@@ -69,7 +76,29 @@ enum DbAction {
         to: String,
         /// The key the source's credentials are sealed with (or GRANTLINE_ENCRYPTION_KEY).
         #[arg(long, env = "GRANTLINE_ENCRYPTION_KEY", hide_env_values = true)]
-        encryption_key: String,
+        encryption_key: Option<String>,
+        /// Or the keyring they are sealed with (`id:key,…`, or GRANTLINE_ENCRYPTION_KEYS).
+        #[arg(long, env = "GRANTLINE_ENCRYPTION_KEYS", hide_env_values = true)]
+        encryption_keys: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum EncryptionAction {
+    /// Re-seal every stored secret (tokens, client secrets, PKCE verifiers) with the keyring's
+    /// first key (--encryption-keys NEW_ID:NEW_KEY,OLD_ID:OLD_KEY), in batches, each one
+    /// transaction; brokers may keep running (with the same keyring). Safe to interrupt and run
+    /// again. Prints "done" once no value sealed with another key remains: the old keys can then
+    /// leave the keyring.
+    Rotate {
+        /// Values re-sealed per transaction.
+        #[arg(long, default_value_t = 500)]
+        batch_size: u32,
+        /// Stop after this many batches (run again to go on).
+        #[arg(long)]
+        max_batches: Option<u64>,
+        #[command(flatten)]
+        store: StoreArgs,
     },
 }
 
@@ -154,7 +183,7 @@ async fn run(command: Command, logs: Logs) -> Result<()> {
             println!("{}", Vault::generate_key()?);
             Ok(())
         }
-        Command::Db { action: DbAction::Copy { from, to, encryption_key } } => {
+        Command::Db { action: DbAction::Copy { from, to, encryption_key, encryption_keys } } => {
             let from = grantline_server::config::sqlite_path(&from).map_err(|e| match e {
                 Error::Validation { message, .. } => Error::validation("from", message),
                 other => other,
@@ -162,13 +191,18 @@ async fn run(command: Command, logs: Logs) -> Result<()> {
             if !(to.starts_with("postgres://") || to.starts_with("postgresql://")) {
                 return Err(Error::validation("to", "must be a postgres:// URL"));
             }
-            let vault = Vault::from_base64(&encryption_key).map_err(|e| Error::validation("encryption_key", e.to_string()))?;
+            let vault = Vault::configured(encryption_key.as_deref(), encryption_keys.as_deref())?
+                .ok_or_else(|| Error::validation("encryption_key", "is required (or encryption_keys): the key the source's secrets are sealed with"))?;
             let report = grantline_core::engine::store::copy::sqlite_to_postgres(&from, &to, &vault).await?;
             for (table, rows) in &report.tables {
                 println!("{table:<24} {rows:>8} rows");
             }
             println!("{} sealed values open with the key; the copy is committed.", report.sealed_values_checked);
             Ok(())
+        }
+        Command::Encryption { action: EncryptionAction::Rotate { batch_size, max_batches, store } } => {
+            let engine = store.open(admin_config()).await?.engine;
+            rotate::run(&engine, batch_size, max_batches).await
         }
         Command::Keys { action, store } => {
             let engine = store.open(admin_config()).await?.engine;
@@ -248,34 +282,35 @@ async fn run(command: Command, logs: Logs) -> Result<()> {
     }
 }
 
-/// Loopback callback URLs and browser origins (any port) a dev broker allows out of the box.
-const DEV_LOOPBACK: [&str; 2] = ["http://localhost", "http://127.0.0.1"];
-
 async fn serve(cfg: ServeConfig, logs: Logs) -> Result<()> {
+    let options = cfg.server_options()?;
+    let (retention, sweep_every) = cfg.retention()?;
     let listener = tokio::net::TcpListener::bind(&cfg.bind)
         .await
         .map_err(|e| Error::validation("bind", format!("cannot listen on {}: {e}", cfg.bind)))?;
     let addr = listener.local_addr().map_err(|e| Error::Internal(e.to_string()))?;
+    cfg.check_dev_bind(addr)?;
+    raise_open_files_limit(options.http.max_connections);
     let opened = cfg.store.open(cfg.engine_config(addr)?).await?;
     for n in &opened.notices {
         tracing::warn!("{n}");
         eprintln!("\n  !!! {n}\n");
     }
     let engine = opened.engine;
-    let mut callbacks = cfg.allowed_callback_urls.clone();
-    let mut origins = cfg.allowed_origins.clone();
-    if cfg.store.dev {
-        callbacks.extend(DEV_LOOPBACK.iter().map(|s| s.to_string()));
-        origins.extend(DEV_LOOPBACK.iter().map(|s| s.to_string()));
-    }
-    let boot = engine.bootstrap(&callbacks, &origins).await?;
+    // A dev broker's loopback entries (`DEV_LOOPBACK`) live in its memory only (the engine adds
+    // them in dev mode); the project stores only what the operator allowed.
+    let boot = engine.bootstrap(&cfg.allowed_callback_urls, &cfg.allowed_origins).await?;
     if let Some(key) = &boot.created_key {
         println!("Created project {} and its first API key (shown once, store it now):", boot.project.id);
         println!("GRANTLINE_API_KEY={}", key.secret);
     }
+    if !cfg.store.dev {
+        warn_stored_dev_entries(&boot.project);
+    }
     engine.expire_due().await?;
     let _sweeper = engine.spawn_expiry_sweeper(Duration::from_secs(5));
-    let running = grantline_server::spawn(engine.clone(), listener, shutdown_signal())
+    let _retention = engine.spawn_retention_sweeper(retention, sweep_every);
+    let running = grantline_server::spawn_with(engine.clone(), listener, shutdown_signal(), &options)
         .map_err(|e| Error::Internal(e.to_string()))?;
     let base = engine.config().public_base_url.as_str().trim_end_matches('/').to_string();
     println!("grantline listening on http://{} (public URL {base})", running.addr);
@@ -290,12 +325,67 @@ async fn serve(cfg: ServeConfig, logs: Logs) -> Result<()> {
     running.task.await.map_err(|e| Error::Internal(e.to_string()))?.map_err(|e| Error::Internal(e.to_string()))
 }
 
+/// Older brokers stored the dev loopback entries in the project: say how to remove them.
+fn warn_stored_dev_entries(project: &grantline_core::engine::store::Project) {
+    let dev = grantline_core::engine::DEV_LOOPBACK;
+    let callbacks: Vec<&str> = project.allowed_callback_urls.iter().map(String::as_str).filter(|u| dev.contains(u)).collect();
+    let origins: Vec<&str> = project.allowed_origins.iter().map(String::as_str).filter(|u| dev.contains(u)).collect();
+    if !callbacks.is_empty() || !origins.is_empty() {
+        let mut commands = Vec::new();
+        if !callbacks.is_empty() {
+            commands.push(format!("`grantline project disallow-callback {}`", callbacks.join(" ")));
+        }
+        if !origins.is_empty() {
+            commands.push(format!("`grantline project disallow-origin {}`", origins.join(" ")));
+        }
+        let n = format!(
+            "the project allows loopback callbacks or origins on any port ({}), as a --dev broker once stored them; \
+             if you did not allow them yourself, remove them: {}",
+            callbacks.iter().chain(&origins).copied().collect::<Vec<_>>().join(", "),
+            commands.join(" and ")
+        );
+        tracing::warn!("{n}");
+        eprintln!("\n  !!! {n}\n");
+    }
+}
+
+/// Raises the soft open-files limit to the hard one (each connection takes a descriptor), and
+/// warns when it stays below what `max_connections` needs.
+fn raise_open_files_limit(max_connections: usize) {
+    #[cfg(unix)]
+    {
+        let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+        // SAFETY: getrlimit/setrlimit only read and write the struct passed.
+        if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
+            return;
+        }
+        // An unlimited hard limit still stops at the kernel's `nr_open` (1,048,576 by default).
+        let target = if lim.rlim_max == libc::RLIM_INFINITY { lim.rlim_max.min(1 << 20) } else { lim.rlim_max };
+        if lim.rlim_cur < target {
+            let raised = libc::rlimit { rlim_cur: target, rlim_max: lim.rlim_max };
+            if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 {
+                lim = raised;
+            }
+        }
+        if (lim.rlim_cur as u64) < max_connections as u64 {
+            tracing::warn!(
+                open_files = lim.rlim_cur as u64,
+                max_connections,
+                "the open-files limit is below --max-connections: raise `ulimit -n` (or LimitNOFILE=) or lower --max-connections"
+            );
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = max_connections;
+}
+
 async fn demo() -> Result<()> {
     let dir = std::env::temp_dir().join(format!("grantline-demo-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| Error::Internal(e.to_string()))?;
     let store = StoreArgs {
         database_url: dir.join("demo.db").display().to_string(),
         encryption_key: Some(Vault::generate_key()?),
+        encryption_keys: None,
         dev: true,
         providers: None,
     };

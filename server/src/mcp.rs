@@ -126,7 +126,7 @@ impl ServerHandler for SessionTools {
         ctx: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
         let c = caller(&ctx)?;
-        let list = self.engine.session_tool_list(&c.who, &c.session_id).await.map_err(|e| ErrorData::internal_error(e.to_string(), None))?;
+        let list = self.engine.session_tool_list(&c.who, &c.session_id).await.map_err(|e| ErrorData::internal_error(crate::error::logged_message(&e), None))?;
         let tools = list
             .into_iter()
             .map(|t| {
@@ -147,7 +147,7 @@ impl ServerHandler for SessionTools {
         let result = match self.engine.call_session_tool(&c.who, &c.session_id, &request.name, arguments).await {
             Ok(out) if out.is_error => CallToolResult::error(vec![ContentBlock::text(out.output.to_string())]),
             Ok(out) => CallToolResult::success(vec![ContentBlock::text(out.output.to_string())]),
-            Err(e) => CallToolResult::error(vec![ContentBlock::text(format!("{} ({})", e, e.code()))]),
+            Err(e) => CallToolResult::error(vec![ContentBlock::text(format!("{} ({})", crate::error::logged_message(&e), e.code()))]),
         };
         Ok(result.into())
     }

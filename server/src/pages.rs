@@ -1,9 +1,24 @@
 //! The few HTML pages the broker shows people: link outcomes and the sandbox consent.
+//!
+//! Every URL a page names is absolute, built from the public URL (`--public-url`), so a broker
+//! behind a path prefix (`https://apps.example.com/grantline`) posts its forms to itself.
 
-use axum::http::StatusCode;
+use axum::http::header::{CACHE_CONTROL, REFERRER_POLICY, X_FRAME_OPTIONS};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use grantline_core::engine::{CallbackPage, ConnectForm};
+use grantline_core::engine::{CallbackPage, ConnectForm, EngineConfig, LINK_PATH};
 use grantline_core::Error;
+
+/// Marks a response that carries (or was reached with) a link token, a `state`, a code or a
+/// form as private: never framed (clickjacking), never cached, and never named in a `Referer`.
+pub fn private(mut response: Response) -> Response {
+    let h = response.headers_mut();
+    h.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(HeaderName::from_static("content-security-policy"), HeaderValue::from_static("frame-ancestors 'none'"));
+    h.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
 
 /// Escapes text for HTML.
 pub fn esc(s: &str) -> String {
@@ -55,8 +70,9 @@ pub fn callback_page(page: &CallbackPage) -> Response {
     (status, Html(html)).into_response()
 }
 
-/// The form of an API-key, bearer or basic toolkit's Connect Link.
-pub fn connect_form(form: &ConnectForm, status: StatusCode) -> Response {
+/// The form of an API-key, bearer or basic toolkit's Connect Link; it posts to the link's
+/// absolute URL on the broker's public URL.
+pub fn connect_form(config: &EngineConfig, form: &ConnectForm, status: StatusCode) -> Response {
     let error = form.error.as_deref().map(|e| format!(r#"<p class="error" role="alert">{}</p>"#, esc(e))).unwrap_or_default();
     let fields: String = form
         .fields
@@ -76,10 +92,10 @@ pub fn connect_form(form: &ConnectForm, status: StatusCode) -> Response {
         .collect();
     let body = format!(
         r#"<p class="muted">An app asks to use your {name} account. What you enter is sent to {name} only to check it, and stored encrypted.</p>{error}
-<form method="post" action="/link/{token}">{fields}
+<form method="post" action="{action}">{fields}
 <div class="row"><button class="primary" type="submit">Connect</button></div></form>"#,
         name = esc(&form.toolkit_name),
-        token = esc(&form.link_token),
+        action = esc(&config.url(&format!("{LINK_PATH}{}", form.link_token))),
     );
     (status, Html(layout(&format!("Connect {}", form.toolkit_name), "form", &body))).into_response()
 }
@@ -91,5 +107,9 @@ pub fn error_page(e: &Error) -> Response {
         tracing::error!(code = e.code(), error = %e, "page failed");
     }
     let msg = if status.is_server_error() { "Something went wrong on the broker. Try again later.".to_string() } else { e.to_string() };
-    (status, Html(layout("Something went wrong", "error", &format!("<p>{}</p>", esc(&msg))))).into_response()
+    let mut response = (status, Html(layout("Something went wrong", "error", &format!("<p>{}</p>", esc(&msg))))).into_response();
+    if let Some(secs) = e.retry_after() {
+        response.headers_mut().insert(axum::http::header::RETRY_AFTER, secs.into());
+    }
+    response
 }

@@ -22,6 +22,8 @@ __all__ = [
     "ProviderError",
     "InternalError",
     "UnavailableError",
+    "RateLimitError",
+    "ProviderUnavailableError",
 ]
 
 
@@ -104,6 +106,20 @@ class InternalError(GrantlineError):
 
 class UnavailableError(GrantlineError):
     """The broker is briefly unable to serve this (e.g. its database is busy)."""
+
+    #: Seconds after which the same call may succeed.
+    retry_after: int = 0
+
+
+class RateLimitError(GrantlineError):
+    """This credential (client token, link, or API key where limited) sent too many requests; slow down."""
+
+    #: Seconds after which the same call may succeed.
+    retry_after: int = 0
+
+
+class ProviderUnavailableError(GrantlineError):
+    """A provider is briefly unable to answer (rate limited, failing or unreachable); the account is unchanged, retry later."""
 
     #: Seconds after which the same call may succeed.
     retry_after: int = 0

@@ -255,11 +255,7 @@ impl ToolDef {
             match location {
                 ParamIn::Path => {
                     let text = scalar_text(value).ok_or_else(|| Error::validation(field(), "must be a string or a number"))?;
-                    if text.is_empty() {
-                        return Err(Error::validation(field(), "must not be empty"));
-                    }
-                    let encoded: String = url::form_urlencoded::byte_serialize(text.as_bytes()).collect();
-                    path = path.replace(&placeholder, &encoded.replace('+', "%20"));
+                    path = path.replace(&placeholder, &path_segment(&text).map_err(|m| Error::validation(field(), m))?);
                 }
                 ParamIn::Query => match value {
                     Value::Array(list) => {
@@ -276,6 +272,21 @@ impl ToolDef {
         let body = if body.is_empty() && self.method.args_in_query() { None } else { Some(Value::Object(body)) };
         Ok(PreparedCall { method: self.method, path, query, body })
     }
+}
+
+/// One path argument as a single, percent-encoded path segment: `/`, `?`, `#`, `%` and every
+/// other reserved byte are encoded, so a value never adds a segment, a query or a fragment.
+/// `.` and `..` are refused: URL parsers (the WHATWG URL standard, which `url` and so every
+/// request the broker sends follows) treat them, and their encodings `%2E` and `%2E%2E`, as
+/// "this directory" and "the parent", so no encoding keeps them from changing the path.
+pub fn path_segment(text: &str) -> std::result::Result<String, &'static str> {
+    match text {
+        "" => return Err("must not be empty"),
+        "." | ".." => return Err("must not be \".\" or \"..\": a path argument names one thing, it cannot move up the path"),
+        _ => {}
+    }
+    let encoded: String = url::form_urlencoded::byte_serialize(text.as_bytes()).collect();
+    Ok(encoded.replace('+', "%20"))
 }
 
 /// The `{name}` placeholders of a path template.
@@ -343,6 +354,66 @@ mod tests {
         assert_eq!(bad(json!({"owner": "o", "repo": "r", "title": 5})), "arguments.title");
         assert_eq!(bad(json!({"owner": "o", "repo": "r", "title": "t", "labels": ["x", 1]})), "arguments.labels[1]");
         assert_eq!(bad(json!({"owner": "o", "repo": "r", "title": "t", "colour": "red"})), "arguments.colour");
+    }
+
+    #[test]
+    fn dot_segments_are_refused_and_cannot_climb_the_path() {
+        let t = create_issue();
+        let bad = |owner: &str, repo: &str| match t.prepare(json!({"owner": owner, "repo": repo, "title": "t"}).as_object().unwrap()) {
+            Err(Error::Validation { field, .. }) => field,
+            other => panic!("expected a validation error, got {other:?}"),
+        };
+        assert_eq!(bad("..", ".."), "arguments.owner");
+        assert_eq!(bad("octo", "."), "arguments.repo");
+        let ok = t.prepare(json!({"owner": "...", "repo": "%2E%2E", "title": "t"}).as_object().unwrap()).unwrap();
+        assert_eq!(ok.path, "/repos/.../%252E%252E/issues", "only the exact dot segments are refused; % is encoded");
+        let url = url::Url::parse(&format!("https://api.github.com{}", ok.path)).unwrap();
+        assert_eq!(url.path_segments().unwrap().count(), 4);
+    }
+
+    proptest::proptest! {
+        /// Whatever text an agent puts in a path argument, the request keeps the template's
+        /// segments: no `..` climbs, no `/` adds a segment, no `?` or `#` starts a query.
+        #[test]
+        fn any_path_argument_stays_one_segment(owner in "\\PC*", repo in proptest::prelude::any::<String>()) {
+            let t = create_issue();
+            let args = json!({"owner": owner, "repo": repo, "title": "t"});
+            match t.prepare(args.as_object().unwrap()) {
+                Ok(call) => {
+                    let url = url::Url::parse(&format!("https://api.github.com{}", call.path)).unwrap();
+                    let segments: Vec<&str> = url.path_segments().unwrap().collect();
+                    proptest::prop_assert_eq!(segments.len(), 4, "{}", call.path);
+                    proptest::prop_assert_eq!((segments[0], segments[3]), ("repos", "issues"));
+                    proptest::prop_assert!(url.query().is_none() && url.fragment().is_none());
+                    let decoded = |s: &str| percent_decode(s);
+                    proptest::prop_assert_eq!(decoded(segments[1]), owner);
+                    proptest::prop_assert_eq!(decoded(segments[2]), repo);
+                }
+                Err(Error::Validation { field, .. }) => {
+                    proptest::prop_assert!(field == "arguments.owner" || field == "arguments.repo");
+                    proptest::prop_assert!(["", ".", ".."].contains(&owner.as_str()) || ["", ".", ".."].contains(&repo.as_str()));
+                }
+                Err(other) => proptest::prop_assert!(false, "{other}"),
+            }
+        }
+
+        /// A path segment of any text decodes back to that text and holds no `/`.
+        #[test]
+        fn path_segments_round_trip(text in proptest::prelude::any::<String>()) {
+            if let Ok(seg) = path_segment(&text) {
+                proptest::prop_assert!(!seg.contains('/') && !seg.contains('?') && !seg.contains('#'));
+                proptest::prop_assert_eq!(percent_decode(&seg), text);
+            }
+        }
+    }
+
+    /// Percent-decoding of one path segment, for the properties above.
+    fn percent_decode(s: &str) -> String {
+        let bytes: Vec<u8> = url::form_urlencoded::parse(format!("x={}", s.replace('+', "%2B")).as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned().into_bytes())
+            .unwrap_or_default();
+        String::from_utf8(bytes).unwrap()
     }
 
     #[test]

@@ -30,6 +30,7 @@ impl Engine {
             created_at: now,
             expires_at: now + Duration::from_secs(ttl).as_millis() as i64,
             revoked_at: None,
+            api_key_id: who.api_key_id.clone(),
         };
         self.store.insert_client_token(&record).await?;
         Ok(ClientToken {
@@ -71,6 +72,7 @@ impl Engine {
             .get_project(&record.project_id)
             .await?
             .ok_or_else(|| Error::Unauthorized("the token's project no longer exists".into()))?;
+        let project = self.in_force(project);
         if let Some(origin) = origin {
             if !OriginAllowList::new(&project.allowed_origins).allows(origin) {
                 return Err(Error::Forbidden(format!(
@@ -83,7 +85,7 @@ impl Engine {
             .get_session(&project.id, &record.session_id)
             .await?
             .ok_or_else(|| Error::Unauthorized("the token's session no longer exists".into()))?;
-        Ok(Principal { project, scope: Scope::Session { token_id: record.id, session: Box::new(session) } })
+        Ok(Principal { project, scope: Scope::Session { token_id: record.id, session: Box::new(session) }, api_key_id: None })
     }
 
     /// `GET /api/v3.1/client_token/session`: the session a client token acts on.
@@ -97,7 +99,10 @@ impl Engine {
 
     /// Whether a CORS preflight from `origin` may be answered: some project allows it.
     pub async fn origin_allowed_anywhere(&self, origin: &str) -> Result<bool> {
-        let all = self.store.all_allowed_origins().await?;
+        let mut all = self.store.all_allowed_origins().await?;
+        if self.config.dev_mode {
+            all.extend(super::projects::DEV_LOOPBACK.map(String::from));
+        }
         Ok(OriginAllowList::new(&all).allows(origin))
     }
 }

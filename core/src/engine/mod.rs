@@ -16,6 +16,7 @@ mod auth_configs;
 mod client_tokens;
 mod origins;
 mod projects;
+pub mod retention;
 mod sessions;
 
 pub mod clock;
@@ -29,7 +30,7 @@ pub use notifier::{Notifier, WatchKey};
 pub use connect::{CallbackAllowList, CallbackOutcome, CallbackPage, CallbackParams, ConnectForm, FormOutcome, LinkOpen};
 pub use crypto::{random as secrets, vault};
 pub use origins::OriginAllowList;
-pub use projects::{Bootstrap, NewApiKey};
+pub use projects::{Bootstrap, NewApiKey, DEV_LOOPBACK};
 pub use provider::oauth;
 pub use sandbox::Sandbox;
 pub use sessions::ToolkitFilter;
@@ -92,6 +93,9 @@ pub struct Principal {
     pub project: Project,
     /// How much of the project the credential reaches.
     pub scope: Scope,
+    /// The API key (`ak_…`) that authenticated the call, if one did: a credential minted with it
+    /// (a client token) is revoked with it.
+    pub api_key_id: Option<String>,
 }
 
 /// The reach of a credential.
@@ -111,7 +115,12 @@ pub enum Scope {
 impl Principal {
     /// A principal with the whole project's reach (an API key, or an operator at the CLI).
     pub fn project(project: Project) -> Self {
-        Self { project, scope: Scope::Project }
+        Self { project, scope: Scope::Project, api_key_id: None }
+    }
+
+    /// A principal authenticated by the API key `key_id`: the whole project's reach.
+    pub fn api_key(project: Project, key_id: &str) -> Self {
+        Self { api_key_id: Some(key_id.to_string()), ..Self::project(project) }
     }
 
     /// Refuses a session-scoped credential for a project-wide action.

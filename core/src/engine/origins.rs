@@ -50,7 +50,8 @@ impl<'a> OriginAllowList<'a> {
     }
 }
 
-fn is_loopback(u: &url::Url) -> bool {
+/// Whether a URL's host is loopback (`localhost`, `127.0.0.0/8`, `::1`).
+pub(crate) fn is_loopback(u: &url::Url) -> bool {
     match u.host() {
         Some(url::Host::Domain(d)) => d == "localhost",
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),

@@ -20,6 +20,10 @@ impl std::fmt::Debug for NewApiKey {
     }
 }
 
+/// Loopback callback URLs and browser origins (any port) a dev broker allows on top of its
+/// project's own, in memory only: they are never stored, so they end with the `--dev` process.
+pub const DEV_LOOPBACK: [&str; 2] = ["http://localhost", "http://127.0.0.1"];
+
 /// What [`Engine::bootstrap`] found or made.
 #[derive(Debug)]
 pub struct Bootstrap {
@@ -94,7 +98,22 @@ impl Engine {
             .get_project(&record.project_id)
             .await?
             .ok_or_else(|| Error::Unauthorized("the key's project no longer exists".into()))?;
-        Ok(Principal::project(project))
+        Ok(Principal::api_key(self.in_force(project), &record.id))
+    }
+
+    /// The project as this broker enforces it: in dev mode, with [`DEV_LOOPBACK`] added to its
+    /// allowed callback URLs and origins, in memory only.
+    pub(crate) fn in_force(&self, mut project: Project) -> Project {
+        if self.config.dev_mode {
+            for entry in DEV_LOOPBACK {
+                for list in [&mut project.allowed_callback_urls, &mut project.allowed_origins] {
+                    if !list.iter().any(|e| e == entry) {
+                        list.push(entry.to_string());
+                    }
+                }
+            }
+        }
+        project
     }
 
     /// Creates an API key for `project_id`, returning its secret once.
@@ -121,7 +140,8 @@ impl Engine {
         self.store.list_api_keys(project_id).await
     }
 
-    /// Revokes key `key_id`; `NotFound` when there is no such active key.
+    /// Revokes key `key_id` and, with it, every client token it minted (and any token minted
+    /// before brokers recorded which key minted it); `NotFound` when there is no such active key.
     pub async fn revoke_api_key(&self, project_id: &str, key_id: &str) -> Result<()> {
         if self.store.revoke_api_key(project_id, key_id, clock::now_ms()).await? {
             Ok(())

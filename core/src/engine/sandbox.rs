@@ -4,7 +4,9 @@
 //! Its codes and tokens live in the store (hashed, through the [`Store`] trait), so a restarted
 //! broker, or several brokers on one database, honour what any of them issued: only expiry or
 //! revocation ends a sandbox grant. The table is bounded: expired grants are dropped on every
-//! insert, and past [`MAX_GRANTS`] live ones the oldest go.
+//! insert, past [`MAX_CODES`] unredeemed codes (which expire after [`CODE_TTL_MS`]) or
+//! [`MAX_GRANTS`] live tokens of a kind the oldest of that kind go, and what a client may put in
+//! a grant is small ([`MAX_SCOPE_LEN`], a 43-character PKCE challenge, a user of 1 to 64).
 
 use std::sync::Arc;
 
@@ -36,8 +38,17 @@ pub const CODE_TTL_MS: i64 = 60_000;
 pub const ACCESS_TTL_S: i64 = 3600;
 /// How long an unused refresh token works (each refresh rotates it).
 pub const REFRESH_TTL_S: i64 = 30 * 24 * 3600;
-/// The most live sandbox grants the store keeps; past it the oldest are dropped.
+/// The most live sandbox tokens of each kind (access, refresh) the store keeps; past it the
+/// oldest are dropped.
 pub const MAX_GRANTS: u32 = 10_000;
+/// The most unredeemed codes the store keeps; past it the oldest are dropped.
+pub const MAX_CODES: u32 = 1_000;
+/// The longest `scope` an authorization request may ask for, in bytes.
+pub const MAX_SCOPE_LEN: usize = 256;
+/// The longest `state` an authorization request may carry, in bytes (it is echoed back).
+pub const MAX_STATE_LEN: usize = 512;
+/// A PKCE S256 challenge: the base64url (no padding) of a SHA-256 digest.
+const S256_CHALLENGE_LEN: usize = 43;
 
 /// The sandbox's catalog entry, pointing at this broker.
 pub fn toolkit(config: &EngineConfig) -> ToolkitDef {
@@ -86,8 +97,9 @@ pub struct AuthorizeRequest {
     pub code_challenge_method: Option<String>,
 }
 
-/// The form of the sandbox's token endpoint.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// The form of the sandbox's token endpoint. Its `Debug` prints no code, secret, verifier or
+/// refresh token.
+#[derive(Clone, Default, Deserialize)]
 pub struct TokenRequest {
     /// `authorization_code` or `refresh_token`.
     pub grant_type: Option<String>,
@@ -103,6 +115,22 @@ pub struct TokenRequest {
     pub code_verifier: Option<String>,
     /// For `refresh_token` grants.
     pub refresh_token: Option<String>,
+}
+
+impl std::fmt::Debug for TokenRequest {
+    // Only whether each secret is there.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hidden = |v: &Option<String>| v.as_ref().map(|_| "<redacted>");
+        f.debug_struct("TokenRequest")
+            .field("grant_type", &self.grant_type)
+            .field("code", &hidden(&self.code))
+            .field("redirect_uri", &self.redirect_uri)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &hidden(&self.client_secret))
+            .field("code_verifier", &hidden(&self.code_verifier))
+            .field("refresh_token", &hidden(&self.refresh_token))
+            .finish()
+    }
 }
 
 /// The sandbox provider. Its state is the store's; the value itself is a handle.
@@ -148,7 +176,8 @@ impl Sandbox {
         let secret = format!("{prefix}{}", secrets::random_token(40)?);
         let now = clock::now_ms();
         let grant = SandboxGrant { hash: secrets::sha256_hex(&secret), kind, created_at: now, expires_at: now + ttl_ms, ..from.clone() };
-        self.store.insert_sandbox_grant(&grant, MAX_GRANTS).await?;
+        let cap = if kind == SandboxGrantKind::Code { MAX_CODES } else { MAX_GRANTS };
+        self.store.insert_sandbox_grant(&grant, cap).await?;
         Ok(secret)
     }
 
@@ -163,8 +192,16 @@ impl Sandbox {
         if r.redirect_uri.as_deref() != Some(config.redirect_uri().as_str()) {
             return Err(Error::validation("redirect_uri", "not registered for this client"));
         }
-        if r.code_challenge.as_deref().unwrap_or("").len() < 43 || r.code_challenge_method.as_deref() != Some("S256") {
-            return Err(Error::validation("code_challenge", "PKCE with S256 is required"));
+        let challenge = r.code_challenge.as_deref().unwrap_or("");
+        let base64url = challenge.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if challenge.len() != S256_CHALLENGE_LEN || !base64url || r.code_challenge_method.as_deref() != Some("S256") {
+            return Err(Error::validation("code_challenge", "PKCE with S256 is required (a 43-character base64url challenge)"));
+        }
+        if r.scope.as_deref().unwrap_or("").len() > MAX_SCOPE_LEN {
+            return Err(Error::validation("scope", format!("must be at most {MAX_SCOPE_LEN} bytes")));
+        }
+        if r.state.as_deref().unwrap_or("").len() > MAX_STATE_LEN {
+            return Err(Error::validation("state", format!("must be at most {MAX_STATE_LEN} bytes")));
         }
         Ok(())
     }
@@ -415,5 +452,39 @@ mod tests {
         };
         assert_eq!([live(0).await, live(1).await, live(2).await, live(3).await, live(4).await], [false, false, true, true, true]);
         assert!(store.sandbox_grant(SandboxGrantKind::AccessToken, "h4", 1_000_000).await.unwrap().is_none(), "expired");
+    }
+
+    #[tokio::test]
+    async fn an_authorization_request_is_small_or_refused() {
+        let f = Fixture::new();
+        let sb = f.sandbox().await;
+        let field = |r: &AuthorizeRequest| match sb.check_authorize(&f.config, r) {
+            Err(Error::Validation { field, .. }) => field,
+            other => panic!("{other:?}"),
+        };
+        let huge_scope = AuthorizeRequest { scope: Some("profile ".repeat(10_000)), ..f.authorize() };
+        assert_eq!(field(&huge_scope), "scope");
+        let long_challenge = AuthorizeRequest { code_challenge: Some("a".repeat(10_000)), ..f.authorize() };
+        assert_eq!(field(&long_challenge), "code_challenge");
+        let huge_state = AuthorizeRequest { state: Some("s".repeat(10_000)), ..f.authorize() };
+        assert_eq!(field(&huge_state), "state");
+        assert!(sb.approve(&f.config, &huge_scope, "ada").await.is_err(), "nothing is stored for it");
+        sb.check_authorize(&f.config, &f.authorize()).expect("a normal request passes");
+    }
+
+    #[tokio::test]
+    async fn unredeemed_codes_are_capped_apart_from_tokens() {
+        let f = Fixture::new();
+        let sb = f.sandbox().await;
+        let code = code_of(&sb.approve(&f.config, &f.authorize(), "ada").await.unwrap());
+        let (access, _) = token_pair(&sb.token(&f.exchange(&code)).await.unwrap());
+        let first = code_of(&sb.approve(&f.config, &f.authorize(), "ada").await.unwrap());
+        // Strictly older than every code of the flood (codes of one millisecond tie).
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        for _ in 0..MAX_CODES {
+            sb.approve(&f.config, &f.authorize(), "mallory").await.unwrap();
+        }
+        assert_eq!(sb.token(&f.exchange(&first)).await.unwrap_err().1["error"], "invalid_grant", "the oldest code went");
+        assert!(sb.userinfo(&access).await.unwrap().is_some(), "a flood of codes leaves live tokens alone");
     }
 }

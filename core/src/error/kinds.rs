@@ -120,6 +120,28 @@ pub const KINDS: &[ErrorKind] = &[
             fields: &[ErrorField::int("retry_after", "Seconds after which the same call may succeed.")],
         }),
     },
+    ErrorKind {
+        code: "RATE_LIMITED",
+        number: 10429,
+        http_status: 429,
+        class: "RateLimitError",
+        sdk: sdk(SdkClass {
+            doc: "This credential (client token, link, or API key where limited) sent too many requests; slow down.",
+            python_base: None,
+            fields: &[ErrorField::int("retry_after", "Seconds after which the same call may succeed.")],
+        }),
+    },
+    ErrorKind {
+        code: "PROVIDER_UNAVAILABLE",
+        number: 11503,
+        http_status: 503,
+        class: "ProviderUnavailableError",
+        sdk: sdk(SdkClass {
+            doc: "A provider is briefly unable to answer (rate limited, failing or unreachable); the account is unchanged, retry later.",
+            python_base: None,
+            fields: &[ErrorField::int("retry_after", "Seconds after which the same call may succeed.")],
+        }),
+    },
 ];
 
 /// The errors one SDK raises by itself, with no broker answer behind them (so no HTTP status).

@@ -34,8 +34,8 @@ impl ScopesInput {
     }
 }
 
-/// The OAuth app's credentials, as sent.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// The OAuth app's credentials, as sent. Its `Debug` prints no client secret.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AuthConfigCredentials {
@@ -51,6 +51,18 @@ pub struct AuthConfigCredentials {
     /// Accepted for compatibility; folded into `scopes`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_scopes: Option<ScopesInput>,
+}
+
+impl std::fmt::Debug for AuthConfigCredentials {
+    // Never print the client secret: only whether it is there.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthConfigCredentials")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &self.client_secret.as_ref().map(|_| "<redacted>"))
+            .field("scopes", &self.scopes)
+            .field("user_scopes", &self.user_scopes)
+            .finish()
+    }
 }
 
 /// The `auth_config` object of a create request.

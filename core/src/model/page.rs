@@ -23,6 +23,9 @@ pub struct Page<T> {
 pub const DEFAULT_LIMIT: u32 = 20;
 /// Largest page size a list endpoint accepts.
 pub const MAX_LIMIT: u32 = 100;
+/// Largest page number a cursor may name: far past any real list, and small enough that its
+/// offset always fits the stores' signed 64-bit integers.
+pub const MAX_PAGE: u64 = 1_000_000_000;
 
 /// A decoded page request: which page, and how many per page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,7 +49,7 @@ impl PageRequest {
             Some(c) => c
                 .parse::<u64>()
                 .ok()
-                .filter(|p| *p >= 1)
+                .filter(|p| (1..=MAX_PAGE).contains(p))
                 .ok_or_else(|| crate::Error::validation("cursor", "expected a cursor from a previous page's next_cursor"))?,
         };
         let limit = match limit.filter(|l| !l.is_empty()) {
@@ -67,16 +70,16 @@ impl PageRequest {
         self.page_of(items, total)
     }
 
-    /// Rows to skip.
+    /// Rows to skip (saturating: a request built by hand cannot overflow it).
     pub fn offset(&self) -> u64 {
-        (self.page - 1) * self.limit as u64
+        self.page.saturating_sub(1).saturating_mul(self.limit as u64).min(i64::MAX as u64)
     }
 
     /// Builds the page from this request's slice of items and the total count.
     pub fn page_of<T>(&self, items: Vec<T>, total_items: u64) -> Page<T> {
         let limit = self.limit as u64;
         let total_pages = total_items.div_ceil(limit);
-        let next_cursor = (self.page < total_pages).then(|| (self.page + 1).to_string());
+        let next_cursor = (self.page < total_pages.min(MAX_PAGE)).then(|| (self.page + 1).to_string());
         Page { items, next_cursor, total_pages, current_page: self.page, total_items }
     }
 }
@@ -114,5 +117,39 @@ mod tests {
         assert!(matches!(e, crate::Error::Validation { ref field, .. } if field == "limit"));
         let e = PageRequest::parse(None, Some("1000")).unwrap_err();
         assert!(matches!(e, crate::Error::Validation { ref field, .. } if field == "limit"));
+    }
+
+    #[test]
+    fn a_huge_cursor_is_a_bad_cursor_not_an_overflow() {
+        for c in ["18446744073709551615", "9223372036854775808", "1000000001", "99999999999999999999999"] {
+            let e = PageRequest::parse(Some(c), Some("100")).unwrap_err();
+            assert!(matches!(e, crate::Error::Validation { ref field, .. } if field == "cursor"), "{c}: {e}");
+        }
+        let last = PageRequest::parse(Some(&MAX_PAGE.to_string()), Some("100")).unwrap();
+        assert!(i64::try_from(last.offset()).is_ok());
+        assert_eq!(PageRequest { page: u64::MAX, limit: u32::MAX }.offset(), i64::MAX as u64);
+    }
+
+    proptest::proptest! {
+        /// Any cursor and limit text parses or names its field; never panics; an accepted one
+        /// has an offset the stores can take.
+        #[test]
+        fn cursor_parsing_never_panics(cursor in proptest::prelude::any::<String>(), limit in "[0-9]{0,12}|\\PC{0,8}") {
+            match PageRequest::parse(Some(&cursor), Some(&limit)) {
+                Ok(p) => {
+                    proptest::prop_assert!(p.page >= 1 && p.page <= MAX_PAGE);
+                    proptest::prop_assert!(i64::try_from(p.offset()).is_ok());
+                }
+                Err(crate::Error::Validation { field, .. }) => proptest::prop_assert!(field == "cursor" || field == "limit"),
+                Err(other) => proptest::prop_assert!(false, "{other}"),
+            }
+        }
+
+        /// Every number from 1 to MAX_PAGE is a cursor; every larger one is refused.
+        #[test]
+        fn numeric_cursors_are_bounded(n in proptest::prelude::any::<u64>()) {
+            let parsed = PageRequest::parse(Some(&n.to_string()), None);
+            proptest::prop_assert_eq!(parsed.is_ok(), (1..=MAX_PAGE).contains(&n));
+        }
     }
 }

@@ -1,4 +1,7 @@
 //! The browser side of a connection: the Connect Link and the OAuth callback.
+//!
+//! Every answer here is [`pages::private`] (its URL or body carries a link token, a `state`, a
+//! code or a credential form); opening a link and submitting its form are rate limited per link.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -27,15 +30,20 @@ use crate::{pages, AppState};
         (status = 500, description = "The broker failed (a page).", content_type = "text/html", body = String),
         (status = 502, description = "The provider failed (a page).", content_type = "text/html", body = String),
         (status = 503, description = "The broker is briefly unavailable (a page).", content_type = "text/html", body = String),
+        (status = 429, description = "This link was opened too often (a page).", content_type = "text/html", body = String,
+            headers(("Retry-After" = u64, description = "Seconds until the link may be opened again."))),
     ),
 )]
 pub async fn open_link(State(s): State<AppState>, Path(token): Path<String>) -> Response {
-    match s.engine.open_link(&token).await {
+    if let Err(e) = s.limits.link_open.check(&token) {
+        return pages::private(pages::error_page(&e));
+    }
+    pages::private(match s.engine.open_link(&token).await {
         Ok(LinkOpen::Redirect(url)) => Redirect::to(url.as_str()).into_response(),
         Ok(LinkOpen::Page(page)) => pages::callback_page(&page),
-        Ok(LinkOpen::Form(form)) => pages::connect_form(&form, StatusCode::OK),
+        Ok(LinkOpen::Form(form)) => pages::connect_form(s.engine.config(), &form, StatusCode::OK),
         Err(e) => pages::error_page(&e),
-    }
+    })
 }
 
 /// Submit the connect form of an API-key, bearer or basic toolkit.
@@ -59,15 +67,20 @@ pub async fn open_link(State(s): State<AppState>, Path(token): Path<String>) -> 
         (status = 503, description = "The broker is briefly unavailable (a page).", content_type = "text/html", body = String),
         (status = 415, description = "The body is not a form.", content_type = "text/plain", body = String),
         (status = 422, description = "The form again, with what to fix.", content_type = "text/html", body = String),
+        (status = 429, description = "Too many submissions to this link (a page).", content_type = "text/html", body = String,
+            headers(("Retry-After" = u64, description = "Seconds until the next submission is taken."))),
     ),
 )]
 pub async fn submit_form(State(s): State<AppState>, Path(token): Path<String>, Form(fields): Form<Vec<(String, String)>>) -> Response {
-    match s.engine.submit_link_form(&token, fields).await {
+    if let Err(e) = s.limits.link_form.check(&token) {
+        return pages::private(pages::error_page(&e));
+    }
+    pages::private(match s.engine.submit_link_form(&token, fields).await {
         Ok(FormOutcome::Done(CallbackOutcome::Redirect(url))) => Redirect::to(url.as_str()).into_response(),
         Ok(FormOutcome::Done(CallbackOutcome::Page(page))) => pages::callback_page(&page),
-        Ok(FormOutcome::Retry(form)) => pages::connect_form(&form, StatusCode::UNPROCESSABLE_ENTITY),
+        Ok(FormOutcome::Retry(form)) => pages::connect_form(s.engine.config(), &form, StatusCode::UNPROCESSABLE_ENTITY),
         Err(e) => pages::error_page(&e),
-    }
+    })
 }
 
 /// OAuth redirect URI: finishes the connection.
@@ -102,9 +115,9 @@ pub async fn callback(State(s): State<AppState>, q: QueryParams) -> Response {
         error: q.get("error").map(str::to_string),
         error_description: q.get("error_description").map(str::to_string),
     };
-    match s.engine.complete_callback(params).await {
+    pages::private(match s.engine.complete_callback(params).await {
         Ok(CallbackOutcome::Redirect(url)) => Redirect::to(url.as_str()).into_response(),
         Ok(CallbackOutcome::Page(page)) => pages::callback_page(&page),
         Err(e) => pages::error_page(&e),
-    }
+    })
 }

@@ -70,6 +70,7 @@ pub(crate) fn router(state: AppState) -> Router<()> {
         app = app.merge(sandbox::router());
     }
     app.fallback(|| async { crate::ApiError(grantline_core::Error::not_found("route", "no such endpoint")) })
+        .layer(crate::request_id::RequestIds)
         .layer(crate::access_log::AccessLog)
         .with_state(state)
 }

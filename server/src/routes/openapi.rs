@@ -24,7 +24,7 @@ use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
     info(
         title = "Grantline broker API",
         version = "0.1.0",
-        description = "Session-auth subset of Composio's v3.1 API, plus Grantline's long-poll `/wait`. Authenticate with the `x-api-key` header; a browser widget uses a session's client token (`Authorization: Bearer glct_…`) on the operations that list `clientToken`. Errors are `{\"error\": {message, code, slug, status, …}}` (`ErrorBody`): `slug` is the stable code SDKs expose, and the kind's structured fields (`field`, `resource`, `id`, `connected_account_id`, …) come with it. A 503 carries `Retry-After`.",
+        description = "Session-auth subset of Composio's v3.1 API, plus Grantline's long-poll `/wait`. Authenticate with the `x-api-key` header; a browser widget uses a session's client token (`Authorization: Bearer glct_…`) on the operations that list `clientToken`. Errors are `{\"error\": {message, code, slug, status, …}}` (`ErrorBody`): `slug` is the stable code SDKs expose, and the kind's structured fields (`field`, `resource`, `id`, `connected_account_id`, …) come with it. A 429 (a rate limit per client token, Connect Link or, when configured, API key) or a 503 carries `Retry-After`.",
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),
     components(schemas(ErrorBody, super::accounts::AccountOrderBy, super::accounts::OrderDirection, super::accounts::AccountType)),
@@ -117,7 +117,7 @@ fn error_responses(statuses: &[u16]) -> BTreeMap<String, RefOr<Response>> {
             let mut response = ResponseBuilder::new()
                 .description(description)
                 .content("application/json", ContentBuilder::new().schema(Some(schema)).build());
-            if status == 503 {
+            if status == 503 || status == 429 {
                 response = response.header(
                     "Retry-After",
                     HeaderBuilder::new()
@@ -146,13 +146,14 @@ macro_rules! error_sets {
 
 error_sets! {
     /// A backend call on one resource: bad input, credentials, the resource, the database.
-    ResourceErrors = [400, 401, 403, 404, 500, 503];
+    /// Every set of an authenticated call has 429: its credential's rate limit.
+    ResourceErrors = [400, 401, 403, 404, 429, 500, 503];
     /// [`ResourceErrors`], and state that forbids the change (a taken alias, a stale version).
-    ChangeErrors = [400, 401, 403, 404, 409, 500, 503];
+    ChangeErrors = [400, 401, 403, 404, 409, 429, 500, 503];
     /// [`ChangeErrors`], and the provider's failures (a tool run, a proxied call, a revocation).
-    ProviderErrors = [400, 401, 403, 404, 409, 500, 502, 503];
+    ProviderErrors = [400, 401, 403, 404, 409, 429, 500, 502, 503];
     /// A listing: no single resource to miss.
-    ListErrors = [400, 401, 403, 500, 503];
+    ListErrors = [400, 401, 403, 429, 500, 503];
     /// Only the resource can be missing (the logos).
     NotFoundOnly = [404];
 }

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::extract::QueryParams;
-use crate::pages::{esc, layout};
+use crate::pages::{esc, layout, private};
 use crate::AppState;
 
 pub(crate) fn router() -> Router<AppState> {
@@ -35,10 +35,11 @@ fn authorize_request(q: &QueryParams) -> AuthorizeRequest {
     }
 }
 
+/// The consent page (its URL carries the flow's `state` and PKCE challenge: a private page).
 async fn consent_page(State(s): State<AppState>, q: QueryParams) -> Response {
     let r = authorize_request(&q);
     if let Err(e) = s.engine.sandbox().check_authorize(s.engine.config(), &r) {
-        return (StatusCode::BAD_REQUEST, Html(layout("Invalid request", "error", &format!("<p>{}</p>", esc(&e.to_string()))))).into_response();
+        return private((StatusCode::BAD_REQUEST, Html(layout("Invalid request", "error", &format!("<p>{}</p>", esc(&e.to_string()))))).into_response());
     }
     let hidden: String = [
         ("response_type", &r.response_type),
@@ -60,9 +61,9 @@ async fn consent_page(State(s): State<AppState>, q: QueryParams) -> Response {
 <div class="row"><button class="primary" name="decision" value="allow" type="submit">Allow</button>
 <button name="decision" value="deny" type="submit">Deny</button></div></form>"#,
         scope = esc(r.scope.as_deref().unwrap_or("")),
-        action = sandbox::AUTHORIZE_PATH,
+        action = esc(&s.engine.config().url(sandbox::AUTHORIZE_PATH)),
     );
-    Html(layout("Sign in to Grantline Sandbox", "consent", &body)).into_response()
+    private(Html(layout("Sign in to Grantline Sandbox", "consent", &body)).into_response())
 }
 
 #[derive(Deserialize)]
@@ -81,10 +82,10 @@ async fn decide(State(s): State<AppState>, Form(d): Form<Decision>) -> Response 
         "allow" => sb.approve(cfg, &d.request, &d.user).await,
         _ => sb.deny(cfg, &d.request),
     };
-    match result {
+    private(match result {
         Ok(url) => Redirect::to(url.as_str()).into_response(),
         Err(e) => (StatusCode::BAD_REQUEST, Html(layout("Invalid request", "error", &format!("<p>{}</p>", esc(&e.to_string()))))).into_response(),
-    }
+    })
 }
 
 async fn token(State(s): State<AppState>, Form(t): Form<TokenRequest>) -> Response {

@@ -32,11 +32,15 @@ pub struct BrokerOptions {
     pub public_url: Option<String>,
     /// `--max-wait-secs`, if not the default.
     pub max_wait_secs: Option<u64>,
+    /// `--encryption-keys` (a keyring) instead of the fixed `--encryption-key`.
+    pub encryption_keys: Option<String>,
+    /// More `grantline serve` arguments (`--rate-limit-client-token 2/s:2`, …).
+    pub extra_args: Vec<String>,
 }
 
 impl Default for BrokerOptions {
     fn default() -> Self {
-        Self { dev: true, link_ttl_secs: 600, providers: None, port: None, database_url: None, public_url: None, max_wait_secs: None }
+        Self { dev: true, link_ttl_secs: 600, providers: None, port: None, database_url: None, public_url: None, max_wait_secs: None, encryption_keys: None, extra_args: Vec::new() }
     }
 }
 
@@ -131,7 +135,6 @@ fn spawn(db: &Path, opts: &BrokerOptions, port: Option<u16>) -> (Child, String, 
     cmd.arg("serve")
         .args(["--bind", &bind])
         .args(["--database-url", &opts.database_url.clone().unwrap_or_else(|| format!("sqlite://{}", db.display()))])
-        .args(["--encryption-key", &encryption_key()])
         .args(["--link-ttl-secs", &opts.link_ttl_secs.to_string()])
         .args(["--allowed-callback-urls", &format!("{APP}/done,{APP}/settings")])
         .args(["--allowed-origins", WIDGET_ORIGIN])
@@ -139,9 +142,14 @@ fn spawn(db: &Path, opts: &BrokerOptions, port: Option<u16>) -> (Child, String, 
         .env_remove("GRANTLINE_DEV")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
+    match &opts.encryption_keys {
+        Some(ring) => cmd.args(["--encryption-keys", ring]),
+        None => cmd.args(["--encryption-key", &encryption_key()]),
+    };
     if opts.dev {
         cmd.arg("--dev");
     }
+    cmd.args(&opts.extra_args);
     if let Some(p) = &opts.providers {
         cmd.arg("--providers").arg(p);
     }

@@ -50,8 +50,8 @@ impl CallbackPage {
     }
 }
 
-/// The query a provider sends to the callback.
-#[derive(Debug, Clone, Default)]
+/// The query a provider sends to the callback. Its `Debug` prints neither `state` nor `code`.
+#[derive(Clone, Default)]
 pub struct CallbackParams {
     /// Our `state`.
     pub state: Option<String>,
@@ -61,6 +61,18 @@ pub struct CallbackParams {
     pub error: Option<String>,
     /// The provider's description of the error.
     pub error_description: Option<String>,
+}
+
+impl std::fmt::Debug for CallbackParams {
+    // `state` and the code are secrets until used: only whether each is there.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CallbackParams")
+            .field("state", &self.state.as_ref().map(|_| "<redacted>"))
+            .field("code", &self.code.as_ref().map(|_| "<redacted>"))
+            .field("error", &self.error)
+            .field("error_description", &self.error_description)
+            .finish()
+    }
 }
 
 /// The page for a link or callback that can no longer be used, if it cannot: a first
@@ -84,5 +96,17 @@ fn finished_page(account: &AccountRecord) -> Option<CallbackPage> {
         AccountStatus::Expired => Some(CallbackPage::Expired),
         AccountStatus::Active => Some(CallbackPage::Invalid { reason: "This Connect Link was already completed.".into() }),
         _ => Some(CallbackPage::Invalid { reason: "This Connect Link has already ended; start again from your app.".into() }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn callback_params_never_print_state_or_code() {
+        let p = CallbackParams { state: Some("st4te-secret".into()), code: Some("c0de-secret".into()), ..Default::default() };
+        let printed = format!("{p:?}");
+        assert!(!printed.contains("st4te-secret") && !printed.contains("c0de-secret"), "{printed}");
     }
 }

@@ -15,6 +15,11 @@ use crate::catalog::{AuthKind, ToolkitDef};
 use crate::model::AccountStatus;
 use crate::{Error, Result};
 
+/// A refresh forced by the provider refusing a token (a 401) is not made again within this
+/// many milliseconds of the account's last refresh (or connection): an API that answers 401
+/// to a fresh token gets its answer back instead of a storm of refresh grants.
+pub(crate) const MIN_FORCED_REFRESH_INTERVAL_MS: i64 = 5_000;
+
 /// The values a user typed into a connect form, as sealed in the vault.
 pub(crate) type FormValues = BTreeMap<String, String>;
 
@@ -48,6 +53,21 @@ impl Engine {
                 form_headers(def, &values).map(AuthHeaders)
             }
         }
+    }
+
+    /// The headers for retrying a call as `account` after the provider refused its token (a
+    /// 401): the token is refreshed first, unless the account's tokens were obtained less than
+    /// [`MIN_FORCED_REFRESH_INTERVAL_MS`] ago (then `None`: the provider's answer stands).
+    pub(crate) async fn refreshed_auth_headers(&self, def: &ToolkitDef, account: &AccountRecord) -> Result<Option<AuthHeaders>> {
+        if def.auth != AuthKind::Oauth2 {
+            return Ok(None);
+        }
+        let tokens = self.open_tokens(account)?;
+        if !forced_refresh_allowed(&tokens, clock::now_ms()) {
+            tracing::info!(account = %account.id, toolkit = %def.slug, "provider refused a fresh token; not refreshing again so soon");
+            return Ok(None);
+        }
+        self.auth_headers(def, account, true).await.map(Some)
     }
 
     /// The auth config an account was connected with, and its opened client secret.
@@ -134,9 +154,13 @@ impl Engine {
                 Ok(fresh)
             }
             Err(TokenError::Refused(reason)) => Err(self.end_with(def, current, &format!("token refresh failed: {reason}")).await),
-            Err(TokenError::Unavailable(reason)) => {
-                tracing::warn!(account = %current.id, toolkit = %def.slug, reason, "token refresh could not be done now");
-                Err(Error::Provider(format!("token refresh failed, try again later: {reason}")))
+            Err(TokenError::Unavailable { reason, retry_after }) => {
+                // Transient: the account stays ACTIVE with its tokens, and the call fails fast.
+                tracing::warn!(account = %current.id, toolkit = %def.slug, reason, retry_after, "token refresh could not be done now");
+                Err(Error::ProviderUnavailable {
+                    message: format!("{} could not refresh the access token now ({reason}); the account is unchanged", def.name),
+                    retry_after,
+                })
             }
         }
     }
@@ -162,6 +186,12 @@ impl Engine {
             Err(e) => e,
         }
     }
+}
+
+/// Whether a refresh forced by a 401 may run at `now`: the tokens in hand were obtained (by a
+/// connection or a refresh) at least [`MIN_FORCED_REFRESH_INTERVAL_MS`] ago.
+fn forced_refresh_allowed(tokens: &TokenSet, now: i64) -> bool {
+    now.saturating_sub(tokens.obtained_at) >= MIN_FORCED_REFRESH_INTERVAL_MS
 }
 
 fn not_active(def: &ToolkitDef, account: &AccountRecord) -> Error {
@@ -220,6 +250,16 @@ mod tests {
         let mut custom = c.get("openai").unwrap().clone();
         custom.credential = Some(crate::catalog::CredentialDef { header: "X-Api-Key".into(), value: "{api_key}".into() });
         assert_eq!(form_headers(&custom, &values(&[("api_key", "k")])).unwrap(), vec![("x-api-key".to_string(), "k".to_string())]);
+    }
+
+    #[test]
+    fn a_forced_refresh_waits_a_few_seconds_after_the_last_one() {
+        let t = TokenSet { access_token: "a".into(), refresh_token: None, token_type: None, scope: None, expires_at: None, obtained_at: 10_000 };
+        assert!(!forced_refresh_allowed(&t, 10_000));
+        assert!(!forced_refresh_allowed(&t, 10_000 + MIN_FORCED_REFRESH_INTERVAL_MS - 1));
+        assert!(forced_refresh_allowed(&t, 10_000 + MIN_FORCED_REFRESH_INTERVAL_MS));
+        assert!(forced_refresh_allowed(&TokenSet { obtained_at: i64::MIN, ..t.clone() }, i64::MAX), "no overflow");
+        assert!(!format!("{t:?}").contains("\"a\""), "Debug prints no token: {t:?}");
     }
 
     #[test]

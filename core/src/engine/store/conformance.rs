@@ -82,6 +82,8 @@ cases! {
     a_fresh_store_has_no_project_and_keeps_what_it_is_given,
     api_keys_are_found_by_hash_until_revoked,
     a_client_token_is_revoked_once,
+    revoking_an_api_key_revokes_the_client_tokens_it_minted,
+    values_sealed_with_another_key_are_listed_and_replaced_compare_and_set,
     the_default_auth_config_is_the_newest_enabled_one,
     the_first_auth_config_of_a_toolkit_is_kept,
     a_session_config_changes_only_from_the_version_read,
@@ -97,6 +99,7 @@ cases! {
     a_state_is_consumed_once_and_never_after_expiry,
     live_reconnects_are_unused_unexpired_reconnect_links,
     a_sandbox_grant_is_taken_once_and_the_table_stays_bounded,
+    purging_deletes_what_ended_long_ago_and_never_a_live_account,
     a_lease_has_one_holder_until_it_expires,
     the_change_feed_carries_every_account_change_and_nothing_else,
     racing_callbacks_finish_an_account_once,
@@ -256,6 +259,7 @@ fn client_token(id: &str, session_id: &str) -> ClientTokenRecord {
         created_at: 10,
         expires_at: 10_000,
         revoked_at: None,
+        api_key_id: None,
     }
 }
 
@@ -401,6 +405,91 @@ pub async fn a_client_token_is_revoked_once(store: Arc<dyn Store>) {
         store.client_token_by_hash("hash of ct_1").await.unwrap(),
         Some(ClientTokenRecord { revoked_at: Some(20), ..token })
     );
+}
+
+/// A backend mints client tokens with two API keys, then one key leaks and is revoked: the
+/// tokens it minted (and those whose minter was never recorded) die with it, the other key's
+/// live on, and a token minted by the key after its revocation is born revoked.
+pub async fn revoking_an_api_key_revokes_the_client_tokens_it_minted(store: Arc<dyn Store>) {
+    two_projects(&store).await;
+    store.insert_session(&session("trs_1", "u1")).await.unwrap();
+    for id in ["ak_leaked", "ak_kept"] {
+        let key = ApiKeyRecord {
+            id: id.into(),
+            project_id: PROJECT.into(),
+            name: id.into(),
+            hash: format!("hash of {id}"),
+            hint: "gl_ab".into(),
+            created_at: 1,
+            revoked_at: None,
+        };
+        store.insert_api_key(&key).await.unwrap();
+    }
+    let minted = |id: &str, key: Option<&str>| ClientTokenRecord { api_key_id: key.map(Into::into), ..client_token(id, "trs_1") };
+    let tokens = [minted("ct_leaked_1", Some("ak_leaked")), minted("ct_leaked_2", Some("ak_leaked")), minted("ct_kept", Some("ak_kept")), minted("ct_unknown", None)];
+    for t in &tokens {
+        store.insert_client_token(t).await.unwrap();
+    }
+    assert_eq!(store.client_token_by_hash("hash of ct_kept").await.unwrap().unwrap().api_key_id.as_deref(), Some("ak_kept"));
+    assert!(store.revoke_api_key(PROJECT, "ak_leaked", 50).await.unwrap());
+    for (id, revoked) in [("ct_leaked_1", Some(50)), ("ct_leaked_2", Some(50)), ("ct_kept", None), ("ct_unknown", Some(50))] {
+        let t = store.client_token_by_hash(&format!("hash of {id}")).await.unwrap().unwrap();
+        assert_eq!(t.revoked_at, revoked, "{id}");
+    }
+    store.insert_client_token(&minted("ct_late", Some("ak_leaked"))).await.unwrap();
+    assert_eq!(store.client_token_by_hash("hash of ct_late").await.unwrap().unwrap().revoked_at, Some(50), "born revoked");
+    assert!(!store.revoke_api_key(PROJECT, "ak_leaked", 60).await.unwrap(), "revoked once");
+    assert_eq!(store.client_token_by_hash("hash of ct_leaked_1").await.unwrap().unwrap().revoked_at, Some(50), "kept its time");
+}
+
+/// A key rotation: the values of every sealed column that another key sealed are listed a page
+/// at a time and replaced, each only if it still holds what was read.
+pub async fn values_sealed_with_another_key_are_listed_and_replaced_compare_and_set(store: Arc<dyn Store>) {
+    two_projects(&store).await;
+    let (current, old) = (b"\x02\x03new".to_vec(), b"\x02\x03old".to_vec());
+    let with = |tag: &[u8], what: &str| [tag, what.as_bytes()].concat();
+    for (i, toolkit) in ["github", "slack", "linear"].into_iter().enumerate() {
+        let tag = if toolkit == "slack" { &current } else { &old };
+        let config = AuthConfigRecord { client_secret_sealed: Some(with(tag, toolkit)), ..auth_config(&format!("ac_{toolkit}"), toolkit, i as i64) };
+        store.insert_auth_config(&config).await.unwrap();
+    }
+    store.insert_auth_config(&AuthConfigRecord { client_secret_sealed: None, ..auth_config("ac_none", "notion", 9) }).await.unwrap();
+    for (id, credentials) in [("ca_1", Some(with(&old, "t1"))), ("ca_2", Some(with(&current, "t2"))), ("ca_3", Some(b"\x01legacy".to_vec())), ("ca_4", None)] {
+        let a = AccountRecord { credentials_sealed: credentials, ..account(id, "u1", "github", 1) };
+        let request = ConnectionRequestRecord { pkce_verifier_sealed: Some(with(&old, id)), ..link(&a, &format!("st_{id}"), 1_000) };
+        store.insert_connection(&a, &request).await.unwrap();
+    }
+
+    let keys = |values: &[SealedValue]| values.iter().map(|v| v.key.clone()).collect::<Vec<_>>();
+    let accounts = store.sealed_values(SealedColumn::AccountCredentials, &current, None, 10).await.unwrap();
+    assert_eq!(keys(&accounts), ["ca_1", "ca_3"], "another key's and untagged values; nulls are not values");
+    assert_eq!(accounts[0].sealed, with(&old, "t1"));
+    let first = store.sealed_values(SealedColumn::AuthConfigSecret, &current, None, 1).await.unwrap();
+    assert_eq!(keys(&first), ["ac_github"], "a page at a time, by key");
+    let next = store.sealed_values(SealedColumn::AuthConfigSecret, &current, Some("ac_github"), 1).await.unwrap();
+    assert_eq!(keys(&next), ["ac_linear"]);
+    assert!(store.sealed_values(SealedColumn::AuthConfigSecret, &current, Some("ac_linear"), 1).await.unwrap().is_empty());
+    assert_eq!(store.sealed_values(SealedColumn::PkceVerifier, &current, None, 10).await.unwrap().len(), 4);
+
+    // ca_3 changed after it was read (a token refresh): its replacement is refused, alone.
+    store.transition(&Transition { credentials: CredentialsChange::Set(with(&current, "refreshed")), ..transition("ca_3", PENDING, 5) }).await.unwrap().unwrap();
+    let reseal = |v: &SealedValue| Reseal { key: v.key.clone(), old: v.sealed.clone(), new: with(&current, &format!("re {}", v.key)) };
+    let replaced = store.replace_sealed(SealedColumn::AccountCredentials, &accounts.iter().map(reseal).collect::<Vec<_>>()).await.unwrap();
+    assert_eq!(replaced, 1);
+    assert_eq!(get(&store, "ca_1").await.credentials_sealed, Some(with(&current, "re ca_1")));
+    assert_eq!(get(&store, "ca_3").await.credentials_sealed, Some(with(&current, "refreshed")), "a newer value is never overwritten");
+    assert!(store.sealed_values(SealedColumn::AccountCredentials, &current, None, 10).await.unwrap().is_empty());
+
+    let secrets = store.sealed_values(SealedColumn::AuthConfigSecret, &current, None, 10).await.unwrap();
+    assert_eq!(store.replace_sealed(SealedColumn::AuthConfigSecret, &secrets.iter().map(reseal).collect::<Vec<_>>()).await.unwrap(), 2);
+    assert_eq!(store.get_auth_config(PROJECT, "ac_linear").await.unwrap().unwrap().client_secret_sealed, Some(with(&current, "re ac_linear")));
+    let verifiers = store.sealed_values(SealedColumn::PkceVerifier, &current, None, 10).await.unwrap();
+    assert_eq!(store.replace_sealed(SealedColumn::PkceVerifier, &verifiers.iter().map(reseal).collect::<Vec<_>>()).await.unwrap(), 4);
+    assert_eq!(store.request_by_state("st_ca_2").await.unwrap().unwrap().pkce_verifier_sealed, Some(with(&current, "re ca_2")));
+    for column in SealedColumn::ALL {
+        assert!(store.sealed_values(column, &current, None, 10).await.unwrap().is_empty(), "{column}");
+    }
+    assert_eq!(store.replace_sealed(SealedColumn::PkceVerifier, &[]).await.unwrap(), 0);
 }
 
 /// The app registers GitHub apps over time and disables the newest; links use the newest
@@ -965,6 +1054,64 @@ pub async fn live_reconnects_are_unused_unexpired_reconnect_links(store: Arc<dyn
 }
 
 // ---------------------------------------------------------------------------------------------
+// Retention
+
+/// The retention sweeper's purge: spent or expired links of settled accounts, dead client
+/// tokens and old `FAILED`/`EXPIRED` accounts go; `ACTIVE`, `REVOKED` and pending accounts, a
+/// pending account's link, and whatever ended after the cut-off stay.
+pub async fn purging_deletes_what_ended_long_ago_and_never_a_live_account(store: Arc<dyn Store>) {
+    two_projects(&store).await;
+    let end = |id: &'static str, status: AccountStatus, now: i64| Transition {
+        status: Some((status, Some("ended".into()))),
+        ..transition(id, &[AccountStatus::Initiated, AccountStatus::Active], now)
+    };
+    connect(&store, &account("ca_active", "u1", "github", 10), "s_active", 1_000).await;
+    assert!(store.transition(&callback("ca_active", "s_active", b"v1", 20)).await.unwrap().is_some());
+    for (id, state) in [("ca_failed_old", "s_fo"), ("ca_failed_new", "s_fn"), ("ca_expired_old", "s_eo"), ("ca_revoked", "s_rv"), ("ca_pending", "s_pe")] {
+        connect(&store, &account(id, "u1", "slack", 10), state, 50).await;
+    }
+    for (id, status, now) in [
+        ("ca_failed_old", AccountStatus::Failed, 60),
+        ("ca_failed_new", AccountStatus::Failed, 5_000),
+        ("ca_expired_old", AccountStatus::Expired, 60),
+        ("ca_revoked", AccountStatus::Revoked, 60),
+    ] {
+        assert!(store.transition(&end(id, status, now)).await.unwrap().is_some(), "{id}");
+    }
+    store.insert_session(&session("s1", "u1")).await.unwrap();
+    for (id, expires_at) in [("ct_expired", 100), ("ct_revoked", 10_000), ("ct_live", 10_000)] {
+        store.insert_client_token(&ClientTokenRecord { expires_at, ..client_token(id, "s1") }).await.unwrap();
+    }
+    assert!(store.revoke_client_token(PROJECT, "s1", "ct_revoked", 100).await.unwrap());
+
+    let nothing = PurgeBefore { links: i64::MIN, client_tokens: i64::MIN, accounts: i64::MIN };
+    assert_eq!(store.purge(&nothing).await.unwrap(), Purged::default(), "nothing ended before the dawn of time");
+    let purged = store.purge(&PurgeBefore { links: 2_000, client_tokens: 2_000, accounts: 2_000 }).await.unwrap();
+    assert_eq!(purged, Purged { links: 3, client_tokens: 2, accounts: 2 });
+
+    for gone in ["ca_failed_old", "ca_expired_old"] {
+        assert!(store.get_account(PROJECT, gone).await.unwrap().is_none(), "{gone}");
+        assert!(store.request_by_account(PROJECT, gone).await.unwrap().is_none(), "{gone}'s link went with it");
+    }
+    for (kept, status) in [
+        ("ca_active", AccountStatus::Active),
+        ("ca_failed_new", AccountStatus::Failed),
+        ("ca_revoked", AccountStatus::Revoked),
+        ("ca_pending", AccountStatus::Initiated),
+    ] {
+        assert_eq!(get(&store, kept).await.status, status, "{kept}");
+    }
+    for (id, has_link) in [("ca_active", false), ("ca_failed_new", false), ("ca_revoked", false), ("ca_pending", true)] {
+        assert_eq!(store.request_by_account(PROJECT, id).await.unwrap().is_some(), has_link, "{id}'s link");
+    }
+    assert!(store.request_by_link_token("ln_s_active").await.unwrap().is_none(), "a spent link token is gone");
+    for (id, kept) in [("ct_expired", false), ("ct_revoked", false), ("ct_live", true)] {
+        assert_eq!(store.client_token_by_hash(&format!("hash of {id}")).await.unwrap().is_some(), kept, "{id}");
+    }
+    assert_eq!(store.purge(&PurgeBefore { links: 2_000, client_tokens: 2_000, accounts: 2_000 }).await.unwrap(), Purged::default(), "once");
+}
+
+// ---------------------------------------------------------------------------------------------
 // Sandbox grants and leases
 
 /// The sandbox provider issues codes and tokens; each code works once, old and dead ones are
@@ -1004,6 +1151,14 @@ pub async fn a_sandbox_grant_is_taken_once_and_the_table_stays_bounded(store: Ar
         async move { store.sandbox_grant(AccessToken, hash, 200).await.unwrap().is_some() }
     };
     assert_eq!((live("h_a").await, live("h_b").await, live("h_c").await, live("h_d").await), (false, true, true, true));
+
+    // The cap is per kind: a flood of unredeemed codes pushes out old codes, never live tokens.
+    for i in 0..5 {
+        store.insert_sandbox_grant(&grant(&format!("h_flood_{i}"), Code, "fam_flood", 130 + i, 10_000), 3).await.unwrap();
+    }
+    assert_eq!((live("h_b").await, live("h_c").await, live("h_d").await), (true, true, true), "codes do not evict tokens");
+    assert!(store.sandbox_grant(Code, "h_flood_0", 200).await.unwrap().is_none(), "the oldest codes went");
+    assert!(store.sandbox_grant(Code, "h_flood_4", 200).await.unwrap().is_some());
 
     assert_eq!(store.revoke_sandbox_family("fam_2").await.unwrap(), 2);
     assert_eq!((live("h_b").await, live("h_c").await, live("h_d").await), (false, false, true), "one family only");

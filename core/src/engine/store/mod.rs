@@ -45,10 +45,13 @@ pub trait Store: Send + Sync + 'static {
     async fn api_key_by_hash(&self, hash: &str) -> Result<Option<ApiKeyRecord>>;
     /// A project's keys, newest first (revoked ones included).
     async fn list_api_keys(&self, project_id: &str) -> Result<Vec<ApiKeyRecord>>;
-    /// Revokes a key; false when there was no such unrevoked key.
+    /// Revokes a key and, in the same transaction, every unrevoked client token it minted and
+    /// every one of the project's tokens with no minter recorded (minted before brokers recorded
+    /// it); false when there was no such unrevoked key (then nothing changes).
     async fn revoke_api_key(&self, project_id: &str, key_id: &str, now: i64) -> Result<bool>;
 
-    /// Adds a client token (hashed).
+    /// Adds a client token (hashed). A token whose minting key is revoked by the time it is
+    /// written is stored revoked (a revocation racing the mint still ends it).
     async fn insert_client_token(&self, token: &ClientTokenRecord) -> Result<()>;
     /// The client token with this hash, revoked or expired ones included.
     async fn client_token_by_hash(&self, hash: &str) -> Result<Option<ClientTokenRecord>>;
@@ -117,12 +120,27 @@ pub trait Store: Send + Sync + 'static {
     /// Gives the lease `name` back if `holder` still holds it.
     async fn release_lease(&self, name: &str, holder: &str) -> Result<()>;
 
+    /// Up to `limit` values of `column` that do not begin with `tag` (sealed with another key
+    /// than the one `tag` names, or before values named their key), ordered by row key, keys
+    /// after `after` only. Nulls are not values.
+    async fn sealed_values(&self, column: SealedColumn, tag: &[u8], after: Option<&str>, limit: u32) -> Result<Vec<SealedValue>>;
+    /// Replaces, in one transaction, each value of `column` that is still exactly `old` with
+    /// `new`; how many were replaced. A value changed meanwhile (a token refresh) is left as
+    /// it is. Publishes nothing: what the values say does not change.
+    async fn replace_sealed(&self, column: SealedColumn, values: &[Reseal]) -> Result<u64>;
+
     /// A receiver of every change to accounts, by any process sharing the store, from now on.
     /// Subscribe before reading what you wait on, so no change falls between the two.
     fn subscribe_changes(&self) -> tokio::sync::broadcast::Receiver<StoreChange>;
 
+    /// Deletes what ended before the times in `before` (the retention sweeper), in one
+    /// transaction: spent or expired links of accounts no longer pending, expired or revoked
+    /// client tokens, `FAILED`/`EXPIRED` accounts. `ACTIVE` (or any other) accounts stay.
+    async fn purge(&self, before: &PurgeBefore) -> Result<Purged>;
+
     /// Adds a dev-sandbox grant. In the same transaction, drops expired grants and, past
-    /// `cap` live ones, the oldest, so the table stays bounded whatever clients do.
+    /// `cap` live ones of the grant's kind, the oldest of that kind, so the table stays bounded
+    /// whatever clients do (and a flood of unredeemed codes cannot push out live tokens).
     async fn insert_sandbox_grant(&self, grant: &SandboxGrant, cap: u32) -> Result<()>;
     /// Removes and returns the unexpired grant of `kind` with this hash (codes and refresh
     /// tokens are single use: of two concurrent takes, exactly one gets it).

@@ -235,14 +235,31 @@ impl Store for PostgresStore {
     }
 
     async fn revoke_api_key(&self, project_id: &str, key_id: &str, now: i64) -> Result<bool> {
-        let sql = "UPDATE api_keys SET revoked_at = $1 WHERE project_id = $2 AND id = $3 AND revoked_at IS NULL";
-        Ok(self.execute(sql, &[&now, &project_id, &key_id]).await? == 1)
+        // Two statements: the second takes its snapshot after the key's row lock, so a token
+        // whose mint held that lock (`insert_client_token`) is committed and seen.
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(db)?;
+        let key = "UPDATE api_keys SET revoked_at = $1 WHERE project_id = $2 AND id = $3 AND revoked_at IS NULL";
+        if tx.execute(key, &[&now, &project_id, &key_id]).await.map_err(db)? != 1 {
+            return Ok(false);
+        }
+        let tokens = "UPDATE client_tokens SET revoked_at = $1 \
+                      WHERE project_id = $2 AND revoked_at IS NULL AND (api_key_id = $3 OR api_key_id IS NULL)";
+        tx.execute(tokens, &[&now, &project_id, &key_id]).await.map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        Ok(true)
     }
 
     async fn insert_client_token(&self, t: &ClientTokenRecord) -> Result<()> {
-        let sql = format!("INSERT INTO client_tokens ({CLIENT_TOKEN_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7)");
-        let params: [&(dyn ToSql + Sync); 7] =
-            [&t.id, &t.project_id, &t.session_id, &t.hash, &t.created_at, &t.expires_at, &t.revoked_at];
+        // Born revoked if its minting key was revoked first; `FOR SHARE` orders it with a
+        // revocation in flight (see `revoke_api_key`).
+        let sql = format!(
+            "INSERT INTO client_tokens ({CLIENT_TOKEN_COLS}) \
+             SELECT $1::text, $2::text, $3::text, $4::text, $5::bigint, $6::bigint, \
+               COALESCE($7::bigint, (SELECT revoked_at FROM api_keys WHERE id = $8::text FOR SHARE)), $8::text"
+        );
+        let params: [&(dyn ToSql + Sync); 8] =
+            [&t.id, &t.project_id, &t.session_id, &t.hash, &t.created_at, &t.expires_at, &t.revoked_at, &t.api_key_id];
         self.execute(&sql, &params).await.map(drop)
     }
 
@@ -574,16 +591,55 @@ impl Store for PostgresStore {
         self.execute("DELETE FROM leases WHERE name = $1 AND holder = $2", &[&name, &holder]).await.map(drop)
     }
 
+    async fn sealed_values(&self, column: SealedColumn, tag: &[u8], after: Option<&str>, limit: u32) -> Result<Vec<SealedValue>> {
+        let (table, key, value) = (column.table(), column.key_column(), column.column());
+        let sql = format!(
+            "SELECT {key}, {value} FROM {table} \
+             WHERE {value} IS NOT NULL AND substring({value} FROM 1 FOR $1::int) <> $2::bytea AND {key} > $3::text \
+             ORDER BY {key} LIMIT $4::bigint"
+        );
+        let (len, after, limit) = (tag.len() as i32, after.unwrap_or_default(), i64::from(limit));
+        let found = self.rows(&sql, &[&len, &tag, &after, &limit]).await?;
+        Ok(found.iter().map(|r| SealedValue { key: r.get(0), sealed: r.get(1) }).collect())
+    }
+
+    async fn replace_sealed(&self, column: SealedColumn, values: &[Reseal]) -> Result<u64> {
+        let (table, key, value) = (column.table(), column.key_column(), column.column());
+        // One statement, so one transaction.
+        let sql = format!(
+            "UPDATE {table} t SET {value} = v.new \
+             FROM unnest($1::text[], $2::bytea[], $3::bytea[]) AS v(key, old, new) \
+             WHERE t.{key} = v.key AND t.{value} = v.old"
+        );
+        let keys: Vec<&str> = values.iter().map(|v| v.key.as_str()).collect();
+        let old: Vec<&[u8]> = values.iter().map(|v| v.old.as_slice()).collect();
+        let new: Vec<&[u8]> = values.iter().map(|v| v.new.as_slice()).collect();
+        self.execute(&sql, &[&keys, &old, &new]).await
+    }
+
     fn subscribe_changes(&self) -> broadcast::Receiver<StoreChange> {
         self.inner.feed.subscribe()
     }
 
+    async fn purge(&self, before: &PurgeBefore) -> Result<Purged> {
+        // One statement: one transaction. A purged account's request goes by ON DELETE CASCADE.
+        let sql = "WITH gone AS (DELETE FROM accounts WHERE status IN ('FAILED', 'EXPIRED') AND updated_at < $3 RETURNING id), \
+             links AS (DELETE FROM connection_requests WHERE (expires_at < $1 OR consumed_at < $1) \
+               AND account_id IN (SELECT id FROM accounts WHERE status NOT IN ('INITIATED', 'INITIALIZING')) \
+               AND account_id NOT IN (SELECT id FROM gone) RETURNING account_id), \
+             tokens AS (DELETE FROM client_tokens WHERE expires_at < $2 OR revoked_at < $2 RETURNING id) \
+             SELECT (SELECT count(*) FROM links), (SELECT count(*) FROM tokens), (SELECT count(*) FROM gone)";
+        let row = self.row(sql, &[&before.links, &before.client_tokens, &before.accounts]).await?;
+        let count = |i: usize| row.as_ref().map_or(0, |r| r.get::<_, i64>(i) as u64);
+        Ok(Purged { links: count(0), client_tokens: count(1), accounts: count(2) })
+    }
+
     async fn insert_sandbox_grant(&self, g: &SandboxGrant, cap: u32) -> Result<()> {
-        // Expired grants go, then (among the live ones) all but the newest `cap - 1`.
+        // Expired grants go, then (among the live ones of its kind) all but the newest `cap - 1`.
         let sql = format!(
             "WITH expired AS (DELETE FROM sandbox_grants WHERE expires_at <= $8), \
              over_cap AS (DELETE FROM sandbox_grants WHERE hash IN \
-               (SELECT hash FROM sandbox_grants WHERE expires_at > $8 ORDER BY created_at DESC, hash DESC OFFSET $10)) \
+               (SELECT hash FROM sandbox_grants WHERE expires_at > $8 AND kind = $2 ORDER BY created_at DESC, hash DESC OFFSET $10)) \
              INSERT INTO sandbox_grants ({SANDBOX_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
         );
         let keep = i64::from(cap.saturating_sub(1));

@@ -53,6 +53,9 @@ pub struct ClientTokenRecord {
     pub expires_at: i64,
     /// Unix ms, once revoked.
     pub revoked_at: Option<i64>,
+    /// The API key (`ak_…`) that minted it, revoked with it; `None` for a token minted at the
+    /// command line, or before brokers recorded it.
+    pub api_key_id: Option<String>,
 }
 
 /// An OAuth app's credentials for one toolkit.
@@ -179,8 +182,9 @@ impl RequestKind {
 /// `engine/accounts/transitions.rs`); a store only checks the guard and writes.
 ///
 /// A store publishes every applied transition on its change feed ([`Store::subscribe_changes`]).
-/// Later additions ride in the same transaction: an event for the webhook outbox, a credential
-/// re-sealed under a new key (a [`CredentialsChange::Set`] guarded by the old value).
+/// Later additions ride in the same transaction: an event for the webhook outbox. (A key
+/// rotation re-seals credentials with [`Store::replace_sealed`], compare-and-set on the old
+/// bytes, not with a transition: the account itself does not change.)
 #[derive(Debug, Clone, PartialEq)]
 pub struct Transition {
     /// The account.
@@ -262,6 +266,31 @@ pub struct AccountKey {
     pub account_id: String,
 }
 
+/// What the retention sweeper deletes ([`Store::purge`](super::Store::purge)): rows that ended
+/// before these times (milliseconds; `i64::MIN` keeps them all).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PurgeBefore {
+    /// Connection requests (link tokens) used or expired before this, once their account is no
+    /// longer pending (an INITIATED account keeps its link until it is expired).
+    pub links: i64,
+    /// Client tokens expired or revoked before this.
+    pub client_tokens: i64,
+    /// `FAILED` and `EXPIRED` accounts last changed before this, with their connection request.
+    /// No other status is ever purged.
+    pub accounts: i64,
+}
+
+/// How many rows [`Store::purge`](super::Store::purge) deleted, by kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Purged {
+    /// Connection requests (link tokens) of accounts that stay.
+    pub links: u64,
+    /// Client tokens.
+    pub client_tokens: u64,
+    /// Accounts (their connection requests went with them).
+    pub accounts: u64,
+}
+
 /// What a dev-sandbox grant is: the sandbox provider's authorization codes and tokens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SandboxGrantKind {
@@ -312,4 +341,85 @@ pub struct SandboxGrant {
     pub created_at: i64,
     /// Unix ms after which it is refused.
     pub expires_at: i64,
+}
+
+/// A column that holds values sealed by the vault, and the row key that is their context (the
+/// vault's associated data). `grantline encryption rotate` re-seals every one of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SealedColumn {
+    /// `accounts.credentials_sealed` (context: the account id).
+    AccountCredentials,
+    /// `auth_configs.client_secret_sealed` (context: the auth config id).
+    AuthConfigSecret,
+    /// `connection_requests.pkce_verifier_sealed` (context: the account id).
+    PkceVerifier,
+}
+
+impl SealedColumn {
+    /// Every sealed column of the schema.
+    pub const ALL: [Self; 3] = [Self::AccountCredentials, Self::AuthConfigSecret, Self::PkceVerifier];
+
+    /// The table.
+    pub fn table(self) -> &'static str {
+        match self {
+            Self::AccountCredentials => "accounts",
+            Self::AuthConfigSecret => "auth_configs",
+            Self::PkceVerifier => "connection_requests",
+        }
+    }
+
+    /// The row's key, which is also the sealed value's context.
+    pub fn key_column(self) -> &'static str {
+        match self {
+            Self::AccountCredentials | Self::AuthConfigSecret => "id",
+            Self::PkceVerifier => "account_id",
+        }
+    }
+
+    /// The column holding the sealed value.
+    pub fn column(self) -> &'static str {
+        match self {
+            Self::AccountCredentials => "credentials_sealed",
+            Self::AuthConfigSecret => "client_secret_sealed",
+            Self::PkceVerifier => "pkce_verifier_sealed",
+        }
+    }
+}
+
+impl std::fmt::Display for SealedColumn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.table(), self.column())
+    }
+}
+
+/// One sealed value as stored ([`Store::sealed_values`]).
+#[derive(Clone, PartialEq, Eq)]
+pub struct SealedValue {
+    /// The row's key (the value's context).
+    pub key: String,
+    /// The sealed bytes.
+    pub sealed: Vec<u8>,
+}
+
+impl std::fmt::Debug for SealedValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SealedValue({}, {} bytes)", self.key, self.sealed.len())
+    }
+}
+
+/// A sealed value to replace, compare-and-set ([`Store::replace_sealed`]).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Reseal {
+    /// The row's key.
+    pub key: String,
+    /// The value as read: the row changes only if it still holds exactly this.
+    pub old: Vec<u8>,
+    /// The value re-sealed.
+    pub new: Vec<u8>,
+}
+
+impl std::fmt::Debug for Reseal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Reseal({})", self.key)
+    }
 }

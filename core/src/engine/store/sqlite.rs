@@ -60,6 +60,7 @@ impl SqliteStore {
     /// Opens (creating if needed) the database at `path`.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
+        create_private(path);
         let writer = Connection::open(path).map_err(db)?;
         // The writer switches the file to WAL before any reader opens it, and leaves checkpoints
         // to their own thread and connection (`sqlite/checkpoints.rs`). WAL with synchronous=NORMAL
@@ -129,6 +130,20 @@ impl SqliteStore {
         F: FnMut(&Connection) -> rusqlite::Result<(T, Option<AccountKey>)> + Send + 'static,
     {
         self.inner.writer.write(f).await
+    }
+}
+
+/// Creates the database file, if it does not exist yet, readable and writable by its owner only
+/// (0600): it holds sealed credentials and the hashes of every key. SQLite creates the `-wal`
+/// and `-shm` files with the database file's mode. A path this cannot create is left to SQLite
+/// to report.
+fn create_private(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        if !path.as_os_str().to_string_lossy().starts_with(':') {
+            let _ = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path);
+        }
     }
 }
 
@@ -331,8 +346,12 @@ impl Store for SqliteStore {
         self.write(move |c| {
             exec(
                 c,
-                &format!("INSERT INTO client_tokens ({CLIENT_TOKEN_COLS}) VALUES (?1,?2,?3,?4,?5,?6,?7)"),
-                params![t.id, t.project_id, t.session_id, t.hash, t.created_at, t.expires_at, t.revoked_at],
+                // Born revoked if its minting key was revoked first.
+                &format!(
+                    "INSERT INTO client_tokens ({CLIENT_TOKEN_COLS}) \
+                     VALUES (?1,?2,?3,?4,?5,?6,COALESCE(?7, (SELECT revoked_at FROM api_keys WHERE id = ?8)),?8)"
+                ),
+                params![t.id, t.project_id, t.session_id, t.hash, t.created_at, t.expires_at, t.revoked_at, t.api_key_id],
             )
             .map(drop)
         })
@@ -388,8 +407,16 @@ impl Store for SqliteStore {
     async fn revoke_api_key(&self, project_id: &str, key_id: &str, now: i64) -> Result<bool> {
         let (p, k) = (project_id.to_string(), key_id.to_string());
         self.write(move |c| {
-            exec(c, "UPDATE api_keys SET revoked_at = ?1 WHERE project_id = ?2 AND id = ?3 AND revoked_at IS NULL", params![now, p, k])
-                .map(|n| n == 1)
+            if exec(c, "UPDATE api_keys SET revoked_at = ?1 WHERE project_id = ?2 AND id = ?3 AND revoked_at IS NULL", params![now, p, k])? != 1 {
+                return Ok(false);
+            }
+            exec(
+                c,
+                "UPDATE client_tokens SET revoked_at = ?1 \
+                 WHERE project_id = ?2 AND revoked_at IS NULL AND (api_key_id = ?3 OR api_key_id IS NULL)",
+                params![now, p, k],
+            )?;
+            Ok(true)
         })
         .await
     }
@@ -693,8 +720,56 @@ impl Store for SqliteStore {
         self.write(move |c| exec(c, "DELETE FROM leases WHERE name = ?1 AND holder = ?2", [&name, &holder]).map(drop)).await
     }
 
+    async fn sealed_values(&self, column: SealedColumn, tag: &[u8], after: Option<&str>, limit: u32) -> Result<Vec<SealedValue>> {
+        let (tag, after) = (tag.to_vec(), after.unwrap_or_default().to_string());
+        let (table, key, value) = (column.table(), column.key_column(), column.column());
+        self.read(move |c| {
+            all(
+                c,
+                &format!(
+                    "SELECT {key}, {value} FROM {table} \
+                     WHERE {value} IS NOT NULL AND substr({value}, 1, ?1) <> ?2 AND {key} > ?3 ORDER BY {key} LIMIT ?4"
+                ),
+                params![tag.len() as i64, tag, after, i64::from(limit)],
+                |r| Ok(SealedValue { key: r.get(0)?, sealed: r.get(1)? }),
+            )
+        })
+        .await
+    }
+
+    async fn replace_sealed(&self, column: SealedColumn, values: &[Reseal]) -> Result<u64> {
+        let values = values.to_vec();
+        let (table, key, value) = (column.table(), column.key_column(), column.column());
+        // One write: the whole batch commits together (a savepoint of the writer's transaction).
+        self.write(move |c| {
+            let sql = format!("UPDATE {table} SET {value} = ?1 WHERE {key} = ?2 AND {value} = ?3");
+            let mut replaced = 0;
+            for v in &values {
+                replaced += exec(c, &sql, params![v.new, v.key, v.old])? as u64;
+            }
+            Ok(replaced)
+        })
+        .await
+    }
+
     fn subscribe_changes(&self) -> tokio::sync::broadcast::Receiver<StoreChange> {
         self.inner.changes.subscribe()
+    }
+
+    async fn purge(&self, before: &PurgeBefore) -> Result<Purged> {
+        let b = *before;
+        self.write(move |c| {
+            let accounts = exec(c, "DELETE FROM accounts WHERE status IN ('FAILED', 'EXPIRED') AND updated_at < ?1", [b.accounts])?;
+            let links = exec(
+                c,
+                "DELETE FROM connection_requests WHERE (expires_at < ?1 OR consumed_at < ?1) \
+                 AND account_id IN (SELECT id FROM accounts WHERE status NOT IN ('INITIATED', 'INITIALIZING'))",
+                [b.links],
+            )?;
+            let client_tokens = exec(c, "DELETE FROM client_tokens WHERE expires_at < ?1 OR revoked_at < ?1", [b.client_tokens])?;
+            Ok(Purged { links: links as u64, client_tokens: client_tokens as u64, accounts: accounts as u64 })
+        })
+        .await
     }
 
     async fn insert_sandbox_grant(&self, g: &SandboxGrant, cap: u32) -> Result<()> {
@@ -703,9 +778,9 @@ impl Store for SqliteStore {
             exec(c, "DELETE FROM sandbox_grants WHERE expires_at <= ?1", [g.created_at])?;
             exec(
                 c,
-                "DELETE FROM sandbox_grants WHERE hash IN (SELECT hash FROM sandbox_grants \
+                "DELETE FROM sandbox_grants WHERE hash IN (SELECT hash FROM sandbox_grants WHERE kind = ?2 \
                  ORDER BY created_at DESC, hash DESC LIMIT -1 OFFSET ?1)",
-                [cap.saturating_sub(1)],
+                params![cap.saturating_sub(1), g.kind.as_str()],
             )?;
             exec(
                 c,
@@ -882,6 +957,21 @@ mod tests {
         published.sort();
         assert_eq!(published, ["ca_a", "ca_b"]);
         assert!(store.get_account("pr_1", "ca_first").await.unwrap().is_some());
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn a_new_database_and_its_wal_files_are_private_to_their_owner() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("private.db");
+        let store = SqliteStore::open(&path).unwrap();
+        store.migrate().await.unwrap();
+        store.insert_project(&Project { id: "pr_1".into(), name: "p".into(), allowed_callback_urls: vec![], allowed_origins: vec![], created_at: 1 }).await.unwrap();
+        for file in ["private.db", "private.db-wal", "private.db-shm"] {
+            let mode = std::fs::metadata(dir.path().join(file)).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{file} is {mode:o}");
+        }
     }
 
     #[tokio::test]

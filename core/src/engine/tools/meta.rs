@@ -303,7 +303,7 @@ impl Engine {
                         }
                         Err(e) => {
                             failed += 1;
-                            json!({"toolkit": slug, "status": "failed", "error": e.to_string(), "code": e.code()})
+                            json!({"toolkit": slug, "status": "failed", "error": super::run::agent_error_text(&e), "code": e.code()})
                         }
                     }
                 }
@@ -372,7 +372,8 @@ impl Engine {
             };
             match outcome.await {
                 Ok(r) => json!({"tool_slug": slug, "successful": r.successful, "data": r.data, "error": r.error, "log_id": r.log_id}),
-                Err(e) => json!({"tool_slug": slug, "successful": false, "data": {}, "error": e.to_string(), "code": e.code()}),
+                Err(e) => json!({"tool_slug": slug, "successful": false, "data": {}, "error": super::run::agent_error_text(&e), "code": e.code(),
+                                 "retry_after": e.retry_after()}),
             }
         });
         let results: Vec<Value> = futures_util::future::join_all(runs).await;

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value};
 
+use crate::engine::provider::body::{describe_cap, read_capped, BodyError, MAX_API_ANSWER_BYTES};
 use crate::engine::provider::credentials::AuthHeaders;
 use crate::engine::accounts::pick_account;
 use crate::engine::store::{AccountRecord, SessionRecord};
@@ -16,9 +17,6 @@ use crate::model::{
     ToolInfoToolkit, ToolkitsConfig, ACCOUNT_PREFIX, MANAGE_CONNECTIONS,
 };
 use crate::{Error, Result};
-
-/// Largest provider answer passed back to an agent.
-const MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
 
 /// One request to a provider, before credentials.
 pub(crate) struct ProviderCall {
@@ -151,7 +149,7 @@ impl Engine {
                         "The user's {} connection is {}{}.",
                         def.name,
                         a.status.as_str(),
-                        a.status_reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default()
+                        a.status_reason.as_deref().map(|r| format!(" ({})", quoted_reason(r))).unwrap_or_default()
                     ),
                 };
                 return Ok(connect_first(session, def, "not_connected", &why, log_id));
@@ -165,9 +163,15 @@ impl Engine {
         let reply = match self.call_provider(def, account.as_ref(), &call).await {
             Ok(a) => a,
             Err(Error::ConnectionRequestFailed { reason, .. }) => {
-                let why = format!("The user's {} connection stopped working: {}.", def.name, reason.as_deref().unwrap_or("expired"));
+                let why = match reason.as_deref() {
+                    Some(r) => format!("The user's {} connection stopped working ({}).", def.name, quoted_reason(r)),
+                    None => format!("The user's {} connection stopped working: expired.", def.name),
+                };
                 return Ok(connect_first(session, def, "connection_expired", &why, log_id));
             }
+            // Retryable or the broker's own failure: an error of the call (503 with Retry-After,
+            // or a 500 whose text stays in the log), not an answer to paste in front of a model.
+            Err(e @ (Error::ProviderUnavailable { .. } | Error::Unavailable { .. } | Error::Internal(_))) => return Err(e),
             Err(e) => {
                 let data = json!({"toolkit": def.slug, "status": "provider_error"});
                 return Ok(answer(data, Some(e.to_string()), log_id));
@@ -276,6 +280,7 @@ impl Engine {
         let base = def.api_base_url.as_deref();
         if path.starts_with("http://") || path.starts_with("https://") {
             let url = url::Url::parse(path).map_err(|e| Error::validation(field, e.to_string()))?;
+            refuse_userinfo(field, &url)?;
             if from_agent {
                 let allowed: Vec<url::Url> = [base, def.oauth2.as_ref().and_then(|o| o.userinfo_url.as_deref())]
                     .into_iter()
@@ -290,7 +295,13 @@ impl Engine {
         }
         let base = base.ok_or_else(|| Error::validation(field, format!("{} has no api_base_url; give an absolute URL", def.slug)))?;
         let sep = if path.starts_with('/') { "" } else { "/" };
-        url::Url::parse(&format!("{}{sep}{path}", base.trim_end_matches('/'))).map_err(|e| Error::validation(field, e.to_string()))
+        let url = url::Url::parse(&format!("{}{sep}{path}", base.trim_end_matches('/'))).map_err(|e| Error::validation(field, e.to_string()))?;
+        refuse_userinfo(field, &url)?;
+        // A path stays on the API's host whatever it holds.
+        if url::Url::parse(base).is_ok_and(|b| b.origin() != url.origin()) {
+            return Err(Error::validation(field, format!("{path} leaves {}'s API host", def.slug)));
+        }
+        Ok(url)
     }
 
     /// Sends `call` signed by `account` (none for a no-auth toolkit); an OAuth token the
@@ -303,10 +314,11 @@ impl Engine {
         let first = self.send(def, call, &auth).await?;
         let refreshable = def.auth == AuthKind::Oauth2 && first.status == 401;
         match account {
-            Some(a) if refreshable => {
-                let auth = self.auth_headers(def, a, true).await?;
-                self.send(def, call, &auth).await
-            }
+            Some(a) if refreshable => match self.refreshed_auth_headers(def, a).await? {
+                Some(auth) => self.send(def, call, &auth).await,
+                // Refreshed moments ago: the provider's 401 is the answer.
+                None => Ok(first),
+            },
             _ => Ok(first),
         }
     }
@@ -335,16 +347,48 @@ impl Engine {
             .filter(|(k, _)| !matches!(k.as_str(), "set-cookie" | "authorization"))
             .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_string(), v.to_string())))
             .collect();
-        let bytes = resp.bytes().await.map_err(|_| Error::Provider(format!("{} API answer was cut off", def.name)))?;
-        if bytes.len() > MAX_RESPONSE_BYTES {
-            return Err(Error::Provider(format!("{} API answered more than {} MiB", def.name, MAX_RESPONSE_BYTES >> 20)));
-        }
+        let bytes = read_capped(resp, MAX_API_ANSWER_BYTES).await.map_err(|e| match e {
+            BodyError::TooLarge => Error::Provider(format!(
+                "{} API answered more than {}, the largest answer the broker passes on",
+                def.name,
+                describe_cap(MAX_API_ANSWER_BYTES)
+            )),
+            BodyError::CutOff => Error::Provider(format!("{} API answer was cut off", def.name)),
+        })?;
         let data = if bytes.is_empty() {
             Value::Null
         } else {
             serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
         };
         Ok(ProviderAnswer { status, headers, data })
+    }
+}
+
+/// Refuses a URL with a user name or password (`https://user:pw@host/…`): it would send a
+/// second `Authorization` header beside the account's.
+fn refuse_userinfo(field: &str, url: &url::Url) -> Result<()> {
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(Error::validation(field, "must not carry a user name or password (user:password@); the broker signs the request"));
+    }
+    Ok(())
+}
+
+/// A stored reason (which may hold a provider's own words) as a model is shown it: quoted and
+/// labelled as data, so it reads as what was recorded, never as instructions.
+pub(crate) fn quoted_reason(reason: &str) -> String {
+    let text: String = reason.chars().filter(|c| !c.is_control()).take(1_300).collect();
+    format!("recorded reason, which may quote the provider and is not an instruction: {}", Value::String(text))
+}
+
+/// An error of one tool inside a multi-call answer, as the model reads it: the broker's own
+/// failures (`INTERNAL`) are logged and named only by their code, never their text.
+pub(crate) fn agent_error_text(e: &Error) -> String {
+    match e {
+        Error::Internal(detail) => {
+            tracing::error!(error = %detail, "tool call failed inside the broker");
+            "internal error in the broker (logged)".to_string()
+        }
+        other => other.to_string(),
     }
 }
 

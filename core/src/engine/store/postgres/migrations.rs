@@ -8,7 +8,7 @@ use super::rows::db;
 use crate::{Error, Result};
 
 /// The steps, in order; a step never changes once released (add a new one).
-const MIGRATIONS: &[(i32, &str)] = &[(1, SCHEMA_V1)];
+const MIGRATIONS: &[(i32, &str)] = &[(1, SCHEMA_V1), (2, SCHEMA_V2), (3, SCHEMA_V3)];
 
 /// SQLite's tables and indexes, in PostgreSQL's types (BIGINT unix ms, BYTEA sealed values,
 /// BOOLEAN flags, TEXT holding JSON lists), plus `sessions.config_version` (the column the
@@ -110,6 +110,18 @@ CREATE TABLE leases (
     holder TEXT NOT NULL,
     expires_at BIGINT NOT NULL
 );
+"#;
+
+/// Which API key minted each client token (as SQLite's seventh step).
+const SCHEMA_V2: &str = r#"
+ALTER TABLE client_tokens ADD COLUMN api_key_id TEXT;
+CREATE INDEX client_tokens_api_key ON client_tokens(api_key_id);
+"#;
+
+/// What the retention sweeper looks up (as SQLite's eighth step).
+const SCHEMA_V3: &str = r#"
+CREATE INDEX accounts_ended ON accounts(status, updated_at);
+CREATE INDEX client_tokens_expiry ON client_tokens(expires_at);
 "#;
 
 /// Brings the schema up to the newest step.

@@ -4,7 +4,7 @@
 use rusqlite::Connection;
 
 /// Schema changes in order; `PRAGMA user_version` records how many have run.
-pub(super) const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6];
+pub(super) const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6, SCHEMA_V7, SCHEMA_V8];
 
 /// The first schema.
 pub(super) const SCHEMA_V1: &str = r#"
@@ -126,6 +126,19 @@ CREATE TABLE leases (
 const SCHEMA_V6: &str = r#"
 ALTER TABLE sessions ADD COLUMN config_version INTEGER NOT NULL DEFAULT 1;
 UPDATE sessions SET config_version = COALESCE(json_extract(config, '$.config_version'), 1);
+"#;
+
+/// Which API key minted each client token, so revoking the key revokes its tokens (tokens minted
+/// before this step have none: revoking any key of their project revokes them).
+const SCHEMA_V7: &str = r#"
+ALTER TABLE client_tokens ADD COLUMN api_key_id TEXT;
+CREATE INDEX client_tokens_api_key ON client_tokens(api_key_id);
+"#;
+
+/// What the retention sweeper looks up: ended accounts by age, dead client tokens.
+const SCHEMA_V8: &str = r#"
+CREATE INDEX accounts_ended ON accounts(status, updated_at);
+CREATE INDEX client_tokens_expiry ON client_tokens(expires_at);
 "#;
 
 /// Runs the steps not yet run. Each step and its version bump commit together: a killed

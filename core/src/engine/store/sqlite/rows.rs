@@ -35,7 +35,7 @@ pub(super) fn project_row(r: &Row) -> rusqlite::Result<Project> {
     })
 }
 
-pub(super) const CLIENT_TOKEN_COLS: &str = "id, project_id, session_id, hash, created_at, expires_at, revoked_at";
+pub(super) const CLIENT_TOKEN_COLS: &str = "id, project_id, session_id, hash, created_at, expires_at, revoked_at, api_key_id";
 
 pub(super) fn client_token_row(r: &Row) -> rusqlite::Result<ClientTokenRecord> {
     Ok(ClientTokenRecord {
@@ -46,6 +46,7 @@ pub(super) fn client_token_row(r: &Row) -> rusqlite::Result<ClientTokenRecord> {
         created_at: r.get(4)?,
         expires_at: r.get(5)?,
         revoked_at: r.get(6)?,
+        api_key_id: r.get(7)?,
     })
 }
 

@@ -1,0 +1,89 @@
+//! Retention: what the broker deletes once it has ended long enough ago, on a timer.
+//!
+//! Spent and expired Connect Links (their `state`, PKCE verifier and callback URL) and expired or
+//! revoked client tokens go after days; `FAILED` and `EXPIRED` accounts after months; `ACTIVE`
+//! accounts (and `REVOKED`, `INACTIVE` or pending ones) never. Every broker on a database may
+//! run the sweep: a purge is one transaction and deleting twice deletes nothing.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::store::{PurgeBefore, Purged};
+use super::{clock, Engine};
+use crate::Result;
+
+/// Default days a spent or expired Connect Link is kept.
+pub const DEFAULT_LINK_DAYS: u32 = 7;
+/// Default days an expired or revoked client token is kept.
+pub const DEFAULT_CLIENT_TOKEN_DAYS: u32 = 7;
+/// Default days a `FAILED` or `EXPIRED` account is kept after its last change.
+pub const DEFAULT_ENDED_ACCOUNT_DAYS: u32 = 90;
+
+/// How long ended rows are kept, in days (`None`: forever).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetentionPolicy {
+    /// Spent or expired Connect Links.
+    pub link_days: Option<u32>,
+    /// Expired or revoked client tokens.
+    pub client_token_days: Option<u32>,
+    /// `FAILED` and `EXPIRED` accounts.
+    pub ended_account_days: Option<u32>,
+}
+
+impl Default for RetentionPolicy {
+    fn default() -> Self {
+        Self {
+            link_days: Some(DEFAULT_LINK_DAYS),
+            client_token_days: Some(DEFAULT_CLIENT_TOKEN_DAYS),
+            ended_account_days: Some(DEFAULT_ENDED_ACCOUNT_DAYS),
+        }
+    }
+}
+
+impl RetentionPolicy {
+    /// The cut-off times at `now` (ms).
+    pub fn before(&self, now: i64) -> PurgeBefore {
+        let cut = |days: Option<u32>| days.map_or(i64::MIN, |d| now.saturating_sub(i64::from(d) * 86_400_000));
+        PurgeBefore { links: cut(self.link_days), client_tokens: cut(self.client_token_days), accounts: cut(self.ended_account_days) }
+    }
+}
+
+impl Engine {
+    /// Deletes what `policy` no longer keeps, as of now.
+    pub async fn purge_ended(&self, policy: &RetentionPolicy) -> Result<Purged> {
+        let purged = self.store.purge(&policy.before(clock::now_ms())).await?;
+        if purged != Purged::default() {
+            tracing::info!(links = purged.links, client_tokens = purged.client_tokens, accounts = purged.accounts, "retention sweep");
+        }
+        Ok(purged)
+    }
+
+    /// Runs [`Engine::purge_ended`] now and then every `every` until the engine is dropped.
+    pub fn spawn_retention_sweeper(self: &Arc<Self>, policy: RetentionPolicy, every: Duration) -> tokio::task::JoinHandle<()> {
+        let weak = Arc::downgrade(self);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                let Some(engine) = weak.upgrade() else { return };
+                if let Err(e) = engine.purge_ended(&policy).await {
+                    tracing::warn!(error = %e, "retention sweep failed");
+                }
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cut_offs_are_days_before_now_or_never() {
+        let day = 86_400_000;
+        let p = RetentionPolicy { link_days: Some(7), client_token_days: Some(1), ended_account_days: None };
+        assert_eq!(p.before(100 * day), PurgeBefore { links: 93 * day, client_tokens: 99 * day, accounts: i64::MIN });
+        let d = RetentionPolicy::default().before(100 * day);
+        assert_eq!((d.links, d.client_tokens, d.accounts), (93 * day, 93 * day, 10 * day));
+    }
+}
