@@ -1,9 +1,9 @@
 export {
-  Grantline, Session, ConnectionRequest, ConnectedAccounts,
+  Grantline, Session, ConnectionRequest, ConnectedAccounts, ClientToken,
   GrantlineOptions, CreateSessionOptions, ToolkitsFilter, ManageConnectionsOptions, AuthorizeOptions,
   ToolkitsQuery, AccountsFilter, ConnectedAccount, AccountsPage, Toolkit, ToolkitConnection,
   RefreshOptions, RefreshedAccount, RevokedAccount,
-  ToolkitsPage, Mcp, Tool, ClientToken, ClientTokenOptions,
+  ToolkitsPage, Mcp, Tool, ClientTokenOptions,
   ExecuteOptions, ExecuteResult, MetaResult, SearchOptions, SearchHit, ProxyRequest, ProxyResult,
 } from './native'
 export * from './errors'

@@ -5,10 +5,16 @@ const errors = require('./errors.js')
 
 native.registerErrorClasses(errors)
 
+// console.log shows what toJSON shows: a client token's secret never lands in a log.
+native.ClientToken.prototype[Symbol.for('nodejs.util.inspect.custom')] = function () {
+  return this.toJSON()
+}
+
 module.exports = {
   Grantline: native.Grantline,
   Session: native.Session,
   ConnectionRequest: native.ConnectionRequest,
   ConnectedAccounts: native.ConnectedAccounts,
+  ClientToken: native.ClientToken,
   ...errors,
 }

@@ -10,10 +10,8 @@ use napi_derive::napi;
 
 use crate::errors::{to_js, Failure};
 use crate::json;
-use crate::options::{
-    self, AccountsFilter, AuthorizeOptions, ClientTokenOptions, CreateSessionOptions, ExecuteOptions, GrantlineOptions, ProxyRequest, RefreshOptions,
-    SearchOptions, ToolkitsQuery,
-};
+use crate::options;
+use grantline_core::client::options::{self as rules, Naming::Camel, Unit};
 use crate::types::{
     AccountsPage, ClientToken, ConnectedAccount, ExecuteResult, Mcp, MetaResult, ProxyResult, RefreshedAccount, RevokedAccount, SearchHit, Tool,
     Toolkit, ToolkitsPage,
@@ -46,17 +44,17 @@ pub struct Grantline {
 #[napi]
 impl Grantline {
     /// `apiKey` and `baseUrl` default to `GRANTLINE_API_KEY` and `GRANTLINE_BASE_URL`.
-    #[napi(constructor)]
-    pub fn new(env: Env, options: Option<GrantlineOptions>) -> Result<Self> {
+    #[napi(constructor, ts_args_type = "options?: GrantlineOptions | null")]
+    pub fn new(env: Env, options: Option<Unknown>) -> Result<Self> {
         let made = options::client_config(options).and_then(core::Client::new);
         made.map(|client| Self { client }).map_err(|e| to_js(&env, Failure::Core(e)))
     }
 
     /// Creates a session for one end user.
-    #[napi(ts_return_type = "Promise<Session>")]
-    pub fn create<'env>(&self, env: &'env Env, user_id: String, options: Option<CreateSessionOptions>) -> Result<PromiseRaw<'env, Session>> {
-        let (client, opts) = (self.client.clone(), options::session_options(options));
-        promise(env, async move { core(client.create(&user_id, opts).await) }, Session::from)
+    #[napi(ts_args_type = "userId: string, options?: CreateSessionOptions | null", ts_return_type = "Promise<Session>")]
+    pub fn create<'env>(&self, env: &'env Env, user_id: String, options: Option<Unknown>) -> Result<PromiseRaw<'env, Session>> {
+        let (client, opts) = (self.client.clone(), json::options(options).and_then(|o| rules::session_options(o.as_ref(), Camel)));
+        promise(env, async move { core(client.create(&user_id, core(opts)?).await) }, Session::from)
     }
 
     /// Opens an existing session by its id (`trs_…`).
@@ -119,24 +117,24 @@ impl Session {
     }
 
     /// Starts connecting `toolkit`; show `redirectUrl` of the result to the user.
-    #[napi(ts_return_type = "Promise<ConnectionRequest>")]
-    pub fn authorize<'env>(&self, env: &'env Env, toolkit: String, options: Option<AuthorizeOptions>) -> Result<PromiseRaw<'env, ConnectionRequest>> {
-        let (session, opts) = (self.inner.clone(), options::authorize_options(options));
-        promise(env, async move { core(session.authorize(&toolkit, opts).await) }, ConnectionRequest::from)
+    #[napi(ts_args_type = "toolkit: string, options?: AuthorizeOptions | null", ts_return_type = "Promise<ConnectionRequest>")]
+    pub fn authorize<'env>(&self, env: &'env Env, toolkit: String, options: Option<Unknown>) -> Result<PromiseRaw<'env, ConnectionRequest>> {
+        let (session, opts) = (self.inner.clone(), json::options(options).and_then(|o| rules::authorize_options(o.as_ref(), Camel)));
+        promise(env, async move { core(session.authorize(&toolkit, core(opts)?).await) }, ConnectionRequest::from)
     }
 
     /// One page of the session's toolkits with the user's connection state.
-    #[napi(ts_return_type = "Promise<ToolkitsPage>")]
-    pub fn toolkits<'env>(&self, env: &'env Env, query: Option<ToolkitsQuery>) -> Result<PromiseRaw<'env, ToolkitsPage>> {
-        let (session, q) = (self.inner.clone(), options::toolkits_query(query));
-        promise(env, async move { core(session.toolkits(&q).await) }, ToolkitsPage::from)
+    #[napi(ts_args_type = "query?: ToolkitsQuery | null", ts_return_type = "Promise<ToolkitsPage>")]
+    pub fn toolkits<'env>(&self, env: &'env Env, query: Option<Unknown>) -> Result<PromiseRaw<'env, ToolkitsPage>> {
+        let (session, q) = (self.inner.clone(), json::options(query).and_then(|q| rules::toolkits_query(q.as_ref(), Camel)));
+        promise(env, async move { core(session.toolkits(&core(q)?).await) }, ToolkitsPage::from)
     }
 
     /// Every matching toolkit, walking all pages.
-    #[napi(ts_return_type = "Promise<Toolkit[]>")]
-    pub fn all_toolkits<'env>(&self, env: &'env Env, query: Option<ToolkitsQuery>) -> Result<PromiseRaw<'env, Vec<Toolkit>>> {
-        let (session, q) = (self.inner.clone(), options::toolkits_query(query));
-        promise(env, async move { core(session.all_toolkits(&q).await) }, |items| items.into_iter().map(Toolkit::from).collect())
+    #[napi(ts_args_type = "query?: ToolkitsQuery | null", ts_return_type = "Promise<Toolkit[]>")]
+    pub fn all_toolkits<'env>(&self, env: &'env Env, query: Option<Unknown>) -> Result<PromiseRaw<'env, Vec<Toolkit>>> {
+        let (session, q) = (self.inner.clone(), json::options(query).and_then(|q| rules::toolkits_query(q.as_ref(), Camel)));
+        promise(env, async move { core(session.all_toolkits(&core(q)?).await) }, |items| items.into_iter().map(Toolkit::from).collect())
     }
 
     /// The session's meta tools.
@@ -164,38 +162,38 @@ impl Session {
         env: &'env Env,
         tool_slug: String,
         arguments: Option<Unknown>,
-        options: Option<ExecuteOptions>,
+        options: Option<Unknown>,
     ) -> Result<PromiseRaw<'env, ExecuteResult>> {
         let (session, args) = (self.inner.clone(), json::object("arguments", arguments));
-        let account = options.and_then(|o| o.connected_account_id);
-        promise(env, async move { core(session.execute(&tool_slug, core(args)?, account).await) }, ExecuteResult::from)
+        let account = json::options(options).and_then(|o| rules::execute_account(o.as_ref(), Camel));
+        promise(env, async move { core(session.execute(&tool_slug, core(args)?, core(account)?).await) }, ExecuteResult::from)
     }
 
     /// The session's toolkit tools ranked for a use case in words, best first.
-    #[napi(ts_return_type = "Promise<SearchHit[]>")]
-    pub fn search<'env>(&self, env: &'env Env, query: String, options: Option<SearchOptions>) -> Result<PromiseRaw<'env, Vec<SearchHit>>> {
-        let (session, request) = (self.inner.clone(), options::search_request(query, options));
-        promise(env, async move { core(session.search(&request).await) }, |hits| hits.into_iter().map(SearchHit::from).collect())
+    #[napi(ts_args_type = "query: string, options?: SearchOptions | null", ts_return_type = "Promise<SearchHit[]>")]
+    pub fn search<'env>(&self, env: &'env Env, query: String, options: Option<Unknown>) -> Result<PromiseRaw<'env, Vec<SearchHit>>> {
+        let (session, request) = (self.inner.clone(), json::options(options).and_then(|o| rules::search_request(query, o.as_ref(), Camel)));
+        promise(env, async move { core(session.search(&core(request)?).await) }, |hits| hits.into_iter().map(SearchHit::from).collect())
     }
 
     /// A request to a provider's API as the session's user; the broker adds the credential.
-    #[napi(ts_return_type = "Promise<ProxyResult>")]
-    pub fn proxy_execute<'env>(&self, env: &'env Env, request: ProxyRequest) -> Result<PromiseRaw<'env, ProxyResult>> {
-        let (session, parsed) = (self.inner.clone(), options::proxy_request(request));
+    #[napi(ts_args_type = "request: ProxyRequest", ts_return_type = "Promise<ProxyResult>")]
+    pub fn proxy_execute<'env>(&self, env: &'env Env, request: Unknown) -> Result<PromiseRaw<'env, ProxyResult>> {
+        let (session, parsed) = (self.inner.clone(), json::options(Some(request)).and_then(|r| rules::proxy_request(r.as_ref(), Camel)));
         let fut = async move {
             let request = core(parsed)?;
-            core(session.proxy_execute(&request).await.map_err(|e| options::proxy_error(e, &request)))
+            core(session.proxy_execute(&request).await.map_err(|e| rules::proxy_error(e, &request)))
         };
         promise(env, fut, ProxyResult::from)
     }
 
     /// Mints a short-lived token for a browser widget: it can only authorize, wait and list
     /// toolkits in this session. Pass its `token` to the page, never the API key.
-    #[napi(ts_return_type = "Promise<ClientToken>")]
-    pub fn client_token<'env>(&self, env: &'env Env, options: Option<ClientTokenOptions>) -> Result<PromiseRaw<'env, ClientToken>> {
+    #[napi(ts_args_type = "options?: ClientTokenOptions | null", ts_return_type = "Promise<ClientToken>")]
+    pub fn client_token<'env>(&self, env: &'env Env, options: Option<Unknown>) -> Result<PromiseRaw<'env, ClientToken>> {
         let session = self.inner.clone();
-        let ttl = options.and_then(|o| o.ttl_seconds).map(u64::from);
-        promise(env, async move { core(session.client_token(ttl).await) }, ClientToken::from)
+        let ttl = json::options(options).and_then(|o| rules::client_token_ttl(o.as_ref(), Camel));
+        promise(env, async move { core(session.client_token(core(ttl)?).await) }, ClientToken::from)
     }
 
     /// Revokes one of this session's client tokens by id (`ct_…`).
@@ -257,6 +255,11 @@ where
     promise(env, fut, ConnectedAccount::from)
 }
 
+/// The wait's `timeoutMs` (the core's default when absent), by the core's one duration rule.
+fn wait_timeout(timeout_ms: Option<f64>) -> core::Result<std::time::Duration> {
+    timeout_ms.map_or(Ok(rules::DEFAULT_WAIT), |ms| rules::duration("timeoutMs", ms, Unit::Millis))
+}
+
 /// `{ signal }` of the wait methods.
 fn signal_of(options: Option<Object>) -> Result<Option<Object>> {
     match options {
@@ -283,7 +286,7 @@ impl ConnectionRequest {
     /// after `timeoutMs` (default 60000), or when `options.signal` aborts.
     #[napi(ts_args_type = "timeoutMs?: number, options?: { signal?: AbortSignal }", ts_return_type = "Promise<ConnectedAccount>")]
     pub fn wait_for_connection<'env>(&self, env: &'env Env, timeout_ms: Option<f64>, options: Option<Object>) -> Result<PromiseRaw<'env, ConnectedAccount>> {
-        let timeout = options::millis("timeoutMs", timeout_ms.unwrap_or(60_000.0)).map_err(|e| to_js(env, Failure::Core(e)))?;
+        let timeout = wait_timeout(timeout_ms).map_err(|e| to_js(env, Failure::Core(e)))?;
         let req = self.inner.clone();
         abortable_wait(env, signal_of(options)?, async move { req.wait_for_connection(timeout).await })
     }
@@ -311,10 +314,10 @@ impl ConnectedAccounts {
     }
 
     /// One page of accounts, filtered.
-    #[napi(ts_return_type = "Promise<AccountsPage>")]
-    pub fn list<'env>(&self, env: &'env Env, filter: Option<AccountsFilter>) -> Result<PromiseRaw<'env, AccountsPage>> {
+    #[napi(ts_args_type = "filter?: AccountsFilter | null", ts_return_type = "Promise<AccountsPage>")]
+    pub fn list<'env>(&self, env: &'env Env, filter: Option<Unknown>) -> Result<PromiseRaw<'env, AccountsPage>> {
         let accounts = self.inner.clone();
-        let parsed = options::account_filter(filter);
+        let parsed = json::options(filter).and_then(|f| rules::account_filter(f.as_ref(), Camel));
         promise(
             env,
             async move {
@@ -350,11 +353,11 @@ impl ConnectedAccounts {
     /// Connect Link for the user. The account keeps its status and credentials until the user
     /// completes it, then it is ACTIVE with the new ones; older links stop working. Follow it
     /// with `waitForConnection(id)`.
-    #[napi(ts_return_type = "Promise<RefreshedAccount>")]
-    pub fn refresh<'env>(&self, env: &'env Env, id: String, options: Option<RefreshOptions>) -> Result<PromiseRaw<'env, RefreshedAccount>> {
+    #[napi(ts_args_type = "id: string, options?: RefreshOptions | null", ts_return_type = "Promise<RefreshedAccount>")]
+    pub fn refresh<'env>(&self, env: &'env Env, id: String, options: Option<Unknown>) -> Result<PromiseRaw<'env, RefreshedAccount>> {
         let accounts = self.inner.clone();
-        let callback_url = options.and_then(|o| o.callback_url);
-        promise(env, async move { core(accounts.refresh(&id, callback_url.as_deref()).await) }, RefreshedAccount::from)
+        let callback_url = json::options(options).and_then(|o| rules::refresh_callback_url(o.as_ref(), Camel));
+        promise(env, async move { core(accounts.refresh(&id, core(callback_url)?.as_deref()).await) }, RefreshedAccount::from)
     }
 
     /// Revokes the account `id`'s grant at the provider where it can, then marks it REVOKED
@@ -368,7 +371,7 @@ impl ConnectedAccounts {
     /// Resolves once account `id` is ACTIVE (or its reconnect link ends), like `ConnectionRequest.waitForConnection`.
     #[napi(ts_args_type = "id: string, timeoutMs?: number, options?: { signal?: AbortSignal }", ts_return_type = "Promise<ConnectedAccount>")]
     pub fn wait_for_connection<'env>(&self, env: &'env Env, id: String, timeout_ms: Option<f64>, options: Option<Object>) -> Result<PromiseRaw<'env, ConnectedAccount>> {
-        let timeout = options::millis("timeoutMs", timeout_ms.unwrap_or(60_000.0)).map_err(|e| to_js(env, Failure::Core(e)))?;
+        let timeout = wait_timeout(timeout_ms).map_err(|e| to_js(env, Failure::Core(e)))?;
         let accounts = self.inner.clone();
         abortable_wait(env, signal_of(options)?, async move { accounts.wait_for_connection(&id, timeout).await })
     }

@@ -211,22 +211,49 @@ pub struct Mcp {
     pub headers: HashMap<String, String>,
 }
 
-/// A client token for a browser widget: hand `token` to the page (it is a secret; never log it).
-#[napi(object)]
+/// A client token for a browser widget: hand `token` to the page (it is a secret). Neither
+/// `console.log` nor `JSON.stringify` shows the token; read `.token` where you pass it on.
+#[napi]
 pub struct ClientToken {
+    inner: model::ClientToken,
+}
+
+#[napi]
+impl ClientToken {
     /// `ct_…`, to revoke it by.
-    pub id: String,
+    #[napi(getter)]
+    pub fn id(&self) -> String {
+        self.inner.id.clone()
+    }
+
     /// The secret (`glct_…`) the page passes to `GrantlineWeb.init`.
-    pub token: String,
+    #[napi(getter)]
+    pub fn token(&self) -> String {
+        self.inner.token.clone()
+    }
+
     /// The one session it can act on.
-    pub session_id: String,
+    #[napi(getter)]
+    pub fn session_id(&self) -> String {
+        self.inner.session_id.clone()
+    }
+
     /// RFC 3339 time after which the broker refuses it.
-    pub expires_at: String,
+    #[napi(getter)]
+    pub fn expires_at(&self) -> String {
+        self.inner.expires_at.clone()
+    }
+
+    /// What `JSON.stringify` and `console.log` show: everything but the token.
+    #[napi(js_name = "toJSON", ts_return_type = "{ id: string; sessionId: string; expiresAt: string; token: '[hidden]' }")]
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({ "id": self.inner.id, "sessionId": self.inner.session_id, "expiresAt": self.inner.expires_at, "token": "[hidden]" })
+    }
 }
 
 impl From<model::ClientToken> for ClientToken {
-    fn from(t: model::ClientToken) -> Self {
-        Self { id: t.id, token: t.token, session_id: t.session_id, expires_at: t.expires_at }
+    fn from(inner: model::ClientToken) -> Self {
+        Self { inner }
     }
 }
 

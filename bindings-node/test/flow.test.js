@@ -163,12 +163,25 @@ test('bad credentials and bad input reject with typed errors naming what is wron
     [() => gl.connectedAccounts.list({ statuses: ['ACTIVE', 'DONE'] }), 'statuses[1]'],
     [() => gl.use('not-a-session'), 'session_id'],
     [() => gl.create(''), 'user_id'],
+    // Every option key is checked (by the core's rules, as in Python and the browser): a typo
+    // is refused by name, not silently ignored.
+    [() => gl.create('u', { manageConections: false }), 'manageConections'],
+    [() => gl.create('u', { manageConnections: { enabel: true } }), 'manageConnections.enabel'],
+    [() => gl.create('u', { toolkits: ['sandbox', 7] }), 'toolkits[1]'],
+    [() => session.toolkits({ isConnected: 'yes' }), 'isConnected'],
+    [() => session.authorize('sandbox', { callback_url: 'https://app.example.com/done' }), 'callback_url'],
+    [() => session.proxyExecute({ endpoint: '/u', toolkit: 'sandbox', headers: { accept: 1 } }), 'headers.accept'],
   ]
   for (const [call, field] of cases) {
     const err = await call().catch((e) => e)
     assert.ok(err instanceof ValidationError, `${field}: ${err}`)
     assert.equal(err.field, field)
   }
+  const looped = { a: 1 }
+  looped.self = looped
+  const cycle = await session.execute('SANDBOX_GET_CURRENT_USER', looped).catch((e) => e)
+  assert.ok(cycle instanceof ValidationError, `a value that contains itself: ${cycle}`)
+  assert.match(cycle.field, /^arguments\.self/)
   const req = await session.authorize('sandbox')
   assert.throws(() => req.waitForConnection(-1), (e) => e instanceof ValidationError && e.field === 'timeoutMs')
   assert.equal((await gl.connectedAccounts.list()).totalItems, 1, 'refused calls created nothing')
@@ -183,6 +196,11 @@ test('the backend mints a client token a browser page can use for this session o
   const minted = await session.clientToken()
   assert.match(minted.id, /^ct_/)
   assert.match(minted.token, /^glct_/)
+  // The secret is read where it is passed on, never shown by logging the object.
+  for (const shown of [require('node:util').inspect(minted), JSON.stringify(minted)]) {
+    assert.ok(!shown.includes(minted.token), `the token is hidden: ${shown}`)
+    assert.ok(shown.includes(minted.id))
+  }
   assert.equal(minted.sessionId, session.sessionId)
   const minutes = (Date.parse(minted.expiresAt) - Date.now()) / 60000
   assert.ok(minutes > 14 && minutes <= 15, `expires in ${minutes} minutes`)

@@ -13,7 +13,7 @@ test('an agent connects the user in chat and its retry reads their profile', asy
   const broker = await startOidcBroker()
   t.after(() => broker.stop())
   const gl = client(broker)
-  const session = await gl.create('user_123', { toolkits: ['oidc'], manageConnections: { callbackUrl: `${APP}/done` }, waitForConnections: true })
+  const session = await gl.create('user_123', { toolkits: ['oidc'], manageConnections: { callbackUrl: `${APP}/done`, waitForConnections: true } })
   const offered = (await session.tools()).map((tool) => tool.slug)
   assert.ok(offered.includes('COMPOSIO_WAIT_FOR_CONNECTIONS'), offered.join())
   const plain = await gl.create('user_123', { toolkits: ['oidc'] })
@@ -92,7 +92,7 @@ test('bad tool calls reject with ValidationError naming the field', async (t) =>
     [() => session.proxyExecute({ endpoint: '/me' }), 'toolkit'],
     [() => session.proxyExecute({ endpoint: 'https://elsewhere.example/me', toolkit: 'oidc' }), 'endpoint'],
     [() => session.proxyExecute({ endpoint: '/me', toolkit: 'oidc', headers: { Authorization: 'Bearer mine' } }), 'headers.Authorization'],
-    [() => session.proxyExecute({ endpoint: '/me', toolkit: 'oidc', method: 'POST', body: { f: Symbol('s') } }), 'body'],
+    [() => session.proxyExecute({ endpoint: '/me', toolkit: 'oidc', method: 'POST', body: { f: Symbol('s') } }), 'body.f'],
   ]
   for (const [call, field] of cases) {
     const err = await call().catch((e) => e)

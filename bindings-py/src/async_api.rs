@@ -125,7 +125,7 @@ impl AsyncSession {
     /// Every matching toolkit, walking all pages.
     #[pyo3(signature = (*, toolkits=None, is_connected=None, search=None))]
     fn all_toolkits<'py>(&self, py: Python<'py>, toolkits: Option<Vec<String>>, is_connected: Option<bool>, search: Option<String>) -> PyResult<Bound<'py, PyAny>> {
-        let (session, q) = (self.inner.clone(), options::toolkits_query(toolkits, is_connected, search, Some(100), None));
+        let (session, q) = (self.inner.clone(), options::toolkits_query(toolkits, is_connected, search, None, None));
         awaitable(py, async move { Ok(session.all_toolkits(&q).await.py()?.into_iter().map(Toolkit::from).collect::<Vec<_>>()) })
     }
 
@@ -179,7 +179,7 @@ impl AsyncSession {
     ) -> PyResult<Bound<'py, PyAny>> {
         let req = options::proxy_request(endpoint, method.to_string(), toolkit, connected_account_id, body, headers, query)?;
         let session = self.inner.clone();
-        awaitable(py, async move { session.proxy_execute(&req).await.py().map(ProxyResult::from) })
+        awaitable(py, async move { session.proxy_execute(&req).await.map_err(|e| grantline_core::client::options::proxy_error(e, &req)).py().map(ProxyResult::from) })
     }
 
     /// Mints a short-lived token for a browser widget (default 900 s): it can only authorize,
@@ -228,9 +228,9 @@ impl AsyncConnectionRequest {
     }
 
     /// Resolves with the account once ACTIVE; raises like the blocking version.
-    #[pyo3(signature = (timeout=60.0))]
-    fn wait_for_connection<'py>(&self, py: Python<'py>, timeout: f64) -> PyResult<Bound<'py, PyAny>> {
-        let (req, timeout) = (self.inner.clone(), options::seconds("timeout", timeout)?);
+    #[pyo3(signature = (timeout=None))]
+    fn wait_for_connection<'py>(&self, py: Python<'py>, timeout: Option<f64>) -> PyResult<Bound<'py, PyAny>> {
+        let (req, timeout) = (self.inner.clone(), options::wait_timeout(timeout)?);
         awaitable(py, async move { req.wait_for_connection(timeout).await.py().map(ConnectedAccount::from) })
     }
 
@@ -300,9 +300,9 @@ impl AsyncConnectedAccounts {
     }
 
     /// Resolves once account ``id`` is ACTIVE (or its reconnect link ends).
-    #[pyo3(signature = (id, timeout=60.0))]
-    fn wait_for_connection<'py>(&self, py: Python<'py>, id: String, timeout: f64) -> PyResult<Bound<'py, PyAny>> {
-        let (accounts, timeout) = (self.inner.clone(), options::seconds("timeout", timeout)?);
+    #[pyo3(signature = (id, timeout=None))]
+    fn wait_for_connection<'py>(&self, py: Python<'py>, id: String, timeout: Option<f64>) -> PyResult<Bound<'py, PyAny>> {
+        let (accounts, timeout) = (self.inner.clone(), options::wait_timeout(timeout)?);
         awaitable(py, async move { accounts.wait_for_connection(&id, timeout).await.py().map(ConnectedAccount::from) })
     }
 }

@@ -8,8 +8,9 @@ use serde_json::{Map, Number, Value};
 
 use crate::options::invalid;
 
-/// Deeper than this is a cycle or a mistake, not tool arguments; it also bounds the recursion.
-const MAX_DEPTH: usize = 64;
+/// Deeper than this is a cycle or a mistake, not tool arguments; it also bounds the recursion
+/// (the core's limit, the same in every host).
+const MAX_DEPTH: usize = grantline_core::client::options::MAX_JSON_DEPTH;
 
 /// A JSON value as the Python object it reads as.
 pub fn to_py<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>> {

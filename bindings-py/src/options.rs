@@ -4,10 +4,11 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use grantline_core::model::{AccountFilter, AccountStatus, ProxyParamIn, ProxyParameter, ProxyRequest, SearchRequest, ToolkitsQuery};
+use grantline_core::client::options::{self as rules, Naming, Unit};
+use grantline_core::model::{AccountFilter, ProxyRequest, SearchRequest, ToolkitsQuery};
 use grantline_core::{AuthorizeOptions, ClientConfig, Error, SessionOptions};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyDict};
+use serde_json::{Map, Value};
 
 use crate::errors::to_py;
 use crate::json;
@@ -26,53 +27,29 @@ pub fn client_config(api_key: Option<String>, base_url: Option<String>, timeout:
     Ok(config)
 }
 
-/// A timeout in seconds (Python's convention) as a `Duration`.
+/// A timeout in seconds (Python's convention), by the core's one duration rule.
 pub fn seconds(field: &str, value: f64) -> PyResult<Duration> {
-    Duration::try_from_secs_f64(value).map_err(|_| invalid(field, "must be a finite number of seconds, 0 or more"))
+    rules::duration(field, value, Unit::Seconds).map_err(to_py)
 }
 
-/// `toolkits=`: a list of slugs, or `{"enable": [...]}` / `{"disable": [...]}`.
-fn toolkits_arg(value: &Bound<'_, PyAny>, options: &mut SessionOptions) -> PyResult<()> {
-    let Ok(dict) = value.cast::<PyDict>() else {
-        options.toolkits = value.extract().map_err(|_| invalid("toolkits", "expected a list of toolkit slugs"))?;
-        return Ok(());
-    };
-    for (key, list) in dict.iter() {
-        let key: String = key.extract().map_err(|_| invalid("toolkits", "keys must be \"enable\" or \"disable\""))?;
-        let field = format!("toolkits.{key}");
-        let slugs: Vec<String> = list.extract().map_err(|_| invalid(&field, "expected a list of toolkit slugs"))?;
-        match key.as_str() {
-            "enable" => options.toolkits = slugs,
-            "disable" => options.disabled_toolkits = slugs,
-            _ => return Err(invalid(&field, "unknown key; use \"enable\" or \"disable\"")),
+/// A wait's `timeout=` (the core's default when `None`).
+pub fn wait_timeout(value: Option<f64>) -> PyResult<Duration> {
+    value.map_or(Ok(rules::DEFAULT_WAIT), |t| seconds("timeout", t))
+}
+
+/// The keyword arguments given (those not `None`) as the JSON object the core's option rules read.
+fn kwargs<'py>(items: &[(&str, Option<&Bound<'py, PyAny>>)]) -> PyResult<Value> {
+    let mut map = Map::new();
+    for (name, value) in items {
+        if let Some(v) = value.filter(|v| !v.is_none()) {
+            map.insert(name.to_string(), json::from_py(name, v)?);
         }
     }
-    Ok(())
+    Ok(Value::Object(map))
 }
 
-/// `manage_connections=`: a bool, or `{"enable": bool, "callback_url": str, "wait_for_connections": bool}`.
-fn manage_connections_arg(value: &Bound<'_, PyAny>, options: &mut SessionOptions) -> PyResult<()> {
-    if let Ok(b) = value.cast::<PyBool>() {
-        options.manage_connections = Some(b.is_true());
-        return Ok(());
-    }
-    let dict = value.cast::<PyDict>().map_err(|_| invalid("manage_connections", "expected a bool or a dict"))?;
-    for (key, v) in dict.iter() {
-        let key: String = key.extract().map_err(|_| invalid("manage_connections", "keys must be strings"))?;
-        let field = format!("manage_connections.{key}");
-        match key.as_str() {
-            "enable" => options.manage_connections = Some(v.extract().map_err(|_| invalid(&field, "expected a bool"))?),
-            "callback_url" => {
-                options.manage_connections_callback_url = Some(v.extract().map_err(|_| invalid(&field, "expected a string"))?)
-            }
-            "wait_for_connections" => options.wait_for_connections = Some(v.extract().map_err(|_| invalid(&field, "expected a bool"))?),
-            _ => return Err(invalid(&field, "unknown key; use \"enable\", \"callback_url\" or \"wait_for_connections\"")),
-        }
-    }
-    Ok(())
-}
-
-/// The keyword arguments of `create()`.
+/// The keyword arguments of `create()`, read by the core's rules (`toolkits` and
+/// `manage_connections` may be dicts, whose keys are checked there).
 pub fn session_options(
     toolkits: Option<&Bound<'_, PyAny>>,
     manage_connections: Option<&Bound<'_, PyAny>>,
@@ -80,17 +57,18 @@ pub fn session_options(
     connected_accounts: Option<BTreeMap<String, String>>,
     direct_tools: Option<Vec<String>>,
 ) -> PyResult<SessionOptions> {
-    let mut options = SessionOptions::default();
-    if let Some(t) = toolkits.filter(|t| !t.is_none()) {
-        toolkits_arg(t, &mut options)?;
+    let mut value = kwargs(&[("toolkits", toolkits), ("manage_connections", manage_connections)])?;
+    let map = value.as_object_mut().expect("an object");
+    if let Some(a) = auth_configs {
+        map.insert("auth_configs".into(), serde_json::to_value(a).expect("strings"));
     }
-    if let Some(m) = manage_connections.filter(|m| !m.is_none()) {
-        manage_connections_arg(m, &mut options)?;
+    if let Some(c) = connected_accounts {
+        map.insert("connected_accounts".into(), serde_json::to_value(c).expect("strings"));
     }
-    options.auth_configs = auth_configs.unwrap_or_default();
-    options.connected_accounts = connected_accounts.unwrap_or_default();
-    options.direct_tools = direct_tools.unwrap_or_default();
-    Ok(options)
+    if let Some(d) = direct_tools {
+        map.insert("direct_tools".into(), Value::from(d));
+    }
+    rules::session_options(Some(&value), Naming::Snake).map_err(to_py)
 }
 
 /// The keyword arguments of `authorize()`.
@@ -109,19 +87,14 @@ pub fn toolkits_query(
     ToolkitsQuery { cursor, limit, toolkits: toolkits.unwrap_or_default(), is_connected, search }
 }
 
-/// The filter keywords of `connected_accounts.list()`.
+/// The filter keywords of `connected_accounts.list()`, read by the core's rules.
 pub fn account_filter(
     user_ids: Option<Vec<String>>,
     toolkit_slugs: Option<Vec<String>>,
     statuses: Option<Vec<String>>,
 ) -> PyResult<AccountFilter> {
-    let statuses = statuses
-        .unwrap_or_default()
-        .iter()
-        .enumerate()
-        .map(|(i, s)| AccountStatus::parse(s).ok_or_else(|| invalid(&format!("statuses[{i}]"), &format!("unknown status {s:?}"))))
-        .collect::<PyResult<Vec<_>>>()?;
-    Ok(AccountFilter { user_ids: user_ids.unwrap_or_default(), toolkit_slugs: toolkit_slugs.unwrap_or_default(), statuses, ..Default::default() })
+    let value = serde_json::json!({ "user_ids": user_ids, "toolkit_slugs": toolkit_slugs, "statuses": statuses });
+    rules::account_filter(Some(&value), Naming::Snake).map(|(filter, _, _)| filter).map_err(to_py)
 }
 
 /// The keyword arguments of `search()`.
@@ -129,21 +102,8 @@ pub fn search_request(query: String, toolkits: Option<Vec<String>>, limit: Optio
     SearchRequest::use_case(query, toolkits.unwrap_or_default(), limit)
 }
 
-/// `headers=` or `query=` of `proxy_execute()`: a dict of strings, as proxy parameters.
-fn proxy_params(field: &str, value: Option<&Bound<'_, PyAny>>, location: ProxyParamIn, out: &mut Vec<ProxyParameter>) -> PyResult<()> {
-    let Some(value) = value.filter(|v| !v.is_none()) else {
-        return Ok(());
-    };
-    let dict = value.cast::<PyDict>().map_err(|_| invalid(field, "expected a dict of strings"))?;
-    for (name, v) in dict.iter() {
-        let name: String = name.extract().map_err(|_| invalid(field, "names must be strings"))?;
-        let value: String = v.extract().map_err(|_| invalid(&format!("{field}.{name}"), "expected a string"))?;
-        out.push(ProxyParameter { name, value, location });
-    }
-    Ok(())
-}
-
-/// The arguments of `proxy_execute()`.
+/// The arguments of `proxy_execute()`, read by the core's rules (`headers` and `query` become
+/// the broker's parameters, and a refused one is named back as `headers.<name>`/`query.<name>`).
 #[allow(clippy::too_many_arguments)]
 pub fn proxy_request(
     endpoint: String,
@@ -154,9 +114,15 @@ pub fn proxy_request(
     headers: Option<&Bound<'_, PyAny>>,
     query: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<ProxyRequest> {
-    let body = body.filter(|b| !b.is_none()).map(|b| json::from_py("body", b)).transpose()?;
-    let mut parameters = Vec::new();
-    proxy_params("headers", headers, ProxyParamIn::Header, &mut parameters)?;
-    proxy_params("query", query, ProxyParamIn::Query, &mut parameters)?;
-    Ok(ProxyRequest { endpoint, method, toolkit, connected_account_id, body, parameters, ..Default::default() })
+    let mut value = kwargs(&[("body", body), ("headers", headers), ("query", query)])?;
+    let map = value.as_object_mut().expect("an object");
+    map.insert("endpoint".into(), Value::from(endpoint));
+    map.insert("method".into(), Value::from(method));
+    if let Some(t) = toolkit {
+        map.insert("toolkit".into(), Value::from(t));
+    }
+    if let Some(c) = connected_account_id {
+        map.insert("connected_account_id".into(), Value::from(c));
+    }
+    rules::proxy_request(Some(&value), Naming::Snake).map_err(to_py)
 }

@@ -128,7 +128,7 @@ impl Session {
     /// Every matching toolkit, walking all pages.
     #[pyo3(signature = (*, toolkits=None, is_connected=None, search=None))]
     fn all_toolkits(&self, py: Python<'_>, toolkits: Option<Vec<String>>, is_connected: Option<bool>, search: Option<String>) -> PyResult<Vec<Toolkit>> {
-        let (session, q) = (self.inner.clone(), options::toolkits_query(toolkits, is_connected, search, Some(100), None));
+        let (session, q) = (self.inner.clone(), options::toolkits_query(toolkits, is_connected, search, None, None));
         let items = block_on(py, async move { session.all_toolkits(&q).await.py() })?;
         Ok(items.into_iter().map(Toolkit::from).collect())
     }
@@ -187,7 +187,7 @@ impl Session {
     ) -> PyResult<ProxyResult> {
         let req = options::proxy_request(endpoint, method.to_string(), toolkit, connected_account_id, body, headers, query)?;
         let session = self.inner.clone();
-        block_on(py, async move { session.proxy_execute(&req).await.py() }).map(ProxyResult::from)
+        block_on(py, async move { session.proxy_execute(&req).await.map_err(|e| grantline_core::client::options::proxy_error(e, &req)).py() }).map(ProxyResult::from)
     }
 
     /// Mints a short-lived token for a browser widget (default 900 s): it can only authorize,
@@ -237,10 +237,10 @@ impl ConnectionRequest {
 
     /// Blocks until the account is ACTIVE and returns it. Raises
     /// ``ConnectionRequestFailedError`` at once on FAILED/EXPIRED/REVOKED and
-    /// ``ConnectionRequestTimeoutError`` after ``timeout`` seconds.
-    #[pyo3(signature = (timeout=60.0))]
-    fn wait_for_connection(&self, py: Python<'_>, timeout: f64) -> PyResult<ConnectedAccount> {
-        let (req, timeout) = (self.inner.clone(), options::seconds("timeout", timeout)?);
+    /// ``ConnectionRequestTimeoutError`` after ``timeout`` seconds (default 60).
+    #[pyo3(signature = (timeout=None))]
+    fn wait_for_connection(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<ConnectedAccount> {
+        let (req, timeout) = (self.inner.clone(), options::wait_timeout(timeout)?);
         block_on(py, async move { req.wait_for_connection(timeout).await.py() }).map(ConnectedAccount::from)
     }
 
@@ -317,9 +317,9 @@ impl ConnectedAccounts {
 
     /// Blocks until account ``id`` is ACTIVE (or its reconnect link ends), like
     /// ``ConnectionRequest.wait_for_connection``.
-    #[pyo3(signature = (id, timeout=60.0))]
-    fn wait_for_connection(&self, py: Python<'_>, id: String, timeout: f64) -> PyResult<ConnectedAccount> {
-        let (accounts, timeout) = (self.inner.clone(), options::seconds("timeout", timeout)?);
+    #[pyo3(signature = (id, timeout=None))]
+    fn wait_for_connection(&self, py: Python<'_>, id: String, timeout: Option<f64>) -> PyResult<ConnectedAccount> {
+        let (accounts, timeout) = (self.inner.clone(), options::wait_timeout(timeout)?);
         block_on(py, async move { accounts.wait_for_connection(&id, timeout).await.py() }).map(ConnectedAccount::from)
     }
 }

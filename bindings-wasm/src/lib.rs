@@ -20,7 +20,7 @@ use wasm_bindgen_futures::future_to_promise;
 
 pub use errors::register_error_classes;
 use errors::{Failure, Outcome};
-use options::Options;
+use options::Unit;
 use popup::{first, First, Popup};
 
 /// How long `connect()` waits for the user by default: the broker's default link lifetime.
@@ -123,8 +123,12 @@ impl GrantlineWeb {
     #[wasm_bindgen(unchecked_return_type = "Promise<GrantlineWeb>")]
     pub fn init(#[wasm_bindgen(unchecked_param_type = "InitOptions")] options: JsValue) -> js_sys::Promise {
         promise(async move {
-            let o = Options::new(options, "init options", &["baseUrl", "clientToken"])?;
-            let config = ClientConfig::with_client_token(o.required_string("baseUrl")?, o.required_string("clientToken")?);
+            let value = options::json(options)?;
+            let o = options::read(&value, &["base_url", "client_token"])?;
+            let required = |name: &str, key: &str| -> grantline_core::Result<String> {
+                o.string(name)?.filter(|s| !s.is_empty()).ok_or_else(|| Error::validation(key, "is required in init options"))
+            };
+            let config = ClientConfig::with_client_token(required("base_url", "baseUrl")?, required("client_token", "clientToken")?);
             let client = Client::new(config)?;
             let session = client.client_token_session().await?;
             Ok(GrantlineWeb { client, session }.into())
@@ -192,8 +196,9 @@ impl GrantlineWeb {
     ) -> js_sys::Promise {
         let client = self.client.clone();
         promise(async move {
-            let o = Options::new(given(options), "completeRedirect options", &["url", "timeoutMs"])?;
-            let timeout = o.millis("timeoutMs", CONFIRM_TIMEOUT)?;
+            let value = options::json(given(options))?;
+            let o = options::read(&value, &["url", "timeout_ms"])?;
+            let timeout = o.duration("timeout_ms", Unit::Millis)?.unwrap_or(CONFIRM_TIMEOUT);
             let given_url = o.string("url")?;
             let reads_this_page = given_url.is_none();
             let here = given_url.or_else(current_url).unwrap_or_default();
@@ -245,9 +250,8 @@ impl ConnectionRequest {
         let req = self.inner.clone();
         promise(async move {
             let timeout = match timeout_ms {
-                None => WaitOptions::default().timeout,
-                Some(ms) if ms >= 0.0 && ms.is_finite() => Duration::from_millis(ms as u64),
-                Some(_) => return Err(Error::validation("timeoutMs", "must be a number of milliseconds, 0 or more").into()),
+                None => grantline_core::client::options::DEFAULT_WAIT,
+                Some(ms) => grantline_core::client::options::duration("timeoutMs", ms, Unit::Millis)?,
             };
             let account = req.wait_for_connection(timeout).await?;
             Ok(views::to_js(&views::account(&account)))
@@ -264,10 +268,11 @@ struct ConnectOptions {
 
 impl ConnectOptions {
     fn parse(value: JsValue) -> grantline_core::Result<Self> {
-        let o = Options::new(value, "connect options", &["callbackUrl", "alias", "timeoutMs", "redirect"])?;
+        let value = options::json(value)?;
+        let o = options::read(&value, &["callback_url", "alias", "timeout_ms", "redirect"])?;
         Ok(Self {
-            authorize: grantline_core::AuthorizeOptions { callback_url: o.string("callbackUrl")?, alias: o.string("alias")? },
-            timeout: o.millis("timeoutMs", CONNECT_TIMEOUT)?,
+            authorize: grantline_core::AuthorizeOptions { callback_url: o.string("callback_url")?, alias: o.string("alias")? },
+            timeout: o.duration("timeout_ms", Unit::Millis)?.unwrap_or(CONNECT_TIMEOUT),
             redirect: o.bool("redirect")?.unwrap_or(false),
         })
     }

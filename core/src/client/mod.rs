@@ -2,6 +2,7 @@
 
 mod config;
 mod http;
+pub mod options;
 mod redirect;
 mod session;
 mod wait;

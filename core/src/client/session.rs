@@ -128,9 +128,11 @@ impl Session {
         self.client.http().get_json(&self.path("toolkits"), &query.to_params()).await
     }
 
-    /// Every toolkit matching `query`, walking all pages.
+    /// Every toolkit matching `query`, walking all pages ([`super::options::ALL_TOOLKITS_PAGE`]
+    /// toolkits a page unless `query` says).
     pub async fn all_toolkits(&self, query: &ToolkitsQuery) -> Result<Vec<ToolkitItem>> {
         let mut q = query.clone();
+        q.limit.get_or_insert(super::options::ALL_TOOLKITS_PAGE);
         let mut out = Vec::new();
         loop {
             let page = self.toolkits(&q).await?;

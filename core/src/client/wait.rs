@@ -28,7 +28,7 @@ pub struct WaitOptions {
 
 impl Default for WaitOptions {
     fn default() -> Self {
-        Self { timeout: Duration::from_secs(60), poll_interval: DEFAULT_POLL_INTERVAL, long_poll: true }
+        Self { timeout: super::options::DEFAULT_WAIT, poll_interval: DEFAULT_POLL_INTERVAL, long_poll: true }
     }
 }
 
