@@ -51,7 +51,7 @@ struct Inner {
     pool: Pool,
     target: Arc<Target>,
     feed: broadcast::Sender<StoreChange>,
-    _listener: changes::Listener,
+    listener: changes::Listener,
 }
 
 impl PostgresStore {
@@ -85,7 +85,7 @@ impl PostgresStore {
             .await
             .map_err(|e| unavailable(format!("cannot listen for changes on {}: {e}", target.shown)))?;
         tracing::debug!(database = %target.shown, ssl_mode = ?target.ssl_mode, "connected to PostgreSQL");
-        Ok(Self { inner: Arc::new(Inner { pool, target, feed, _listener: listener }) })
+        Ok(Self { inner: Arc::new(Inner { pool, target, feed, listener }) })
     }
 
     /// A pooled connection (also for the store's own tools, e.g. `copy`).
@@ -576,6 +576,10 @@ impl Store for PostgresStore {
 
     fn subscribe_changes(&self) -> broadcast::Receiver<StoreChange> {
         self.inner.feed.subscribe()
+    }
+
+    fn change_feed_connected(&self) -> Option<bool> {
+        Some(self.inner.listener.connected())
     }
 
     async fn insert_sandbox_grant(&self, g: &SandboxGrant, cap: u32) -> Result<()> {

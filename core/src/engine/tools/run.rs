@@ -9,7 +9,7 @@ use serde_json::{json, Map, Value};
 use crate::engine::provider::credentials::AuthHeaders;
 use crate::engine::accounts::pick_account;
 use crate::engine::store::{AccountRecord, SessionRecord};
-use crate::engine::{secrets, Engine, Principal};
+use crate::engine::{metrics, secrets, Engine, Principal};
 use crate::catalog::{AuthKind, Method, ToolDef, ToolkitDef};
 use crate::model::{
     check_id, AccountStatus, ExecuteRequest, ExecuteResponse, ProxyParamIn, ProxyRequest, ProxyResponse, ResultType, ToolInfo,
@@ -154,6 +154,7 @@ impl Engine {
                         a.status_reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default()
                     ),
                 };
+                metrics::tool_executed(&def.slug, "not_connected", None);
                 return Ok(connect_first(session, def, "not_connected", &why, log_id));
             }
         };
@@ -162,19 +163,23 @@ impl Engine {
             url.query_pairs_mut().extend_pairs(&prepared.query);
         }
         let call = ProviderCall { method: prepared.method, url, headers: vec![], body: prepared.body };
+        let provider_started = std::time::Instant::now();
         let reply = match self.call_provider(def, account.as_ref(), &call).await {
             Ok(a) => a,
             Err(Error::ConnectionRequestFailed { reason, .. }) => {
+                metrics::tool_executed(&def.slug, "connection_expired", Some(provider_started));
                 let why = format!("The user's {} connection stopped working: {}.", def.name, reason.as_deref().unwrap_or("expired"));
                 return Ok(connect_first(session, def, "connection_expired", &why, log_id));
             }
             Err(e) => {
+                metrics::tool_executed(&def.slug, "provider_error", Some(provider_started));
                 let data = json!({"toolkit": def.slug, "status": "provider_error"});
                 return Ok(answer(data, Some(e.to_string()), log_id));
             }
         };
         let ok = (200..300).contains(&reply.status) && !slack_style_error(&reply.data);
         tracing::info!(tool = %tool.slug, toolkit = %def.slug, status = reply.status, log_id, "tool executed");
+        metrics::tool_executed(&def.slug, if ok { "ok" } else { "provider_error" }, Some(provider_started));
         let error = (!ok).then(|| provider_error(def, &reply));
         Ok(answer(reply.data, error, log_id))
     }
