@@ -8,6 +8,9 @@ cd "$(dirname "$0")/.."
 cargo build -q -p grantline-server --locked
 [ -d tests/oidc-provider/node_modules/oidc-provider ] || (cd tests/oidc-provider && npm ci --no-audit --no-fund --loglevel=error)
 
+# The addon from these sources (its install script skips the build when one is already there,
+# which in a working copy may be older than the code).
+(cd bindings-node && node build.js --force)
 # A user's project: `npm install <path>` runs the package's install script (cargo build).
 project=$(mktemp -d)
 trap 'rm -rf "$project"' EXIT

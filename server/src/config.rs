@@ -130,6 +130,16 @@ pub struct ServeConfig {
     #[arg(long, env = "GRANTLINE_MAX_CONNECTIONS", default_value_t = crate::serve::DEFAULT_MAX_CONNECTIONS)]
     pub max_connections: usize,
 
+    /// Seconds requests in flight get to finish after SIGTERM (or Ctrl-C); open `/wait`
+    /// long-polls answer at once with the account's current state.
+    #[arg(long, env = "GRANTLINE_SHUTDOWN_GRACE_SECS", default_value_t = 20)]
+    pub shutdown_grace_secs: u64,
+
+    /// Also serve `/metrics` here, without credentials (a private network's address, e.g.
+    /// 10.0.0.5:9901). On the main address `/metrics` needs the project API key.
+    #[arg(long, env = "GRANTLINE_METRICS_BIND")]
+    pub metrics_bind: Option<String>,
+
     #[command(flatten)]
     pub store: StoreArgs,
 }
@@ -311,6 +321,8 @@ impl ServeConfig {
                 header_read_timeout: Duration::from_secs(self.header_read_timeout_secs),
                 max_connections: self.max_connections,
             },
+            grace: Some(Duration::from_secs(self.shutdown_grace_secs)),
+            metrics_listener: None,
         })
     }
 

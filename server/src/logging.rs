@@ -14,6 +14,7 @@ const MAX_HELD: usize = 4 << 20;
 #[derive(Clone, Default)]
 pub struct Logs {
     held: Arc<Mutex<Option<Vec<u8>>>>,
+    format: LogFormat,
 }
 
 /// Whether log lines may carry colour codes: only for a terminal, and never with `NO_COLOR` set.
@@ -21,22 +22,45 @@ pub fn colour_allowed(is_terminal: bool, no_color: Option<&std::ffi::OsStr>) -> 
     is_terminal && no_color.is_none_or(|v| v.is_empty())
 }
 
+/// How log lines are written (`--log-format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines, coloured only on a terminal.
+    #[default]
+    Text,
+    /// One JSON object a line: `timestamp`, `level`, `target`, `message`, the event's fields,
+    /// and `span` (the request's, with its `request_id`) when logged while serving a request.
+    Json,
+}
+
 /// Installs the global subscriber: the filter from `GRANTLINE_LOG` (else `default_filter`),
-/// lines to stderr.
-pub fn init(default_filter: &str) -> Logs {
-    let logs = Logs::default();
-    let ansi = colour_allowed(std::io::stderr().is_terminal(), std::env::var_os("NO_COLOR").as_deref());
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("GRANTLINE_LOG").unwrap_or_else(|_| default_filter.into()),
-        )
-        .with_ansi(ansi)
-        .with_writer(logs.clone())
-        .init();
+/// lines to stderr in `format`.
+pub fn init(default_filter: &str, format: LogFormat) -> Logs {
+    let logs = Logs { format, ..Logs::default() };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("GRANTLINE_LOG").unwrap_or_else(|_| default_filter.into());
+    match format {
+        LogFormat::Text => {
+            let ansi = colour_allowed(std::io::stderr().is_terminal(), std::env::var_os("NO_COLOR").as_deref());
+            tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(logs.clone()).init();
+        }
+        LogFormat::Json => tracing_subscriber::fmt()
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .with_env_filter(filter)
+            .with_writer(logs.clone())
+            .init(),
+    }
     logs
 }
 
 impl Logs {
+    /// The format lines are written in.
+    pub fn format(&self) -> LogFormat {
+        self.format
+    }
+
     /// Holds log lines back from now on (until [`Logs::release`]).
     pub fn hold(&self) {
         let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());

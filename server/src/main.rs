@@ -9,7 +9,7 @@ use grantline_core::engine::EngineConfig;
 use grantline_core::model::{AuthConfigCredentials, AuthConfigInput, CreateAuthConfigRequest, ScopesInput, ToolkitRef};
 use grantline_core::{Error, Result};
 use grantline_server::config::{ServeConfig, StoreArgs};
-use grantline_server::logging::Logs;
+use grantline_server::logging::{LogFormat, Logs};
 
 mod rotate;
 
@@ -19,6 +19,11 @@ mod rotate;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+
+    /// Log lines as `text` (coloured only on a terminal) or `json` (one object a line, with the
+    /// request's `request_id`).
+    #[arg(long, global = true, env = "GRANTLINE_LOG_FORMAT", value_enum, default_value = "text")]
+    log_format: LogFormat,
 }
 
 #[derive(Subcommand)]
@@ -160,9 +165,12 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     // The demo prints its own steps; request logs would bury them.
     let default_filter = if matches!(cli.command, Command::Demo) { "warn" } else { "info" };
-    let logs = grantline_server::logging::init(default_filter);
+    let logs = grantline_server::logging::init(default_filter, cli.log_format);
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
-    match rt.block_on(run(cli.command, logs)) {
+    let result = rt.block_on(run(cli.command, logs));
+    // Connections the shutdown grace period gave up on are not waited for.
+    rt.shutdown_timeout(Duration::from_secs(1));
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error [{}]: {e}", e.code());
@@ -294,7 +302,10 @@ async fn serve(cfg: ServeConfig, logs: Logs) -> Result<()> {
     let opened = cfg.store.open(cfg.engine_config(addr)?).await?;
     for n in &opened.notices {
         tracing::warn!("{n}");
-        eprintln!("\n  !!! {n}\n");
+        // A banner for a person at a terminal; JSON logs stay one object a line.
+        if logs.format() == LogFormat::Text {
+            eprintln!("\n  !!! {n}\n");
+        }
     }
     let engine = opened.engine;
     // A dev broker's loopback entries (`DEV_LOOPBACK`) live in its memory only (the engine adds
@@ -310,9 +321,21 @@ async fn serve(cfg: ServeConfig, logs: Logs) -> Result<()> {
     engine.expire_due().await?;
     let _sweeper = engine.spawn_expiry_sweeper(Duration::from_secs(5));
     let _retention = engine.spawn_retention_sweeper(retention, sweep_every);
-    let running = grantline_server::spawn_with(engine.clone(), listener, shutdown_signal(), &options)
+    let metrics_listener = match &cfg.metrics_bind {
+        Some(at) => Some(
+            tokio::net::TcpListener::bind(at)
+                .await
+                .map_err(|e| Error::validation("metrics_bind", format!("cannot listen on {at}: {e}")))?,
+        ),
+        None => None,
+    };
+    let options = grantline_server::ServerOptions { metrics_listener, ..options };
+    let running = grantline_server::spawn_with(engine.clone(), listener, shutdown_signal(), options)
         .map_err(|e| Error::Internal(e.to_string()))?;
     let base = engine.config().public_base_url.as_str().trim_end_matches('/').to_string();
+    if let Some(at) = running.metrics_addr {
+        println!("grantline metrics on http://{at}/metrics");
+    }
     println!("grantline listening on http://{} (public URL {base})", running.addr);
     if cfg.demo {
         // The story first, uninterrupted; the request lines it caused follow it.
@@ -322,7 +345,9 @@ async fn serve(cfg: ServeConfig, logs: Logs) -> Result<()> {
         logs.release();
         outcome?;
     }
-    running.task.await.map_err(|e| Error::Internal(e.to_string()))?.map_err(|e| Error::Internal(e.to_string()))
+    running.task.await.map_err(|e| Error::Internal(e.to_string()))?.map_err(|e| Error::Internal(e.to_string()))?;
+    tracing::info!("stopped");
+    Ok(())
 }
 
 /// Older brokers stored the dev loopback entries in the project: say how to remove them.
@@ -415,5 +440,5 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     let term = std::future::pending::<()>();
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
-    tracing::info!("shutting down");
+    tracing::info!("shutting down: open waits answer now, requests in flight finish");
 }

@@ -47,9 +47,16 @@ impl Default for HttpLimits {
     }
 }
 
-/// Serves `app` on `listener` until `shutdown` resolves, then lets each open connection finish
-/// its request in flight and returns once they all closed.
-pub(crate) async fn serve(listener: TcpListener, app: axum::Router, limits: HttpLimits, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
+/// Serves `app` on `listener` until `shutdown` resolves, then stops accepting, lets each open
+/// connection finish its request in flight (then close), and returns once they all closed or
+/// `grace` ran out, whichever comes first.
+pub(crate) async fn serve(
+    listener: TcpListener,
+    app: axum::Router,
+    limits: HttpLimits,
+    shutdown: impl Future<Output = ()>,
+    grace: Duration,
+) -> std::io::Result<()> {
     // `stop` tells connections to shut down gracefully; `open` counts them (its receivers).
     let (stop, stopping) = watch::channel(false);
     let (open, connection) = watch::channel(());
@@ -103,6 +110,12 @@ pub(crate) async fn serve(listener: TcpListener, app: axum::Router, limits: Http
     drop(listener);
     drop(connection);
     let _ = stop.send(true);
-    open.closed().await;
+    if tokio::time::timeout(grace, open.closed()).await.is_err() {
+        tracing::warn!(
+            connections = open.receiver_count(),
+            grace_secs = grace.as_secs(),
+            "connections still open when the shutdown grace period ran out; closing them"
+        );
+    }
     Ok(())
 }

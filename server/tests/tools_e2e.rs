@@ -196,6 +196,18 @@ async fn concurrent_calls_after_expiry_refresh_once_and_a_refused_refresh_ends_t
     let reason = account.status_reason.unwrap_or_default();
     assert!(reason.contains("token refresh failed") && reason.contains("invalid_grant"), "{reason}");
 
+    // The operator sees it in /metrics: one refresh done, one refused; the tool runs by outcome.
+    let metrics = w.broker.http().get(w.broker.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    for line in [
+        r#"grantline_token_refreshes_total{toolkit="oidc",outcome="ok"} 1"#,
+        r#"grantline_token_refreshes_total{toolkit="oidc",outcome="refused"} 1"#,
+        r#"grantline_tool_executions_total{toolkit="oidc",outcome="ok"} 2"#,
+        r#"grantline_tool_executions_total{toolkit="oidc",outcome="connection_expired"} 1"#,
+        r#"grantline_provider_request_seconds_count{toolkit="oidc"} 3"#,
+    ] {
+        assert!(metrics.lines().any(|l| l == line), "{line} not in:\n{metrics}");
+    }
+
     // The agent reconnects in chat: a fresh link, not the dead account.
     w.provider.fail_token_endpoint(0).await;
     let again = s.execute_meta(MANAGE_CONNECTIONS, args(json!({"toolkits": ["oidc"]}))).await.unwrap();

@@ -20,13 +20,16 @@ pub mod retention;
 mod sessions;
 
 pub mod clock;
+mod metrics;
 pub mod notifier;
+mod readiness;
 mod views;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 pub use notifier::{Notifier, WatchKey};
+pub use readiness::{Readiness, ReadyCheck};
 pub use connect::{CallbackAllowList, CallbackOutcome, CallbackPage, CallbackParams, ConnectForm, FormOutcome, LinkOpen};
 pub use crypto::{random as secrets, vault};
 pub use origins::OriginAllowList;
@@ -168,6 +171,8 @@ pub struct Engine {
     sandbox: Sandbox,
     /// Feeds `notifier` from the store's change feed while the engine lives.
     follower: tokio::task::JoinHandle<()>,
+    /// `true` once the broker is shutting down: open waits answer at once.
+    shutdown: tokio::sync::watch::Sender<bool>,
 }
 
 impl Drop for Engine {
@@ -192,7 +197,14 @@ impl Engine {
         let sandbox = Sandbox::new(store.clone());
         let notifier = Notifier::default();
         let follower = notifier.follow(store.subscribe_changes());
-        Ok(Self { store, vault, catalog, config, notifier, http, sandbox, follower })
+        let shutdown = tokio::sync::watch::channel(false).0;
+        Ok(Self { store, vault, catalog, config, notifier, http, sandbox, follower, shutdown })
+    }
+
+    /// Starts shutting down: every open wait (and any begun from now on) answers at once with
+    /// what it would answer at its deadline, so its client re-issues it elsewhere.
+    pub fn begin_shutdown(&self) {
+        self.shutdown.send_replace(true);
     }
 
     /// The engine's settings.
@@ -224,7 +236,8 @@ impl Engine {
             let now = clock::now_ms();
             let due: Vec<DueLink> = self.store.due_links(&accounts::transitions::pending(), now, BATCH).await?;
             for link in &due {
-                if self.store.transition(&Transition::expire_link(link, now)).await?.is_some() {
+                if let Some(account) = self.store.transition(&Transition::expire_link(link, now)).await? {
+                    metrics::flow_finished(&account.toolkit, "expired");
                     expired += 1;
                 }
             }

@@ -6,6 +6,7 @@ mod client_tokens;
 mod connect;
 mod logos;
 mod openapi;
+pub(crate) mod ops;
 mod sandbox;
 mod sessions;
 
@@ -60,7 +61,9 @@ pub(crate) fn documented(state: Option<&AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(connect::callback))
         .routes(routes!(openapi::document))
         .routes(routes!(logos::logo))
-        .routes(routes!(health))
+        .routes(routes!(ops::health))
+        .routes(routes!(ops::ready))
+        .routes(routes!(ops::metrics))
 }
 
 pub(crate) fn router(state: AppState) -> Router<()> {
@@ -73,10 +76,4 @@ pub(crate) fn router(state: AppState) -> Router<()> {
         .layer(crate::request_id::RequestIds)
         .layer(crate::access_log::AccessLog)
         .with_state(state)
-}
-
-/// Liveness: the process answers.
-#[utoipa::path(get, path = "/healthz", tag = "meta", security(()), responses((status = 200, description = "`ok`", content_type = "text/plain", body = String)))]
-async fn health() -> &'static str {
-    "ok"
 }

@@ -36,11 +36,27 @@ pub struct BrokerOptions {
     pub encryption_keys: Option<String>,
     /// More `grantline serve` arguments (`--rate-limit-client-token 2/s:2`, …).
     pub extra_args: Vec<String>,
+    /// Write the broker's stderr (its log lines) to this file instead of the test's stderr.
+    pub stderr_to: Option<PathBuf>,
+    /// `GRANTLINE_LOG` (default `warn`).
+    pub log_filter: Option<String>,
 }
 
 impl Default for BrokerOptions {
     fn default() -> Self {
-        Self { dev: true, link_ttl_secs: 600, providers: None, port: None, database_url: None, public_url: None, max_wait_secs: None, encryption_keys: None, extra_args: Vec::new() }
+        Self {
+            dev: true,
+            link_ttl_secs: 600,
+            providers: None,
+            port: None,
+            database_url: None,
+            public_url: None,
+            max_wait_secs: None,
+            encryption_keys: None,
+            extra_args: vec![],
+            stderr_to: None,
+            log_filter: None,
+        }
     }
 }
 
@@ -76,6 +92,18 @@ impl Broker {
         let (child, base_url, key) = spawn(&db_path, &opts, opts.port);
         assert!(key.is_none(), "a broker joining a database must not create a new project");
         Broker { child, base_url, api_key: api_key.to_string(), db_path, dir, key: encryption_key(), opts }
+    }
+
+    /// The process id (to send it signals).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends SIGTERM and waits for the process to exit; its exit status.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let ok = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().expect("kill");
+        assert!(ok.success(), "kill -TERM");
+        self.child.wait().expect("wait for grantline")
     }
 
     /// Kills the process at once (SIGKILL), like a crash.
@@ -138,10 +166,13 @@ fn spawn(db: &Path, opts: &BrokerOptions, port: Option<u16>) -> (Child, String, 
         .args(["--link-ttl-secs", &opts.link_ttl_secs.to_string()])
         .args(["--allowed-callback-urls", &format!("{APP}/done,{APP}/settings")])
         .args(["--allowed-origins", WIDGET_ORIGIN])
-        .env("GRANTLINE_LOG", "warn")
+        .env("GRANTLINE_LOG", opts.log_filter.as_deref().unwrap_or("warn"))
         .env_remove("GRANTLINE_DEV")
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
+        .stderr(match &opts.stderr_to {
+            Some(path) => Stdio::from(std::fs::OpenOptions::new().create(true).append(true).open(path).expect("stderr file")),
+            None => Stdio::inherit(),
+        });
     match &opts.encryption_keys {
         Some(ring) => cmd.args(["--encryption-keys", ring]),
         None => cmd.args(["--encryption-key", &encryption_key()]),

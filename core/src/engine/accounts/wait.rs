@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use crate::engine::metrics::OpenWait;
 use crate::engine::notifier::WatchKey;
 use crate::engine::{clock, Engine, Principal};
 use crate::model::ConnectedAccount;
@@ -25,7 +26,9 @@ pub(crate) enum Look<T> {
 impl Engine {
     /// The one wait primitive: looks, and while the look says "not yet", sleeps until `key`
     /// changes (on any broker sharing the store), the look's own wake-up time, or `timeout`
-    /// (the caller caps it), then looks again.
+    /// (the caller caps it), then looks again. Once the broker is shutting down
+    /// ([`Engine::begin_shutdown`]) it answers at once with a last look, so the client re-issues
+    /// its wait on a broker that stays.
     pub(crate) async fn wait_until<T, F, Fut>(&self, key: WatchKey, timeout: Duration, mut look: F) -> Result<T>
     where
         F: FnMut() -> Fut,
@@ -34,13 +37,26 @@ impl Engine {
         let deadline = tokio::time::Instant::now() + timeout;
         // Watch before the first look, so a change between the look and the sleep is not missed.
         let mut watch = self.notifier.watch(key);
+        let mut stopping = self.shutdown.subscribe();
+        let mut open = OpenWait::start();
         loop {
+            let shutting_down = *stopping.borrow_and_update();
             // Each look is boxed and nothing of it is kept while sleeping (not even its answer: at
             // the deadline a last look answers), so an open wait holds only the watch and the
             // timer: thousands of them wait at once.
             let look_again_at = match Box::pin(look()).await? {
-                Look::Done(answer) => return Ok(answer),
-                Look::NotYet { answer, .. } if tokio::time::Instant::now() >= deadline => return Ok(answer),
+                Look::Done(answer) => {
+                    open.ended("resolved");
+                    return Ok(answer);
+                }
+                Look::NotYet { answer, .. } if shutting_down => {
+                    open.ended("shutdown");
+                    return Ok(answer);
+                }
+                Look::NotYet { answer, .. } if tokio::time::Instant::now() >= deadline => {
+                    open.ended("timeout");
+                    return Ok(answer);
+                }
                 Look::NotYet { look_again_at, .. } => look_again_at,
             };
             let now = tokio::time::Instant::now();
@@ -51,6 +67,8 @@ impl Engine {
             tokio::select! {
                 _ = watch.changed() => {}
                 _ = tokio::time::sleep_until(until) => {}
+                // The engine (and so the sender) outlives `&self`: this only fires on shutdown.
+                _ = stopping.changed() => {}
             }
         }
     }

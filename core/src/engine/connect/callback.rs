@@ -4,7 +4,7 @@
 use crate::engine::connect::{CallbackOutcome, CallbackPage, CallbackParams, ended_page};
 use crate::engine::provider::oauth::{self, ExchangeParams};
 use crate::engine::store::{AccountRecord, ConnectionRequestRecord, RequestKind, Transition};
-use crate::engine::{clock, Engine};
+use crate::engine::{clock, metrics, Engine};
 use crate::model::AccountStatus;
 use crate::{Error, Result};
 
@@ -46,6 +46,7 @@ fn bounded_text(text: &str, max: usize) -> String {
 impl Engine {
     /// `GET /oauth/callback`: checks `state`, exchanges the code, stores the tokens, wakes waiters.
     pub async fn complete_callback(&self, params: CallbackParams) -> Result<CallbackOutcome> {
+        let started = std::time::Instant::now();
         let invalid = |reason: &str| Ok(CallbackOutcome::Page(CallbackPage::Invalid { reason: reason.into() }));
         let Some(state) = params.state.filter(|s| !s.is_empty()) else {
             return invalid("The sign-in answer has no state; start again from your app.");
@@ -68,7 +69,12 @@ impl Engine {
             (None, Some(code)) if !code.is_empty() => self.exchange(&req, &account, &code).await,
             (None, _) => Err("the provider answered without a code".to_string()),
         };
-        self.finish_connection(&req, &account, outcome).await
+        let exchanged = outcome.is_ok();
+        let finished = self.finish_connection(&req, &account, outcome).await;
+        if exchanged && finished.is_ok() {
+            metrics::callback_completed(&account.toolkit, started);
+        }
+        finished
     }
 
     /// Ends a consumed connection request: sealed credentials make the account ACTIVE (a first
@@ -88,6 +94,7 @@ impl Engine {
             return Ok(CallbackOutcome::Page(self.superseded_page(req).await?));
         }
         tracing::info!(account = %account.id, toolkit = %account.toolkit, kind = req.kind.as_str(), status = became, "connection finished");
+        metrics::flow_finished(&account.toolkit, if failure.is_none() { "success" } else { "failed" });
 
         let page = match &failure {
             None => CallbackPage::Connected { toolkit: account.toolkit.clone() },

@@ -6,7 +6,7 @@ use crate::engine::connect::{ConnectForm, LinkOpen, CallbackPage, ended_page};
 use crate::engine::crypto::random as secrets;
 use crate::engine::provider::oauth::{self, AuthorizeParams};
 use crate::engine::store::{AccountRecord, AuthConfigRecord, ConnectionRequestRecord, RequestKind, SessionRecord, Transition};
-use crate::engine::{clock, sandbox, CallbackAllowList, Engine, Principal, LINK_PATH};
+use crate::engine::{clock, metrics, sandbox, CallbackAllowList, Engine, Principal, LINK_PATH};
 use crate::model::{
     check_id, AccountStatus, LinkRequest, LinkResponse, RefreshAccountRequest, RefreshAccountResponse, ToolkitsConfig, ACCOUNT_PREFIX,
     LINK_PREFIX,
@@ -75,6 +75,7 @@ impl Engine {
             )),
             other => other,
         })?;
+        metrics::flow_started(&slug, RequestKind::Connect.as_str());
         Ok(LinkResponse {
             redirect_url: self.config.url(&format!("{LINK_PATH}{}", request.link_token)),
             link_token: request.link_token,
@@ -138,6 +139,7 @@ impl Engine {
             let link_token = request.link_token.clone();
             if self.store.transition(&Transition::renew(request, account.status, now)).await?.is_some() {
                 tracing::info!(account = %account.id, toolkit = %account.toolkit, kind = kind.as_str(), "connect link renewed");
+                metrics::flow_started(&account.toolkit, kind.as_str());
                 return Ok(RefreshAccountResponse {
                     id: account.id,
                     redirect_url: self.config.url(&format!("{LINK_PATH}{link_token}")),

@@ -10,7 +10,7 @@ use base64::Engine as _;
 use crate::engine::oauth::{self, ClientAuth, TokenError, TokenSet};
 use crate::engine::notifier::WatchKey;
 use crate::engine::store::{AccountRecord, AuthConfigRecord, Transition};
-use crate::engine::{clock, secrets, Engine};
+use crate::engine::{clock, metrics, secrets, Engine};
 use crate::catalog::{AuthKind, ToolkitDef};
 use crate::model::AccountStatus;
 use crate::{Error, Result};
@@ -144,6 +144,7 @@ impl Engine {
         let client = ClientAuth { provider, client_id: ac.client_id.as_deref().unwrap_or_default(), client_secret: &secret };
         match oauth::refresh(&self.http, &client, &refresh_token, clock::now_ms()).await {
             Ok(fresh) => {
+                metrics::refreshed(&def.slug, "ok");
                 let json = serde_json::to_vec(&fresh).map_err(|e| Error::Internal(e.to_string()))?;
                 let sealed = self.vault.seal(&current.id, &json)?;
                 if self.store.transition(&Transition::refreshed(current, sealed, clock::now_ms())).await?.is_none() {
@@ -153,8 +154,12 @@ impl Engine {
                 tracing::info!(account = %current.id, toolkit = %def.slug, "access token refreshed");
                 Ok(fresh)
             }
-            Err(TokenError::Refused(reason)) => Err(self.end_with(def, current, &format!("token refresh failed: {reason}")).await),
+            Err(TokenError::Refused(reason)) => {
+                metrics::refreshed(&def.slug, "refused");
+                Err(self.end_with(def, current, &format!("token refresh failed: {reason}")).await)
+            }
             Err(TokenError::Unavailable { reason, retry_after }) => {
+                metrics::refreshed(&def.slug, "unavailable");
                 // Transient: the account stays ACTIVE with its tokens, and the call fails fast.
                 tracing::warn!(account = %current.id, toolkit = %def.slug, reason, retry_after, "token refresh could not be done now");
                 Err(Error::ProviderUnavailable {

@@ -79,6 +79,7 @@ macro_rules! cases {
 }
 
 cases! {
+    a_fresh_store_is_ready,
     a_fresh_store_has_no_project_and_keeps_what_it_is_given,
     api_keys_are_found_by_hash_until_revoked,
     a_client_token_is_revoked_once,
@@ -327,6 +328,13 @@ fn key(project_id: &str, user_id: &str, account_id: &str) -> AccountKey {
 
 // ---------------------------------------------------------------------------------------------
 // Projects, keys, tokens, auth configs, sessions
+
+/// A migrated store answers its readiness query (`/readyz`) and its change feed is connected.
+pub async fn a_fresh_store_is_ready(store: Arc<dyn Store>) {
+    store.migrate().await.expect("migrate");
+    store.ping().await.expect("a fresh store answers its readiness query");
+    assert_ne!(store.change_feed_connected(), Some(false), "a fresh store's change feed is connected");
+}
 
 /// A broker starts on an empty store, makes its default project, and later a second one.
 pub async fn a_fresh_store_has_no_project_and_keeps_what_it_is_given(store: Arc<dyn Store>) {

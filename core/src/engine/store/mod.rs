@@ -26,6 +26,18 @@ pub trait Store: Send + Sync + 'static {
     /// Creates or upgrades the schema.
     async fn migrate(&self) -> Result<()>;
 
+    /// Readiness (`/readyz`): a cheap query proving the database answers now; the error says
+    /// why not. A store may check more (SQLite: that its file is still the one it opened).
+    async fn ping(&self) -> Result<()> {
+        self.first_project().await.map(drop)
+    }
+
+    /// Readiness of the change feed: whether it is connected to the database now, or `None` for
+    /// a feed that cannot be cut off (in-process).
+    fn change_feed_connected(&self) -> Option<bool> {
+        None
+    }
+
     /// Adds a project.
     async fn insert_project(&self, project: &Project) -> Result<()>;
     /// The oldest project, if any (the default one).

@@ -51,7 +51,7 @@ struct Inner {
     pool: Pool,
     target: Arc<Target>,
     feed: broadcast::Sender<StoreChange>,
-    _listener: changes::Listener,
+    listener: changes::Listener,
 }
 
 impl PostgresStore {
@@ -85,7 +85,7 @@ impl PostgresStore {
             .await
             .map_err(|e| unavailable(format!("cannot listen for changes on {}: {e}", target.shown)))?;
         tracing::debug!(database = %target.shown, ssl_mode = ?target.ssl_mode, "connected to PostgreSQL");
-        Ok(Self { inner: Arc::new(Inner { pool, target, feed, _listener: listener }) })
+        Ok(Self { inner: Arc::new(Inner { pool, target, feed, listener }) })
     }
 
     /// A pooled connection (also for the store's own tools, e.g. `copy`).
@@ -632,6 +632,10 @@ impl Store for PostgresStore {
         let row = self.row(sql, &[&before.links, &before.client_tokens, &before.accounts]).await?;
         let count = |i: usize| row.as_ref().map_or(0, |r| r.get::<_, i64>(i) as u64);
         Ok(Purged { links: count(0), client_tokens: count(1), accounts: count(2) })
+    }
+
+    fn change_feed_connected(&self) -> Option<bool> {
+        Some(self.inner.listener.connected())
     }
 
     async fn insert_sandbox_grant(&self, g: &SandboxGrant, cap: u32) -> Result<()> {

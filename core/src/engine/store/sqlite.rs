@@ -4,6 +4,7 @@
 //! channels and never block the runtime.
 
 mod checkpoints;
+mod identity;
 mod migrations;
 mod readers;
 mod rows;
@@ -35,6 +36,7 @@ struct Inner {
     readers: Readers,
     _checkpoints: Checkpoints,
     changes: tokio::sync::broadcast::Sender<StoreChange>,
+    file: identity::FileIdentity,
 }
 
 /// How many changes a slow subscriber may fall behind before it is told to re-read.
@@ -90,6 +92,7 @@ impl SqliteStore {
             readers: Readers::spawn(threaded, inline).map_err(thread)?,
             _checkpoints: Checkpoints::spawn(checkpointer, restart).map_err(thread)?,
             changes,
+            file: identity::FileIdentity::of(path),
         };
         Ok(Self { inner: Arc::new(inner) })
     }
@@ -296,6 +299,11 @@ fn push_in(sql: &mut String, args: &mut Vec<String>, column: &str, values: &[Str
 impl Store for SqliteStore {
     async fn migrate(&self) -> Result<()> {
         self.inner.writer.alone(migrations::migrate).await
+    }
+
+    async fn ping(&self) -> Result<()> {
+        self.inner.file.check().map_err(|message| Error::Unavailable { message, retry_after: 1 })?;
+        self.first_project().await.map(drop)
     }
 
     async fn insert_project(&self, p: &Project) -> Result<()> {

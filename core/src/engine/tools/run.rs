@@ -10,7 +10,7 @@ use crate::engine::provider::body::{describe_cap, read_capped, BodyError, MAX_AP
 use crate::engine::provider::credentials::AuthHeaders;
 use crate::engine::accounts::pick_account;
 use crate::engine::store::{AccountRecord, SessionRecord};
-use crate::engine::{secrets, Engine, Principal};
+use crate::engine::{metrics, secrets, Engine, Principal};
 use crate::catalog::{AuthKind, Method, ToolDef, ToolkitDef};
 use crate::model::{
     check_id, AccountStatus, ExecuteRequest, ExecuteResponse, ProxyParamIn, ProxyRequest, ProxyResponse, ResultType, ToolInfo,
@@ -152,6 +152,7 @@ impl Engine {
                         a.status_reason.as_deref().map(|r| format!(" ({})", quoted_reason(r))).unwrap_or_default()
                     ),
                 };
+                metrics::tool_executed(&def.slug, "not_connected", None);
                 return Ok(connect_first(session, def, "not_connected", &why, log_id));
             }
         };
@@ -160,9 +161,11 @@ impl Engine {
             url.query_pairs_mut().extend_pairs(&prepared.query);
         }
         let call = ProviderCall { method: prepared.method, url, headers: vec![], body: prepared.body };
+        let provider_started = std::time::Instant::now();
         let reply = match self.call_provider(def, account.as_ref(), &call).await {
             Ok(a) => a,
             Err(Error::ConnectionRequestFailed { reason, .. }) => {
+                metrics::tool_executed(&def.slug, "connection_expired", Some(provider_started));
                 let why = match reason.as_deref() {
                     Some(r) => format!("The user's {} connection stopped working ({}).", def.name, quoted_reason(r)),
                     None => format!("The user's {} connection stopped working: expired.", def.name),
@@ -171,14 +174,19 @@ impl Engine {
             }
             // Retryable or the broker's own failure: an error of the call (503 with Retry-After,
             // or a 500 whose text stays in the log), not an answer to paste in front of a model.
-            Err(e @ (Error::ProviderUnavailable { .. } | Error::Unavailable { .. } | Error::Internal(_))) => return Err(e),
+            Err(e @ (Error::ProviderUnavailable { .. } | Error::Unavailable { .. } | Error::Internal(_))) => {
+                metrics::tool_executed(&def.slug, "provider_unavailable", Some(provider_started));
+                return Err(e);
+            }
             Err(e) => {
+                metrics::tool_executed(&def.slug, "provider_error", Some(provider_started));
                 let data = json!({"toolkit": def.slug, "status": "provider_error"});
                 return Ok(answer(data, Some(e.to_string()), log_id));
             }
         };
         let ok = (200..300).contains(&reply.status) && !slack_style_error(&reply.data);
         tracing::info!(tool = %tool.slug, toolkit = %def.slug, status = reply.status, log_id, "tool executed");
+        metrics::tool_executed(&def.slug, if ok { "ok" } else { "provider_error" }, Some(provider_started));
         let error = (!ok).then(|| provider_error(def, &reply));
         Ok(answer(reply.data, error, log_id))
     }

@@ -5,6 +5,7 @@
 //! sends [`StoreChange::Resync`]: what was missed meanwhile is re-read, not lost.
 
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -38,6 +39,15 @@ struct Payload {
 /// The running listener; dropping it (with the store) ends its task and closes its connection.
 pub(super) struct Listener {
     _stop: oneshot::Sender<()>,
+    /// Whether `LISTEN` is in force now (readiness).
+    connected: Arc<AtomicBool>,
+}
+
+impl Listener {
+    /// Whether the listening connection is up now.
+    pub(super) fn connected(&self) -> bool {
+        self.connected.load(Ordering::Relaxed)
+    }
 }
 
 /// Starts listening and returns once `LISTEN` is in force, so a subscriber from now on misses
@@ -45,8 +55,9 @@ pub(super) struct Listener {
 pub(super) async fn start(target: Arc<Target>, feed: broadcast::Sender<StoreChange>) -> Result<Listener, String> {
     let listening = listen(&target, &feed).await?;
     let (stop, stopped) = oneshot::channel();
-    tokio::spawn(follow(target, feed, listening, stopped));
-    Ok(Listener { _stop: stop })
+    let connected = Arc::new(AtomicBool::new(true));
+    tokio::spawn(follow(target, feed, listening, stopped, connected.clone()));
+    Ok(Listener { _stop: stop, connected })
 }
 
 type Messages = Pin<Box<dyn Stream<Item = Result<AsyncMessage, tokio_postgres::Error>> + Send>>;
@@ -92,6 +103,7 @@ async fn follow(
     feed: broadcast::Sender<StoreChange>,
     mut listening: Listening,
     mut stop: oneshot::Receiver<()>,
+    connected: Arc<AtomicBool>,
 ) {
     loop {
         let why = loop {
@@ -104,6 +116,7 @@ async fn follow(
                 },
             }
         };
+        connected.store(false, Ordering::Relaxed);
         tracing::warn!(database = %target.shown, "the change feed lost its connection ({why}); reconnecting");
         drop(listening);
         let mut backoff = Duration::from_millis(50);
@@ -121,6 +134,7 @@ async fn follow(
             }
             backoff = (backoff * 2).min(MAX_BACKOFF);
         };
+        connected.store(true, Ordering::Relaxed);
         tracing::info!(database = %target.shown, "the change feed is listening again");
         // No receiver is fine: nobody is waiting.
         let _ = feed.send(StoreChange::Resync);
