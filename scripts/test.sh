@@ -39,6 +39,9 @@ echo "== oidc-provider harness self-test"
 echo "== generated error classes (Python, Node, browser) match core/src/error/kinds.rs"
 cargo run -q -p xtask --locked -- check-errors
 
+echo "== one version for every crate and package (Cargo.toml's, copied by scripts/set-version.sh)"
+bash scripts/set-version.sh --check
+
 echo "== cargo test (workspace)"
 cargo test --workspace --locked
 bash scripts/test-openapi.sh
