@@ -4,7 +4,8 @@
 # document (schemathesis), the end-to-end test against
 # npm's oidc-provider, the Python SDK's pytest suite, the Node SDK's node --test suite, and the
 # browser SDK (@grantline/web, wasm) with the onboarding-widget example in Chromium, and Composio's
-# official Python and Node SDKs unchanged against the broker. Installs whatever is missing.
+# official Python and Node SDKs unchanged against the broker, and every package (wheels, npm
+# tarballs) installed and run with no Rust toolchain on the PATH. Installs whatever is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -39,6 +40,9 @@ echo "== oidc-provider harness self-test"
 echo "== generated error classes (Python, Node, browser) match core/src/error/kinds.rs"
 cargo run -q -p xtask --locked -- check-errors
 
+echo "== one version for every crate and package (Cargo.toml's, copied by scripts/set-version.sh)"
+bash scripts/set-version.sh --check
+
 echo "== cargo test (workspace)"
 cargo test --workspace --locked
 bash scripts/test-openapi.sh
@@ -59,3 +63,9 @@ GRANTLINE_TEST_DATABASE=postgres node --test bindings-node/test/
 
 echo "== Composio's official SDKs (composio, @composio/core), unchanged, against the broker"
 bash scripts/test-composio.sh
+
+# Release builds of every package (the first takes 15-30 minutes); GRANTLINE_SKIP_PACKAGES=1 skips them.
+if [ -z "${GRANTLINE_SKIP_PACKAGES:-}" ]; then
+  echo "== Packages: scripts/package.sh into dist/, installed with no cargo on the PATH, the quickstarts against the installed broker"
+  bash scripts/test-packages.sh
+fi
