@@ -15,16 +15,18 @@
 //! measured, to look at the broker (its PID is printed; `/proc/PID/smaps`).
 //! `BENCH_LOG=warn` runs the broker with that log filter (default `info`).
 
-use std::io::{BufRead, BufReader};
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use grantline_core::{AuthorizeOptions, Client, ClientConfig, Session, SessionOptions};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+#[path = "common/broker.rs"]
+mod broker;
+use broker::{consent, Broker};
 
 struct Options {
     grantline: PathBuf,
@@ -66,61 +68,6 @@ fn main() {
     let o = Options::parse();
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     rt.block_on(run(o));
-}
-
-/// A `grantline serve` child process, killed on drop.
-struct Broker {
-    child: Child,
-    base: String,
-    addr: SocketAddr,
-    key: String,
-}
-
-impl Drop for Broker {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Broker {
-    fn start(bin: &Path, dir: &Path) -> Broker {
-        let log = std::fs::File::create(dir.join("broker.log")).unwrap();
-        let mut child = Command::new(bin)
-            .args(["serve", "--dev", "--bind", "127.0.0.1:0"])
-            .arg("--database-url")
-            .arg(format!("sqlite://{}", dir.join("bench.db").display()))
-            .env("GRANTLINE_LOG", log_level())
-            .env_remove("GRANTLINE_DATABASE_URL")
-            .stdout(Stdio::piped())
-            .stderr(log)
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
-        let mut key = None;
-        for line in BufReader::new(child.stdout.take().unwrap()).lines().map_while(Result::ok) {
-            if let Some(k) = line.strip_prefix("GRANTLINE_API_KEY=") {
-                key = Some(k.to_string());
-            }
-            if let Some(rest) = line.strip_prefix("grantline listening on http://") {
-                let addr: SocketAddr = rest.split_whitespace().next().unwrap().parse().unwrap();
-                let key = key.expect("a new database prints its first API key");
-                return Broker { child, base: format!("http://{addr}"), addr, key };
-            }
-        }
-        panic!("grantline serve exited before listening (see {})", dir.join("broker.log").display());
-    }
-
-    /// Resident memory of the broker process, in bytes.
-    fn rss(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).expect("/proc/PID/status");
-        let kb: u64 = status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.split_whitespace().next())
-            .and_then(|v| v.parse().ok())
-            .expect("VmRSS");
-        kb * 1024
-    }
 }
 
 /// What one wrk run measured.
@@ -178,7 +125,7 @@ wrk.headers["x-api-key"] = os.getenv("GRANTLINE_API_KEY")
 
 async fn run(o: Options) {
     let dir = tempfile::tempdir().unwrap();
-    let broker = Broker::start(&o.grantline, dir.path());
+    let broker = Broker::start(&o.grantline, dir.path(), &log_level(), &[]);
     let client = Client::new(ClientConfig::with_api_key(&broker.base, &broker.key)).unwrap();
     let session = client
         .create("bench-user", SessionOptions { toolkits: vec!["sandbox".into()], ..Default::default() })
@@ -356,14 +303,3 @@ async fn read_response(stream: &mut tokio::net::TcpStream) -> String {
     }
 }
 
-/// Opens the link and allows on the sandbox consent page; returns the callback URL (not yet fetched).
-async fn consent(browser: &reqwest::Client, link: &str) -> String {
-    let to_provider = browser.get(link).send().await.unwrap();
-    let authorize = url::Url::parse(to_provider.headers()["location"].to_str().unwrap()).unwrap();
-    let mut form: Vec<(String, String)> = authorize.query_pairs().into_owned().collect();
-    form.push(("decision".into(), "allow".into()));
-    form.push(("user".into(), "bench".into()));
-    let endpoint = format!("{}://{}{}", authorize.scheme(), authorize.authority(), authorize.path());
-    let to_callback = browser.post(endpoint).form(&form).send().await.unwrap();
-    to_callback.headers()["location"].to_str().unwrap().to_string()
-}
