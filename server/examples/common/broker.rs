@@ -67,10 +67,16 @@ impl Broker {
 
 /// Opens the link and allows on the sandbox consent page; returns the callback URL (not yet fetched).
 pub async fn consent(browser: &reqwest::Client, link: &str) -> String {
+    decide(browser, link, "allow").await
+}
+
+/// Opens the link and answers the sandbox consent page with `decision` (`allow` or `deny`);
+/// returns the callback URL (not yet fetched).
+pub async fn decide(browser: &reqwest::Client, link: &str, decision: &str) -> String {
     let to_provider = browser.get(link).send().await.unwrap();
     let authorize = url::Url::parse(to_provider.headers()["location"].to_str().unwrap()).unwrap();
     let mut form: Vec<(String, String)> = authorize.query_pairs().into_owned().collect();
-    form.push(("decision".into(), "allow".into()));
+    form.push(("decision".into(), decision.into()));
     form.push(("user".into(), "bench".into()));
     let endpoint = format!("{}://{}{}", authorize.scheme(), authorize.authority(), authorize.path());
     let to_callback = browser.post(endpoint).form(&form).send().await.unwrap();
