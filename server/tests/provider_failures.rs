@@ -208,9 +208,8 @@ struct World {
     account_id: String,
 }
 
-async fn world(expires_in: Value) -> World {
-    let provider = FakeProvider::start();
-    provider.set_token(TokenMode::Tokens(expires_in));
+/// A broker that knows the fake provider's toolkit (`fake`) and has its auth config.
+async fn broker_for(provider: &FakeProvider) -> Broker {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("providers.toml");
     std::fs::write(&file, provider.toolkit_toml()).unwrap();
@@ -224,6 +223,13 @@ async fn world(expires_in: Value) -> World {
         .await
         .unwrap();
     assert_eq!(created.status().as_u16(), 201, "{}", created.text().await.unwrap());
+    broker
+}
+
+async fn world(expires_in: Value) -> World {
+    let provider = FakeProvider::start();
+    provider.set_token(TokenMode::Tokens(expires_in));
+    let broker = broker_for(&provider).await;
     let session = broker
         .client()
         .create("alice", SessionOptions { toolkits: vec!["fake".into()], ..Default::default() })
@@ -412,19 +418,7 @@ async fn huge_numbers_are_400s_naming_the_field_and_huge_expiries_do_not_refresh
 #[tokio::test(flavor = "multi_thread")]
 async fn a_providers_callback_error_is_bounded_and_quoted_for_the_model() {
     let provider = FakeProvider::start();
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("providers.toml");
-    std::fs::write(&file, provider.toolkit_toml()).unwrap();
-    let broker = Broker::start(BrokerOptions { dev: false, providers: Some(file), ..Default::default() });
-    let created = broker
-        .http()
-        .post(broker.url("/api/v3.1/auth_configs"))
-        .json(&json!({"toolkit": {"slug": "fake"}, "auth_config": {"type": "use_custom_auth", "auth_scheme": "OAUTH2",
-            "credentials": {"client_id": "fake-client", "client_secret": "fake-secret"}}}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(created.status().as_u16(), 201);
+    let broker = broker_for(&provider).await;
     let session = broker.client().create("alice", SessionOptions { toolkits: vec!["fake".into()], ..Default::default() }).await.unwrap();
     let link = session.authorize("fake", Default::default()).await.unwrap();
 

@@ -249,14 +249,24 @@ impl Engine {
 
     /// Runs [`Engine::expire_due`] every `every` until the engine is dropped.
     pub fn spawn_expiry_sweeper(self: &Arc<Self>, every: Duration) -> tokio::task::JoinHandle<()> {
+        self.spawn_sweeper("expiry", every, |engine| async move { engine.expire_due().await })
+    }
+
+    /// Runs `sweep` now and then every `every` until the engine is dropped (the task holds it
+    /// weakly), logging a failed pass as `{what} sweep failed`.
+    pub(crate) fn spawn_sweeper<T, F, Fut>(self: &Arc<Self>, what: &'static str, every: Duration, sweep: F) -> tokio::task::JoinHandle<()>
+    where
+        F: Fn(Arc<Engine>) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = Result<T>> + Send,
+    {
         let weak = Arc::downgrade(self);
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
             loop {
                 tick.tick().await;
                 let Some(engine) = weak.upgrade() else { return };
-                if let Err(e) = engine.expire_due().await {
-                    tracing::warn!(error = %e, "expiry sweep failed");
+                if let Err(e) = sweep(engine).await {
+                    tracing::warn!(error = %e, "{what} sweep failed");
                 }
             }
         })

@@ -60,17 +60,7 @@ impl Engine {
 
     /// Runs [`Engine::purge_ended`] now and then every `every` until the engine is dropped.
     pub fn spawn_retention_sweeper(self: &Arc<Self>, policy: RetentionPolicy, every: Duration) -> tokio::task::JoinHandle<()> {
-        let weak = Arc::downgrade(self);
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(every);
-            loop {
-                tick.tick().await;
-                let Some(engine) = weak.upgrade() else { return };
-                if let Err(e) = engine.purge_ended(&policy).await {
-                    tracing::warn!(error = %e, "retention sweep failed");
-                }
-            }
-        })
+        self.spawn_sweeper("retention", every, move |engine| async move { engine.purge_ended(&policy).await })
     }
 }
 
