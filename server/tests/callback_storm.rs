@@ -7,8 +7,8 @@ mod common;
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use common::oidc::{answer_consent, world};
-use common::{Browser, Hop};
+use common::oidc::{answer_up_to_callback, world};
+use common::Browser;
 use grantline_core::model::AccountStatus;
 use grantline_core::AuthorizeOptions;
 
@@ -20,11 +20,7 @@ async fn a_thousand_concurrent_callbacks_with_one_state_exchange_the_code_once()
     let req = w.session.authorize("oidc", AuthorizeOptions::default()).await.unwrap();
     let browser = Browser::new();
     // The provider's answer, stopped at the broker's callback: the URL every request repeats.
-    let answered = answer_consent(&browser, req.redirect_url(), "alice", "/confirm").await;
-    let callback = match browser.walk(answered, &w.broker.url("/oauth/callback")).await {
-        Hop::Stopped(url) => url,
-        other => panic!("expected the provider to send the user to the broker's callback, got {other:?}"),
-    };
+    let callback = answer_up_to_callback(&browser, &w.broker, req.redirect_url()).await;
     assert_eq!(w.provider.token_requests().await, 0);
 
     // Loopback only, one connection per callback, all sent at once.

@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::oidc::{answer_consent, sign_in, stored_access_token, stored_credentials, world, Provider};
+use common::oidc::{answer_consent, answer_up_to_callback, sign_in, stored_access_token, stored_credentials, world, Provider};
 use common::{query, Browser, Hop, APP};
 use grantline_core::model::AccountStatus;
 use grantline_core::{AuthorizeOptions, Error};
@@ -84,11 +84,7 @@ async fn replaying_the_providers_answer_changes_nothing_and_spends_no_second_cod
     let req = w.session.authorize("oidc", AuthorizeOptions::default()).await.unwrap();
     let browser = Browser::new();
     // Stop at the broker's callback to keep the provider's answer for a replay.
-    let answered = answer_consent(&browser, req.redirect_url(), "alice", "/confirm").await;
-    let callback = match browser.walk(answered, &w.broker.url("/oauth/callback")).await {
-        Hop::Stopped(url) => url,
-        other => panic!("expected the provider to send the user to the broker's callback, got {other:?}"),
-    };
+    let callback = answer_up_to_callback(&browser, &w.broker, req.redirect_url()).await;
     let done = browser.http.get(&callback).send().await.unwrap();
     assert_eq!(done.status().as_u16(), 200, "no callback_url: the user sees the connected page");
     let active = w.broker.client().connected_accounts().get(req.id()).await.unwrap();

@@ -180,6 +180,16 @@ pub async fn answer_consent(browser: &Browser, redirect_url: &str, login: &str, 
     browser.http.post(form_action(&url, &html, consent)).send().await.unwrap()
 }
 
+/// Signs in and consents at the provider, stopping at the broker's callback: the provider's
+/// answer as a URL, not yet delivered (to replay it, or send it many times at once).
+pub async fn answer_up_to_callback(browser: &Browser, broker: &Broker, redirect_url: &str) -> String {
+    let answered = answer_consent(browser, redirect_url, "alice", "/confirm").await;
+    match browser.walk(answered, &broker.url("/oauth/callback")).await {
+        Hop::Stopped(url) => url,
+        other => panic!("expected the provider to send the user to the broker's callback, got {other:?}"),
+    }
+}
+
 /// The sealed credentials the broker stored for `account_id`, read from its SQLite file.
 pub async fn stored_credentials(broker: &Broker, account_id: &str) -> Option<Vec<u8>> {
     let store = SqliteStore::open(&broker.db_path).unwrap();
