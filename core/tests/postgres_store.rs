@@ -127,6 +127,7 @@ fn callback(account_id: &str, state: &str, token: &[u8]) -> Transition {
         credentials: CredentialsChange::Set(token.to_vec()),
         request: RequestChange::Keep,
         now: 50,
+        event: Some(grantline_core::model::AccountEvent::Active),
     }
 }
 
@@ -196,6 +197,7 @@ async fn a_transition_applies_while_its_guard_holds_and_is_announced_to_every_br
         credentials: CredentialsChange::Set(new.to_vec()),
         request: RequestChange::Replace(ConnectionRequestRecord { kind: RequestKind::Reconnect, ..link("ca_1", "s1") }),
         now: 60,
+        event: Some(grantline_core::model::AccountEvent::TokenRefreshed),
     };
     assert_eq!(store.transition(&refresh(b"stale", b"x")).await.unwrap(), None);
     assert!(store.transition(&refresh(b"token", b"token2")).await.unwrap().is_some());
@@ -204,7 +206,7 @@ async fn a_transition_applies_while_its_guard_holds_and_is_announced_to_every_br
 
     assert!(other_broker.set_account_disabled("pr_1", "ca_1", true, 70).await.unwrap());
     assert_eq!(next_account_change(&mut feed).await, expected, "disabling is announced");
-    assert!(other_broker.delete_account("pr_1", "ca_1").await.unwrap());
+    assert!(other_broker.delete_account("pr_1", "ca_1", 80).await.unwrap());
     assert_eq!(next_account_change(&mut feed).await, expected, "deleting is announced");
     assert!(store.request_by_state("s1").await.unwrap().is_none(), "the request went with the account");
     drop((store, other_broker));

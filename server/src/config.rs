@@ -9,6 +9,7 @@ use grantline_core::catalog::Catalog;
 use grantline_core::engine::store::{PostgresStore, SqliteStore, Store};
 use grantline_core::engine::vault::Vault;
 use grantline_core::engine::retention::{self, RetentionPolicy};
+use grantline_core::engine::webhooks::WebhookConfig;
 use grantline_core::engine::{Engine, EngineConfig};
 use grantline_core::{Error, Result};
 
@@ -115,6 +116,29 @@ pub struct ServeConfig {
     /// accounts are never deleted by the sweeper.
     #[arg(long, env = "GRANTLINE_RETENTION_ACCOUNT_DAYS", default_value_t = retention::DEFAULT_ENDED_ACCOUNT_DAYS)]
     pub retention_account_days: u32,
+
+    /// Days webhook events and ended webhook deliveries (delivered or failed) are kept, with
+    /// their attempts (0: forever).
+    #[arg(long, env = "GRANTLINE_RETENTION_WEBHOOK_DAYS", default_value_t = retention::DEFAULT_WEBHOOK_DAYS)]
+    pub retention_webhook_days: u32,
+
+    /// Seconds a webhook delivery waits after its first failed attempt; each further failure
+    /// doubles the wait (up to an hour), less up to half of it at random.
+    #[arg(long, env = "GRANTLINE_WEBHOOK_FIRST_RETRY_SECS", default_value_t = 5.0)]
+    pub webhook_first_retry_secs: f64,
+
+    /// Hours a webhook delivery keeps being retried after its event before it is marked FAILED
+    /// (a manual retry starts it again).
+    #[arg(long, env = "GRANTLINE_WEBHOOK_RETRY_HOURS", default_value_t = 24.0)]
+    pub webhook_retry_hours: f64,
+
+    /// Seconds a webhook receiver has to answer one attempt.
+    #[arg(long, env = "GRANTLINE_WEBHOOK_TIMEOUT_SECS", default_value_t = 10.0)]
+    pub webhook_timeout_secs: f64,
+
+    /// Seconds between two webhook delivery passes when nothing wakes the broker sooner.
+    #[arg(long, env = "GRANTLINE_WEBHOOK_POLL_SECS", default_value_t = 1.0)]
+    pub webhook_poll_secs: f64,
 
     /// Seconds between two retention sweeps (the first runs at start).
     #[arg(long, env = "GRANTLINE_RETENTION_SWEEP_SECS", default_value_t = 3600)]
@@ -336,8 +360,27 @@ impl ServeConfig {
             link_days: days(self.retention_link_days),
             client_token_days: days(self.retention_client_token_days),
             ended_account_days: days(self.retention_account_days),
+            webhook_days: days(self.retention_webhook_days),
         };
         Ok((policy, Duration::from_secs(self.retention_sweep_secs)))
+    }
+
+    /// How webhooks are delivered; errors name the flag.
+    pub fn webhooks(&self) -> Result<WebhookConfig> {
+        let secs = |field: &str, value: f64, min: f64| {
+            if value.is_finite() && value >= min && value <= 1e9 {
+                Ok(Duration::from_secs_f64(value))
+            } else {
+                Err(Error::validation(field, format!("must be a number of at least {min}")))
+            }
+        };
+        Ok(WebhookConfig {
+            first_retry: secs("webhook_first_retry_secs", self.webhook_first_retry_secs, 0.01)?,
+            retry_for: secs("webhook_retry_hours", self.webhook_retry_hours * 3600.0, 0.001)?,
+            attempt_timeout: secs("webhook_timeout_secs", self.webhook_timeout_secs, 0.1)?,
+            poll_every: secs("webhook_poll_secs", self.webhook_poll_secs, 0.01)?,
+            ..WebhookConfig::default()
+        })
     }
 }
 

@@ -293,6 +293,7 @@ async fn run(command: Command, logs: Logs) -> Result<()> {
 async fn serve(cfg: ServeConfig, logs: Logs) -> Result<()> {
     let options = cfg.server_options()?;
     let (retention, sweep_every) = cfg.retention()?;
+    let webhooks = cfg.webhooks()?;
     let listener = tokio::net::TcpListener::bind(&cfg.bind)
         .await
         .map_err(|e| Error::validation("bind", format!("cannot listen on {}: {e}", cfg.bind)))?;
@@ -321,6 +322,7 @@ async fn serve(cfg: ServeConfig, logs: Logs) -> Result<()> {
     engine.expire_due().await?;
     let _sweeper = engine.spawn_expiry_sweeper(Duration::from_secs(5));
     let _retention = engine.spawn_retention_sweeper(retention, sweep_every);
+    let _webhooks = engine.spawn_webhook_deliveries(webhooks)?;
     let metrics_listener = match &cfg.metrics_bind {
         Some(at) => Some(
             tokio::net::TcpListener::bind(at)

@@ -38,6 +38,18 @@ pub(crate) fn refreshed(toolkit: &str, outcome: &'static str) {
     metrics::counter!("grantline_token_refreshes_total", "toolkit" => toolkit.to_string(), "outcome" => outcome).increment(1);
 }
 
+/// `grantline_webhook_attempts_total{outcome}` and `grantline_webhook_attempt_seconds`: webhook
+/// delivery attempts (`outcome`: delivered, retry, failed) and how long receivers took.
+pub(crate) fn webhook_attempted(outcome: &'static str, latency_ms: u64) {
+    metrics::counter!("grantline_webhook_attempts_total", "outcome" => outcome).increment(1);
+    metrics::histogram!("grantline_webhook_attempt_seconds").record(latency_ms as f64 / 1000.0);
+}
+
+/// `grantline_webhook_backlog`: deliveries pending (every project's), as a broker last counted.
+pub(crate) fn webhook_backlog(pending: u64) {
+    metrics::gauge!("grantline_webhook_backlog").set(pending as f64);
+}
+
 /// One open wait: `grantline_open_waits` (gauge) while it lives, then
 /// `grantline_wait_seconds{outcome}` (`outcome`: resolved, timeout, shutdown; cancelled when the
 /// client went away or a look failed).

@@ -10,11 +10,13 @@ pub mod tools;
 pub mod crypto;
 pub mod sandbox;
 pub mod store;
+pub mod webhooks;
 
 // The project's own settings and the sessions apps open.
 mod auth_configs;
 mod client_tokens;
 mod origins;
+pub mod outbound;
 mod projects;
 pub mod retention;
 mod sessions;
@@ -173,6 +175,8 @@ pub struct Engine {
     follower: tokio::task::JoinHandle<()>,
     /// `true` once the broker is shutting down: open waits answer at once.
     shutdown: tokio::sync::watch::Sender<bool>,
+    /// Wakes the webhook delivery loop (`webhooks/delivery.rs`).
+    webhook_wake: Arc<tokio::sync::Notify>,
 }
 
 impl Drop for Engine {
@@ -198,7 +202,8 @@ impl Engine {
         let notifier = Notifier::default();
         let follower = notifier.follow(store.subscribe_changes());
         let shutdown = tokio::sync::watch::channel(false).0;
-        Ok(Self { store, vault, catalog, config, notifier, http, sandbox, follower, shutdown })
+        let webhook_wake = Arc::new(tokio::sync::Notify::new());
+        Ok(Self { store, vault, catalog, config, notifier, http, sandbox, follower, shutdown, webhook_wake })
     }
 
     /// Starts shutting down: every open wait (and any begun from now on) answers at once with

@@ -18,6 +18,8 @@ pub const DEFAULT_LINK_DAYS: u32 = 7;
 pub const DEFAULT_CLIENT_TOKEN_DAYS: u32 = 7;
 /// Default days a `FAILED` or `EXPIRED` account is kept after its last change.
 pub const DEFAULT_ENDED_ACCOUNT_DAYS: u32 = 90;
+/// Default days webhook events (once fanned out) and ended deliveries are kept.
+pub const DEFAULT_WEBHOOK_DAYS: u32 = 30;
 
 /// How long ended rows are kept, in days (`None`: forever).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,6 +30,8 @@ pub struct RetentionPolicy {
     pub client_token_days: Option<u32>,
     /// `FAILED` and `EXPIRED` accounts.
     pub ended_account_days: Option<u32>,
+    /// Webhook events fanned out, and deliveries delivered or failed.
+    pub webhook_days: Option<u32>,
 }
 
 impl Default for RetentionPolicy {
@@ -36,6 +40,7 @@ impl Default for RetentionPolicy {
             link_days: Some(DEFAULT_LINK_DAYS),
             client_token_days: Some(DEFAULT_CLIENT_TOKEN_DAYS),
             ended_account_days: Some(DEFAULT_ENDED_ACCOUNT_DAYS),
+            webhook_days: Some(DEFAULT_WEBHOOK_DAYS),
         }
     }
 }
@@ -44,7 +49,12 @@ impl RetentionPolicy {
     /// The cut-off times at `now` (ms).
     pub fn before(&self, now: i64) -> PurgeBefore {
         let cut = |days: Option<u32>| days.map_or(i64::MIN, |d| now.saturating_sub(i64::from(d) * 86_400_000));
-        PurgeBefore { links: cut(self.link_days), client_tokens: cut(self.client_token_days), accounts: cut(self.ended_account_days) }
+        PurgeBefore {
+            links: cut(self.link_days),
+            client_tokens: cut(self.client_token_days),
+            accounts: cut(self.ended_account_days),
+            webhooks: cut(self.webhook_days),
+        }
     }
 }
 
@@ -53,7 +63,13 @@ impl Engine {
     pub async fn purge_ended(&self, policy: &RetentionPolicy) -> Result<Purged> {
         let purged = self.store.purge(&policy.before(clock::now_ms())).await?;
         if purged != Purged::default() {
-            tracing::info!(links = purged.links, client_tokens = purged.client_tokens, accounts = purged.accounts, "retention sweep");
+            tracing::info!(
+                links = purged.links,
+                client_tokens = purged.client_tokens,
+                accounts = purged.accounts,
+                webhooks = purged.webhooks,
+                "retention sweep"
+            );
         }
         Ok(purged)
     }
@@ -71,9 +87,9 @@ mod tests {
     #[test]
     fn cut_offs_are_days_before_now_or_never() {
         let day = 86_400_000;
-        let p = RetentionPolicy { link_days: Some(7), client_token_days: Some(1), ended_account_days: None };
-        assert_eq!(p.before(100 * day), PurgeBefore { links: 93 * day, client_tokens: 99 * day, accounts: i64::MIN });
+        let p = RetentionPolicy { link_days: Some(7), client_token_days: Some(1), ended_account_days: None, webhook_days: Some(2) };
+        assert_eq!(p.before(100 * day), PurgeBefore { links: 93 * day, client_tokens: 99 * day, accounts: i64::MIN, webhooks: 98 * day });
         let d = RetentionPolicy::default().before(100 * day);
-        assert_eq!((d.links, d.client_tokens, d.accounts), (93 * day, 93 * day, 10 * day));
+        assert_eq!((d.links, d.client_tokens, d.accounts, d.webhooks), (93 * day, 93 * day, 10 * day, 70 * day));
     }
 }

@@ -19,6 +19,11 @@ pub const CLIENT_TOKEN_ID_PREFIX: &str = "ct_";
 /// Prefix of the session-scoped client token secret a browser holds.
 pub const CLIENT_TOKEN_PREFIX: &str = "glct_";
 
+/// Prefix of webhook subscription ids.
+pub const WEBHOOK_SUBSCRIPTION_PREFIX: &str = "ws_";
+/// Prefix of webhook messages (deliveries): the `webhook-id` header.
+pub const WEBHOOK_MESSAGE_PREFIX: &str = "msg_";
+
 /// Checks that `id` looks like an id with `prefix`, naming `field` when it does not.
 pub fn check_id(field: &str, id: &str, prefix: &str) -> crate::Result<()> {
     let rest = id.strip_prefix(prefix).unwrap_or("");

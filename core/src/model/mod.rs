@@ -14,6 +14,7 @@ mod session;
 mod status;
 mod toolkit;
 mod tools;
+mod webhook;
 pub(crate) mod whole;
 
 pub use account::*;
@@ -26,3 +27,4 @@ pub use session::*;
 pub use status::*;
 pub use toolkit::*;
 pub use tools::*;
+pub use webhook::*;

@@ -9,6 +9,7 @@ mod openapi;
 pub(crate) mod ops;
 mod sandbox;
 mod sessions;
+mod webhooks;
 
 use axum::Router;
 use utoipa::OpenApi;
@@ -53,6 +54,12 @@ pub(crate) fn documented(state: Option<&AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(accounts::refresh))
         .routes(routes!(accounts::set_status))
         .routes(routes!(auth_configs::create, auth_configs::list))
+        .routes(routes!(webhooks::create, webhooks::list))
+        .routes(routes!(webhooks::event_types))
+        .routes(routes!(webhooks::get, webhooks::update, webhooks::delete))
+        .routes(routes!(webhooks::rotate_secret))
+        .routes(routes!(webhooks::deliveries))
+        .routes(routes!(webhooks::retry))
         .merge(client_api);
     OpenApiRouter::with_openapi(openapi::Frame::openapi())
         .nest("/api/v3.1", api)

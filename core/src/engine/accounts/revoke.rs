@@ -46,7 +46,7 @@ impl Engine {
                 None
             }
         };
-        if !self.store.delete_account(&who.project.id, id).await? {
+        if !self.store.delete_account(&who.project.id, id, crate::engine::clock::now_ms()).await? {
             return Err(Error::not_found("connected account", id));
         }
         Ok(DeleteAccountResponse {

@@ -4,7 +4,7 @@
 use crate::engine::store::{
     AccountRecord, ConnectionRequestRecord, CredentialsChange, DueLink, Guard, RequestChange, RequestKind, Transition,
 };
-use crate::model::AccountStatus;
+use crate::model::{AccountEvent, AccountStatus};
 
 /// Why an account whose first link was never completed is EXPIRED.
 pub(crate) const LINK_EXPIRED: &str = "the Connect Link was not completed in time";
@@ -17,9 +17,12 @@ impl Transition {
     /// reconnected account as it was (the change only tells its waiters that the link ended).
     /// Applies only while `req` is still the account's request, from the statuses its kind allows.
     pub(crate) fn finish(req: &ConnectionRequestRecord, outcome: Result<Vec<u8>, String>, now: i64) -> Self {
-        let (status, credentials) = match outcome {
-            Ok(sealed) => (Some((AccountStatus::Active, None)), CredentialsChange::Set(sealed)),
-            Err(reason) => (req.kind.failure_status().map(|s| (s, Some(reason))), CredentialsChange::Keep),
+        let (status, credentials, event) = match outcome {
+            Ok(sealed) => (Some((AccountStatus::Active, None)), CredentialsChange::Set(sealed), Some(req.kind.success_event())),
+            Err(reason) => {
+                let status = req.kind.failure_status();
+                (status.map(|s| (s, Some(reason))), CredentialsChange::Keep, status.map(|_| AccountEvent::Failed))
+            }
         };
         Self {
             account_id: req.account_id.clone(),
@@ -28,6 +31,7 @@ impl Transition {
             credentials,
             request: RequestChange::Keep,
             now,
+            event,
         }
     }
 
@@ -40,6 +44,7 @@ impl Transition {
             credentials: CredentialsChange::Keep,
             request: RequestChange::Keep,
             now,
+            event: Some(AccountEvent::Expired),
         }
     }
 
@@ -53,6 +58,7 @@ impl Transition {
             credentials: CredentialsChange::Set(sealed),
             request: RequestChange::Keep,
             now,
+            event: Some(AccountEvent::TokenRefreshed),
         }
     }
 
@@ -62,6 +68,7 @@ impl Transition {
         Self {
             status: Some((AccountStatus::Expired, Some(reason.to_string()))),
             credentials: CredentialsChange::Keep,
+            event: Some(AccountEvent::Expired),
             ..Self::refreshed(account, Vec::new(), now)
         }
     }
@@ -80,6 +87,7 @@ impl Transition {
             credentials: CredentialsChange::Wipe,
             request: RequestChange::End,
             now,
+            event: Some(AccountEvent::Revoked),
         }
     }
 
@@ -92,6 +100,7 @@ impl Transition {
             credentials: CredentialsChange::Keep,
             request: RequestChange::Replace(request),
             now,
+            event: None,
         }
     }
 }
@@ -111,6 +120,15 @@ impl RequestKind {
         match self {
             Self::Connect => pending(),
             Self::Reconnect => AccountStatus::ALL.to_vec(),
+        }
+    }
+
+    /// The webhook event a successful outcome is: a first connection made the account ACTIVE;
+    /// a reconnect gave it new credentials.
+    pub(crate) fn success_event(self) -> AccountEvent {
+        match self {
+            Self::Connect => AccountEvent::Active,
+            Self::Reconnect => AccountEvent::Reconnected,
         }
     }
 
@@ -251,7 +269,7 @@ mod tests {
 
         assert!(store.transition(&renew("r2", AccountStatus::Revoked)).await.unwrap().is_some());
         assert!(store.consume_request("r2", 10).await.unwrap());
-        assert!(store.delete_account("pr_1", "ca_1").await.unwrap());
+        assert!(store.delete_account("pr_1", "ca_1", 30).await.unwrap());
         assert!(!finish(&store, "r2", RequestKind::Reconnect, b"late").await, "a deleted account stays deleted");
         assert!(store.transition(&renew("r3", AccountStatus::Revoked)).await.unwrap().is_none());
     }

@@ -13,7 +13,7 @@ use tokio::sync::{broadcast, Barrier};
 
 use super::*;
 use crate::model::{
-    AccountFilter, AccountOrder, AccountStatus, ExecuteSetting, ManageConnectionsConfig, SearchSetting, SessionConfig,
+    AccountEvent, DeliveryStatus, AccountFilter, AccountOrder, AccountStatus, ExecuteSetting, ManageConnectionsConfig, SearchSetting, SessionConfig,
     ToolkitsConfig,
 };
 use crate::Error;
@@ -109,6 +109,10 @@ cases! {
     racing_first_uses_of_a_toolkit_share_one_auth_config,
     racing_token_requests_take_a_code_once,
     racing_workers_get_a_lease_once,
+    a_transition_writes_its_event_to_the_outbox_in_the_same_transaction,
+    webhook_subscriptions_are_kept_per_project,
+    events_fan_out_once_and_each_accounts_deliveries_go_in_sequence,
+    racing_brokers_claim_each_delivery_once,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -184,6 +188,7 @@ fn transition(account_id: &str, from: &[AccountStatus], now: i64) -> Transition 
         credentials: CredentialsChange::Keep,
         request: RequestChange::Keep,
         now,
+        event: None,
     }
 }
 
@@ -193,6 +198,7 @@ fn callback(account_id: &str, state: &str, credentials: &[u8], now: i64) -> Tran
         guard: Guard { request_state: Some(state.into()), ..transition(account_id, PENDING, now).guard },
         status: Some((AccountStatus::Active, None)),
         credentials: CredentialsChange::Set(credentials.to_vec()),
+        event: Some(AccountEvent::Active),
         ..transition(account_id, PENDING, now)
     }
 }
@@ -202,6 +208,7 @@ fn expiry(account_id: &str, state: &str, now: i64) -> Transition {
     Transition {
         guard: Guard { request_state: Some(state.into()), ..transition(account_id, PENDING, now).guard },
         status: Some((AccountStatus::Expired, Some("the Connect Link was not completed in time".into()))),
+        event: Some(AccountEvent::Expired),
         ..transition(account_id, PENDING, now)
     }
 }
@@ -634,9 +641,9 @@ pub async fn a_connection_stores_the_account_and_its_link_together(store: Arc<dy
     assert_eq!(store.request_by_state("s2").await.unwrap(), Some(reconnect));
 
     // Deleting the account deletes its link.
-    assert!(!store.delete_account(OTHER_PROJECT, "ca_1").await.unwrap(), "not across projects");
-    assert!(store.delete_account(PROJECT, "ca_1").await.unwrap());
-    assert!(!store.delete_account(PROJECT, "ca_1").await.unwrap(), "deleted once");
+    assert!(!store.delete_account(OTHER_PROJECT, "ca_1", 90).await.unwrap(), "not across projects");
+    assert!(store.delete_account(PROJECT, "ca_1", 90).await.unwrap());
+    assert!(!store.delete_account(PROJECT, "ca_1", 90).await.unwrap(), "deleted once");
     assert_eq!(store.get_account(PROJECT, "ca_1").await.unwrap(), None);
     assert_eq!(store.request_by_state("s1").await.unwrap(), None);
     assert_eq!(store.request_by_link_token("ln_s1").await.unwrap(), None);
@@ -1092,10 +1099,10 @@ pub async fn purging_deletes_what_ended_long_ago_and_never_a_live_account(store:
     }
     assert!(store.revoke_client_token(PROJECT, "s1", "ct_revoked", 100).await.unwrap());
 
-    let nothing = PurgeBefore { links: i64::MIN, client_tokens: i64::MIN, accounts: i64::MIN };
+    let nothing = PurgeBefore { links: i64::MIN, client_tokens: i64::MIN, accounts: i64::MIN, webhooks: i64::MIN };
     assert_eq!(store.purge(&nothing).await.unwrap(), Purged::default(), "nothing ended before the dawn of time");
-    let purged = store.purge(&PurgeBefore { links: 2_000, client_tokens: 2_000, accounts: 2_000 }).await.unwrap();
-    assert_eq!(purged, Purged { links: 3, client_tokens: 2, accounts: 2 });
+    let purged = store.purge(&PurgeBefore { links: 2_000, client_tokens: 2_000, accounts: 2_000, webhooks: i64::MIN }).await.unwrap();
+    assert_eq!(purged, Purged { links: 3, client_tokens: 2, accounts: 2, webhooks: 0 });
 
     for gone in ["ca_failed_old", "ca_expired_old"] {
         assert!(store.get_account(PROJECT, gone).await.unwrap().is_none(), "{gone}");
@@ -1116,7 +1123,7 @@ pub async fn purging_deletes_what_ended_long_ago_and_never_a_live_account(store:
     for (id, kept) in [("ct_expired", false), ("ct_revoked", false), ("ct_live", true)] {
         assert_eq!(store.client_token_by_hash(&format!("hash of {id}")).await.unwrap().is_some(), kept, "{id}");
     }
-    assert_eq!(store.purge(&PurgeBefore { links: 2_000, client_tokens: 2_000, accounts: 2_000 }).await.unwrap(), Purged::default(), "once");
+    assert_eq!(store.purge(&PurgeBefore { links: 2_000, client_tokens: 2_000, accounts: 2_000, webhooks: i64::MIN }).await.unwrap(), Purged::default(), "once");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1219,7 +1226,7 @@ pub async fn the_change_feed_carries_every_account_change_and_nothing_else(store
     assert!(store.set_account_disabled(PROJECT, "ca_1", false, 70).await.unwrap());
     assert_eq!(next_change(&mut feed, "enabling").await, key(PROJECT, "u1", "ca_1"));
 
-    assert!(store.delete_account(PROJECT, "ca_1").await.unwrap());
+    assert!(store.delete_account(PROJECT, "ca_1", 90).await.unwrap());
     assert_eq!(next_change(&mut feed, "a deletion").await, key(PROJECT, "u1", "ca_1"));
     assert_eq!(store.transition(&transition("ca_1", &AccountStatus::ALL, 80)).await.unwrap(), None);
     no_change(&mut feed, "a transition of a deleted account").await;
@@ -1330,4 +1337,220 @@ pub async fn racing_workers_get_a_lease_once(store: Arc<dyn Store>) {
         "the winner holds it"
     );
     assert!(!store.acquire_lease("sweeper", "broker-late", 150, 50).await.unwrap());
+}
+
+
+// ---------------------------------------------------------------------------------------------
+// Webhooks: the outbox, subscriptions, fan-out and delivery
+
+fn subscription(id: &str, project: &str, created_at: i64) -> WebhookSubscriptionRecord {
+    WebhookSubscriptionRecord {
+        id: id.into(),
+        project_id: project.into(),
+        url: format!("https://hooks.test/{id}"),
+        version: "V3".into(),
+        enabled_events: vec![AccountEvent::Active.as_str().into()],
+        secret_sealed: format!("sealed secret of {id}").into_bytes(),
+        created_at,
+        updated_at: created_at,
+    }
+}
+
+fn delivery(id: &str, subscription: &str, event: &WebhookEventRecord, event_type: AccountEvent) -> NewDelivery {
+    NewDelivery {
+        id: id.into(),
+        project_id: event.account.project_id.clone(),
+        subscription_id: subscription.into(),
+        event_id: event.id.clone(),
+        account_id: event.account.id.clone(),
+        sequence: event.sequence,
+        event_type: event_type.as_str().into(),
+        payload: format!("{{\"id\":\"{id}\"}}"),
+        created_at: event.created_at,
+    }
+}
+
+fn attempt_at(attempt: u32, at: i64, status_code: Option<u16>) -> AttemptRecord {
+    AttemptRecord { attempt, at, status_code, latency_ms: 7, error: status_code.is_none().then(|| "connection refused".into()) }
+}
+
+fn claimed_ids(claimed: &[DeliveryRecord]) -> Vec<&str> {
+    claimed.iter().map(|d| d.delivery.id.as_str()).collect()
+}
+
+/// An account connects, then is deleted: each change that is an event writes it, with the
+/// account as it was and numbered 1, 2, …; a refused transition or one that is no event writes
+/// nothing, and no event ever carries credentials.
+pub async fn a_transition_writes_its_event_to_the_outbox_in_the_same_transaction(store: Arc<dyn Store>) {
+    two_projects(&store).await;
+    connect(&store, &account("ca_1", "u1", "github", 10), "s1", 1_000).await;
+    assert!(store.undispatched_events(10).await.unwrap().is_empty(), "a link is not an event");
+
+    assert!(store.transition(&callback("ca_1", "s_other", b"v1", 20)).await.unwrap().is_none());
+    assert!(store.undispatched_events(10).await.unwrap().is_empty(), "a refused transition writes no event");
+    assert!(store.transition(&callback("ca_1", "s1", b"v1", 20)).await.unwrap().is_some());
+    assert!(store.transition(&transition("ca_1", &[AccountStatus::Active], 25)).await.unwrap().is_some());
+
+    let events = store.undispatched_events(10).await.unwrap();
+    assert_eq!(events.len(), 1, "a transition that is no event writes none: {events:?}");
+    let active = &events[0];
+    assert_eq!((active.kind, active.sequence, active.created_at), (AccountEvent::Active, 1, 20));
+    assert!(active.id.starts_with("ev_"), "{}", active.id);
+    assert_eq!(active.account, AccountRecord { credentials_sealed: None, ..get(&store, "ca_1").await }, "the account as it is, without credentials");
+
+    assert!(store.delete_account(PROJECT, "ca_1", 30).await.unwrap());
+    let events = store.undispatched_events(10).await.unwrap();
+    assert_eq!(events.iter().map(|e| (e.kind, e.sequence)).collect::<Vec<_>>(), [(AccountEvent::Active, 1), (AccountEvent::Deleted, 2)]);
+    assert_eq!((events[1].account.status, events[1].created_at), (AccountStatus::Active, 30), "the account as it was");
+    assert!(!store.delete_account(PROJECT, "ca_1", 31).await.unwrap());
+    assert_eq!(store.undispatched_events(10).await.unwrap().len(), 2, "deleting nothing writes no event");
+    assert_eq!(store.undispatched_events(1).await.unwrap().len(), 1, "limit");
+}
+
+/// An app keeps two receivers; another project sees neither.
+pub async fn webhook_subscriptions_are_kept_per_project(store: Arc<dyn Store>) {
+    two_projects(&store).await;
+    let first = subscription("ws_1", PROJECT, 10);
+    store.insert_webhook_subscription(&first).await.unwrap();
+    store.insert_webhook_subscription(&subscription("ws_2", PROJECT, 20)).await.unwrap();
+    assert_eq!(store.get_webhook_subscription(PROJECT, "ws_1").await.unwrap(), Some(first.clone()));
+    assert_eq!(store.get_webhook_subscription(OTHER_PROJECT, "ws_1").await.unwrap(), None);
+    let listed = store.list_webhook_subscriptions(PROJECT).await.unwrap();
+    assert_eq!(listed.iter().map(|w| w.id.as_str()).collect::<Vec<_>>(), ["ws_1", "ws_2"], "oldest first");
+    assert!(store.list_webhook_subscriptions(OTHER_PROJECT).await.unwrap().is_empty());
+
+    let changed = WebhookSubscriptionRecord {
+        url: "https://hooks.test/new".into(),
+        enabled_events: vec![AccountEvent::ComposioExpired.as_str().into(), AccountEvent::Revoked.as_str().into()],
+        secret_sealed: b"rotated".to_vec(),
+        updated_at: 30,
+        ..first.clone()
+    };
+    assert!(store.update_webhook_subscription(&changed).await.unwrap());
+    assert_eq!(store.get_webhook_subscription(PROJECT, "ws_1").await.unwrap(), Some(changed.clone()));
+    assert!(!store.update_webhook_subscription(&WebhookSubscriptionRecord { project_id: OTHER_PROJECT.into(), ..changed }).await.unwrap());
+
+    assert!(!store.delete_webhook_subscription(OTHER_PROJECT, "ws_1").await.unwrap(), "not across projects");
+    assert!(store.delete_webhook_subscription(PROJECT, "ws_1").await.unwrap());
+    assert!(!store.delete_webhook_subscription(PROJECT, "ws_1").await.unwrap(), "once");
+    assert_eq!(store.get_webhook_subscription(PROJECT, "ws_1").await.unwrap(), None);
+}
+
+/// Two accounts' events reach one receiver. Fanning out twice writes each delivery once; an
+/// account's second event waits for its first (pending, retried, leased), while the other
+/// account's goes; attempts are recorded under the lease; the listing shows them; a manual
+/// retry makes a failed delivery pending; old ended rows are purged.
+pub async fn events_fan_out_once_and_each_accounts_deliveries_go_in_sequence(store: Arc<dyn Store>) {
+    two_projects(&store).await;
+    store.insert_webhook_subscription(&subscription("ws_1", PROJECT, 5)).await.unwrap();
+    for (id, state) in [("ca_a", "sa"), ("ca_b", "sb")] {
+        connect(&store, &account(id, "u1", "github", 10), state, 1_000).await;
+        assert!(store.transition(&callback(id, state, b"v1", 20)).await.unwrap().is_some());
+    }
+    let revoke_a = Transition {
+        status: Some((AccountStatus::Revoked, None)),
+        event: Some(AccountEvent::Revoked),
+        ..transition("ca_a", &[AccountStatus::Active], 30)
+    };
+    assert!(store.transition(&revoke_a).await.unwrap().is_some());
+    let events = store.undispatched_events(10).await.unwrap();
+    let (a1, b1, a2) = (&events[0], &events[1], &events[2]);
+    assert_eq!([(a1.account.id.as_str(), a1.sequence), (b1.account.id.as_str(), b1.sequence), (a2.account.id.as_str(), a2.sequence)], [("ca_a", 1), ("ca_b", 1), ("ca_a", 2)]);
+
+    // The account's second event is fanned out first: nothing of it goes while its first waits.
+    store.dispatch_events(&[a2.id.clone()], &[delivery("msg_a2", "ws_1", a2, AccountEvent::Revoked)], 40).await.unwrap();
+    assert!(store.claim_deliveries("broker-1", 40, 100, 10).await.unwrap().is_empty(), "ca_a's first event is not fanned out yet");
+    let all = [delivery("msg_a1", "ws_1", a1, AccountEvent::Active), delivery("msg_b1", "ws_1", b1, AccountEvent::Active)];
+    store.dispatch_events(&[a1.id.clone(), b1.id.clone()], &all, 41).await.unwrap();
+    let again = [delivery("msg_a1_dup", "ws_1", a1, AccountEvent::Active)];
+    store.dispatch_events(&[a1.id.clone()], &again, 42).await.unwrap();
+    assert!(store.undispatched_events(10).await.unwrap().is_empty(), "every event is fanned out");
+    assert_eq!(store.pending_deliveries().await.unwrap(), 3, "the second fan-out of a1 wrote nothing");
+
+    let claimed = store.claim_deliveries("broker-1", 50, 100, 10).await.unwrap();
+    assert_eq!(claimed_ids(&claimed), ["msg_a1", "msg_b1"], "a2 waits for a1");
+    assert_eq!((claimed[0].status, claimed[0].attempts, claimed[0].delivery.payload.as_str()), (DeliveryStatus::Pending, 0, "{\"id\":\"msg_a1\"}"));
+    assert!(store.claim_deliveries("broker-2", 60, 200, 10).await.unwrap().is_empty(), "leased until 100");
+
+    // a1's receiver fails: a1 is retried later, a2 still waits; b1 is delivered.
+    assert!(!store.finish_attempt("msg_a1", "broker-2", &attempt_at(1, 70, Some(500)), DeliveryNext::RetryAt(500)).await.unwrap(), "not broker-2's lease");
+    assert!(store.finish_attempt("msg_a1", "broker-1", &attempt_at(1, 70, Some(500)), DeliveryNext::RetryAt(500)).await.unwrap());
+    assert!(store.finish_attempt("msg_b1", "broker-1", &attempt_at(1, 70, Some(204)), DeliveryNext::Delivered).await.unwrap());
+    assert!(!store.finish_attempt("msg_b1", "broker-1", &attempt_at(2, 71, Some(204)), DeliveryNext::Delivered).await.unwrap(), "the lease is released");
+    assert!(store.claim_deliveries("broker-1", 200, 300, 10).await.unwrap().is_empty(), "a1 is not due before 500, and a2 waits for it");
+
+    // A broker that claims and dies: its lease runs out and another broker takes the delivery.
+    assert_eq!(claimed_ids(&store.claim_deliveries("broker-1", 500, 600, 10).await.unwrap()), ["msg_a1"]);
+    assert_eq!(claimed_ids(&store.claim_deliveries("broker-2", 600, 700, 10).await.unwrap()), ["msg_a1"], "after the lease");
+    assert!(store.finish_attempt("msg_a1", "broker-2", &attempt_at(2, 610, None), DeliveryNext::Failed).await.unwrap());
+    let claimed = store.claim_deliveries("broker-2", 620, 700, 10).await.unwrap();
+    assert_eq!(claimed_ids(&claimed), ["msg_a2"], "a failed delivery no longer holds the line");
+    assert!(store.finish_attempt("msg_a2", "broker-2", &attempt_at(1, 630, Some(200)), DeliveryNext::Delivered).await.unwrap());
+    assert_eq!(store.pending_deliveries().await.unwrap(), 0);
+
+    let (page, total) = store.list_deliveries(PROJECT, "ws_1", 0, 10).await.unwrap();
+    assert_eq!(total, 3);
+    let shown: Vec<(&str, DeliveryStatus, Vec<(u32, Option<u16>)>)> = page
+        .iter()
+        .map(|(d, attempts)| (d.delivery.id.as_str(), d.status, attempts.iter().map(|a| (a.attempt, a.status_code)).collect()))
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            ("msg_a2", DeliveryStatus::Delivered, vec![(1, Some(200))]),
+            ("msg_b1", DeliveryStatus::Delivered, vec![(1, Some(204))]),
+            ("msg_a1", DeliveryStatus::Failed, vec![(1, Some(500)), (2, None)]),
+        ],
+        "newest first, attempts oldest first"
+    );
+    assert_eq!(page[2].1[1], attempt_at(2, 610, None));
+    assert_eq!(store.list_deliveries(PROJECT, "ws_1", 2, 10).await.unwrap().0.len(), 1, "offset");
+    assert_eq!(store.list_deliveries(OTHER_PROJECT, "ws_1", 0, 10).await.unwrap(), (vec![], 0));
+
+    assert!(!store.retry_delivery(OTHER_PROJECT, "ws_1", "msg_a1", 700).await.unwrap());
+    assert!(store.retry_delivery(PROJECT, "ws_1", "msg_a1", 700).await.unwrap());
+    let retried = store.claim_deliveries("broker-1", 700, 800, 10).await.unwrap();
+    assert_eq!((claimed_ids(&retried), retried[0].attempts), (vec!["msg_a1"], 2), "a manual retry keeps the count");
+    assert!(store.finish_attempt("msg_a1", "broker-1", &attempt_at(3, 710, Some(200)), DeliveryNext::Delivered).await.unwrap());
+
+    // Retention: ended deliveries and fanned-out events go; deleting the subscription takes the rest.
+    let before = |webhooks| PurgeBefore { links: i64::MIN, client_tokens: i64::MIN, accounts: i64::MIN, webhooks };
+    assert_eq!(store.purge(&before(41)).await.unwrap().webhooks, 1, "a2's event, fanned out at 40");
+    assert_eq!(store.purge(&before(10_000)).await.unwrap().webhooks, 2 + 3);
+    assert_eq!(store.list_deliveries(PROJECT, "ws_1", 0, 10).await.unwrap().1, 0);
+    connect(&store, &account("ca_c", "u1", "github", 10), "sc", 1_000).await;
+    assert!(store.transition(&callback("ca_c", "sc", b"v1", 20)).await.unwrap().is_some());
+    let c1 = store.undispatched_events(10).await.unwrap().remove(0);
+    store.dispatch_events(&[c1.id.clone()], &[delivery("msg_c1", "ws_1", &c1, AccountEvent::Active)], 50).await.unwrap();
+    assert!(store.delete_webhook_subscription(PROJECT, "ws_1").await.unwrap());
+    assert_eq!(store.pending_deliveries().await.unwrap(), 0, "its deliveries went with it");
+}
+
+/// Several brokers claim at once: each delivery is leased to exactly one of them.
+pub async fn racing_brokers_claim_each_delivery_once(store: Arc<dyn Store>) {
+    two_projects(&store).await;
+    store.insert_webhook_subscription(&subscription("ws_1", PROJECT, 5)).await.unwrap();
+    let mut deliveries = vec![];
+    for i in 0..20 {
+        let (id, state) = (format!("ca_{i}"), format!("s{i}"));
+        connect(&store, &account(&id, "u1", "github", 10), &state, 1_000).await;
+        assert!(store.transition(&callback(&id, &state, b"v1", 20)).await.unwrap().is_some());
+    }
+    let events = store.undispatched_events(100).await.unwrap();
+    for (i, e) in events.iter().enumerate() {
+        deliveries.push(delivery(&format!("msg_{i}"), "ws_1", e, AccountEvent::Active));
+    }
+    let ids: Vec<String> = events.iter().map(|e| e.id.clone()).collect();
+    store.dispatch_events(&ids, &deliveries, 30).await.unwrap();
+    let results = race(CONTENDERS, |i| {
+        let store = store.clone();
+        async move { store.claim_deliveries(&format!("broker-{i}"), 40, 100, 5).await.unwrap() }
+    })
+    .await;
+    let mut all: Vec<String> = results.iter().flatten().map(|d| d.delivery.id.clone()).collect();
+    let claimed = all.len();
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), claimed, "a delivery claimed twice");
+    assert_eq!(claimed, 20.min(5 * CONTENDERS), "every delivery is claimed by someone");
 }

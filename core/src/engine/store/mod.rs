@@ -106,9 +106,10 @@ pub trait Store: Send + Sync + 'static {
     /// Applies `transition` if its guard holds, returning the account as it is afterwards;
     /// `None` when the guard failed (or there is no such account) and nothing changed.
     async fn transition(&self, transition: &Transition) -> Result<Option<AccountRecord>>;
-    /// Deletes an account and its connection request (published on the change feed); false
-    /// when there was none.
-    async fn delete_account(&self, project_id: &str, id: &str) -> Result<bool>;
+    /// Deletes an account and its connection request (published on the change feed), writing a
+    /// `deleted` event to the webhook outbox (the account as it was, its next sequence number,
+    /// time `now`) in the same transaction; false when there was none.
+    async fn delete_account(&self, project_id: &str, id: &str, now: i64) -> Result<bool>;
 
     /// The connection request behind a Connect Link token.
     async fn request_by_link_token(&self, link_token: &str) -> Result<Option<ConnectionRequestRecord>>;
@@ -149,6 +150,42 @@ pub trait Store: Send + Sync + 'static {
     /// transaction: spent or expired links of accounts no longer pending, expired or revoked
     /// client tokens, `FAILED`/`EXPIRED` accounts. `ACTIVE` (or any other) accounts stay.
     async fn purge(&self, before: &PurgeBefore) -> Result<Purged>;
+
+    /// Adds a webhook subscription.
+    async fn insert_webhook_subscription(&self, subscription: &WebhookSubscriptionRecord) -> Result<()>;
+    /// A webhook subscription by id, within a project.
+    async fn get_webhook_subscription(&self, project_id: &str, id: &str) -> Result<Option<WebhookSubscriptionRecord>>;
+    /// A project's webhook subscriptions, oldest first.
+    async fn list_webhook_subscriptions(&self, project_id: &str) -> Result<Vec<WebhookSubscriptionRecord>>;
+    /// Replaces a subscription's URL, version, events, secret and `updated_at`; false when
+    /// there is no such subscription in its project.
+    async fn update_webhook_subscription(&self, subscription: &WebhookSubscriptionRecord) -> Result<bool>;
+    /// Deletes a subscription and its deliveries; false when there was none.
+    async fn delete_webhook_subscription(&self, project_id: &str, id: &str) -> Result<bool>;
+
+    /// Up to `limit` outbox events not yet fanned out, oldest first (every project's).
+    async fn undispatched_events(&self, limit: u32) -> Result<Vec<WebhookEventRecord>>;
+    /// In one transaction: writes `deliveries` (one already written for the same subscription,
+    /// event and type is left as it is, so two brokers fanning out the same events write each
+    /// once) and marks `event_ids` fanned out at `now`.
+    async fn dispatch_events(&self, event_ids: &[String], deliveries: &[NewDelivery], now: i64) -> Result<()>;
+    /// Leases up to `limit` pending deliveries due at `now` to `holder` until `until`, each to
+    /// one holder at a time (a lease that ran out can be taken again). A delivery is not due
+    /// while an earlier event of its account is not yet fanned out or an earlier delivery of
+    /// its account to its subscription is pending: each account's events go in sequence order.
+    async fn claim_deliveries(&self, holder: &str, now: i64, until: i64, limit: u32) -> Result<Vec<DeliveryRecord>>;
+    /// Records `attempt` of a delivery `holder` leased and applies `next`, releasing the
+    /// lease; false (nothing recorded) when `holder` no longer holds it.
+    async fn finish_attempt(&self, delivery_id: &str, holder: &str, attempt: &AttemptRecord, next: DeliveryNext) -> Result<bool>;
+    /// A subscription's deliveries, newest first, each with its attempts (oldest first), and
+    /// the total count.
+    async fn list_deliveries(&self, project_id: &str, subscription_id: &str, offset: u64, limit: u32)
+        -> Result<(Vec<(DeliveryRecord, Vec<AttemptRecord>)>, u64)>;
+    /// Makes a delivery pending and due at `now` again (a manual retry); false when there is
+    /// no such delivery of that subscription in the project.
+    async fn retry_delivery(&self, project_id: &str, subscription_id: &str, delivery_id: &str, now: i64) -> Result<bool>;
+    /// How many deliveries are pending, every project's (the backlog metric).
+    async fn pending_deliveries(&self) -> Result<u64>;
 
     /// Adds a dev-sandbox grant. In the same transaction, drops expired grants and, past
     /// `cap` live ones of the grant's kind, the oldest of that kind, so the table stays bounded

@@ -28,8 +28,8 @@ use crate::model::{AccountFilter, AccountOrder, AccountStatus, SessionConfig};
 use crate::{Error, Result};
 use changes::NOTIFY;
 use rows::{
-    db, unavailable, ACCOUNT_COLS, API_KEY_COLS, AUTH_CONFIG_COLS, CLIENT_TOKEN_COLS, PROJECT_COLS, REQUEST_COLS,
-    SANDBOX_COLS, SESSION_COLS,
+    db, unavailable, ACCOUNT_COLS, API_KEY_COLS, ATTEMPT_COLS, AUTH_CONFIG_COLS, CLIENT_TOKEN_COLS, DELIVERY_COLS, EVENT_ACCOUNT_COLS,
+    EVENT_COLS, PROJECT_COLS, REQUEST_COLS, SANDBOX_COLS, SESSION_COLS, SUBSCRIPTION_COLS,
 };
 use target::Target;
 
@@ -158,7 +158,8 @@ fn transition_sql() -> String {
              status = CASE WHEN $5::boolean THEN $6::text ELSE a.status END, \
              status_reason = CASE WHEN $5::boolean THEN $7::text ELSE a.status_reason END, \
              credentials_sealed = CASE $8::text WHEN 'set' THEN $9::bytea WHEN 'wipe' THEN NULL ELSE a.credentials_sealed END, \
-             updated_at = CASE WHEN $5::boolean OR $8::text <> 'keep' THEN $10::bigint ELSE a.updated_at END \
+             updated_at = CASE WHEN $5::boolean OR $8::text <> 'keep' THEN $10::bigint ELSE a.updated_at END, \
+             event_seq = a.event_seq + CASE WHEN $21::text IS NULL THEN 0 ELSE 1 END \
            WHERE a.id = $1::text AND a.status = ANY($2::text[]) \
              AND ($3::text IS NULL OR EXISTS \
                   (SELECT 1 FROM connection_requests r WHERE r.account_id = a.id AND r.state = $3::text)) \
@@ -174,6 +175,9 @@ fn transition_sql() -> String {
              state = EXCLUDED.state, pkce_verifier_sealed = EXCLUDED.pkce_verifier_sealed, \
              callback_url = EXCLUDED.callback_url, expires_at = EXCLUDED.expires_at, \
              consumed_at = EXCLUDED.consumed_at, kind = EXCLUDED.kind \
+         ), evented AS ( \
+           INSERT INTO webhook_events ({EVENT_COLS}) \
+           SELECT $22::text, $21::text, u.event_seq, $10::bigint, {EVENT_ACCOUNT_COLS} FROM updated u WHERE $21::text IS NOT NULL \
          ) \
          SELECT {ACCOUNT_COLS}, {NOTIFY} FROM updated"
     )
@@ -505,7 +509,9 @@ impl Store for PostgresStore {
             r.and_then(|r| r.consumed_at),
             r.map(|r| r.kind.as_str()),
         );
-        let params: [&(dyn ToSql + Sync); 20] = [
+        let event_kind = t.event.map(|e| e.as_str());
+        let event_id = crate::engine::crypto::random::new_id("ev_")?;
+        let params: [&(dyn ToSql + Sync); 22] = [
             &t.account_id,
             &from,
             &t.guard.request_state,
@@ -526,6 +532,8 @@ impl Store for PostgresStore {
             &request.6,
             &request.7,
             &request.8,
+            &event_kind,
+            &event_id,
         ];
         let c = self.client().await?;
         let sql = transition_sql();
@@ -536,13 +544,17 @@ impl Store for PostgresStore {
         found.first().map(rows::account).transpose()
     }
 
-    async fn delete_account(&self, project_id: &str, id: &str) -> Result<bool> {
-        // The connection request goes with it (ON DELETE CASCADE).
+    async fn delete_account(&self, project_id: &str, id: &str, now: i64) -> Result<bool> {
+        // The connection request goes with it (ON DELETE CASCADE); the `deleted` event stays.
         let sql = format!(
-            "WITH deleted AS (DELETE FROM accounts WHERE project_id = $1 AND id = $2 RETURNING project_id, user_id, id) \
-             SELECT {NOTIFY} FROM deleted"
+            "WITH deleted AS (DELETE FROM accounts WHERE project_id = $1 AND id = $2 RETURNING *), \
+             evented AS (INSERT INTO webhook_events ({EVENT_COLS}) \
+               SELECT $3::text, '{deleted}', u.event_seq + 1, $4::bigint, {EVENT_ACCOUNT_COLS} FROM deleted u) \
+             SELECT {NOTIFY} FROM deleted",
+            deleted = crate::model::AccountEvent::Deleted.as_str()
         );
-        Ok(!self.rows(&sql, &[&project_id, &id]).await?.is_empty())
+        let event_id = crate::engine::crypto::random::new_id("ev_")?;
+        Ok(!self.rows(&sql, &[&project_id, &id, &event_id, &now]).await?.is_empty())
     }
 
     async fn request_by_link_token(&self, link_token: &str) -> Result<Option<ConnectionRequestRecord>> {
@@ -627,15 +639,154 @@ impl Store for PostgresStore {
              links AS (DELETE FROM connection_requests WHERE (expires_at < $1 OR consumed_at < $1) \
                AND account_id IN (SELECT id FROM accounts WHERE status NOT IN ('INITIATED', 'INITIALIZING')) \
                AND account_id NOT IN (SELECT id FROM gone) RETURNING account_id), \
-             tokens AS (DELETE FROM client_tokens WHERE expires_at < $2 OR revoked_at < $2 RETURNING id) \
-             SELECT (SELECT count(*) FROM links), (SELECT count(*) FROM tokens), (SELECT count(*) FROM gone)";
-        let row = self.row(sql, &[&before.links, &before.client_tokens, &before.accounts]).await?;
+             tokens AS (DELETE FROM client_tokens WHERE expires_at < $2 OR revoked_at < $2 RETURNING id), \
+             events AS (DELETE FROM webhook_events WHERE dispatched_at < $4 RETURNING id), \
+             deliveries AS (DELETE FROM webhook_deliveries WHERE status <> 'PENDING' AND finished_at < $4 RETURNING id) \
+             SELECT (SELECT count(*) FROM links), (SELECT count(*) FROM tokens), (SELECT count(*) FROM gone), \
+               (SELECT count(*) FROM events) + (SELECT count(*) FROM deliveries)";
+        let row = self.row(sql, &[&before.links, &before.client_tokens, &before.accounts, &before.webhooks]).await?;
         let count = |i: usize| row.as_ref().map_or(0, |r| r.get::<_, i64>(i) as u64);
-        Ok(Purged { links: count(0), client_tokens: count(1), accounts: count(2) })
+        Ok(Purged { links: count(0), client_tokens: count(1), accounts: count(2), webhooks: count(3) })
     }
 
     fn change_feed_connected(&self) -> Option<bool> {
         Some(self.inner.listener.connected())
+    }
+
+    async fn insert_webhook_subscription(&self, w: &WebhookSubscriptionRecord) -> Result<()> {
+        let sql = format!("INSERT INTO webhook_subscriptions ({SUBSCRIPTION_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)");
+        let events = json(&w.enabled_events);
+        let params: [&(dyn ToSql + Sync); 8] =
+            [&w.id, &w.project_id, &w.url, &w.version, &events, &w.secret_sealed, &w.created_at, &w.updated_at];
+        self.execute(&sql, &params).await.map(drop)
+    }
+
+    async fn get_webhook_subscription(&self, project_id: &str, id: &str) -> Result<Option<WebhookSubscriptionRecord>> {
+        let sql = format!("SELECT {SUBSCRIPTION_COLS} FROM webhook_subscriptions WHERE project_id = $1 AND id = $2");
+        self.row(&sql, &[&project_id, &id]).await?.as_ref().map(rows::subscription).transpose()
+    }
+
+    async fn list_webhook_subscriptions(&self, project_id: &str) -> Result<Vec<WebhookSubscriptionRecord>> {
+        let sql = format!("SELECT {SUBSCRIPTION_COLS} FROM webhook_subscriptions WHERE project_id = $1 ORDER BY created_at, id");
+        self.rows(&sql, &[&project_id]).await?.iter().map(rows::subscription).collect()
+    }
+
+    async fn update_webhook_subscription(&self, w: &WebhookSubscriptionRecord) -> Result<bool> {
+        let sql = "UPDATE webhook_subscriptions SET url = $1, version = $2, enabled_events = $3, secret_sealed = $4, updated_at = $5 \
+                   WHERE project_id = $6 AND id = $7";
+        let events = json(&w.enabled_events);
+        let params: [&(dyn ToSql + Sync); 7] = [&w.url, &w.version, &events, &w.secret_sealed, &w.updated_at, &w.project_id, &w.id];
+        Ok(self.execute(sql, &params).await? == 1)
+    }
+
+    async fn delete_webhook_subscription(&self, project_id: &str, id: &str) -> Result<bool> {
+        // Its deliveries and their attempts go by ON DELETE CASCADE.
+        Ok(self.execute("DELETE FROM webhook_subscriptions WHERE project_id = $1 AND id = $2", &[&project_id, &id]).await? == 1)
+    }
+
+    async fn undispatched_events(&self, limit: u32) -> Result<Vec<WebhookEventRecord>> {
+        let sql = format!(
+            "SELECT {EVENT_COLS} FROM webhook_events WHERE dispatched_at IS NULL ORDER BY created_at, sequence, id LIMIT $1::bigint"
+        );
+        self.rows(&sql, &[&i64::from(limit)]).await?.iter().map(rows::event).collect()
+    }
+
+    async fn dispatch_events(&self, event_ids: &[String], deliveries: &[NewDelivery], now: i64) -> Result<()> {
+        // One statement (one transaction): the deliveries as arrays, unnested.
+        let sql = format!(
+            "WITH written AS ( \
+               INSERT INTO webhook_deliveries ({DELIVERY_COLS}) \
+               SELECT d.id, d.project_id, d.subscription_id, d.event_id, d.account_id, d.sequence, d.event_type, d.payload, \
+                 d.created_at, 'PENDING', 0, d.created_at \
+               FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::bigint[]) \
+                 AS d(id, project_id, subscription_id, event_id, account_id, sequence, event_type, payload, created_at) \
+               ON CONFLICT (subscription_id, event_id, event_type) DO NOTHING RETURNING 1 \
+             ) UPDATE webhook_events SET dispatched_at = $10 WHERE id = ANY($11::text[]) AND dispatched_at IS NULL"
+        );
+        let col = |f: fn(&NewDelivery) -> String| deliveries.iter().map(f).collect::<Vec<String>>();
+        let (ids, projects, subscriptions, events) =
+            (col(|d| d.id.clone()), col(|d| d.project_id.clone()), col(|d| d.subscription_id.clone()), col(|d| d.event_id.clone()));
+        let (accounts, types, payloads) = (col(|d| d.account_id.clone()), col(|d| d.event_type.clone()), col(|d| d.payload.clone()));
+        let sequences: Vec<i64> = deliveries.iter().map(|d| d.sequence as i64).collect();
+        let created: Vec<i64> = deliveries.iter().map(|d| d.created_at).collect();
+        let params: [&(dyn ToSql + Sync); 11] =
+            [&ids, &projects, &subscriptions, &events, &accounts, &sequences, &types, &payloads, &created, &now, &event_ids];
+        self.execute(&sql, &params).await.map(drop)
+    }
+
+    async fn claim_deliveries(&self, holder: &str, now: i64, until: i64, limit: u32) -> Result<Vec<DeliveryRecord>> {
+        // SKIP LOCKED: brokers claiming at once each take different deliveries.
+        let sql = format!(
+            "WITH due AS ( \
+               SELECT d.id FROM webhook_deliveries d \
+               WHERE d.status = 'PENDING' AND d.next_attempt_at <= $1 AND (d.lease_until IS NULL OR d.lease_until <= $1) \
+                 AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p WHERE p.subscription_id = d.subscription_id \
+                   AND p.account_id = d.account_id AND p.sequence < d.sequence AND p.status = 'PENDING') \
+                 AND NOT EXISTS (SELECT 1 FROM webhook_events e WHERE e.account_id = d.account_id \
+                   AND e.sequence < d.sequence AND e.dispatched_at IS NULL) \
+               ORDER BY d.next_attempt_at, d.sequence, d.id LIMIT $2::bigint FOR UPDATE SKIP LOCKED \
+             ) UPDATE webhook_deliveries w SET lease_holder = $3, lease_until = $4 FROM due WHERE w.id = due.id \
+             RETURNING {}",
+            DELIVERY_COLS.split(", ").map(|c| format!("w.{c}")).collect::<Vec<_>>().join(", ")
+        );
+        let found = self.rows(&sql, &[&now, &i64::from(limit), &holder, &until]).await?;
+        let mut claimed = found.iter().map(rows::delivery).collect::<Result<Vec<_>>>()?;
+        claimed.sort_by(|x, y| (x.next_attempt_at, x.delivery.sequence, &x.delivery.id).cmp(&(y.next_attempt_at, y.delivery.sequence, &y.delivery.id)));
+        Ok(claimed)
+    }
+
+    async fn finish_attempt(&self, delivery_id: &str, holder: &str, a: &AttemptRecord, next: DeliveryNext) -> Result<bool> {
+        let (status, next_at, finished): (&str, Option<i64>, Option<i64>) = match next {
+            DeliveryNext::Delivered => ("DELIVERED", None, Some(a.at)),
+            DeliveryNext::RetryAt(when) => ("PENDING", Some(when), None),
+            DeliveryNext::Failed => ("FAILED", None, Some(a.at)),
+        };
+        let sql = format!(
+            "WITH updated AS ( \
+               UPDATE webhook_deliveries SET status = $1, next_attempt_at = COALESCE($2, next_attempt_at), finished_at = $3, \
+                 attempts = attempts + 1, lease_holder = NULL, lease_until = NULL WHERE id = $4 AND lease_holder = $5 RETURNING id \
+             ), recorded AS ( \
+               INSERT INTO webhook_attempts (delivery_id, {ATTEMPT_COLS}) SELECT id, $6, $7, $8, $9, $10 FROM updated RETURNING 1 \
+             ) SELECT count(*) FROM recorded"
+        );
+        let (attempt, code, latency) = (a.attempt as i32, a.status_code.map(i32::from), a.latency_ms as i64);
+        let params: [&(dyn ToSql + Sync); 10] = [&status, &next_at, &finished, &delivery_id, &holder, &attempt, &a.at, &code, &latency, &a.error];
+        let row = self.row(&sql, &params).await?;
+        Ok(row.is_some_and(|r| r.get::<_, i64>(0) == 1))
+    }
+
+    async fn list_deliveries(&self, project_id: &str, subscription_id: &str, offset: u64, limit: u32)
+        -> Result<(Vec<(DeliveryRecord, Vec<AttemptRecord>)>, u64)> {
+        let count = "SELECT count(*) FROM webhook_deliveries WHERE project_id = $1 AND subscription_id = $2";
+        let total: i64 = self.row(count, &[&project_id, &subscription_id]).await?.map_or(0, |r| r.get(0));
+        let sql = format!(
+            "SELECT {DELIVERY_COLS} FROM webhook_deliveries WHERE project_id = $1 AND subscription_id = $2 \
+             ORDER BY created_at DESC, sequence DESC, id DESC LIMIT $3::bigint OFFSET $4::bigint"
+        );
+        let (offset, limit) = (offset as i64, i64::from(limit));
+        let page = self.rows(&sql, &[&project_id, &subscription_id, &limit, &offset]).await?;
+        let page = page.iter().map(rows::delivery).collect::<Result<Vec<_>>>()?;
+        let ids: Vec<String> = page.iter().map(|d| d.delivery.id.clone()).collect();
+        let sql = format!("SELECT {ATTEMPT_COLS}, delivery_id FROM webhook_attempts WHERE delivery_id = ANY($1) ORDER BY delivery_id, attempt");
+        let attempts = self.rows(&sql, &[&ids]).await?;
+        let mut out = Vec::with_capacity(page.len());
+        for d in page {
+            let mine =
+                attempts.iter().filter(|r| r.get::<_, String>(5) == d.delivery.id).map(rows::attempt).collect::<Result<Vec<_>>>()?;
+            out.push((d, mine));
+        }
+        Ok((out, total as u64))
+    }
+
+    async fn retry_delivery(&self, project_id: &str, subscription_id: &str, delivery_id: &str, now: i64) -> Result<bool> {
+        let sql = "UPDATE webhook_deliveries SET status = 'PENDING', next_attempt_at = $1, finished_at = NULL \
+                   WHERE project_id = $2 AND subscription_id = $3 AND id = $4";
+        Ok(self.execute(sql, &[&now, &project_id, &subscription_id, &delivery_id]).await? == 1)
+    }
+
+    async fn pending_deliveries(&self) -> Result<u64> {
+        let row = self.row("SELECT count(*) FROM webhook_deliveries WHERE status = 'PENDING'", &[]).await?;
+        Ok(row.map_or(0, |r| r.get::<_, i64>(0) as u64))
     }
 
     async fn insert_sandbox_grant(&self, g: &SandboxGrant, cap: u32) -> Result<()> {

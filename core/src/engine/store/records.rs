@@ -1,6 +1,6 @@
 //! Rows as the engine reads and writes them.
 
-use crate::model::{AccountStatus, SessionConfig};
+use crate::model::{AccountEvent, AccountStatus, DeliveryStatus, SessionConfig};
 
 /// A tenant of the broker: its keys, auth configs, sessions and accounts.
 #[derive(Debug, Clone, PartialEq)]
@@ -181,8 +181,8 @@ impl RequestKind {
 /// request together. The engine states every rule (which statuses may move where, and why:
 /// `engine/accounts/transitions.rs`); a store only checks the guard and writes.
 ///
-/// A store publishes every applied transition on its change feed ([`Store::subscribe_changes`]).
-/// Later additions ride in the same transaction: an event for the webhook outbox. (A key
+/// A store publishes every applied transition on its change feed ([`Store::subscribe_changes`]),
+/// and writes its `event` to the webhook outbox in the same transaction. (A key
 /// rotation re-seals credentials with [`Store::replace_sealed`], compare-and-set on the old
 /// bytes, not with a transition: the account itself does not change.)
 #[derive(Debug, Clone, PartialEq)]
@@ -200,6 +200,9 @@ pub struct Transition {
     /// Unix ms: the account's new `updated_at` when its status or credentials change (a
     /// transition that only replaces or ends the request, or only tells waiters, keeps it).
     pub now: i64,
+    /// The event the change is, written to the webhook outbox with the account as it is
+    /// afterwards and the account's next sequence number; `None` writes none.
+    pub event: Option<AccountEvent>,
 }
 
 /// The conditions of a [`Transition`]; all must hold.
@@ -278,6 +281,8 @@ pub struct PurgeBefore {
     /// `FAILED` and `EXPIRED` accounts last changed before this, with their connection request.
     /// No other status is ever purged.
     pub accounts: i64,
+    /// Webhook events fanned out, and deliveries that ended (delivered or failed), before this.
+    pub webhooks: i64,
 }
 
 /// How many rows [`Store::purge`](super::Store::purge) deleted, by kind.
@@ -289,6 +294,8 @@ pub struct Purged {
     pub client_tokens: u64,
     /// Accounts (their connection requests went with them).
     pub accounts: u64,
+    /// Webhook events and ended deliveries (their attempts went with them).
+    pub webhooks: u64,
 }
 
 /// What a dev-sandbox grant is: the sandbox provider's authorization codes and tokens.
@@ -353,11 +360,13 @@ pub enum SealedColumn {
     AuthConfigSecret,
     /// `connection_requests.pkce_verifier_sealed` (context: the account id).
     PkceVerifier,
+    /// `webhook_subscriptions.secret_sealed` (context: the subscription id).
+    WebhookSecret,
 }
 
 impl SealedColumn {
     /// Every sealed column of the schema.
-    pub const ALL: [Self; 3] = [Self::AccountCredentials, Self::AuthConfigSecret, Self::PkceVerifier];
+    pub const ALL: [Self; 4] = [Self::AccountCredentials, Self::AuthConfigSecret, Self::PkceVerifier, Self::WebhookSecret];
 
     /// The table.
     pub fn table(self) -> &'static str {
@@ -365,13 +374,14 @@ impl SealedColumn {
             Self::AccountCredentials => "accounts",
             Self::AuthConfigSecret => "auth_configs",
             Self::PkceVerifier => "connection_requests",
+            Self::WebhookSecret => "webhook_subscriptions",
         }
     }
 
     /// The row's key, which is also the sealed value's context.
     pub fn key_column(self) -> &'static str {
         match self {
-            Self::AccountCredentials | Self::AuthConfigSecret => "id",
+            Self::AccountCredentials | Self::AuthConfigSecret | Self::WebhookSecret => "id",
             Self::PkceVerifier => "account_id",
         }
     }
@@ -382,6 +392,7 @@ impl SealedColumn {
             Self::AccountCredentials => "credentials_sealed",
             Self::AuthConfigSecret => "client_secret_sealed",
             Self::PkceVerifier => "pkce_verifier_sealed",
+            Self::WebhookSecret => "secret_sealed",
         }
     }
 }
@@ -422,4 +433,110 @@ impl std::fmt::Debug for Reseal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Reseal({})", self.key)
     }
+}
+
+/// A webhook subscription, as stored: its signing secret sealed by the vault with the
+/// subscription id as context (the broker signs with it, so it cannot be a hash).
+#[derive(Clone, PartialEq)]
+pub struct WebhookSubscriptionRecord {
+    /// `ws_…`
+    pub id: String,
+    /// Owning project.
+    pub project_id: String,
+    /// The receiver's URL (checked by the engine's outbound rules).
+    pub url: String,
+    /// Payload format (`V3`).
+    pub version: String,
+    /// Event type names sent to it.
+    pub enabled_events: Vec<String>,
+    /// The `whsec_…` secret, sealed.
+    pub secret_sealed: Vec<u8>,
+    /// Unix ms.
+    pub created_at: i64,
+    /// Unix ms.
+    pub updated_at: i64,
+}
+
+impl std::fmt::Debug for WebhookSubscriptionRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookSubscriptionRecord").field("id", &self.id).field("url", &self.url).finish_non_exhaustive()
+    }
+}
+
+/// An event in the webhook outbox: what happened to an account, with the account as it was
+/// right after (its credentials never: `credentials_sealed` is always `None`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebhookEventRecord {
+    /// `ev_…`
+    pub id: String,
+    /// What happened.
+    pub kind: AccountEvent,
+    /// The account's event sequence number: 1, 2, … in the order its events happened.
+    pub sequence: u64,
+    /// The account as the change left it (for a deletion: as it was).
+    pub account: AccountRecord,
+    /// Unix ms.
+    pub created_at: i64,
+}
+
+/// A delivery the fan-out writes: one event sent to one subscription under one type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewDelivery {
+    /// `msg_…` (the `webhook-id`).
+    pub id: String,
+    /// Owning project.
+    pub project_id: String,
+    /// Where it goes.
+    pub subscription_id: String,
+    /// The event.
+    pub event_id: String,
+    /// The account the event is about.
+    pub account_id: String,
+    /// The event's sequence number for that account.
+    pub sequence: u64,
+    /// The type it is sent as.
+    pub event_type: String,
+    /// The JSON body, exactly as signed and sent on every attempt.
+    pub payload: String,
+    /// Unix ms.
+    pub created_at: i64,
+}
+
+/// A delivery as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeliveryRecord {
+    /// What was written.
+    pub delivery: NewDelivery,
+    /// Where it is.
+    pub status: DeliveryStatus,
+    /// Attempts made so far.
+    pub attempts: u32,
+    /// Unix ms: when the next attempt is due (pending only).
+    pub next_attempt_at: i64,
+}
+
+/// One attempt's outcome, as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AttemptRecord {
+    /// 1 for the first.
+    pub attempt: u32,
+    /// Unix ms.
+    pub at: i64,
+    /// The receiver's status, if it answered.
+    pub status_code: Option<u16>,
+    /// How long it took.
+    pub latency_ms: u64,
+    /// Why it failed, if it did without a status (bounded, no secret).
+    pub error: Option<String>,
+}
+
+/// What an attempt makes of its delivery ([`Store::finish_attempt`](super::Store::finish_attempt)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryNext {
+    /// The receiver took it.
+    Delivered,
+    /// Try again at this time (Unix ms).
+    RetryAt(i64),
+    /// The retry period is over.
+    Failed,
 }

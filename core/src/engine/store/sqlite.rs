@@ -261,6 +261,9 @@ fn apply_transition(c: &Connection, t: &Transition) -> rusqlite::Result<Option<A
     }
     // `updated_at` says when the account itself last changed: its status or its credentials.
     sets.push(if sets.is_empty() { "updated_at = updated_at".into() } else { "updated_at = ?1".into() });
+    if t.event.is_some() {
+        sets.push("event_seq = event_seq + 1".into());
+    }
     let from = t.guard.from.iter().map(|s| arg(&mut args, s.as_str().to_string().into())).collect::<Vec<_>>().join(",");
     let mut guard = format!("id = ?2 AND status IN ({from})");
     if let Some(state) = &t.guard.request_state {
@@ -283,7 +286,58 @@ fn apply_transition(c: &Connection, t: &Transition) -> rusqlite::Result<Option<A
             exec(c, "DELETE FROM connection_requests WHERE account_id = ?1", [&t.account_id])?;
         }
     }
+    if let Some(kind) = t.event {
+        write_event(c, kind, &t.account_id, t.now)?;
+    }
     Ok(Some(account))
+}
+
+/// Writes `kind` to the webhook outbox with the account as it is now and its current
+/// `event_seq` (the caller has just bumped it), inside the caller's transaction.
+fn write_event(c: &Connection, kind: crate::model::AccountEvent, account_id: &str, now: i64) -> rusqlite::Result<()> {
+    let id = crate::engine::crypto::random::new_id("ev_").map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?;
+    exec(
+        c,
+        &format!("INSERT INTO webhook_events ({EVENT_COLS}) SELECT ?1, ?2, event_seq, ?3, {EVENT_ACCOUNT_COLS} FROM accounts WHERE id = ?4"),
+        params![id, kind.as_str(), now, account_id],
+    )
+    .map(drop)
+}
+
+/// The delivery rows of `ids`, in that order.
+fn deliveries_by_id(c: &Connection, ids: &[String]) -> rusqlite::Result<Vec<DeliveryRecord>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        if let Some(d) = one(c, &format!("SELECT {DELIVERY_COLS} FROM webhook_deliveries WHERE id = ?1"), [id], delivery_row)? {
+            out.push(d);
+        }
+    }
+    Ok(out)
+}
+
+/// The deliveries due at `?1`, oldest due first, at most `?2`: pending, unleased (or their
+/// lease ran out), and first in their account's line: no earlier event of the account still
+/// waits to be fanned out, and no earlier delivery of it to the same subscription is pending.
+const CLAIMABLE: &str = "SELECT d.id FROM webhook_deliveries d \
+     WHERE d.status = 'PENDING' AND d.next_attempt_at <= ?1 AND (d.lease_until IS NULL OR d.lease_until <= ?1) \
+       AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p WHERE p.subscription_id = d.subscription_id \
+         AND p.account_id = d.account_id AND p.sequence < d.sequence AND p.status = 'PENDING') \
+       AND NOT EXISTS (SELECT 1 FROM webhook_events e WHERE e.account_id = d.account_id \
+         AND e.sequence < d.sequence AND e.dispatched_at IS NULL) \
+     ORDER BY d.next_attempt_at, d.sequence, d.id LIMIT ?2";
+
+/// A delivery's status, next attempt time and finish time after an attempt.
+fn next_state(next: DeliveryNext, at: i64) -> (&'static str, Option<i64>, Option<i64>) {
+    match next {
+        DeliveryNext::Delivered => ("DELIVERED", None, Some(at)),
+        DeliveryNext::RetryAt(when) => ("PENDING", Some(when), None),
+        DeliveryNext::Failed => ("FAILED", None, Some(at)),
+    }
+}
+
+/// A list as the JSON text the stores keep.
+fn json_text(list: &[String]) -> String {
+    serde_json::to_string(list).expect("a list of strings serialises")
 }
 
 /// Appends `AND column IN (?, ?, …)` for a non-empty filter list.
@@ -637,9 +691,12 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn delete_account(&self, project_id: &str, id: &str) -> Result<bool> {
+    async fn delete_account(&self, project_id: &str, id: &str, now: i64) -> Result<bool> {
         let (p, id) = (project_id.to_string(), id.to_string());
         self.write_account(move |c| {
+            if exec(c, "UPDATE accounts SET event_seq = event_seq + 1 WHERE project_id = ?1 AND id = ?2", [&p, &id])? == 1 {
+                write_event(c, crate::model::AccountEvent::Deleted, &id, now)?;
+            }
             let deleted =
                 one(c, "DELETE FROM accounts WHERE project_id = ?1 AND id = ?2 RETURNING project_id, user_id, id", [&p, &id], account_key_row)?;
             Ok((deleted.is_some(), deleted))
@@ -775,9 +832,190 @@ impl Store for SqliteStore {
                 [b.links],
             )?;
             let client_tokens = exec(c, "DELETE FROM client_tokens WHERE expires_at < ?1 OR revoked_at < ?1", [b.client_tokens])?;
-            Ok(Purged { links: links as u64, client_tokens: client_tokens as u64, accounts: accounts as u64 })
+            let events = exec(c, "DELETE FROM webhook_events WHERE dispatched_at < ?1", [b.webhooks])?;
+            let deliveries = exec(c, "DELETE FROM webhook_deliveries WHERE status <> 'PENDING' AND finished_at < ?1", [b.webhooks])?;
+            Ok(Purged {
+                links: links as u64,
+                client_tokens: client_tokens as u64,
+                accounts: accounts as u64,
+                webhooks: (events + deliveries) as u64,
+            })
         })
         .await
+    }
+
+    async fn insert_webhook_subscription(&self, w: &WebhookSubscriptionRecord) -> Result<()> {
+        let w = w.clone();
+        self.write(move |c| {
+            exec(
+                c,
+                &format!("INSERT INTO webhook_subscriptions ({SUBSCRIPTION_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
+                params![w.id, w.project_id, w.url, w.version, json_text(&w.enabled_events), w.secret_sealed, w.created_at, w.updated_at],
+            )
+            .map(drop)
+        })
+        .await
+    }
+
+    async fn get_webhook_subscription(&self, project_id: &str, id: &str) -> Result<Option<WebhookSubscriptionRecord>> {
+        let (p, id) = (project_id.to_string(), id.to_string());
+        self.lookup(move |c| {
+            one(c, &format!("SELECT {SUBSCRIPTION_COLS} FROM webhook_subscriptions WHERE project_id = ?1 AND id = ?2"), [p, id], subscription_row)
+        })
+        .await
+    }
+
+    async fn list_webhook_subscriptions(&self, project_id: &str) -> Result<Vec<WebhookSubscriptionRecord>> {
+        let p = project_id.to_string();
+        self.read(move |c| {
+            all(
+                c,
+                &format!("SELECT {SUBSCRIPTION_COLS} FROM webhook_subscriptions WHERE project_id = ?1 ORDER BY created_at, id"),
+                [p],
+                subscription_row,
+            )
+        })
+        .await
+    }
+
+    async fn update_webhook_subscription(&self, w: &WebhookSubscriptionRecord) -> Result<bool> {
+        let w = w.clone();
+        self.write(move |c| {
+            exec(
+                c,
+                "UPDATE webhook_subscriptions SET url = ?1, version = ?2, enabled_events = ?3, secret_sealed = ?4, updated_at = ?5 \
+                 WHERE project_id = ?6 AND id = ?7",
+                params![w.url, w.version, json_text(&w.enabled_events), w.secret_sealed, w.updated_at, w.project_id, w.id],
+            )
+            .map(|n| n == 1)
+        })
+        .await
+    }
+
+    async fn delete_webhook_subscription(&self, project_id: &str, id: &str) -> Result<bool> {
+        let (p, id) = (project_id.to_string(), id.to_string());
+        // Its deliveries and their attempts go by ON DELETE CASCADE.
+        self.write(move |c| exec(c, "DELETE FROM webhook_subscriptions WHERE project_id = ?1 AND id = ?2", [&p, &id]).map(|n| n == 1)).await
+    }
+
+    async fn undispatched_events(&self, limit: u32) -> Result<Vec<WebhookEventRecord>> {
+        self.read(move |c| {
+            all(
+                c,
+                &format!("SELECT {EVENT_COLS} FROM webhook_events WHERE dispatched_at IS NULL ORDER BY created_at, sequence, id LIMIT ?1"),
+                [limit],
+                event_row,
+            )
+        })
+        .await
+    }
+
+    async fn dispatch_events(&self, event_ids: &[String], deliveries: &[NewDelivery], now: i64) -> Result<()> {
+        let (ids, deliveries) = (event_ids.to_vec(), deliveries.to_vec());
+        self.write(move |c| {
+            for d in &deliveries {
+                exec(
+                    c,
+                    &format!(
+                        "INSERT INTO webhook_deliveries ({DELIVERY_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'PENDING', 0, ?9) \
+                         ON CONFLICT (subscription_id, event_id, event_type) DO NOTHING"
+                    ),
+                    params![d.id, d.project_id, d.subscription_id, d.event_id, d.account_id, d.sequence as i64, d.event_type, d.payload, d.created_at],
+                )?;
+            }
+            for id in &ids {
+                exec(c, "UPDATE webhook_events SET dispatched_at = ?1 WHERE id = ?2 AND dispatched_at IS NULL", params![now, id])?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn claim_deliveries(&self, holder: &str, now: i64, until: i64, limit: u32) -> Result<Vec<DeliveryRecord>> {
+        let holder = holder.to_string();
+        self.write(move |c| {
+            let ids: Vec<String> = all(c, CLAIMABLE, params![now, limit], |r| r.get(0))?;
+            for id in &ids {
+                exec(c, "UPDATE webhook_deliveries SET lease_holder = ?1, lease_until = ?2 WHERE id = ?3", params![holder, until, id])?;
+            }
+            deliveries_by_id(c, &ids)
+        })
+        .await
+    }
+
+    async fn finish_attempt(&self, delivery_id: &str, holder: &str, a: &AttemptRecord, next: DeliveryNext) -> Result<bool> {
+        let (id, holder, a) = (delivery_id.to_string(), holder.to_string(), a.clone());
+        self.write(move |c| {
+            let (status, next_at, finished) = next_state(next, a.at);
+            let changed = exec(
+                c,
+                "UPDATE webhook_deliveries SET status = ?1, next_attempt_at = COALESCE(?2, next_attempt_at), finished_at = ?3, \
+                 attempts = attempts + 1, lease_holder = NULL, lease_until = NULL WHERE id = ?4 AND lease_holder = ?5",
+                params![status, next_at, finished, id, holder],
+            )?;
+            if changed == 1 {
+                exec(
+                    c,
+                    &format!("INSERT INTO webhook_attempts (delivery_id, {ATTEMPT_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
+                    params![id, a.attempt, a.at, a.status_code, a.latency_ms as i64, a.error],
+                )?;
+            }
+            Ok(changed == 1)
+        })
+        .await
+    }
+
+    async fn list_deliveries(&self, project_id: &str, subscription_id: &str, offset: u64, limit: u32)
+        -> Result<(Vec<(DeliveryRecord, Vec<AttemptRecord>)>, u64)> {
+        let (p, s) = (project_id.to_string(), subscription_id.to_string());
+        self.read(move |c| {
+            let total: i64 = c.query_row(
+                "SELECT count(*) FROM webhook_deliveries WHERE project_id = ?1 AND subscription_id = ?2",
+                [&p, &s],
+                |r| r.get(0),
+            )?;
+            let page = all(
+                c,
+                &format!(
+                    "SELECT {DELIVERY_COLS} FROM webhook_deliveries WHERE project_id = ?1 AND subscription_id = ?2 \
+                     ORDER BY created_at DESC, sequence DESC, id DESC LIMIT ?3 OFFSET ?4"
+                ),
+                params![p, s, limit, offset as i64],
+                delivery_row,
+            )?;
+            let mut out = Vec::with_capacity(page.len());
+            for d in page {
+                let attempts = all(
+                    c,
+                    &format!("SELECT {ATTEMPT_COLS} FROM webhook_attempts WHERE delivery_id = ?1 ORDER BY attempt"),
+                    [&d.delivery.id],
+                    attempt_row,
+                )?;
+                out.push((d, attempts));
+            }
+            Ok((out, total as u64))
+        })
+        .await
+    }
+
+    async fn retry_delivery(&self, project_id: &str, subscription_id: &str, delivery_id: &str, now: i64) -> Result<bool> {
+        let (p, s, id) = (project_id.to_string(), subscription_id.to_string(), delivery_id.to_string());
+        self.write(move |c| {
+            exec(
+                c,
+                "UPDATE webhook_deliveries SET status = 'PENDING', next_attempt_at = ?1, finished_at = NULL \
+                 WHERE project_id = ?2 AND subscription_id = ?3 AND id = ?4",
+                params![now, p, s, id],
+            )
+            .map(|n| n == 1)
+        })
+        .await
+    }
+
+    async fn pending_deliveries(&self) -> Result<u64> {
+        self.read(|c| c.query_row("SELECT count(*) FROM webhook_deliveries WHERE status = 'PENDING'", [], |r| r.get::<_, i64>(0)))
+            .await
+            .map(|n| n as u64)
     }
 
     async fn insert_sandbox_grant(&self, g: &SandboxGrant, cap: u32) -> Result<()> {
@@ -945,7 +1183,7 @@ mod tests {
             tokio::spawn(async move {
                 let (a, r) = connection(id, (id == "ca_dup").then_some("work"));
                 let inserted = store.insert_connection(&a, &r).await;
-                let deleted = store.delete_account("pr_1", id).await;
+                let deleted = store.delete_account("pr_1", id, 2).await;
                 (inserted, deleted)
             })
         });

@@ -8,7 +8,7 @@ use super::rows::db;
 use crate::{Error, Result};
 
 /// The steps, in order; a step never changes once released (add a new one).
-const MIGRATIONS: &[(i32, &str)] = &[(1, SCHEMA_V1), (2, SCHEMA_V2), (3, SCHEMA_V3)];
+const MIGRATIONS: &[(i32, &str)] = &[(1, SCHEMA_V1), (2, SCHEMA_V2), (3, SCHEMA_V3), (4, SCHEMA_V4)];
 
 /// SQLite's tables and indexes, in PostgreSQL's types (BIGINT unix ms, BYTEA sealed values,
 /// BOOLEAN flags, TEXT holding JSON lists), plus `sessions.config_version` (the column the
@@ -122,6 +122,73 @@ CREATE INDEX client_tokens_api_key ON client_tokens(api_key_id);
 const SCHEMA_V3: &str = r#"
 CREATE INDEX accounts_ended ON accounts(status, updated_at);
 CREATE INDEX client_tokens_expiry ON client_tokens(expires_at);
+"#;
+
+/// Webhooks (as SQLite's ninth step).
+const SCHEMA_V4: &str = r#"
+ALTER TABLE accounts ADD COLUMN event_seq BIGINT NOT NULL DEFAULT 0;
+CREATE TABLE webhook_subscriptions (
+    id TEXT PRIMARY KEY,
+    project_id TEXT NOT NULL REFERENCES projects(id),
+    url TEXT NOT NULL,
+    version TEXT NOT NULL,
+    enabled_events TEXT NOT NULL,
+    secret_sealed BYTEA NOT NULL,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL
+);
+CREATE INDEX webhook_subscriptions_project ON webhook_subscriptions(project_id, created_at);
+CREATE TABLE webhook_events (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    sequence BIGINT NOT NULL,
+    created_at BIGINT NOT NULL,
+    dispatched_at BIGINT,
+    account_id TEXT NOT NULL,
+    project_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    toolkit TEXT NOT NULL,
+    auth_config_id TEXT NOT NULL,
+    auth_scheme TEXT NOT NULL,
+    alias TEXT,
+    status TEXT NOT NULL,
+    status_reason TEXT,
+    is_disabled BOOLEAN NOT NULL,
+    account_created_at BIGINT NOT NULL,
+    account_updated_at BIGINT NOT NULL
+);
+CREATE INDEX webhook_events_undispatched ON webhook_events(dispatched_at, created_at);
+CREATE INDEX webhook_events_account ON webhook_events(account_id, sequence);
+CREATE TABLE webhook_deliveries (
+    id TEXT PRIMARY KEY,
+    project_id TEXT NOT NULL,
+    subscription_id TEXT NOT NULL REFERENCES webhook_subscriptions(id) ON DELETE CASCADE,
+    event_id TEXT NOT NULL,
+    account_id TEXT NOT NULL,
+    sequence BIGINT NOT NULL,
+    event_type TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at BIGINT NOT NULL,
+    lease_holder TEXT,
+    lease_until BIGINT,
+    created_at BIGINT NOT NULL,
+    finished_at BIGINT,
+    UNIQUE (subscription_id, event_id, event_type)
+);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries(status, next_attempt_at);
+CREATE INDEX webhook_deliveries_account ON webhook_deliveries(subscription_id, account_id, sequence);
+CREATE INDEX webhook_deliveries_listing ON webhook_deliveries(subscription_id, created_at);
+CREATE TABLE webhook_attempts (
+    delivery_id TEXT NOT NULL REFERENCES webhook_deliveries(id) ON DELETE CASCADE,
+    attempt INTEGER NOT NULL,
+    at BIGINT NOT NULL,
+    status_code INTEGER,
+    latency_ms BIGINT NOT NULL,
+    error TEXT,
+    PRIMARY KEY (delivery_id, attempt)
+);
 "#;
 
 /// Brings the schema up to the newest step.

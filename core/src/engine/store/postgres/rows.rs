@@ -206,3 +206,84 @@ pub(super) fn sandbox_grant(r: &Row) -> Result<SandboxGrant> {
 pub(super) fn first_string(r: &Row) -> Result<String> {
     get(r, 0, "connection_requests")
 }
+
+pub(super) const SUBSCRIPTION_COLS: &str = "id, project_id, url, version, enabled_events, secret_sealed, created_at, updated_at";
+/// The outbox event's columns; the account's own are copied in [`EVENT_ACCOUNT_COLS`]'s order.
+pub(super) const EVENT_COLS: &str = "id, kind, sequence, created_at, account_id, project_id, user_id, toolkit, auth_config_id, \
+     auth_scheme, alias, status, status_reason, is_disabled, account_created_at, account_updated_at";
+/// What an event copies from its account row (after `id, kind, sequence, created_at`).
+pub(super) const EVENT_ACCOUNT_COLS: &str = "u.id, u.project_id, u.user_id, u.toolkit, u.auth_config_id, u.auth_scheme, u.alias, \
+     u.status, u.status_reason, u.is_disabled, u.created_at, u.updated_at";
+pub(super) const DELIVERY_COLS: &str =
+    "id, project_id, subscription_id, event_id, account_id, sequence, event_type, payload, created_at, status, attempts, next_attempt_at";
+pub(super) const ATTEMPT_COLS: &str = "attempt, at, status_code, latency_ms, error";
+
+pub(super) fn subscription(r: &Row) -> Result<WebhookSubscriptionRecord> {
+    const T: &str = "webhook_subscriptions";
+    Ok(WebhookSubscriptionRecord {
+        id: get(r, 0, T)?,
+        project_id: get(r, 1, T)?,
+        url: get(r, 2, T)?,
+        version: get(r, 3, T)?,
+        enabled_events: json_list(r, 4, T)?,
+        secret_sealed: get(r, 5, T)?,
+        created_at: get(r, 6, T)?,
+        updated_at: get(r, 7, T)?,
+    })
+}
+
+pub(super) fn event(r: &Row) -> Result<WebhookEventRecord> {
+    const T: &str = "webhook_events";
+    Ok(WebhookEventRecord {
+        id: get(r, 0, T)?,
+        kind: known(r, 1, T, crate::model::AccountEvent::parse)?,
+        sequence: get::<i64>(r, 2, T)? as u64,
+        created_at: get(r, 3, T)?,
+        account: AccountRecord {
+            id: get(r, 4, T)?,
+            project_id: get(r, 5, T)?,
+            user_id: get(r, 6, T)?,
+            toolkit: get(r, 7, T)?,
+            auth_config_id: get(r, 8, T)?,
+            auth_scheme: get(r, 9, T)?,
+            alias: get(r, 10, T)?,
+            status: known(r, 11, T, AccountStatus::parse)?,
+            status_reason: get(r, 12, T)?,
+            is_disabled: get(r, 13, T)?,
+            credentials_sealed: None,
+            created_at: get(r, 14, T)?,
+            updated_at: get(r, 15, T)?,
+        },
+    })
+}
+
+pub(super) fn delivery(r: &Row) -> Result<DeliveryRecord> {
+    const T: &str = "webhook_deliveries";
+    Ok(DeliveryRecord {
+        delivery: NewDelivery {
+            id: get(r, 0, T)?,
+            project_id: get(r, 1, T)?,
+            subscription_id: get(r, 2, T)?,
+            event_id: get(r, 3, T)?,
+            account_id: get(r, 4, T)?,
+            sequence: get::<i64>(r, 5, T)? as u64,
+            event_type: get(r, 6, T)?,
+            payload: get(r, 7, T)?,
+            created_at: get(r, 8, T)?,
+        },
+        status: known(r, 9, T, crate::model::DeliveryStatus::parse)?,
+        attempts: get::<i32>(r, 10, T)? as u32,
+        next_attempt_at: get(r, 11, T)?,
+    })
+}
+
+pub(super) fn attempt(r: &Row) -> Result<AttemptRecord> {
+    const T: &str = "webhook_attempts";
+    Ok(AttemptRecord {
+        attempt: get::<i32>(r, 0, T)? as u32,
+        at: get(r, 1, T)?,
+        status_code: get::<Option<i32>>(r, 2, T)?.map(|s| s as u16),
+        latency_ms: get::<i64>(r, 3, T)? as u64,
+        error: get(r, 4, T)?,
+    })
+}

@@ -4,7 +4,7 @@
 use rusqlite::Connection;
 
 /// Schema changes in order; `PRAGMA user_version` records how many have run.
-pub(super) const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6, SCHEMA_V7, SCHEMA_V8];
+pub(super) const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6, SCHEMA_V7, SCHEMA_V8, SCHEMA_V9];
 
 /// The first schema.
 pub(super) const SCHEMA_V1: &str = r#"
@@ -139,6 +139,74 @@ CREATE INDEX client_tokens_api_key ON client_tokens(api_key_id);
 const SCHEMA_V8: &str = r#"
 CREATE INDEX accounts_ended ON accounts(status, updated_at);
 CREATE INDEX client_tokens_expiry ON client_tokens(expires_at);
+"#;
+
+/// Webhooks: subscriptions, the outbox of account events (written with the change that causes
+/// each, numbered per account), deliveries and their attempts.
+const SCHEMA_V9: &str = r#"
+ALTER TABLE accounts ADD COLUMN event_seq INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE webhook_subscriptions (
+    id TEXT PRIMARY KEY,
+    project_id TEXT NOT NULL REFERENCES projects(id),
+    url TEXT NOT NULL,
+    version TEXT NOT NULL,
+    enabled_events TEXT NOT NULL,
+    secret_sealed BLOB NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+CREATE INDEX webhook_subscriptions_project ON webhook_subscriptions(project_id, created_at);
+CREATE TABLE webhook_events (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    sequence INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    dispatched_at INTEGER,
+    account_id TEXT NOT NULL,
+    project_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    toolkit TEXT NOT NULL,
+    auth_config_id TEXT NOT NULL,
+    auth_scheme TEXT NOT NULL,
+    alias TEXT,
+    status TEXT NOT NULL,
+    status_reason TEXT,
+    is_disabled INTEGER NOT NULL,
+    account_created_at INTEGER NOT NULL,
+    account_updated_at INTEGER NOT NULL
+);
+CREATE INDEX webhook_events_undispatched ON webhook_events(dispatched_at, created_at);
+CREATE INDEX webhook_events_account ON webhook_events(account_id, sequence);
+CREATE TABLE webhook_deliveries (
+    id TEXT PRIMARY KEY,
+    project_id TEXT NOT NULL,
+    subscription_id TEXT NOT NULL REFERENCES webhook_subscriptions(id) ON DELETE CASCADE,
+    event_id TEXT NOT NULL,
+    account_id TEXT NOT NULL,
+    sequence INTEGER NOT NULL,
+    event_type TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    lease_holder TEXT,
+    lease_until INTEGER,
+    created_at INTEGER NOT NULL,
+    finished_at INTEGER,
+    UNIQUE (subscription_id, event_id, event_type)
+);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries(status, next_attempt_at);
+CREATE INDEX webhook_deliveries_account ON webhook_deliveries(subscription_id, account_id, sequence);
+CREATE INDEX webhook_deliveries_listing ON webhook_deliveries(subscription_id, created_at);
+CREATE TABLE webhook_attempts (
+    delivery_id TEXT NOT NULL REFERENCES webhook_deliveries(id) ON DELETE CASCADE,
+    attempt INTEGER NOT NULL,
+    at INTEGER NOT NULL,
+    status_code INTEGER,
+    latency_ms INTEGER NOT NULL,
+    error TEXT,
+    PRIMARY KEY (delivery_id, attempt)
+);
 "#;
 
 /// Runs the steps not yet run. Each step and its version bump commit together: a killed

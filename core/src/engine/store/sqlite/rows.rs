@@ -144,3 +144,85 @@ pub(super) const API_KEY_COLS: &str = "id, project_id, name, hash, hint, created
 pub(super) fn account_key_row(r: &Row) -> rusqlite::Result<AccountKey> {
     Ok(AccountKey { project_id: r.get(0)?, user_id: r.get(1)?, account_id: r.get(2)? })
 }
+
+pub(super) const SUBSCRIPTION_COLS: &str = "id, project_id, url, version, enabled_events, secret_sealed, created_at, updated_at";
+
+pub(super) fn subscription_row(r: &Row) -> rusqlite::Result<WebhookSubscriptionRecord> {
+    Ok(WebhookSubscriptionRecord {
+        id: r.get(0)?,
+        project_id: r.get(1)?,
+        url: r.get(2)?,
+        version: r.get(3)?,
+        enabled_events: json_list(r, 4)?,
+        secret_sealed: r.get(5)?,
+        created_at: r.get(6)?,
+        updated_at: r.get(7)?,
+    })
+}
+
+/// The outbox event's columns; the account's own follow in [`EVENT_ACCOUNT_COLS`]'s order.
+pub(super) const EVENT_COLS: &str = "id, kind, sequence, created_at, account_id, project_id, user_id, toolkit, auth_config_id, \
+     auth_scheme, alias, status, status_reason, is_disabled, account_created_at, account_updated_at";
+/// What an event copies from its account row (after `id, kind, sequence, created_at`).
+pub(super) const EVENT_ACCOUNT_COLS: &str =
+    "id, project_id, user_id, toolkit, auth_config_id, auth_scheme, alias, status, status_reason, is_disabled, created_at, updated_at";
+
+pub(super) fn event_row(r: &Row) -> rusqlite::Result<WebhookEventRecord> {
+    let kind: String = r.get(1)?;
+    Ok(WebhookEventRecord {
+        id: r.get(0)?,
+        kind: crate::model::AccountEvent::parse(&kind).ok_or_else(|| corrupt(1, format!("unknown event kind {kind:?}")))?,
+        sequence: r.get::<_, i64>(2)? as u64,
+        created_at: r.get(3)?,
+        account: AccountRecord {
+            id: r.get(4)?,
+            project_id: r.get(5)?,
+            user_id: r.get(6)?,
+            toolkit: r.get(7)?,
+            auth_config_id: r.get(8)?,
+            auth_scheme: r.get(9)?,
+            alias: r.get(10)?,
+            status: status_at(r, 11)?,
+            status_reason: r.get(12)?,
+            is_disabled: r.get(13)?,
+            credentials_sealed: None,
+            created_at: r.get(14)?,
+            updated_at: r.get(15)?,
+        },
+    })
+}
+
+pub(super) const DELIVERY_COLS: &str =
+    "id, project_id, subscription_id, event_id, account_id, sequence, event_type, payload, created_at, status, attempts, next_attempt_at";
+
+pub(super) fn delivery_row(r: &Row) -> rusqlite::Result<DeliveryRecord> {
+    let status: String = r.get(9)?;
+    Ok(DeliveryRecord {
+        delivery: NewDelivery {
+            id: r.get(0)?,
+            project_id: r.get(1)?,
+            subscription_id: r.get(2)?,
+            event_id: r.get(3)?,
+            account_id: r.get(4)?,
+            sequence: r.get::<_, i64>(5)? as u64,
+            event_type: r.get(6)?,
+            payload: r.get(7)?,
+            created_at: r.get(8)?,
+        },
+        status: crate::model::DeliveryStatus::parse(&status).ok_or_else(|| corrupt(9, format!("unknown delivery status {status:?}")))?,
+        attempts: r.get(10)?,
+        next_attempt_at: r.get(11)?,
+    })
+}
+
+pub(super) const ATTEMPT_COLS: &str = "attempt, at, status_code, latency_ms, error";
+
+pub(super) fn attempt_row(r: &Row) -> rusqlite::Result<AttemptRecord> {
+    Ok(AttemptRecord {
+        attempt: r.get(0)?,
+        at: r.get(1)?,
+        status_code: r.get(2)?,
+        latency_ms: r.get::<_, i64>(3)? as u64,
+        error: r.get(4)?,
+    })
+}
