@@ -390,20 +390,16 @@ async fn after_a_rotation_deliveries_are_signed_with_the_new_secret_only() {
     let got = receiver.wait_for("the first event", |got| got.len() == 1).await;
     assert!(got[0].signed_with(&old));
 
-    let rotated: Value = broker
-        .http()
-        .post(broker.url(&format!("/api/v3.1/webhook_subscriptions/{subscription}/rotate_secret")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let new = rotated["secret"].as_str().unwrap().to_string();
-    assert_eq!(rotated["id"], subscription.as_str());
+    // Through the Rust client (what the Python and Node SDKs wrap).
+    let webhooks = broker.client().webhooks();
+    let rotated = webhooks.rotate_secret(&subscription).await.unwrap();
+    let new = rotated.secret.clone();
+    assert_eq!(rotated.id, subscription);
     assert_ne!(new, old);
-    let shown: Value = broker.http().get(broker.url(&format!("/api/v3.1/webhook_subscriptions/{subscription}"))).send().await.unwrap().json().await.unwrap();
-    assert_eq!(shown["secret"], new.as_str());
+    assert_eq!(webhooks.get(&subscription).await.unwrap().secret, new);
+    assert_eq!(webhooks.list(None, None).await.unwrap().items.len(), 1);
+    let types = webhooks.event_types().await.unwrap();
+    assert!(types.items.iter().any(|t| t.event_type == "composio.connected_account.expired" && t.supported_versions == ["V3"]));
 
     let second = initiated(&broker, "erin").await;
     broker.http().delete(broker.url(&format!("/api/v3.1/connected_accounts/{second}"))).send().await.unwrap();
@@ -413,4 +409,9 @@ async fn after_a_rotation_deliveries_are_signed_with_the_new_secret_only() {
     for part in old_signature.split(' ') {
         assert!(!got[1].signature.split(' ').any(|p| p == part), "the old secret's signature is not sent");
     }
+    let delivered = webhooks.deliveries(&subscription, None, Some(1)).await.unwrap();
+    assert_eq!((delivered.total_items, delivered.items[0].id.as_str()), (2, got[1].id.as_str()), "newest first");
+    assert_eq!(delivered.items[0].attempts[0].status_code, Some(200));
+    webhooks.delete(&subscription).await.unwrap();
+    assert_eq!(webhooks.get(&subscription).await.unwrap_err().code(), "NOT_FOUND");
 }

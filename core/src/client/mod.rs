@@ -6,11 +6,13 @@ pub mod options;
 mod redirect;
 mod session;
 mod wait;
+mod webhooks;
 
 pub use config::{ClientConfig, Credential};
 pub use redirect::RedirectOutcome;
 pub use session::{AuthorizeOptions, ConnectionRequest, Session, SessionOptions};
 pub use wait::{WaitOptions, DEFAULT_POLL_INTERVAL, LONG_POLL_SLICE};
+pub use webhooks::Webhooks;
 
 use crate::model::{
     AccountFilter, ConnectedAccount, Page, RefreshAccountRequest, RefreshAccountResponse, RevokeAccountResponse, SuccessResponse,
@@ -65,6 +67,11 @@ impl Client {
     /// Connected-account operations.
     pub fn connected_accounts(&self) -> ConnectedAccounts {
         ConnectedAccounts { client: self.clone() }
+    }
+
+    /// Webhook subscriptions and their deliveries.
+    pub fn webhooks(&self) -> Webhooks {
+        Webhooks { client: self.clone() }
     }
 
     pub(crate) fn http(&self) -> &Http {
