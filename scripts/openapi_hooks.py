@@ -5,16 +5,20 @@ can state: a made-up `https://0.com` is rightly a 400 naming the field (server/t
 tests that refusal). So every absolute URL the fuzzer puts in `callback_url` or `redirect_url`
 becomes one the test project allows; anything else (a relative URL, a number) goes as drawn, and
 schemathesis re-judges the edited case before sending it.
+
+Likewise a webhook receiver must be a public https URL (or loopback on a --dev broker), which a
+schema cannot state either: an absolute `webhook_url` becomes a loopback one on the discard port
+(deliveries to it fail and are retried, harmlessly); server/tests/webhooks.rs tests the refusals.
 """
 import schemathesis
 
-ALLOWED = "http://localhost/callback"
-FIELDS = {"callback_url", "redirect_url"}
+ALLOWED = {"callback_url": "http://localhost/callback", "redirect_url": "http://localhost/callback",
+           "webhook_url": "http://127.0.0.1:9/hook"}
 
 
 def _allowed(value):
     if isinstance(value, dict):
-        return {k: (ALLOWED if k in FIELDS and isinstance(v, str) and "://" in v else _allowed(v)) for k, v in value.items()}
+        return {k: (ALLOWED[k] if k in ALLOWED and isinstance(v, str) and "://" in v else _allowed(v)) for k, v in value.items()}
     if isinstance(value, list):
         return [_allowed(v) for v in value]
     return value

@@ -11,6 +11,7 @@ cd "$(dirname "$0")/.."
 
 COMPOSIO_PY=0.30.0           # the official Python SDK
 COMPOSIO_CLIENT_PY=2.0.0rc19 # the API client it requires
+STANDARDWEBHOOKS_PY=1.3.0    # a Standard Webhooks receiver's verifier (tests/composio/python/test_webhooks.py)
 COMPOSIO_NODE=0.21.0         # the official Node SDK (newest stable on the registry)
 # @composio/core 0.21.0 depends on @composio/client 2.0.0-rc.8, which the npm registry reachable
 # here does not serve; rc.6 is the nearest published one, pinned through `overrides`.
@@ -28,7 +29,7 @@ if [ ! -x "$VENV/bin/python" ]; then
   }
 fi
 "$VENV/bin/pip" install -q --disable-pip-version-check \
-  "composio==$COMPOSIO_PY" "composio_client==$COMPOSIO_CLIENT_PY" "pytest>=8"
+  "composio==$COMPOSIO_PY" "composio_client==$COMPOSIO_CLIENT_PY" "pytest>=8" "standardwebhooks==$STANDARDWEBHOOKS_PY"
 
 # --- the Node SDK --------------------------------------------------------------------------
 mkdir -p "$NODE_DIR"

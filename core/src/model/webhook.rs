@@ -117,30 +117,34 @@ pub struct WebhookSubscription {
 pub struct WebhookSubscriptionCreate {
     /// The receiver's URL: https (http only for loopback on a `--dev` broker), at most 2,048
     /// characters, not a private, loopback or link-local address.
-    #[cfg_attr(feature = "openapi", schema(max_length = 2048))]
+    #[cfg_attr(feature = "openapi", schema(max_length = 2048, pattern = "^https?://"))]
     pub webhook_url: String,
     /// The event types to send (at least one; see `GET …/event_types`).
-    #[cfg_attr(feature = "openapi", schema(min_items = 1))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<AccountEvent>, min_items = 1))]
     pub enabled_events: Vec<String>,
     /// The payload format: `V3` (the default) is the only one Grantline sends.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(pattern = "^V3$"))]
     pub version: Option<String>,
 }
 
-/// Body of `PATCH /api/v3.1/webhook_subscriptions/{id}`: the fields to change.
+/// Body of `PATCH /api/v3.1/webhook_subscriptions/{id}`: the fields to change (none: the
+/// subscription as it is).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct WebhookSubscriptionUpdate {
     /// A new receiver URL (same rules as on creation).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(max_length = 2048))]
+    #[cfg_attr(feature = "openapi", schema(max_length = 2048, pattern = "^https?://"))]
     pub webhook_url: Option<String>,
     /// A new list of event types (at least one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Vec<AccountEvent>>, min_items = 1))]
     pub enabled_events: Option<Vec<String>>,
     /// The payload format: only `V3`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(pattern = "^V3$"))]
     pub version: Option<String>,
 }
 

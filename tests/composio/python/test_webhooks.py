@@ -218,11 +218,12 @@ def test_deliveries_verify_with_standard_webhooks_and_with_the_sdk(short_links_w
 
     # Alice connects; Bob's link is left unopened until it runs out (2 s).
     bob = initiated(composio, "bob_app_id")
+    bobs_link_runs_out = time.monotonic() + 2.2
     session = composio.create(user_id="alice_app_id", toolkits=["sandbox"], manage_connections=False)
     request = session.authorize("sandbox")
     complete_link(request.redirect_url, "sandbox")
     assert request.wait_for_connection(timeout=30).status == "ACTIVE"
-    time.sleep(2.2)
+    time.sleep(max(0.0, bobs_link_runs_out - time.monotonic()))
     assert composio.connected_accounts.get(bob).status == "EXPIRED"
 
     got = receiver.wait_for("active, expired and composio's expired", lambda got: len(got) >= 3)

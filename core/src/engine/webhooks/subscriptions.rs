@@ -15,7 +15,7 @@ use crate::model::{
 use crate::{Error, Result};
 
 /// The most subscriptions a project may have.
-pub const MAX_SUBSCRIPTIONS: usize = 20;
+pub const MAX_SUBSCRIPTIONS: usize = 100;
 
 impl Engine {
     /// `POST /api/v3.1/webhook_subscriptions`.
@@ -59,11 +59,11 @@ impl Engine {
         self.subscription_view(&self.subscription(who, id).await?)
     }
 
-    /// `PATCH /api/v3.1/webhook_subscriptions/{id}`: changes the fields given (at least one).
+    /// `PATCH /api/v3.1/webhook_subscriptions/{id}`: changes the fields given (none: nothing).
     pub async fn update_webhook_subscription(&self, who: &Principal, id: &str, req: WebhookSubscriptionUpdate) -> Result<WebhookSubscription> {
         let mut record = self.subscription(who, id).await?;
         if req == WebhookSubscriptionUpdate::default() {
-            return Err(Error::validation("webhook_url", "give at least one of webhook_url, enabled_events, version"));
+            return self.subscription_view(&record);
         }
         if let Some(url) = &req.webhook_url {
             record.url = self.check_receiver(url)?;
