@@ -1443,9 +1443,9 @@ pub async fn webhook_subscriptions_are_kept_per_project(store: Arc<dyn Store>) {
 pub async fn events_fan_out_once_and_each_accounts_deliveries_go_in_sequence(store: Arc<dyn Store>) {
     two_projects(&store).await;
     store.insert_webhook_subscription(&subscription("ws_1", PROJECT, 5)).await.unwrap();
-    for (id, state) in [("ca_a", "sa"), ("ca_b", "sb")] {
+    for (id, state, now) in [("ca_a", "sa", 20), ("ca_b", "sb", 21)] {
         connect(&store, &account(id, "u1", "github", 10), state, 1_000).await;
-        assert!(store.transition(&callback(id, state, b"v1", 20)).await.unwrap().is_some());
+        assert!(store.transition(&callback(id, state, b"v1", now)).await.unwrap().is_some());
     }
     let revoke_a = Transition {
         status: Some((AccountStatus::Revoked, None)),

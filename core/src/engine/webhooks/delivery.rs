@@ -23,6 +23,8 @@ const CLAIM_BATCH: u32 = 16;
 const ANSWER_CAP: usize = 64 * 1024;
 /// The longest error text kept for an attempt.
 const ERROR_CAP: usize = 300;
+/// How long the loop lets a burst of account changes settle before one pass handles them all.
+const SETTLE: Duration = Duration::from_millis(20);
 
 impl Engine {
     /// Wakes this broker's delivery loop now (a manual retry; new events wake it through the
@@ -54,7 +56,11 @@ impl Engine {
                     continue;
                 }
                 tokio::select! {
-                    _ = changes.recv() => {}
+                    _ = changes.recv() => {
+                        // A burst of changes is one pass: let it settle, then drop what queued.
+                        tokio::time::sleep(SETTLE).await;
+                        while !matches!(changes.try_recv(), Err(tokio::sync::broadcast::error::TryRecvError::Empty | tokio::sync::broadcast::error::TryRecvError::Closed)) {}
+                    }
                     _ = wake.notified() => {}
                     _ = tokio::time::sleep(config.poll_every) => {}
                 }
@@ -92,7 +98,9 @@ impl Engine {
         for outcome in join_all(attempts).await {
             outcome?;
         }
-        metrics::webhook_backlog(self.store.pending_deliveries().await?);
+        if !claimed.is_empty() {
+            metrics::webhook_backlog(self.store.pending_deliveries().await?);
+        }
         Ok(claimed.len())
     }
 
