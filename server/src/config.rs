@@ -116,6 +116,10 @@ pub struct ServeConfig {
     #[arg(long, env = "GRANTLINE_RETENTION_ACCOUNT_DAYS", default_value_t = retention::DEFAULT_ENDED_ACCOUNT_DAYS)]
     pub retention_account_days: u32,
 
+    /// Days a tool execution's log (`GET /api/v3.1/logs/{log_id}`) is kept (0: forever).
+    #[arg(long, env = "GRANTLINE_RETENTION_LOG_DAYS", default_value_t = retention::DEFAULT_LOG_DAYS)]
+    pub retention_log_days: u32,
+
     /// Seconds between two retention sweeps (the first runs at start).
     #[arg(long, env = "GRANTLINE_RETENTION_SWEEP_SECS", default_value_t = 3600)]
     pub retention_sweep_secs: u64,
@@ -336,6 +340,7 @@ impl ServeConfig {
             link_days: days(self.retention_link_days),
             client_token_days: days(self.retention_client_token_days),
             ended_account_days: days(self.retention_account_days),
+            log_days: days(self.retention_log_days),
         };
         Ok((policy, Duration::from_secs(self.retention_sweep_secs)))
     }

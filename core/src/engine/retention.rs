@@ -2,7 +2,7 @@
 //!
 //! Spent and expired Connect Links (their `state`, PKCE verifier and callback URL) and expired or
 //! revoked client tokens go after days; `FAILED` and `EXPIRED` accounts after months; `ACTIVE`
-//! accounts (and `REVOKED`, `INACTIVE` or pending ones) never. Every broker on a database may
+//! accounts (and `REVOKED`, `INACTIVE` or pending ones) never; execution logs after a month. Every broker on a database may
 //! run the sweep: a purge is one transaction and deleting twice deletes nothing.
 
 use std::sync::Arc;
@@ -19,6 +19,9 @@ pub const DEFAULT_CLIENT_TOKEN_DAYS: u32 = 7;
 /// Default days a `FAILED` or `EXPIRED` account is kept after its last change.
 pub const DEFAULT_ENDED_ACCOUNT_DAYS: u32 = 90;
 
+/// Default days an execution log (`GET /api/v3.1/logs/{log_id}`) is kept.
+pub const DEFAULT_LOG_DAYS: u32 = 30;
+
 /// How long ended rows are kept, in days (`None`: forever).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetentionPolicy {
@@ -28,6 +31,8 @@ pub struct RetentionPolicy {
     pub client_token_days: Option<u32>,
     /// `FAILED` and `EXPIRED` accounts.
     pub ended_account_days: Option<u32>,
+    /// Execution logs.
+    pub log_days: Option<u32>,
 }
 
 impl Default for RetentionPolicy {
@@ -36,6 +41,7 @@ impl Default for RetentionPolicy {
             link_days: Some(DEFAULT_LINK_DAYS),
             client_token_days: Some(DEFAULT_CLIENT_TOKEN_DAYS),
             ended_account_days: Some(DEFAULT_ENDED_ACCOUNT_DAYS),
+            log_days: Some(DEFAULT_LOG_DAYS),
         }
     }
 }
@@ -44,7 +50,12 @@ impl RetentionPolicy {
     /// The cut-off times at `now` (ms).
     pub fn before(&self, now: i64) -> PurgeBefore {
         let cut = |days: Option<u32>| days.map_or(i64::MIN, |d| now.saturating_sub(i64::from(d) * 86_400_000));
-        PurgeBefore { links: cut(self.link_days), client_tokens: cut(self.client_token_days), accounts: cut(self.ended_account_days) }
+        PurgeBefore {
+            links: cut(self.link_days),
+            client_tokens: cut(self.client_token_days),
+            accounts: cut(self.ended_account_days),
+            logs: cut(self.log_days),
+        }
     }
 }
 
@@ -53,7 +64,13 @@ impl Engine {
     pub async fn purge_ended(&self, policy: &RetentionPolicy) -> Result<Purged> {
         let purged = self.store.purge(&policy.before(clock::now_ms())).await?;
         if purged != Purged::default() {
-            tracing::info!(links = purged.links, client_tokens = purged.client_tokens, accounts = purged.accounts, "retention sweep");
+            tracing::info!(
+                links = purged.links,
+                client_tokens = purged.client_tokens,
+                accounts = purged.accounts,
+                logs = purged.logs,
+                "retention sweep"
+            );
         }
         Ok(purged)
     }
@@ -71,9 +88,9 @@ mod tests {
     #[test]
     fn cut_offs_are_days_before_now_or_never() {
         let day = 86_400_000;
-        let p = RetentionPolicy { link_days: Some(7), client_token_days: Some(1), ended_account_days: None };
-        assert_eq!(p.before(100 * day), PurgeBefore { links: 93 * day, client_tokens: 99 * day, accounts: i64::MIN });
+        let p = RetentionPolicy { link_days: Some(7), client_token_days: Some(1), ended_account_days: None, log_days: Some(2) };
+        assert_eq!(p.before(100 * day), PurgeBefore { links: 93 * day, client_tokens: 99 * day, accounts: i64::MIN, logs: 98 * day });
         let d = RetentionPolicy::default().before(100 * day);
-        assert_eq!((d.links, d.client_tokens, d.accounts), (93 * day, 93 * day, 10 * day));
+        assert_eq!((d.links, d.client_tokens, d.accounts, d.logs), (93 * day, 93 * day, 10 * day, 70 * day));
     }
 }

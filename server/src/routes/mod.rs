@@ -5,6 +5,7 @@ mod auth_configs;
 mod client_tokens;
 mod connect;
 mod logos;
+mod logs;
 mod openapi;
 pub(crate) mod ops;
 mod sandbox;
@@ -53,6 +54,8 @@ pub(crate) fn documented(state: Option<&AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(accounts::refresh))
         .routes(routes!(accounts::set_status))
         .routes(routes!(auth_configs::create, auth_configs::list))
+        .routes(routes!(logs::list))
+        .routes(routes!(logs::get))
         .merge(client_api);
     OpenApiRouter::with_openapi(openapi::Frame::openapi())
         .nest("/api/v3.1", api)
