@@ -102,6 +102,11 @@ pub struct ServeConfig {
     #[arg(long, env = "GRANTLINE_RATE_LIMIT_API_KEY", default_value = crate::rate_limit::DEFAULT_API_KEY)]
     pub rate_limit_api_key: String,
 
+    /// Rate limit on dashboard sign-in attempts, per broker process, all callers together (same
+    /// syntax): each attempt is an API key check.
+    #[arg(long, env = "GRANTLINE_RATE_LIMIT_DASHBOARD_SIGN_IN", default_value = crate::rate_limit::DEFAULT_DASHBOARD_SIGN_IN)]
+    pub rate_limit_dashboard_sign_in: String,
+
     /// Days a spent or expired Connect Link is kept before the retention sweeper deletes it
     /// (0: forever).
     #[arg(long, env = "GRANTLINE_RETENTION_LINK_DAYS", default_value_t = retention::DEFAULT_LINK_DAYS)]
@@ -320,6 +325,7 @@ impl ServeConfig {
                 link_open: rate("rate_limit_link", &self.rate_limit_link)?,
                 link_form: rate("rate_limit_link_form", &self.rate_limit_link_form)?,
                 api_key: rate("rate_limit_api_key", &self.rate_limit_api_key)?,
+                dashboard_sign_in: rate("rate_limit_dashboard_sign_in", &self.rate_limit_dashboard_sign_in)?,
             },
             http: HttpLimits {
                 header_read_timeout: Duration::from_secs(self.header_read_timeout_secs),

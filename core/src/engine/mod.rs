@@ -14,6 +14,7 @@ pub mod store;
 // The project's own settings and the sessions apps open.
 mod auth_configs;
 mod client_tokens;
+pub mod dashboard;
 mod origins;
 mod projects;
 pub mod retention;
@@ -32,6 +33,7 @@ pub use notifier::{Notifier, WatchKey};
 pub use readiness::{Readiness, ReadyCheck};
 pub use connect::{CallbackAllowList, CallbackOutcome, CallbackPage, CallbackParams, ConnectForm, FormOutcome, LinkOpen};
 pub use crypto::{random as secrets, vault};
+pub use dashboard::{DashboardSession, DASHBOARD_SESSION_TTL};
 pub use origins::OriginAllowList;
 pub use projects::{Bootstrap, NewApiKey, DEV_LOOPBACK};
 pub use provider::oauth;

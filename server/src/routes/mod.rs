@@ -75,6 +75,7 @@ pub(crate) fn router(state: AppState) -> Router<()> {
     if dev {
         app = app.merge(sandbox::router());
     }
+    app = app.merge(crate::dashboard::router());
     app.fallback(|| async { crate::ApiError(grantline_core::Error::not_found("route", "no such endpoint")) })
         .layer(crate::request_id::RequestIds)
         .layer(crate::access_log::AccessLog)
