@@ -112,6 +112,7 @@ async fn signing_in_takes_the_projects_key_and_sets_a_strict_http_only_cookie() 
     let csp = headers["content-security-policy"].to_str().unwrap();
     assert!(csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'") && csp.contains("form-action 'self'"), "{csp}");
     assert_eq!(headers["x-frame-options"], "DENY");
+    assert_eq!(headers["referrer-policy"], "same-origin", "forms are posted with their real Origin");
     assert_eq!(headers["cache-control"], "no-store");
 
     for bad in ["gl_not_a_key", "   "] {

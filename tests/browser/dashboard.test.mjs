@@ -35,13 +35,17 @@ async function connectedAccount(userId) {
   return account.id
 }
 
-/** Presses Tab until the focused element matches `selector` (at most `max` times). */
-async function tabTo(page, selector, max = 40) {
+/** Presses Tab until the focused element matches the CSS `selector` (and reads `text`, if given). */
+async function tabTo(page, selector, text, max = 40) {
   for (let i = 0; i < max; i++) {
     await page.keyboard.press('Tab')
-    if (await page.evaluate((s) => document.activeElement?.matches(s) ?? false, selector)) return
+    const there = await page.evaluate(([s, t]) => {
+      const el = document.activeElement
+      return Boolean(el?.matches(s) && (t === undefined || el.textContent.trim() === t))
+    }, [selector, text])
+    if (there) return
   }
-  throw new Error(`Tab never reached ${selector}`)
+  throw new Error(`Tab never reached ${selector} ${text ?? ''}`)
 }
 
 test('an operator signs in, finds a user\'s account and disables it with the keyboard alone', async () => {
@@ -98,7 +102,7 @@ test('an operator signs in, finds a user\'s account and disables it with the key
   await page.keyboard.press('Enter')
   await page.getByRole('heading', { level: 1, name: `Account ${adaId}` }).waitFor()
   assert.equal(await page.locator('#account-use').innerText(), 'Enabled')
-  await tabTo(page, 'button:text("Disable account")')
+  await tabTo(page, 'button', 'Disable account')
   const focusVisible = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle)
   assert.notEqual(focusVisible, 'none', 'focus is visible')
   await page.keyboard.press('Enter')

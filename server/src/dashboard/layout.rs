@@ -94,13 +94,15 @@ fn frame(config: &EngineConfig, title: &str, header: &str, body: &str) -> String
     )
 }
 
-/// The dashboard's response headers: private (never cached, framed or named in a Referer) and a
-/// policy that loads nothing but the broker's own stylesheet.
+/// The dashboard's response headers: private (never cached or framed, never named in a Referer to
+/// another origin) and a policy that loads nothing but the broker's own stylesheet.
 pub fn secured(mut response: Response) -> Response {
     let h = response.headers_mut();
     h.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(HeaderName::from_static("content-security-policy"), HeaderValue::from_static(CSP));
-    h.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    // Not `no-referrer`: with it, browsers post forms with `Origin: null`, and the origin check
+    // needs the real one. Nothing of the dashboard's is sent to another origin either way.
+    h.insert(REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     response
