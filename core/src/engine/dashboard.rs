@@ -96,3 +96,73 @@ fn csrf_token(cookie: &str) -> String {
     let digest = secrets::sha256_hex(&format!("grantline dashboard csrf\n{cookie}"));
     digest[..32].to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::catalog::Catalog;
+    use crate::engine::store::SqliteStore;
+    use crate::engine::vault::Vault;
+    use crate::engine::EngineConfig;
+
+    async fn engine(dir: &tempfile::TempDir, key: &str) -> Engine {
+        let store = Arc::new(SqliteStore::open(dir.path().join("store.db")).unwrap());
+        let config = EngineConfig::new(url::Url::parse("http://127.0.0.1:1").unwrap());
+        Engine::new(store, Vault::from_base64(key).unwrap(), Catalog::builtin(), config).await.unwrap()
+    }
+
+    fn unauthorized<T: std::fmt::Debug>(r: Result<T>) -> String {
+        match r {
+            Err(Error::Unauthorized(m)) => m,
+            other => panic!("expected Unauthorized, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_session_lasts_until_its_expiry_its_key_is_revoked_or_its_cookie_is_tampered_with() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = Vault::generate_key().unwrap();
+        let engine = engine(&dir, &key).await;
+        let boot = engine.bootstrap(&[], &[]).await.unwrap();
+        let api_key = boot.created_key.unwrap();
+
+        let (cookie, opened) = engine.dashboard_sign_in(&api_key.secret).await.unwrap();
+        assert!(!cookie.contains(&api_key.secret) && !cookie.contains(&api_key.record.hash), "the cookie is sealed");
+        let session = engine.dashboard_session(&cookie).await.unwrap();
+        assert_eq!(session.principal.api_key_id.as_deref(), Some(api_key.record.id.as_str()));
+        assert_eq!((session.csrf_token.as_str(), session.expires_at), (opened.csrf_token.as_str(), opened.expires_at));
+        engine.check_dashboard_csrf(&session, Some(&session.csrf_token)).unwrap();
+
+        // Another session of the same key has another CSRF token; neither passes for the other.
+        let (other_cookie, other) = engine.dashboard_sign_in(&api_key.secret).await.unwrap();
+        assert_ne!(other_cookie, cookie, "each sign-in seals afresh");
+        for token in [Some(other.csrf_token.as_str()), Some(""), None] {
+            assert!(matches!(engine.check_dashboard_csrf(&session, token), Err(Error::Forbidden(_))), "{token:?}");
+        }
+
+        // Ended, or sealed for something else, or by another keyring: no session.
+        let sealed = |s: &Sealed, context: &str| {
+            URL_SAFE_NO_PAD.encode(engine.vault.seal(context, &serde_json::to_vec(s).unwrap()).unwrap())
+        };
+        let ended = Sealed { k: api_key.record.id.clone(), h: api_key.record.hash.clone(), e: clock::now_ms() - 1 };
+        assert!(unauthorized(engine.dashboard_session(&sealed(&ended, COOKIE_CONTEXT)).await).contains("ended"));
+        let live = Sealed { e: clock::now_ms() + 60_000, ..ended };
+        unauthorized(engine.dashboard_session(&sealed(&live, "another context")).await);
+        let wrong_id = Sealed { k: "ak_other".into(), ..live };
+        unauthorized(engine.dashboard_session(&sealed(&wrong_id, COOKIE_CONTEXT)).await);
+        for garbage in ["", "not base64 !", "AAAA"] {
+            unauthorized(engine.dashboard_session(garbage).await);
+        }
+        let elsewhere = tempfile::tempdir().unwrap();
+        let stranger = self::engine(&elsewhere, &Vault::generate_key().unwrap()).await;
+        unauthorized(stranger.dashboard_session(&cookie).await);
+
+        // Revoking the key ends every session it opened.
+        engine.revoke_api_key(&api_key.record.project_id, &api_key.record.id).await.unwrap();
+        assert!(unauthorized(engine.dashboard_session(&cookie).await).contains("revoked"));
+        unauthorized(engine.dashboard_sign_in(&api_key.secret).await);
+        assert!(matches!(engine.dashboard_sign_in("  ").await, Err(Error::Validation { ref field, .. }) if field == "api_key"));
+    }
+}
