@@ -17,4 +17,4 @@ npm_quiet() { npm "$@" --no-audit --no-fund --loglevel=error 2>&1 | grep -v 'nod
 (cd tests/oidc-provider && [ -d node_modules/oidc-provider ] || npm_quiet ci)
 (cd tests/browser && [ -d node_modules/playwright-core ] || npm_quiet ci)
 (cd examples/onboarding-widget && npm_quiet install)
-[ -n "${SKIP_TESTS:-}" ] || node --test --test-concurrency=1 tests/browser/widget.test.mjs tests/browser/connect-form.test.mjs
+[ -n "${SKIP_TESTS:-}" ] || node --test --test-concurrency=1 tests/browser/widget.test.mjs tests/browser/connect-form.test.mjs tests/browser/dashboard.test.mjs

@@ -103,6 +103,11 @@ pub struct ServeConfig {
     #[arg(long, env = "GRANTLINE_RATE_LIMIT_API_KEY", default_value = crate::rate_limit::DEFAULT_API_KEY)]
     pub rate_limit_api_key: String,
 
+    /// Rate limit on dashboard sign-in attempts, per broker process, all callers together (same
+    /// syntax): each attempt is an API key check.
+    #[arg(long, env = "GRANTLINE_RATE_LIMIT_DASHBOARD_SIGN_IN", default_value = crate::rate_limit::DEFAULT_DASHBOARD_SIGN_IN)]
+    pub rate_limit_dashboard_sign_in: String,
+
     /// Days a spent or expired Connect Link is kept before the retention sweeper deletes it
     /// (0: forever).
     #[arg(long, env = "GRANTLINE_RETENTION_LINK_DAYS", default_value_t = retention::DEFAULT_LINK_DAYS)]
@@ -139,6 +144,10 @@ pub struct ServeConfig {
     /// Seconds between two webhook delivery passes when nothing wakes the broker sooner.
     #[arg(long, env = "GRANTLINE_WEBHOOK_POLL_SECS", default_value_t = 1.0)]
     pub webhook_poll_secs: f64,
+
+    /// Days a tool execution's log (`GET /api/v3.1/logs/{log_id}`) is kept (0: forever).
+    #[arg(long, env = "GRANTLINE_RETENTION_LOG_DAYS", default_value_t = retention::DEFAULT_LOG_DAYS)]
+    pub retention_log_days: u32,
 
     /// Seconds between two retention sweeps (the first runs at start).
     #[arg(long, env = "GRANTLINE_RETENTION_SWEEP_SECS", default_value_t = 3600)]
@@ -340,6 +349,7 @@ impl ServeConfig {
                 link_open: rate("rate_limit_link", &self.rate_limit_link)?,
                 link_form: rate("rate_limit_link_form", &self.rate_limit_link_form)?,
                 api_key: rate("rate_limit_api_key", &self.rate_limit_api_key)?,
+                dashboard_sign_in: rate("rate_limit_dashboard_sign_in", &self.rate_limit_dashboard_sign_in)?,
             },
             http: HttpLimits {
                 header_read_timeout: Duration::from_secs(self.header_read_timeout_secs),
@@ -361,6 +371,7 @@ impl ServeConfig {
             client_token_days: days(self.retention_client_token_days),
             ended_account_days: days(self.retention_account_days),
             webhook_days: days(self.retention_webhook_days),
+            log_days: days(self.retention_log_days),
         };
         Ok((policy, Duration::from_secs(self.retention_sweep_secs)))
     }

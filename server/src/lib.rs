@@ -6,6 +6,7 @@
 mod access_log;
 pub mod config;
 mod cors;
+mod dashboard;
 pub mod demo;
 mod error;
 mod extract;

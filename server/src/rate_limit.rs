@@ -21,6 +21,11 @@ pub const DEFAULT_LINK_OPEN: &str = "30/min:10";
 pub const DEFAULT_LINK_FORM: &str = "5/min:5";
 /// Default rate of an API key: unlimited (`off`), so busy backends and benchmarks are not capped.
 pub const DEFAULT_API_KEY: &str = "off";
+/// Default rate of dashboard sign-in attempts (all callers of one broker together): 10 a
+/// minute, bursts of 10.
+pub const DEFAULT_DASHBOARD_SIGN_IN: &str = "10/min:10";
+/// The key of the one bucket dashboard sign-ins share (a sign-in has no credential yet to key on).
+pub const SIGN_IN_BUCKET: &str = "dashboard";
 /// The most credentials one limiter tracks; past it, buckets that are full again are dropped
 /// first (they hold nothing), then a tenth of the others.
 pub const MAX_TRACKED: usize = 100_000;
@@ -79,6 +84,8 @@ pub struct RateLimits {
     pub link_form: Option<Rate>,
     /// Requests with one API key.
     pub api_key: Option<Rate>,
+    /// Dashboard sign-in attempts.
+    pub dashboard_sign_in: Option<Rate>,
 }
 
 impl Default for RateLimits {
@@ -89,6 +96,7 @@ impl Default for RateLimits {
             link_open: rate(DEFAULT_LINK_OPEN),
             link_form: rate(DEFAULT_LINK_FORM),
             api_key: rate(DEFAULT_API_KEY),
+            dashboard_sign_in: rate(DEFAULT_DASHBOARD_SIGN_IN),
         }
     }
 }
@@ -103,6 +111,8 @@ pub struct Limiters {
     pub link_form: Limiter,
     /// Per API key id (`ak_…`).
     pub api_key: Limiter,
+    /// Dashboard sign-in attempts ([`SIGN_IN_BUCKET`]).
+    pub dashboard_sign_in: Limiter,
 }
 
 impl Limiters {
@@ -113,6 +123,7 @@ impl Limiters {
             link_open: Limiter::new("Connect Link", limits.link_open),
             link_form: Limiter::new("Connect Link form", limits.link_form),
             api_key: Limiter::new("API key", limits.api_key),
+            dashboard_sign_in: Limiter::new("dashboard sign-in form", limits.dashboard_sign_in),
         }
     }
 }

@@ -263,6 +263,32 @@ async fn metrics_count_a_scripted_flow_and_answer_only_to_the_api_key() {
     assert_eq!(other.status().as_u16(), 404);
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn proxied_requests_are_counted_by_toolkit_and_outcome_with_the_providers_latency() {
+    let broker = Broker::start(BrokerOptions::default());
+    let session = broker.client().create("u_proxy", sandbox_only()).await.unwrap();
+    let req = session.authorize("sandbox", AuthorizeOptions { callback_url: Some(format!("{APP}/done")), alias: None }).await.unwrap();
+    assert_eq!(Browser::new().sandbox_consent(req.redirect_url(), true).await.status().as_u16(), 303);
+    let proxy = |endpoint: String| {
+        let (http, url) = (broker.http(), broker.url(&format!("/api/v3.1/tool_router/session/{}/proxy_execute", session.session_id())));
+        async move {
+            let r = http.post(url).json(&serde_json::json!({"toolkit": "sandbox", "endpoint": endpoint, "method": "GET"})).send().await.unwrap();
+            assert_eq!(r.status().as_u16(), 200);
+            r.json::<Value>().await.unwrap()["status"].as_u64().unwrap()
+        }
+    };
+    assert_eq!(proxy(broker.url("/sandbox/oauth/userinfo")).await, 200);
+    assert_eq!(proxy(broker.url("/sandbox/oauth/userinfo")).await, 200);
+    assert_eq!(proxy(broker.url("/sandbox/no-such-endpoint")).await, 404, "the provider's refusal, passed on");
+
+    let m = scrape(&broker, &broker.http()).await;
+    let get = |name: &str, labels: &[(&str, &str)]| value(&m, name, labels).unwrap_or_else(|| panic!("no {name} {labels:?}"));
+    assert_eq!(get("grantline_proxy_requests_total", &[("toolkit", "sandbox"), ("outcome", "ok")]), 2.0);
+    assert_eq!(get("grantline_proxy_requests_total", &[("toolkit", "sandbox"), ("outcome", "provider_error")]), 1.0);
+    assert_eq!(get("grantline_provider_request_seconds_count", &[("toolkit", "sandbox")]), 3.0, "each request's latency");
+    assert_eq!(value(&m, "grantline_tool_executions_total", &[("toolkit", "sandbox")]), None, "a proxied request is not a tool run");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Logs
 

@@ -32,6 +32,15 @@ pub(crate) fn tool_executed(toolkit: &str, outcome: &'static str, provider_start
     }
 }
 
+/// `grantline_proxy_requests_total{toolkit, outcome}` and
+/// `grantline_provider_request_seconds{toolkit}`: proxied requests (`…/proxy_execute`; `outcome`:
+/// ok, provider_error, connection_expired, provider_unavailable) and how long the provider took.
+pub(crate) fn proxy_executed(toolkit: &str, outcome: &'static str, provider_started: Instant) {
+    metrics::counter!("grantline_proxy_requests_total", "toolkit" => toolkit.to_string(), "outcome" => outcome).increment(1);
+    metrics::histogram!("grantline_provider_request_seconds", "toolkit" => toolkit.to_string())
+        .record(provider_started.elapsed().as_secs_f64());
+}
+
 /// `grantline_token_refreshes_total{toolkit, outcome}`: refreshes by the lease holder
 /// (`outcome`: ok, refused, unavailable).
 pub(crate) fn refreshed(toolkit: &str, outcome: &'static str) {

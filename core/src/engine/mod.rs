@@ -15,6 +15,7 @@ pub mod webhooks;
 // The project's own settings and the sessions apps open.
 mod auth_configs;
 mod client_tokens;
+pub mod dashboard;
 mod origins;
 pub mod outbound;
 mod projects;
@@ -34,6 +35,7 @@ pub use notifier::{Notifier, WatchKey};
 pub use readiness::{Readiness, ReadyCheck};
 pub use connect::{CallbackAllowList, CallbackOutcome, CallbackPage, CallbackParams, ConnectForm, FormOutcome, LinkOpen};
 pub use crypto::{random as secrets, vault};
+pub use dashboard::{DashboardSession, DASHBOARD_SESSION_TTL};
 pub use origins::OriginAllowList;
 pub use projects::{Bootstrap, NewApiKey, DEV_LOOPBACK};
 pub use provider::oauth;

@@ -2,8 +2,9 @@
 //!
 //! Spent and expired Connect Links (their `state`, PKCE verifier and callback URL) and expired or
 //! revoked client tokens go after days; `FAILED` and `EXPIRED` accounts after months; `ACTIVE`
-//! accounts (and `REVOKED`, `INACTIVE` or pending ones) never. Every broker on a database may
-//! run the sweep: a purge is one transaction and deleting twice deletes nothing.
+//! accounts (and `REVOKED`, `INACTIVE` or pending ones) never; webhook events, ended deliveries
+//! and execution logs after a month. Every broker on a database may run the sweep: a purge is
+//! one transaction and deleting twice deletes nothing.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,6 +22,9 @@ pub const DEFAULT_ENDED_ACCOUNT_DAYS: u32 = 90;
 /// Default days webhook events (once fanned out) and ended deliveries are kept.
 pub const DEFAULT_WEBHOOK_DAYS: u32 = 30;
 
+/// Default days an execution log (`GET /api/v3.1/logs/{log_id}`) is kept.
+pub const DEFAULT_LOG_DAYS: u32 = 30;
+
 /// How long ended rows are kept, in days (`None`: forever).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetentionPolicy {
@@ -32,6 +36,8 @@ pub struct RetentionPolicy {
     pub ended_account_days: Option<u32>,
     /// Webhook events fanned out, and deliveries delivered or failed.
     pub webhook_days: Option<u32>,
+    /// Execution logs.
+    pub log_days: Option<u32>,
 }
 
 impl Default for RetentionPolicy {
@@ -41,6 +47,7 @@ impl Default for RetentionPolicy {
             client_token_days: Some(DEFAULT_CLIENT_TOKEN_DAYS),
             ended_account_days: Some(DEFAULT_ENDED_ACCOUNT_DAYS),
             webhook_days: Some(DEFAULT_WEBHOOK_DAYS),
+            log_days: Some(DEFAULT_LOG_DAYS),
         }
     }
 }
@@ -54,6 +61,7 @@ impl RetentionPolicy {
             client_tokens: cut(self.client_token_days),
             accounts: cut(self.ended_account_days),
             webhooks: cut(self.webhook_days),
+            logs: cut(self.log_days),
         }
     }
 }
@@ -68,6 +76,7 @@ impl Engine {
                 client_tokens = purged.client_tokens,
                 accounts = purged.accounts,
                 webhooks = purged.webhooks,
+                logs = purged.logs,
                 "retention sweep"
             );
         }
@@ -87,9 +96,10 @@ mod tests {
     #[test]
     fn cut_offs_are_days_before_now_or_never() {
         let day = 86_400_000;
-        let p = RetentionPolicy { link_days: Some(7), client_token_days: Some(1), ended_account_days: None, webhook_days: Some(2) };
-        assert_eq!(p.before(100 * day), PurgeBefore { links: 93 * day, client_tokens: 99 * day, accounts: i64::MIN, webhooks: 98 * day });
+        let p = RetentionPolicy { link_days: Some(7), client_token_days: Some(1), ended_account_days: None, webhook_days: Some(2), log_days: Some(3) };
+        let expected = PurgeBefore { links: 93 * day, client_tokens: 99 * day, accounts: i64::MIN, webhooks: 98 * day, logs: 97 * day };
+        assert_eq!(p.before(100 * day), expected);
         let d = RetentionPolicy::default().before(100 * day);
-        assert_eq!((d.links, d.client_tokens, d.accounts, d.webhooks), (93 * day, 93 * day, 10 * day, 70 * day));
+        assert_eq!((d.links, d.client_tokens, d.accounts, d.webhooks, d.logs), (93 * day, 93 * day, 10 * day, 70 * day, 70 * day));
     }
 }

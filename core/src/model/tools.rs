@@ -451,4 +451,7 @@ pub struct ProxyResponse {
     /// Composio's link to a binary answer: always null (Grantline stores no files; the answer is in `data`).
     #[serde(default)]
     pub binary_data: Option<Value>,
+    /// Grantline: identifies this request in the execution logs (`GET /api/v3.1/logs/{log_id}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_id: Option<String>,
 }

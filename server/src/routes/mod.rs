@@ -5,6 +5,7 @@ mod auth_configs;
 mod client_tokens;
 mod connect;
 mod logos;
+mod logs;
 mod openapi;
 pub(crate) mod ops;
 mod sandbox;
@@ -60,6 +61,8 @@ pub(crate) fn documented(state: Option<&AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(webhooks::rotate_secret))
         .routes(routes!(webhooks::deliveries))
         .routes(routes!(webhooks::retry))
+        .routes(routes!(logs::list))
+        .routes(routes!(logs::get))
         .merge(client_api);
     OpenApiRouter::with_openapi(openapi::Frame::openapi())
         .nest("/api/v3.1", api)
@@ -79,6 +82,7 @@ pub(crate) fn router(state: AppState) -> Router<()> {
     if dev {
         app = app.merge(sandbox::router());
     }
+    app = app.merge(crate::dashboard::router());
     app.fallback(|| async { crate::ApiError(grantline_core::Error::not_found("route", "no such endpoint")) })
         .layer(crate::request_id::RequestIds)
         .layer(crate::access_log::AccessLog)

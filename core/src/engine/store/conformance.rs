@@ -101,6 +101,7 @@ cases! {
     live_reconnects_are_unused_unexpired_reconnect_links,
     a_sandbox_grant_is_taken_once_and_the_table_stays_bounded,
     purging_deletes_what_ended_long_ago_and_never_a_live_account,
+    execution_logs_are_read_within_their_project_listed_newest_first_and_purged_by_age,
     a_lease_has_one_holder_until_it_expires,
     the_change_feed_carries_every_account_change_and_nothing_else,
     racing_callbacks_finish_an_account_once,
@@ -1099,10 +1100,11 @@ pub async fn purging_deletes_what_ended_long_ago_and_never_a_live_account(store:
     }
     assert!(store.revoke_client_token(PROJECT, "s1", "ct_revoked", 100).await.unwrap());
 
-    let nothing = PurgeBefore { links: i64::MIN, client_tokens: i64::MIN, accounts: i64::MIN, webhooks: i64::MIN };
+    let nothing = PurgeBefore { links: i64::MIN, client_tokens: i64::MIN, accounts: i64::MIN, webhooks: i64::MIN, logs: i64::MIN };
     assert_eq!(store.purge(&nothing).await.unwrap(), Purged::default(), "nothing ended before the dawn of time");
-    let purged = store.purge(&PurgeBefore { links: 2_000, client_tokens: 2_000, accounts: 2_000, webhooks: i64::MIN }).await.unwrap();
-    assert_eq!(purged, Purged { links: 3, client_tokens: 2, accounts: 2, webhooks: 0 });
+    let ended = PurgeBefore { links: 2_000, client_tokens: 2_000, accounts: 2_000, ..nothing };
+    let purged = store.purge(&ended).await.unwrap();
+    assert_eq!(purged, Purged { links: 3, client_tokens: 2, accounts: 2, webhooks: 0, logs: 0 });
 
     for gone in ["ca_failed_old", "ca_expired_old"] {
         assert!(store.get_account(PROJECT, gone).await.unwrap().is_none(), "{gone}");
@@ -1123,7 +1125,77 @@ pub async fn purging_deletes_what_ended_long_ago_and_never_a_live_account(store:
     for (id, kept) in [("ct_expired", false), ("ct_revoked", false), ("ct_live", true)] {
         assert_eq!(store.client_token_by_hash(&format!("hash of {id}")).await.unwrap().is_some(), kept, "{id}");
     }
-    assert_eq!(store.purge(&PurgeBefore { links: 2_000, client_tokens: 2_000, accounts: 2_000, webhooks: i64::MIN }).await.unwrap(), Purged::default(), "once");
+    assert_eq!(store.purge(&ended).await.unwrap(), Purged::default(), "once");
+}
+
+fn execution_log(id: &str, project_id: &str, user: &str, toolkit: &str, created_at: i64) -> ExecutionLogRecord {
+    ExecutionLogRecord {
+        id: id.into(),
+        project_id: project_id.into(),
+        session_id: "trs_1".into(),
+        user_id: user.into(),
+        account_id: Some(format!("ca_{user}_{toolkit}")),
+        toolkit: toolkit.into(),
+        tool_slug: Some(format!("{}_DO", toolkit.to_uppercase())),
+        successful: true,
+        error_code: None,
+        error_message: None,
+        provider_status: Some(200),
+        duration_ms: 12,
+        created_at,
+    }
+}
+
+/// Execution logs: each read back whole within its project only, listed newest first by user,
+/// account or toolkit with a count, and deleted by the retention sweeper once old enough.
+pub async fn execution_logs_are_read_within_their_project_listed_newest_first_and_purged_by_age(store: Arc<dyn Store>) {
+    two_projects(&store).await;
+    let failed = ExecutionLogRecord {
+        successful: false,
+        error_code: Some("PROVIDER_ERROR".into()),
+        error_message: Some("GitHub answered HTTP 404".into()),
+        provider_status: Some(404),
+        account_id: None,
+        tool_slug: None,
+        ..execution_log("log_b", PROJECT, "u1", "github", 200)
+    };
+    let logs = [
+        execution_log("log_a", PROJECT, "u1", "github", 100),
+        failed.clone(),
+        execution_log("log_c", PROJECT, "u2", "slack", 300),
+        execution_log("log_d", PROJECT, "u1", "slack", 300),
+        execution_log("log_x", OTHER_PROJECT, "u1", "github", 400),
+    ];
+    for l in &logs {
+        store.insert_execution_log(l).await.unwrap();
+    }
+    assert!(store.insert_execution_log(&logs[0]).await.is_err(), "a log id is written once");
+    assert_eq!(store.get_execution_log(PROJECT, "log_b").await.unwrap(), Some(failed), "read back whole");
+    assert_eq!(store.get_execution_log(PROJECT, "log_x").await.unwrap(), None, "another project's log is not found");
+    assert_eq!(store.get_execution_log(PROJECT, "log_zz").await.unwrap(), None);
+
+    let list = |filter: LogFilter, offset: u64, limit: u32| {
+        let store = store.clone();
+        async move {
+            let (items, total) = store.list_execution_logs(PROJECT, &filter, offset, limit).await.unwrap();
+            (items.into_iter().map(|l| l.id).collect::<Vec<_>>(), total)
+        }
+    };
+    let v = |ids: &[&str]| ids.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert_eq!(list(LogFilter::default(), 0, 10).await, (v(&["log_d", "log_c", "log_b", "log_a"]), 4), "newest first, ties by id");
+    assert_eq!(list(LogFilter::default(), 1, 2).await, (v(&["log_c", "log_b"]), 4), "paged");
+    let u1 = LogFilter { user_id: Some("u1".into()), ..LogFilter::default() };
+    assert_eq!(list(u1.clone(), 0, 10).await, (v(&["log_d", "log_b", "log_a"]), 3));
+    let u1_github = LogFilter { toolkit: Some("github".into()), ..u1 };
+    assert_eq!(list(u1_github, 0, 10).await, (v(&["log_b", "log_a"]), 2));
+    let account = LogFilter { account_id: Some("ca_u2_slack".into()), ..LogFilter::default() };
+    assert_eq!(list(account, 0, 10).await, (v(&["log_c"]), 1));
+
+    let keep_rest = PurgeBefore { links: i64::MIN, client_tokens: i64::MIN, accounts: i64::MIN, webhooks: i64::MIN, logs: 250 };
+    assert_eq!(store.purge(&keep_rest).await.unwrap(), Purged { logs: 2, ..Purged::default() });
+    assert_eq!(list(LogFilter::default(), 0, 10).await, (v(&["log_d", "log_c"]), 2));
+    assert!(store.get_execution_log(OTHER_PROJECT, "log_x").await.unwrap().is_some(), "newer than the cut-off");
+    assert_eq!(store.purge(&keep_rest).await.unwrap(), Purged::default(), "once");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1514,7 +1586,7 @@ pub async fn events_fan_out_once_and_each_accounts_deliveries_go_in_sequence(sto
     assert!(store.finish_attempt("msg_a1", "broker-1", &attempt_at(3, 710, Some(200)), DeliveryNext::Delivered).await.unwrap());
 
     // Retention: ended deliveries and fanned-out events go; deleting the subscription takes the rest.
-    let before = |webhooks| PurgeBefore { links: i64::MIN, client_tokens: i64::MIN, accounts: i64::MIN, webhooks };
+    let before = |webhooks| PurgeBefore { links: i64::MIN, client_tokens: i64::MIN, accounts: i64::MIN, webhooks, logs: i64::MIN };
     assert_eq!(store.purge(&before(41)).await.unwrap().webhooks, 1, "a2's event, fanned out at 40");
     assert_eq!(store.purge(&before(10_000)).await.unwrap().webhooks, 2 + 3);
     assert_eq!(store.list_deliveries(PROJECT, "ws_1", 0, 10).await.unwrap().1, 0);

@@ -146,9 +146,18 @@ pub trait Store: Send + Sync + 'static {
     /// Subscribe before reading what you wait on, so no change falls between the two.
     fn subscribe_changes(&self) -> tokio::sync::broadcast::Receiver<StoreChange>;
 
+    /// Records one tool execution (never its arguments, answer or credentials).
+    async fn insert_execution_log(&self, log: &ExecutionLogRecord) -> Result<()>;
+    /// An execution log by id, within a project.
+    async fn get_execution_log(&self, project_id: &str, id: &str) -> Result<Option<ExecutionLogRecord>>;
+    /// A project's execution logs matching `filter`, newest first, and the total count.
+    async fn list_execution_logs(&self, project_id: &str, filter: &LogFilter, offset: u64, limit: u32)
+        -> Result<(Vec<ExecutionLogRecord>, u64)>;
+
     /// Deletes what ended before the times in `before` (the retention sweeper), in one
     /// transaction: spent or expired links of accounts no longer pending, expired or revoked
-    /// client tokens, `FAILED`/`EXPIRED` accounts. `ACTIVE` (or any other) accounts stay.
+    /// client tokens, `FAILED`/`EXPIRED` accounts, old execution logs. `ACTIVE` (or any other)
+    /// accounts stay.
     async fn purge(&self, before: &PurgeBefore) -> Result<Purged>;
 
     /// Adds a webhook subscription.

@@ -29,7 +29,7 @@ use crate::{Error, Result};
 use changes::NOTIFY;
 use rows::{
     db, unavailable, ACCOUNT_COLS, API_KEY_COLS, ATTEMPT_COLS, AUTH_CONFIG_COLS, CLIENT_TOKEN_COLS, DELIVERY_COLS, EVENT_ACCOUNT_COLS,
-    EVENT_COLS, PROJECT_COLS, REQUEST_COLS, SANDBOX_COLS, SESSION_COLS, SUBSCRIPTION_COLS,
+    EVENT_COLS, LOG_COLS, PROJECT_COLS, REQUEST_COLS, SANDBOX_COLS, SESSION_COLS, SUBSCRIPTION_COLS,
 };
 use target::Target;
 
@@ -633,6 +633,54 @@ impl Store for PostgresStore {
         self.inner.feed.subscribe()
     }
 
+    async fn insert_execution_log(&self, l: &ExecutionLogRecord) -> Result<()> {
+        let sql = format!("INSERT INTO execution_logs ({LOG_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)");
+        self.execute(
+            &sql,
+            &[
+                &l.id,
+                &l.project_id,
+                &l.session_id,
+                &l.user_id,
+                &l.account_id,
+                &l.toolkit,
+                &l.tool_slug,
+                &l.successful,
+                &l.error_code,
+                &l.error_message,
+                &l.provider_status,
+                &l.duration_ms,
+                &l.created_at,
+            ],
+        )
+        .await
+        .map(drop)
+    }
+
+    async fn get_execution_log(&self, project_id: &str, id: &str) -> Result<Option<ExecutionLogRecord>> {
+        let sql = format!("SELECT {LOG_COLS} FROM execution_logs WHERE project_id = $1 AND id = $2");
+        self.row(&sql, &[&project_id, &id]).await?.as_ref().map(rows::execution_log).transpose()
+    }
+
+    async fn list_execution_logs(&self, project_id: &str, filter: &LogFilter, offset: u64, limit: u32)
+        -> Result<(Vec<ExecutionLogRecord>, u64)> {
+        let matching = "FROM execution_logs WHERE project_id = $1 \
+             AND ($2::text IS NULL OR user_id = $2) AND ($3::text IS NULL OR account_id = $3) AND ($4::text IS NULL OR toolkit = $4)";
+        let count_sql = format!("SELECT count(*) {matching}");
+        let page_sql = format!("SELECT {LOG_COLS} {matching} ORDER BY created_at DESC, id DESC LIMIT $5 OFFSET $6");
+        let (limit, offset) = (i64::from(limit), i64::try_from(offset).unwrap_or(i64::MAX));
+        let c = self.client().await?;
+        let (count, page) = tokio::try_join!(c.prepare_cached(&count_sql), c.prepare_cached(&page_sql)).map_err(db)?;
+        let filters: [&(dyn ToSql + Sync); 4] = [&project_id, &filter.user_id, &filter.account_id, &filter.toolkit];
+        let mut page_params = filters.to_vec();
+        page_params.extend([&limit as &(dyn ToSql + Sync), &offset]);
+        // Both sent at once: one round trip.
+        let (total, items) = tokio::try_join!(c.query_one(&count, &filters), c.query(&page, &page_params)).map_err(db)?;
+        let total: i64 = total.try_get(0).map_err(db)?;
+        let items = items.iter().map(rows::execution_log).collect::<Result<Vec<_>>>()?;
+        Ok((items, u64::try_from(total).unwrap_or(0)))
+    }
+
     async fn purge(&self, before: &PurgeBefore) -> Result<Purged> {
         // One statement: one transaction. A purged account's request goes by ON DELETE CASCADE.
         let sql = "WITH gone AS (DELETE FROM accounts WHERE status IN ('FAILED', 'EXPIRED') AND updated_at < $3 RETURNING id), \
@@ -641,12 +689,14 @@ impl Store for PostgresStore {
                AND account_id NOT IN (SELECT id FROM gone) RETURNING account_id), \
              tokens AS (DELETE FROM client_tokens WHERE expires_at < $2 OR revoked_at < $2 RETURNING id), \
              events AS (DELETE FROM webhook_events WHERE dispatched_at < $4 RETURNING id), \
-             deliveries AS (DELETE FROM webhook_deliveries WHERE status <> 'PENDING' AND finished_at < $4 RETURNING id) \
+             deliveries AS (DELETE FROM webhook_deliveries WHERE status <> 'PENDING' AND finished_at < $4 RETURNING id), \
+             logs AS (DELETE FROM execution_logs WHERE created_at < $5 RETURNING id) \
              SELECT (SELECT count(*) FROM links), (SELECT count(*) FROM tokens), (SELECT count(*) FROM gone), \
-               (SELECT count(*) FROM events) + (SELECT count(*) FROM deliveries)";
-        let row = self.row(sql, &[&before.links, &before.client_tokens, &before.accounts, &before.webhooks]).await?;
+               (SELECT count(*) FROM events) + (SELECT count(*) FROM deliveries), (SELECT count(*) FROM logs)";
+        let params: [&(dyn ToSql + Sync); 5] = [&before.links, &before.client_tokens, &before.accounts, &before.webhooks, &before.logs];
+        let row = self.row(sql, &params).await?;
         let count = |i: usize| row.as_ref().map_or(0, |r| r.get::<_, i64>(i) as u64);
-        Ok(Purged { links: count(0), client_tokens: count(1), accounts: count(2), webhooks: count(3) })
+        Ok(Purged { links: count(0), client_tokens: count(1), accounts: count(2), webhooks: count(3), logs: count(4) })
     }
 
     fn change_feed_connected(&self) -> Option<bool> {

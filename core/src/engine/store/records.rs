@@ -283,6 +283,8 @@ pub struct PurgeBefore {
     pub accounts: i64,
     /// Webhook events fanned out, and deliveries that ended (delivered or failed), before this.
     pub webhooks: i64,
+    /// Execution logs written before this.
+    pub logs: i64,
 }
 
 /// How many rows [`Store::purge`](super::Store::purge) deleted, by kind.
@@ -296,6 +298,56 @@ pub struct Purged {
     pub accounts: u64,
     /// Webhook events and ended deliveries (their attempts went with them).
     pub webhooks: u64,
+    /// Execution logs.
+    pub logs: u64,
+}
+
+/// One tool execution as the broker records it (`GET /api/v3.1/logs/{log_id}`): who ran what,
+/// as which account, how it ended and how long it took.
+///
+/// Deliberately absent: the arguments, the provider's answer and any credential. Arguments and
+/// answers may carry the end user's data (mail, documents, messages), so the broker never keeps
+/// them; an operator sees that a call happened and how it ended, not what it carried.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExecutionLogRecord {
+    /// `log_…`, the `log_id` the execution answered with.
+    pub id: String,
+    /// Owning project.
+    pub project_id: String,
+    /// The session it ran in (`trs_…`).
+    pub session_id: String,
+    /// The end user it ran for.
+    pub user_id: String,
+    /// The account that signed it (`ca_…`); `None` for a no-auth toolkit, a meta tool, or a call
+    /// that found no usable account.
+    pub account_id: Option<String>,
+    /// Toolkit slug (`composio` for meta tools).
+    pub toolkit: String,
+    /// The tool (`GITHUB_GET_THE_AUTHENTICATED_USER`); `None` for a proxied request.
+    pub tool_slug: Option<String>,
+    /// Whether it succeeded.
+    pub successful: bool,
+    /// Why not, as a stable code (`PROVIDER_ERROR`, `NOT_CONNECTED`, an error kind's code, …).
+    pub error_code: Option<String>,
+    /// Why not, in words (bounded; the broker's own failures are never described).
+    pub error_message: Option<String>,
+    /// The provider's HTTP status, when the provider answered.
+    pub provider_status: Option<i32>,
+    /// How long the execution took inside the broker, in milliseconds.
+    pub duration_ms: i64,
+    /// Unix ms.
+    pub created_at: i64,
+}
+
+/// Which execution logs a listing wants (`None`: any).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LogFilter {
+    /// Only this end user's.
+    pub user_id: Option<String>,
+    /// Only those signed by this account.
+    pub account_id: Option<String>,
+    /// Only this toolkit's.
+    pub toolkit: Option<String>,
 }
 
 /// What a dev-sandbox grant is: the sandbox provider's authorization codes and tokens.

@@ -821,6 +821,68 @@ impl Store for SqliteStore {
         self.inner.changes.subscribe()
     }
 
+    async fn insert_execution_log(&self, l: &ExecutionLogRecord) -> Result<()> {
+        let l = l.clone();
+        self.write(move |c| {
+            exec(
+                c,
+                &format!("INSERT INTO execution_logs ({LOG_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"),
+                params![
+                    l.id,
+                    l.project_id,
+                    l.session_id,
+                    l.user_id,
+                    l.account_id,
+                    l.toolkit,
+                    l.tool_slug,
+                    l.successful,
+                    l.error_code,
+                    l.error_message,
+                    l.provider_status,
+                    l.duration_ms,
+                    l.created_at
+                ],
+            )
+            .map(drop)
+        })
+        .await
+    }
+
+    async fn get_execution_log(&self, project_id: &str, id: &str) -> Result<Option<ExecutionLogRecord>> {
+        let (p, id) = (project_id.to_string(), id.to_string());
+        self.lookup(move |c| one(c, &format!("SELECT {LOG_COLS} FROM execution_logs WHERE project_id = ?1 AND id = ?2"), [p, id], log_row))
+            .await
+    }
+
+    async fn list_execution_logs(&self, project_id: &str, filter: &LogFilter, offset: u64, limit: u32)
+        -> Result<(Vec<ExecutionLogRecord>, u64)> {
+        let mut where_sql = String::from(" WHERE project_id = ?");
+        let mut args = vec![project_id.to_string()];
+        for (column, value) in [("user_id", &filter.user_id), ("account_id", &filter.account_id), ("toolkit", &filter.toolkit)] {
+            if let Some(v) = value {
+                where_sql.push_str(&format!(" AND {column} = ?"));
+                args.push(v.clone());
+            }
+        }
+        self.read(move |c| {
+            // One snapshot: the count and the page agree.
+            let tx = c.unchecked_transaction()?;
+            let total: u64 = tx.query_row(
+                &format!("SELECT COUNT(*) FROM execution_logs{where_sql}"),
+                rusqlite::params_from_iter(args.iter()),
+                |r| r.get(0),
+            )?;
+            let mut st = tx.prepare(&format!(
+                "SELECT {LOG_COLS} FROM execution_logs{where_sql} ORDER BY created_at DESC, id DESC LIMIT {limit} OFFSET {offset}"
+            ))?;
+            let items = st.query_map(rusqlite::params_from_iter(args.iter()), log_row)?.collect::<rusqlite::Result<_>>()?;
+            drop(st);
+            tx.commit()?;
+            Ok((items, total))
+        })
+        .await
+    }
+
     async fn purge(&self, before: &PurgeBefore) -> Result<Purged> {
         let b = *before;
         self.write(move |c| {
@@ -834,11 +896,13 @@ impl Store for SqliteStore {
             let client_tokens = exec(c, "DELETE FROM client_tokens WHERE expires_at < ?1 OR revoked_at < ?1", [b.client_tokens])?;
             let events = exec(c, "DELETE FROM webhook_events WHERE dispatched_at < ?1", [b.webhooks])?;
             let deliveries = exec(c, "DELETE FROM webhook_deliveries WHERE status <> 'PENDING' AND finished_at < ?1", [b.webhooks])?;
+            let logs = exec(c, "DELETE FROM execution_logs WHERE created_at < ?1", [b.logs])?;
             Ok(Purged {
                 links: links as u64,
                 client_tokens: client_tokens as u64,
                 accounts: accounts as u64,
                 webhooks: (events + deliveries) as u64,
+                logs: logs as u64,
             })
         })
         .await

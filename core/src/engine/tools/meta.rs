@@ -243,8 +243,11 @@ impl Engine {
         who.require_project()?;
         refuse_interaction(req.input_responses.as_ref(), req.request_state.as_ref(), req.experimental.as_ref())?;
         let session = self.load_session(who, session_id).await?;
+        let started = super::Execution::start(&session, &secrets::new_id("log_")?, super::META_TOOLKIT, Some(&req.slug.trim().to_ascii_uppercase()));
         let data = self.run_meta(who, &session, "slug", &req.slug, &req.arguments).await?;
-        Ok(ExecuteMetaResponse { data, error: None, log_id: secrets::new_id("log_")?, result_type: ResultType::Completed })
+        let log_id = started.log_id().to_string();
+        self.record_execution(started).await;
+        Ok(ExecuteMetaResponse { data, error: None, log_id, result_type: ResultType::Completed })
     }
 
     /// Runs a meta tool the session offers; a tool it does not offer is a 400 naming `field`.

@@ -10,6 +10,7 @@ use crate::engine::provider::body::{describe_cap, read_capped, BodyError, MAX_AP
 use crate::engine::provider::credentials::AuthHeaders;
 use crate::engine::accounts::pick_account;
 use crate::engine::store::{AccountRecord, SessionRecord};
+use super::{Execution, META_TOOLKIT};
 use crate::engine::{metrics, secrets, Engine, Principal};
 use crate::catalog::{AuthKind, Method, ToolDef, ToolkitDef};
 use crate::model::{
@@ -86,8 +87,11 @@ impl Engine {
                     "meta tools choose accounts themselves (COMPOSIO_MULTI_EXECUTE_TOOL takes tools[].account); leave it out",
                 ));
             }
+            let started = Execution::start(&session, &secrets::new_id("log_")?, META_TOOLKIT, Some(&req.tool_slug.trim().to_ascii_uppercase()));
             let data = self.run_meta(who, &session, "tool_slug", &req.tool_slug, &req.arguments).await?;
-            return Ok(answer(data, None, secrets::new_id("log_")?));
+            let log_id = started.log_id().to_string();
+            self.record_execution(started).await;
+            return Ok(answer(data, None, log_id));
         }
         self.run_tool(who, &session, &req.tool_slug, &req.arguments, account.as_ref()).await
     }
@@ -139,10 +143,11 @@ impl Engine {
         let prepared = tool.prepare(args)?;
         let def = self.toolkit_def(&tool.toolkit)?;
         let log_id = secrets::new_id("log_")?;
-        let account = match self.signer(who, session, def, account).await? {
-            Signer::Nobody => None,
-            Signer::Account(a) => Some(a),
-            Signer::Missing(newest) => {
+        let mut execution = Execution::start(session, &log_id, &def.slug, Some(&tool.slug));
+        let account = match self.signer(who, session, def, account).await {
+            Ok(Signer::Nobody) => None,
+            Ok(Signer::Account(a)) => Some(a),
+            Ok(Signer::Missing(newest)) => {
                 let why = match newest {
                     None => format!("The user has not connected {}.", def.name),
                     Some(a) => format!(
@@ -153,9 +158,15 @@ impl Engine {
                     ),
                 };
                 metrics::tool_executed(&def.slug, "not_connected", None);
-                return Ok(connect_first(session, def, "not_connected", &why, log_id));
+                let answer = connect_first(session, def, "not_connected", &why, log_id);
+                execution.failed("NOT_CONNECTED", answer.error.as_deref().unwrap_or_default());
+                self.record_execution(execution).await;
+                return Ok(answer);
             }
+            // A bad account choice: the caller's mistake, no execution happened.
+            Err(e) => return Err(e),
         };
+        execution.signed_by(account.as_ref().map(|a| a.id.as_str()));
         let mut url = self.resolve(def, &prepared.path, false)?;
         if !prepared.query.is_empty() {
             url.query_pairs_mut().extend_pairs(&prepared.query);
@@ -170,16 +181,23 @@ impl Engine {
                     Some(r) => format!("The user's {} connection stopped working ({}).", def.name, quoted_reason(r)),
                     None => format!("The user's {} connection stopped working: expired.", def.name),
                 };
-                return Ok(connect_first(session, def, "connection_expired", &why, log_id));
+                let answer = connect_first(session, def, "connection_expired", &why, log_id);
+                execution.failed("CONNECTION_EXPIRED", answer.error.as_deref().unwrap_or_default());
+                self.record_execution(execution).await;
+                return Ok(answer);
             }
             // Retryable or the broker's own failure: an error of the call (503 with Retry-After,
             // or a 500 whose text stays in the log), not an answer to paste in front of a model.
             Err(e @ (Error::ProviderUnavailable { .. } | Error::Unavailable { .. } | Error::Internal(_))) => {
                 metrics::tool_executed(&def.slug, "provider_unavailable", Some(provider_started));
+                execution.failed_with(&e);
+                self.record_execution(execution).await;
                 return Err(e);
             }
             Err(e) => {
                 metrics::tool_executed(&def.slug, "provider_error", Some(provider_started));
+                execution.failed_with(&e);
+                self.record_execution(execution).await;
                 let data = json!({"toolkit": def.slug, "status": "provider_error"});
                 return Ok(answer(data, Some(e.to_string()), log_id));
             }
@@ -188,6 +206,11 @@ impl Engine {
         tracing::info!(tool = %tool.slug, toolkit = %def.slug, status = reply.status, log_id, "tool executed");
         metrics::tool_executed(&def.slug, if ok { "ok" } else { "provider_error" }, Some(provider_started));
         let error = (!ok).then(|| provider_error(def, &reply));
+        execution.provider_answered(reply.status);
+        if let Some(e) = &error {
+            execution.failed("PROVIDER_ERROR", e);
+        }
+        self.record_execution(execution).await;
         Ok(answer(reply.data, error, log_id))
     }
 
@@ -253,9 +276,33 @@ impl Engine {
             }
         }
         let call = ProviderCall { method, url, headers, body: req.body };
-        let answer = self.call_provider(def, account.as_ref(), &call).await?;
-        tracing::info!(toolkit = %def.slug, status = answer.status, "proxied request");
-        Ok(ProxyResponse { status: answer.status, data: answer.data, headers: answer.headers, binary_data: None })
+        let log_id = secrets::new_id("log_")?;
+        let mut execution = Execution::start(&session, &log_id, &def.slug, None);
+        execution.signed_by(account.as_ref().map(|a| a.id.as_str()));
+        let provider_started = std::time::Instant::now();
+        let answer = match self.call_provider(def, account.as_ref(), &call).await {
+            Ok(a) => a,
+            Err(e) => {
+                let outcome = match e {
+                    Error::ConnectionRequestFailed { .. } => "connection_expired",
+                    Error::ProviderUnavailable { .. } | Error::Unavailable { .. } | Error::Internal(_) => "provider_unavailable",
+                    _ => "provider_error",
+                };
+                metrics::proxy_executed(&def.slug, outcome, provider_started);
+                execution.failed_with(&e);
+                self.record_execution(execution).await;
+                return Err(e);
+            }
+        };
+        let ok = (200..300).contains(&answer.status);
+        tracing::info!(toolkit = %def.slug, status = answer.status, log_id, "proxied request");
+        metrics::proxy_executed(&def.slug, if ok { "ok" } else { "provider_error" }, provider_started);
+        execution.provider_answered(answer.status);
+        if !ok {
+            execution.failed("PROVIDER_ERROR", &format!("{} answered HTTP {}", def.name, answer.status));
+        }
+        self.record_execution(execution).await;
+        Ok(ProxyResponse { status: answer.status, data: answer.data, headers: answer.headers, binary_data: None, log_id: Some(log_id) })
     }
 
     pub(crate) fn toolkit_def(&self, slug: &str) -> Result<&ToolkitDef> {

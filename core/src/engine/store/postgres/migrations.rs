@@ -8,7 +8,7 @@ use super::rows::db;
 use crate::{Error, Result};
 
 /// The steps, in order; a step never changes once released (add a new one).
-const MIGRATIONS: &[(i32, &str)] = &[(1, SCHEMA_V1), (2, SCHEMA_V2), (3, SCHEMA_V3), (4, SCHEMA_V4)];
+const MIGRATIONS: &[(i32, &str)] = &[(1, SCHEMA_V1), (2, SCHEMA_V2), (3, SCHEMA_V3), (4, SCHEMA_V4), (5, SCHEMA_V5)];
 
 /// SQLite's tables and indexes, in PostgreSQL's types (BIGINT unix ms, BYTEA sealed values,
 /// BOOLEAN flags, TEXT holding JSON lists), plus `sessions.config_version` (the column the
@@ -189,6 +189,28 @@ CREATE TABLE webhook_attempts (
     error TEXT,
     PRIMARY KEY (delivery_id, attempt)
 );
+"#;
+
+/// Execution logs (as SQLite's tenth step).
+const SCHEMA_V5: &str = r#"
+CREATE TABLE execution_logs (
+    id TEXT PRIMARY KEY,
+    project_id TEXT NOT NULL REFERENCES projects(id),
+    session_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    account_id TEXT,
+    toolkit TEXT NOT NULL,
+    tool_slug TEXT,
+    successful BOOLEAN NOT NULL,
+    error_code TEXT,
+    error_message TEXT,
+    provider_status INTEGER,
+    duration_ms BIGINT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX execution_logs_project ON execution_logs(project_id, created_at, id);
+CREATE INDEX execution_logs_user ON execution_logs(project_id, user_id, created_at);
+CREATE INDEX execution_logs_age ON execution_logs(created_at);
 "#;
 
 /// Brings the schema up to the newest step.

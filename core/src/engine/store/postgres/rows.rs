@@ -22,6 +22,8 @@ pub(super) const REQUEST_COLS: &str =
     "account_id, project_id, link_token, state, pkce_verifier_sealed, callback_url, expires_at, consumed_at, kind";
 pub(super) const SANDBOX_COLS: &str =
     "hash, kind, family, user_name, scope, redirect_uri, code_challenge, created_at, expires_at";
+pub(super) const LOG_COLS: &str = "id, project_id, session_id, user_id, account_id, toolkit, tool_slug, successful, error_code, \
+     error_message, provider_status, duration_ms, created_at";
 
 /// The driver's error as the engine's: a duplicate is a conflict, a lost or refused connection
 /// is worth a retry, anything else is a fault. Only the server's message and SQLSTATE are kept:
@@ -199,6 +201,25 @@ pub(super) fn sandbox_grant(r: &Row) -> Result<SandboxGrant> {
         code_challenge: get(r, 6, T)?,
         created_at: get(r, 7, T)?,
         expires_at: get(r, 8, T)?,
+    })
+}
+
+pub(super) fn execution_log(r: &Row) -> Result<ExecutionLogRecord> {
+    const T: &str = "execution_logs";
+    Ok(ExecutionLogRecord {
+        id: get(r, 0, T)?,
+        project_id: get(r, 1, T)?,
+        session_id: get(r, 2, T)?,
+        user_id: get(r, 3, T)?,
+        account_id: get(r, 4, T)?,
+        toolkit: get(r, 5, T)?,
+        tool_slug: get(r, 6, T)?,
+        successful: get(r, 7, T)?,
+        error_code: get(r, 8, T)?,
+        error_message: get(r, 9, T)?,
+        provider_status: get(r, 10, T)?,
+        duration_ms: get(r, 11, T)?,
+        created_at: get(r, 12, T)?,
     })
 }
 

@@ -4,7 +4,7 @@
 use rusqlite::Connection;
 
 /// Schema changes in order; `PRAGMA user_version` records how many have run.
-pub(super) const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6, SCHEMA_V7, SCHEMA_V8, SCHEMA_V9];
+pub(super) const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6, SCHEMA_V7, SCHEMA_V8, SCHEMA_V9, SCHEMA_V10];
 
 /// The first schema.
 pub(super) const SCHEMA_V1: &str = r#"
@@ -207,6 +207,29 @@ CREATE TABLE webhook_attempts (
     error TEXT,
     PRIMARY KEY (delivery_id, attempt)
 );
+"#;
+
+/// Execution logs (`GET /api/v3.1/logs/{log_id}`, the dashboard): who ran what and how it
+/// ended, never arguments, answers or credentials.
+const SCHEMA_V10: &str = r#"
+CREATE TABLE execution_logs (
+    id TEXT PRIMARY KEY,
+    project_id TEXT NOT NULL REFERENCES projects(id),
+    session_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    account_id TEXT,
+    toolkit TEXT NOT NULL,
+    tool_slug TEXT,
+    successful INTEGER NOT NULL,
+    error_code TEXT,
+    error_message TEXT,
+    provider_status INTEGER,
+    duration_ms INTEGER NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX execution_logs_project ON execution_logs(project_id, created_at, id);
+CREATE INDEX execution_logs_user ON execution_logs(project_id, user_id, created_at);
+CREATE INDEX execution_logs_age ON execution_logs(created_at);
 "#;
 
 /// Runs the steps not yet run. Each step and its version bump commit together: a killed

@@ -226,3 +226,24 @@ pub(super) fn attempt_row(r: &Row) -> rusqlite::Result<AttemptRecord> {
         error: r.get(4)?,
     })
 }
+
+pub(super) const LOG_COLS: &str = "id, project_id, session_id, user_id, account_id, toolkit, tool_slug, successful, error_code, \
+     error_message, provider_status, duration_ms, created_at";
+
+pub(super) fn log_row(r: &Row) -> rusqlite::Result<ExecutionLogRecord> {
+    Ok(ExecutionLogRecord {
+        id: r.get(0)?,
+        project_id: r.get(1)?,
+        session_id: r.get(2)?,
+        user_id: r.get(3)?,
+        account_id: r.get(4)?,
+        toolkit: r.get(5)?,
+        tool_slug: r.get(6)?,
+        successful: r.get(7)?,
+        error_code: r.get(8)?,
+        error_message: r.get(9)?,
+        provider_status: r.get(10)?,
+        duration_ms: r.get(11)?,
+        created_at: r.get(12)?,
+    })
+}

@@ -1,0 +1,305 @@
+//! The operator dashboard (`/dashboard`) and the execution logs (`/api/v3.1/logs`), against a
+//! real `grantline serve`: signing in with the project's key, the session cookie's flags, CSRF
+//! and origin checks on every form, a revoked key ending its sessions, actions the REST API
+//! sees, and every tool execution found by its `log_id`.
+
+mod common;
+
+use std::process::Command;
+
+use common::{encryption_key, Broker, BrokerOptions, Browser};
+use grantline_core::{AuthorizeOptions, Session, SessionOptions};
+use serde_json::{json, Value};
+
+/// A browser without redirects that keeps the dashboard cookie it is given.
+struct Operator {
+    http: reqwest::Client,
+    base: String,
+    cookie: Option<String>,
+}
+
+impl Operator {
+    fn new(broker: &Broker) -> Self {
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        Self { http, base: broker.base_url.clone(), cookie: None }
+    }
+
+    fn with_cookie(&self, rb: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match &self.cookie {
+            Some(c) => rb.header("cookie", format!("grantline_dashboard={c}")),
+            None => rb,
+        }
+    }
+
+    async fn get(&self, path: &str) -> (u16, String, reqwest::header::HeaderMap) {
+        let r = self.with_cookie(self.http.get(format!("{}{path}", self.base))).send().await.unwrap();
+        let (status, headers) = (r.status().as_u16(), r.headers().clone());
+        (status, r.text().await.unwrap(), headers)
+    }
+
+    async fn post(&self, path: &str, form: &[(&str, &str)], origin: Option<&str>) -> (u16, String, reqwest::header::HeaderMap) {
+        let mut rb = self.with_cookie(self.http.post(format!("{}{path}", self.base))).form(form);
+        if let Some(o) = origin {
+            rb = rb.header("origin", o);
+        }
+        let r = rb.send().await.unwrap();
+        let (status, headers) = (r.status().as_u16(), r.headers().clone());
+        (status, r.text().await.unwrap(), headers)
+    }
+
+    /// Signs in with `key`; the `Set-Cookie` header it got.
+    async fn sign_in(&mut self, key: &str) -> String {
+        let (status, body, headers) = self.post("/dashboard/sign-in", &[("api_key", key)], None).await;
+        assert_eq!(status, 303, "{body}");
+        assert!(headers["location"].to_str().unwrap().ends_with("/dashboard/accounts"));
+        let set = headers["set-cookie"].to_str().unwrap().to_string();
+        let value = set.strip_prefix("grantline_dashboard=").unwrap().split(';').next().unwrap();
+        self.cookie = Some(value.to_string());
+        set
+    }
+
+    /// The CSRF token the forms of `path` carry.
+    async fn csrf(&self, path: &str) -> String {
+        let (status, body, _) = self.get(path).await;
+        assert_eq!(status, 200, "{body}");
+        let at = body.find(r#"name="csrf_token" value=""#).expect("a form with a CSRF token") + r#"name="csrf_token" value=""#.len();
+        body[at..].split('"').next().unwrap().to_string()
+    }
+}
+
+fn keys(broker: &Broker, args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_grantline"))
+        .arg("keys")
+        .args(["--database-url", &format!("sqlite://{}", broker.db_path.display()), "--encryption-key", &encryption_key()])
+        .args(args)
+        .env("GRANTLINE_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "grantline keys {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// A sandbox account of `user`, connected through the real consent page; its id.
+async fn connected(broker: &Broker, user: &str) -> (Session, String) {
+    let session = broker
+        .client()
+        .create(user, SessionOptions { toolkits: vec!["sandbox".into()], ..Default::default() })
+        .await
+        .unwrap();
+    let req = session.authorize("sandbox", AuthorizeOptions::default()).await.unwrap();
+    let landing = Browser::new().sandbox_consent(req.redirect_url(), true).await;
+    assert!(landing.status().is_redirection() || landing.status().is_success());
+    let id = req.id().to_string();
+    (session, id)
+}
+
+async fn account(broker: &Broker, id: &str) -> (u16, Value) {
+    let r = broker.http().get(broker.url(&format!("/api/v3.1/connected_accounts/{id}"))).send().await.unwrap();
+    (r.status().as_u16(), r.json().await.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn signing_in_takes_the_projects_key_and_sets_a_strict_http_only_cookie() {
+    let broker = Broker::start(BrokerOptions::default());
+    let mut op = Operator::new(&broker);
+
+    let (status, _, headers) = op.get("/dashboard/accounts").await;
+    assert_eq!(status, 303, "signed out: to the sign-in page");
+    assert!(headers["location"].to_str().unwrap().ends_with("/dashboard/sign-in"));
+    let (status, page, headers) = op.get("/dashboard/sign-in").await;
+    assert_eq!(status, 200);
+    assert!(page.contains(r#"<label for="api_key">"#) && page.contains(r##"class="skip" href="#main""##), "{page}");
+    let csp = headers["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'") && csp.contains("form-action 'self'"), "{csp}");
+    assert_eq!(headers["x-frame-options"], "DENY");
+    assert_eq!(headers["referrer-policy"], "same-origin", "forms are posted with their real Origin");
+    assert_eq!(headers["cache-control"], "no-store");
+
+    for bad in ["gl_not_a_key", "   "] {
+        let (status, page, headers) = op.post("/dashboard/sign-in", &[("api_key", bad)], None).await;
+        assert!(status == 401 || status == 400, "{bad:?}: {status}");
+        assert!(headers.get("set-cookie").is_none(), "no session for {bad:?}");
+        assert!(page.contains(r#"role="alert""#), "{page}");
+    }
+    let (status, _, _) = op.post("/dashboard/sign-in", &[("api_key", &broker.api_key), ("extra", "x")], None).await;
+    assert_eq!(status, 400, "an unknown form field is refused");
+    let (status, _, headers) = op.post("/dashboard/sign-in", &[("api_key", &broker.api_key)], Some("https://evil.example")).await;
+    assert_eq!((status, headers.get("set-cookie").is_none()), (403, true), "another origin's sign-in form");
+
+    let set = op.sign_in(&broker.api_key).await;
+    assert!(set.contains("HttpOnly") && set.contains("SameSite=Strict") && set.contains("Path=/dashboard"), "{set}");
+    assert!(!set.contains("Secure"), "the broker is reached over http here: {set}");
+    assert!(!set.contains(&broker.api_key), "the cookie never carries the key");
+    let (status, page, _) = op.get("/dashboard/accounts").await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("<h1>Connected accounts</h1>"));
+    let (status, page, _) = op.get("/dashboard/api-keys").await;
+    assert_eq!(status, 200);
+    assert!(page.contains(&broker.api_key[..7]) && !page.contains(&broker.api_key), "hints only, never a key");
+
+    // A tampered cookie is no session.
+    op.cookie = Some(format!("{}A", op.cookie.clone().unwrap()));
+    assert_eq!(op.get("/dashboard/accounts").await.0, 303);
+
+    // Behind https, the cookie is Secure too.
+    let tls = Broker::start(BrokerOptions { public_url: Some("https://broker.example.com".into()), ..Default::default() });
+    let set = Operator::new(&tls).sign_in(&tls.api_key).await;
+    assert!(set.contains("; Secure"), "{set}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn forms_need_their_own_sessions_csrf_token_and_actions_change_what_the_api_sees() {
+    let broker = Broker::start(BrokerOptions::default());
+    let (_session, id) = connected(&broker, "ada").await;
+    let mut op = Operator::new(&broker);
+    op.sign_in(&broker.api_key).await;
+    let mut other = Operator::new(&broker);
+    other.sign_in(&broker.api_key).await;
+    let page = format!("/dashboard/accounts/{id}");
+    let token = op.csrf(&page).await;
+    let others_token = other.csrf(&page).await;
+    assert_ne!(token, others_token, "each session has its own token");
+
+    let disable = format!("/dashboard/accounts/{id}/disable");
+    for (form, origin, why) in [
+        (vec![], None, "no token"),
+        (vec![("csrf_token", others_token.as_str())], None, "another session's token"),
+        (vec![("csrf_token", "0000")], None, "a made-up token"),
+        (vec![("csrf_token", token.as_str())], Some("https://evil.example"), "another origin"),
+    ] {
+        let (status, body, _) = op.post(&disable, &form, origin).await;
+        assert_eq!(status, 403, "{why}: {body}");
+        assert_eq!(account(&broker, &id).await.1["is_disabled"], json!(false), "{why} changed nothing");
+    }
+    assert_eq!(op.get(&disable).await.0, 405, "actions are POST only");
+
+    let (status, _, headers) = op.post(&disable, &[("csrf_token", &token)], Some(&broker.base_url)).await;
+    assert_eq!(status, 303);
+    assert!(headers["location"].to_str().unwrap().ends_with(&format!("{page}?done=disabled")));
+    assert_eq!(account(&broker, &id).await.1["is_disabled"], json!(true));
+    let (_, shown, _) = op.get(&format!("{page}?done=disabled")).await;
+    assert!(shown.contains(r#"<span id="account-use">Disabled</span>"#) && shown.contains("Enable account"), "{shown}");
+
+    op.post(&format!("/dashboard/accounts/{id}/enable"), &[("csrf_token", &token)], None).await;
+    assert_eq!(account(&broker, &id).await.1["is_disabled"], json!(false));
+
+    let (status, shown, _) = op.post(&format!("/dashboard/accounts/{id}/link"), &[("csrf_token", &token)], None).await;
+    assert_eq!(status, 200, "{shown}");
+    assert!(shown.contains(&broker.url("/link/ln_")), "a new Connect Link to send: {shown}");
+    assert_eq!(account(&broker, &id).await.1["reconnecting"], json!(true));
+
+    // Searching: by user, toolkit and status.
+    let (_, found, _) = op.get("/dashboard/accounts?user_id=ada&toolkit=sandbox&status=ACTIVE").await;
+    assert!(found.contains(&id), "{found}");
+    let (_, none, _) = op.get("/dashboard/accounts?user_id=grace").await;
+    assert!(!none.contains(&id) && none.contains("No connected account matches."));
+    assert_eq!(op.get("/dashboard/accounts?colour=red").await.0, 400, "an unknown search field");
+
+    let (status, _, _) = op.post(&format!("/dashboard/accounts/{id}/delete"), &[("csrf_token", &token)], None).await;
+    assert_eq!(status, 200);
+    assert_eq!(account(&broker, &id).await.0, 404);
+
+    // Signing out clears the cookie.
+    let (status, _, headers) = op.post("/dashboard/sign-out", &[("csrf_token", &token)], None).await;
+    assert_eq!(status, 303);
+    assert!(headers["set-cookie"].to_str().unwrap().contains("Max-Age=0"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_revoked_keys_dashboard_session_stops_working() {
+    let broker = Broker::start(BrokerOptions::default());
+    let made = keys(&broker, &["create", "--name", "ops"]);
+    let (ops_id, ops_secret) = made.trim().split_once('\t').unwrap();
+    let mut op = Operator::new(&broker);
+    op.sign_in(ops_secret).await;
+    assert_eq!(op.get("/dashboard/auth-configs").await.0, 200);
+    let mut kept = Operator::new(&broker);
+    kept.sign_in(&broker.api_key).await;
+
+    keys(&broker, &["revoke", ops_id]);
+
+    let (status, _, headers) = op.get("/dashboard/auth-configs").await;
+    assert_eq!(status, 303, "the session ended with its key");
+    assert!(headers["set-cookie"].to_str().unwrap().contains("Max-Age=0"), "and its cookie is dropped");
+    assert_eq!(kept.get("/dashboard/auth-configs").await.0, 200, "another key's session lives on");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_execution_is_found_by_its_log_id_without_its_arguments_or_answer() {
+    let broker = Broker::start(BrokerOptions::default());
+    let (session, id) = connected(&broker, "ada").await;
+    let http = broker.http();
+    let at = |tail: &str| broker.url(&format!("/api/v3.1/tool_router/session/{}/{tail}", session.session_id()));
+    let ran: Value = http
+        .post(at("execute"))
+        .json(&json!({"tool_slug": "SANDBOX_GET_CURRENT_USER", "arguments": {}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let proxied: Value = http
+        .post(at("proxy_execute"))
+        .json(&json!({"toolkit": "sandbox", "endpoint": broker.url("/sandbox/oauth/userinfo"), "method": "GET"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let log = |log_id: &str| {
+        let (http, url) = (http.clone(), broker.url(&format!("/api/v3.1/logs/{log_id}")));
+        async move {
+            let r = http.get(url).send().await.unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, tool) = log(ran["log_id"].as_str().unwrap()).await;
+    assert_eq!(status, 200, "{tool}");
+    assert_eq!(
+        (&tool["user_id"], &tool["connected_account_id"], &tool["toolkit"], &tool["tool_slug"], &tool["successful"], &tool["provider_status"]),
+        (&json!("ada"), &json!(id), &json!("sandbox"), &json!("SANDBOX_GET_CURRENT_USER"), &json!(true), &json!(200)),
+        "{tool}"
+    );
+    assert_eq!(tool["session_id"], json!(session.session_id()));
+    assert!(tool.get("data").is_none() && tool.get("arguments").is_none() && !tool.to_string().contains("octocat"), "{tool}");
+    let (status, proxy) = log(proxied["log_id"].as_str().expect("a proxied request answers its log_id")).await;
+    assert_eq!((status, &proxy["tool_slug"], &proxy["provider_status"]), (200, &Value::Null, &json!(200)), "{proxy}");
+
+    let (status, missing) = log("log_doesnotexist").await;
+    assert_eq!((status, &missing["error"]["slug"]), (404, &json!("NOT_FOUND")), "{missing}");
+    let (status, bad) = log("nope").await;
+    assert_eq!((status, &bad["error"]["field"]), (400, &json!("log_id")), "{bad}");
+    let anonymous = reqwest::get(broker.url(&format!("/api/v3.1/logs/{}", ran["log_id"].as_str().unwrap()))).await.unwrap();
+    assert_eq!(anonymous.status().as_u16(), 401);
+
+    let list = |q: &str| {
+        let (http, url) = (http.clone(), broker.url(&format!("/api/v3.1/logs{q}")));
+        async move {
+            let r = http.get(url).send().await.unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, all) = list("?user_id=ada&toolkit=sandbox&limit=10").await;
+    assert_eq!((status, all["total_items"].as_u64()), (200, Some(2)), "{all}");
+    assert_eq!(all["items"][0]["log_id"], proxied["log_id"], "newest first");
+    let (_, by_account) = list(&format!("?account_id={id}")).await;
+    assert_eq!(by_account["total_items"], json!(2));
+    let (_, nobody) = list("?user_id=grace").await;
+    assert_eq!(nobody["total_items"], json!(0));
+    let (status, bad) = list("?colour=red").await;
+    assert_eq!((status, &bad["error"]["field"]), (400, &json!("colour")), "{bad}");
+    let (status, bad) = list("?limit=0").await;
+    assert_eq!((status, &bad["error"]["field"]), (400, &json!("limit")), "{bad}");
+
+    // The dashboard shows them too, one page per log.
+    let mut op = Operator::new(&broker);
+    op.sign_in(&broker.api_key).await;
+    let (_, page, _) = op.get("/dashboard/logs?user_id=ada").await;
+    assert!(page.contains(ran["log_id"].as_str().unwrap()) && page.contains("SANDBOX_GET_CURRENT_USER"), "{page}");
+    let (status, page, _) = op.get(&format!("/dashboard/logs/{}", ran["log_id"].as_str().unwrap())).await;
+    assert_eq!(status, 200);
+    assert!(page.contains(&id), "{page}");
+    assert_eq!(op.get("/dashboard/logs/log_doesnotexist").await.0, 404);
+}
