@@ -191,3 +191,45 @@ async fn an_expired_token_is_refreshed_once_however_many_brokers_need_it() {
     }
     assert_eq!(provider.token_requests().await - before, 1, "one refresh for ten calls on two brokers");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dashboard_session_opened_on_one_broker_works_on_every_broker() {
+    let Some(pg) = postgres_url("scale_out::dashboard_across_brokers") else { return };
+    let c = Cluster::start(&pg, 3, BrokerOptions::default()).await;
+    let session = c.nodes[0].client().create("ada", sandbox_only()).await.unwrap();
+    let req = session.authorize("sandbox", AuthorizeOptions::default()).await.unwrap();
+    let landed = Browser::new().sandbox_consent(req.redirect_url(), true).await.status();
+    assert!(landed.is_success() || landed.is_redirection(), "{landed}");
+    let id = req.id().to_string();
+
+    // Signed in on A (no table: the cookie carries the sealed session)…
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let signed_in = http.post(c.nodes[0].url("/dashboard/sign-in")).form(&[("api_key", &c.api_key)]).send().await.unwrap();
+    assert_eq!(signed_in.status().as_u16(), 303);
+    let set = signed_in.headers()["set-cookie"].to_str().unwrap();
+    let cookie = set.split(';').next().unwrap().to_string();
+    // …B shows the account and its form's token, and C takes the form.
+    let page = http.get(c.nodes[1].url(&format!("/dashboard/accounts/{id}"))).header("cookie", &cookie).send().await.unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+    let html = page.text().await.unwrap();
+    let at = html.find(r#"name="csrf_token" value=""#).unwrap() + r#"name="csrf_token" value=""#.len();
+    let token = html[at..].split('"').next().unwrap();
+    let disabled = http
+        .post(c.nodes[2].url(&format!("/dashboard/accounts/{id}/disable")))
+        .header("cookie", &cookie)
+        .form(&[("csrf_token", token)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(disabled.status().as_u16(), 303);
+    let seen: serde_json::Value = c.nodes[0]
+        .http()
+        .get(c.nodes[0].url(&format!("/api/v3.1/connected_accounts/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(seen["is_disabled"], json!(true), "{seen}");
+}
