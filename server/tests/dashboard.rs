@@ -303,3 +303,62 @@ async fn every_execution_is_found_by_its_log_id_without_its_arguments_or_answer(
     assert!(page.contains(&id), "{page}");
     assert_eq!(op.get("/dashboard/logs/log_doesnotexist").await.0, 404);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_operator_sees_each_webhook_delivery_and_retries_one() {
+    // Retries an hour apart: only the operator's retry makes a second attempt.
+    let broker = Broker::start(BrokerOptions { extra_args: vec!["--webhook-first-retry-secs".into(), "3600".into()], ..Default::default() });
+    let api = broker.http();
+    // A receiver that is not there: every attempt fails to connect.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hook", dead.local_addr().unwrap());
+    drop(dead);
+    let created: Value = api
+        .post(broker.url("/api/v3.1/webhook_subscriptions"))
+        .json(&json!({"webhook_url": url, "enabled_events": ["grantline.connected_account.deleted"]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let (sub, secret) = (created["id"].as_str().unwrap().to_string(), created["secret"].as_str().unwrap().to_string());
+    let options = SessionOptions { toolkits: vec!["sandbox".into()], manage_connections: Some(false), ..Default::default() };
+    let link = broker.client().create("wendy", options).await.unwrap().authorize("sandbox", AuthorizeOptions::default()).await.unwrap();
+    api.delete(broker.url(&format!("/api/v3.1/connected_accounts/{}", link.id()))).send().await.unwrap();
+    let attempts = || async {
+        let listed: Value = api.get(broker.url(&format!("/api/v3.1/webhook_subscriptions/{sub}/deliveries"))).send().await.unwrap().json().await.unwrap();
+        listed["items"].get(0).map_or(0, |d| d["attempts"].as_array().unwrap().len())
+    };
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    while attempts().await == 0 {
+        assert!(tokio::time::Instant::now() < deadline, "no attempt");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+
+    let mut op = Operator::new(&broker);
+    op.sign_in(&broker.api_key).await;
+    let (status, list, _) = op.get("/dashboard/webhooks").await;
+    assert_eq!(status, 200);
+    assert!(list.contains(&sub) && list.contains(&url) && list.contains("grantline.connected_account.deleted"), "{list}");
+    let page = format!("/dashboard/webhooks/{sub}");
+    let (status, body, _) = op.get(&page).await;
+    assert_eq!(status, 200);
+    assert!(body.contains("Pending") && body.contains("could not connect") && body.contains(link.id()), "{body}");
+    assert!(!body.contains(&secret), "the secret is never on a page");
+
+    let delivery = body.split("<code>msg_").nth(1).unwrap().split('<').next().unwrap();
+    let retry = format!("/dashboard/webhooks/{sub}/deliveries/msg_{delivery}/retry");
+    let (status, _, _) = op.post(&retry, &[], None).await;
+    assert_eq!(status, 403, "no CSRF token, no retry");
+    assert_eq!(attempts().await, 1);
+    let token = op.csrf(&page).await;
+    let (status, _, headers) = op.post(&retry, &[("csrf_token", token.as_str())], None).await;
+    assert_eq!(status, 303);
+    assert!(headers["location"].to_str().unwrap().ends_with(&format!("{page}?done=msg_{delivery}")));
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    while attempts().await < 2 {
+        assert!(tokio::time::Instant::now() < deadline, "the retry made no attempt");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}

@@ -47,6 +47,7 @@ pub enum Section {
     AuthConfigs,
     ApiKeys,
     Logs,
+    Webhooks,
 }
 
 /// A dashboard page (`body` is already escaped HTML) with the navigation and a sign-out form.
@@ -60,6 +61,7 @@ pub fn page(config: &EngineConfig, section: Section, title: &str, csrf: &str, bo
         item(Section::AuthConfigs, "/dashboard/auth-configs", "Auth configs"),
         item(Section::ApiKeys, "/dashboard/api-keys", "API keys"),
         item(Section::Logs, "/dashboard/logs", "Tool executions"),
+        item(Section::Webhooks, "/dashboard/webhooks", "Webhooks"),
     ]
     .concat();
     let header = format!(

@@ -1,6 +1,7 @@
 //! The operator dashboard at `/dashboard`: server-rendered HTML with no script and nothing from
 //! another origin. An operator signs in with the project's API key; pages list connected
-//! accounts (and act on one), auth configs, API keys (hints only) and tool executions.
+//! accounts (and act on one), auth configs, API keys (hints only), tool executions and webhook
+//! subscriptions with their deliveries (and a retry).
 //!
 //! Every rule is the engine's (sessions and CSRF in `engine/dashboard.rs`, each action the same
 //! call the REST API makes); these files only read forms and render pages, one file per page.
@@ -11,6 +12,7 @@ mod layout;
 mod logs;
 mod session;
 mod sign_in;
+mod webhooks;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -37,6 +39,9 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/dashboard/api-keys", get(keys_and_configs::api_keys))
         .route("/dashboard/logs", get(logs::list))
         .route("/dashboard/logs/{id}", get(logs::show))
+        .route("/dashboard/webhooks", get(webhooks::list))
+        .route("/dashboard/webhooks/{id}", get(webhooks::show))
+        .route("/dashboard/webhooks/{id}/deliveries/{delivery_id}/retry", post(webhooks::retry))
 }
 
 async fn home(axum::extract::State(s): axum::extract::State<AppState>) -> Response {
