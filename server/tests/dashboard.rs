@@ -159,6 +159,10 @@ async fn forms_need_their_own_sessions_csrf_token_and_actions_change_what_the_ap
     let token = op.csrf(&page).await;
     let others_token = other.csrf(&page).await;
     assert_ne!(token, others_token, "each session has its own token");
+    // The account page tells its history: connected, then nothing else yet.
+    let (_, shown, _) = op.get(&page).await;
+    let history = shown.split("<h2>History</h2>").nth(1).expect("a history section");
+    assert!(history.contains("grantline.connected_account.active") && history.contains("ACTIVE"), "{history}");
 
     let disable = format!("/dashboard/accounts/{id}/disable");
     for (form, origin, why) in [

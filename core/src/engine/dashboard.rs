@@ -166,3 +166,41 @@ mod tests {
         assert!(matches!(engine.dashboard_sign_in("  ").await, Err(Error::Validation { ref field, .. }) if field == "api_key"));
     }
 }
+
+/// One change in an account's history (the dashboard's account page).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccountChange {
+    /// The event's type (`grantline.connected_account.active`, …).
+    pub event: &'static str,
+    /// RFC 3339.
+    pub at: String,
+    /// The account's status right after it.
+    pub status: crate::model::AccountStatus,
+    /// Why, when the change says.
+    pub status_reason: Option<String>,
+    /// The account's event sequence number.
+    pub sequence: u64,
+}
+
+/// How many changes an account page shows.
+const HISTORY: u32 = 50;
+
+impl Engine {
+    /// Account `id`'s recent changes, newest first: every event it had, as long as the retention
+    /// sweeper keeps them (`--retention-webhook-days`).
+    pub async fn account_history(&self, who: &Principal, id: &str) -> Result<Vec<AccountChange>> {
+        who.require_project()?;
+        crate::model::check_id("connected_account_id", id, crate::model::ACCOUNT_PREFIX)?;
+        let events = self.store.account_events(&who.project.id, id, HISTORY).await?;
+        Ok(events
+            .into_iter()
+            .map(|e| AccountChange {
+                event: e.kind.as_str(),
+                at: super::clock::rfc3339(e.created_at),
+                status: e.account.status,
+                status_reason: e.account.status_reason,
+                sequence: e.sequence,
+            })
+            .collect())
+    }
+}

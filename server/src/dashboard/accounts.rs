@@ -5,6 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
+use grantline_core::engine::dashboard::AccountChange;
 use grantline_core::engine::DashboardSession;
 use grantline_core::model::{AccountFilter, AccountStatus, ConnectedAccount, PageRequest, RefreshAccountRequest};
 use grantline_core::Error;
@@ -120,13 +121,25 @@ pub async fn show(State(s): State<AppState>, Operator(op): Operator, Path(id): P
         Some("enabled") => Some("The account is enabled again.".to_string()),
         _ => None,
     };
-    match s.engine.get_account(&op.principal, &id).await {
-        Ok(a) => account_page(&s, &op, &a, notice.as_deref(), None),
+    match account_and_history(&s, &op, &id).await {
+        Ok((a, history)) => account_page(&s, &op, &a, &history, notice.as_deref(), None),
         Err(e) => super::error_page(config, &e),
     }
 }
 
-fn account_page(s: &AppState, op: &DashboardSession, a: &ConnectedAccount, notice: Option<&str>, link: Option<&str>) -> Response {
+async fn account_and_history(s: &AppState, op: &DashboardSession, id: &str) -> Result<(ConnectedAccount, Vec<AccountChange>), Error> {
+    let account = s.engine.get_account(&op.principal, id).await?;
+    Ok((account, s.engine.account_history(&op.principal, id).await?))
+}
+
+fn account_page(
+    s: &AppState,
+    op: &DashboardSession,
+    a: &ConnectedAccount,
+    history: &[AccountChange],
+    notice: Option<&str>,
+    link: Option<&str>,
+) -> Response {
     let config = s.engine.config();
     let notice = notice.map(|n| format!(r#"<p class="notice" role="status">{}</p>"#, esc(n))).unwrap_or_default();
     let link = link
@@ -171,7 +184,25 @@ fn account_page(s: &AppState, op: &DashboardSession, a: &ConnectedAccount, notic
         r#"<p><a href="{}">Tool executions as this account</a></p>"#,
         esc(&config.url(&format!("/dashboard/logs?account_id={}", a.id)))
     );
-    let body = format!("{notice}{link}<dl>{details}</dl>{actions}{logs}");
+    let rows: Vec<Vec<String>> = history
+        .iter()
+        .map(|c| {
+            vec![
+                c.sequence.to_string(),
+                layout::when(&c.at),
+                format!("<code>{}</code>", esc(c.event)),
+                esc(c.status.as_str()),
+                esc(c.status_reason.as_deref().unwrap_or("—")),
+            ]
+        })
+        .collect();
+    let history = layout::table(
+        "History, newest first",
+        &["#", "When", "Event", "Status after", "Reason"],
+        &rows,
+        "No change recorded yet (the first connection is still pending, or older changes were purged).",
+    );
+    let body = format!("{notice}{link}<dl>{details}</dl>{actions}<h2>History</h2>{history}{logs}");
     layout::html(StatusCode::OK, layout::page(config, Section::Accounts, &format!("Account {}", a.id), &op.csrf_token, &body))
 }
 
@@ -203,8 +234,8 @@ pub async fn act(
             layout::html(StatusCode::OK, layout::page(config, Section::Accounts, "Account deleted", &op.csrf_token, &body))
         }),
         "link" => match s.engine.reconnect_account(who, &id, RefreshAccountRequest::default()).await {
-            Ok(r) => match s.engine.get_account(who, &id).await {
-                Ok(a) => Ok(account_page(&s, &op, &a, None, Some(&r.redirect_url))),
+            Ok(r) => match account_and_history(&s, &op, &id).await {
+                Ok((a, history)) => Ok(account_page(&s, &op, &a, &history, None, Some(&r.redirect_url))),
                 Err(e) => Err(e),
             },
             Err(e) => Err(e),

@@ -1477,6 +1477,14 @@ pub async fn a_transition_writes_its_event_to_the_outbox_in_the_same_transaction
     assert!(!store.delete_account(PROJECT, "ca_1", 31).await.unwrap());
     assert_eq!(store.undispatched_events(10).await.unwrap().len(), 2, "deleting nothing writes no event");
     assert_eq!(store.undispatched_events(1).await.unwrap().len(), 1, "limit");
+
+    // The account's history: newest first, within its project, fanned out or not.
+    let history = store.account_events(PROJECT, "ca_1", 10).await.unwrap();
+    assert_eq!(history.iter().map(|e| (e.kind, e.sequence)).collect::<Vec<_>>(), [(AccountEvent::Deleted, 2), (AccountEvent::Active, 1)]);
+    store.dispatch_events(&[history[1].id.clone()], &[], 40).await.unwrap();
+    assert_eq!(store.account_events(PROJECT, "ca_1", 1).await.unwrap(), history[..1].to_vec(), "limit");
+    assert_eq!(store.account_events(PROJECT, "ca_1", 10).await.unwrap(), history, "fanned out or not");
+    assert!(store.account_events(OTHER_PROJECT, "ca_1", 10).await.unwrap().is_empty(), "not across projects");
 }
 
 /// An app keeps two receivers; another project sees neither.

@@ -193,6 +193,9 @@ pub trait Store: Send + Sync + 'static {
     /// Makes a delivery pending and due at `now` again (a manual retry); false when there is
     /// no such delivery of that subscription in the project.
     async fn retry_delivery(&self, project_id: &str, subscription_id: &str, delivery_id: &str, now: i64) -> Result<bool>;
+    /// An account's most recent outbox events, newest first (its history, while the retention
+    /// sweeper keeps them).
+    async fn account_events(&self, project_id: &str, account_id: &str, limit: u32) -> Result<Vec<WebhookEventRecord>>;
     /// How many deliveries are pending, every project's (the backlog metric).
     async fn pending_deliveries(&self) -> Result<u64>;
 

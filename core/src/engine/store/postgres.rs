@@ -834,6 +834,13 @@ impl Store for PostgresStore {
         Ok(self.execute(sql, &[&now, &project_id, &subscription_id, &delivery_id]).await? == 1)
     }
 
+    async fn account_events(&self, project_id: &str, account_id: &str, limit: u32) -> Result<Vec<WebhookEventRecord>> {
+        let sql = format!(
+            "SELECT {EVENT_COLS} FROM webhook_events WHERE project_id = $1 AND account_id = $2 ORDER BY sequence DESC LIMIT $3::bigint"
+        );
+        self.rows(&sql, &[&project_id, &account_id, &i64::from(limit)]).await?.iter().map(rows::event).collect()
+    }
+
     async fn pending_deliveries(&self) -> Result<u64> {
         let row = self.row("SELECT count(*) FROM webhook_deliveries WHERE status = 'PENDING'", &[]).await?;
         Ok(row.map_or(0, |r| r.get::<_, i64>(0) as u64))

@@ -1081,6 +1081,19 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn account_events(&self, project_id: &str, account_id: &str, limit: u32) -> Result<Vec<WebhookEventRecord>> {
+        let (p, a) = (project_id.to_string(), account_id.to_string());
+        self.read(move |c| {
+            all(
+                c,
+                &format!("SELECT {EVENT_COLS} FROM webhook_events WHERE project_id = ?1 AND account_id = ?2 ORDER BY sequence DESC LIMIT ?3"),
+                params![p, a, limit],
+                event_row,
+            )
+        })
+        .await
+    }
+
     async fn pending_deliveries(&self) -> Result<u64> {
         self.read(|c| c.query_row("SELECT count(*) FROM webhook_deliveries WHERE status = 'PENDING'", [], |r| r.get::<_, i64>(0)))
             .await
