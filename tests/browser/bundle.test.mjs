@@ -4,11 +4,13 @@
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
+import http from 'node:http'
 import path from 'node:path'
 import { after, before, test } from 'node:test'
 
 import * as esbuild from 'esbuild'
 
+import helpers from '../../bindings-node/test/helpers.js'
 import { REPO, signInAndAnswer, startStack } from './fixtures.mjs'
 
 const WORK = path.join(REPO, 'target', 'web-bundle')
@@ -17,6 +19,8 @@ const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '
 
 let stack
 let site
+let server
+let siteUrl
 
 const npm = (args, cwd) => execFileSync('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], { cwd, encoding: 'utf8' })
 
@@ -41,28 +45,46 @@ async function buildSite() {
   // wasm-bindgen's loader fetches the module beside the script (`new URL(…, import.meta.url)`).
   const wasm = path.join(app, 'node_modules', '@grantline', 'web', 'pkg', 'grantline_web_bg.wasm')
   fs.copyFileSync(wasm, path.join(out, 'grantline_web_bg.wasm'))
-  fs.writeFileSync(path.join(out, 'index.html'), fs.readFileSync(path.join(EXAMPLE, 'index.html'), 'utf8').replace('src="/app.js"', 'src="app.js"'))
+  fs.copyFileSync(path.join(EXAMPLE, 'index.html'), path.join(out, 'index.html'))
   return out
 }
 
+/**
+ * The bundled site on its own origin (one the brokers allow), with the app backend's one route:
+ * `POST /api/grantline/client-token` mints a client token with the API key, as the example's does.
+ */
+function serveSite(dir) {
+  return http.createServer(async (req, res) => {
+    const url = new URL(req.url, siteUrl)
+    if (req.method === 'POST' && url.pathname === '/api/grantline/client-token') {
+      const { token } = await stack.broker.clientToken(url.searchParams.get('user'), 600)
+      return res.writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ baseUrl: stack.broker.baseUrl, clientToken: token }))
+    }
+    const file = path.join(dir, path.normalize(url.pathname === '/' ? 'index.html' : url.pathname.slice(1)))
+    if (!file.startsWith(dir) || !fs.existsSync(file)) return res.writeHead(404).end('not found')
+    res.writeHead(200, { 'content-type': TYPES[path.extname(file)] || 'application/octet-stream' })
+    fs.createReadStream(file).pipe(res)
+  })
+}
+
 before(async () => {
-  ;[stack, site] = await Promise.all([startStack(), buildSite()])
+  siteUrl = `http://127.0.0.1:${await helpers.freePort()}`
+  ;[stack, site] = await Promise.all([startStack({ extraOrigins: [siteUrl] }), buildSite()])
+  server = serveSite(site)
+  await new Promise((r) => server.listen(Number(new URL(siteUrl).port), '127.0.0.1', r))
 })
-after(() => stack?.stop())
+after(async () => {
+  server?.close()
+  await stack?.stop()
+})
 
 test('the packed package, bundled by esbuild, runs the onboarding widget', async () => {
-  // The bundle is served under the widget's origin (the one the broker allows), beside the
-  // example's own backend, which mints the client token.
   const context = await stack.browser.newContext()
   const fetched = []
-  context.on('request', (r) => fetched.push(new URL(r.url()).pathname))
-  await context.route(`${stack.widgetUrl}/bundled/**`, (route) => {
-    const file = path.join(site, new URL(route.request().url()).pathname.slice('/bundled/'.length) || 'index.html')
-    if (!fs.existsSync(file)) return route.fulfill({ status: 404, body: 'not found' })
-    return route.fulfill({ path: file, contentType: TYPES[path.extname(file)] })
-  })
+  context.on('request', (r) => fetched.push(r.url()))
   const page = await context.newPage()
-  await page.goto(`${stack.widgetUrl}/bundled/?user=ivy`)
+  await page.goto(`${siteUrl}/?user=ivy`)
   const row = page.locator('li[data-toolkit="oidc"]')
   await row.locator('[data-status="not-connected"]').waitFor()
 
@@ -74,6 +96,6 @@ test('the packed package, bundled by esbuild, runs the onboarding widget', async
 
   const [account] = await stack.broker.accounts('ivy')
   assert.equal(account.status, 'ACTIVE')
-  assert.ok(fetched.includes('/bundled/app.js') && fetched.includes('/bundled/grantline_web_bg.wasm'), fetched.join(' '))
-  assert.ok(!fetched.some((p) => p.startsWith('/grantline-web/')), 'nothing came from the unpacked package')
+  const fromSite = fetched.filter((u) => u.startsWith(siteUrl)).map((u) => new URL(u).pathname)
+  assert.deepEqual([...new Set(fromSite)].sort(), ['/', '/api/grantline/client-token', '/app.js', '/grantline_web_bg.wasm'])
 })
