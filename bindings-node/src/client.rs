@@ -79,7 +79,7 @@ impl Grantline {
     /// What `JSON.stringify` shows: the base URL, never the key.
     #[napi(js_name = "toJSON", ts_return_type = "{ baseUrl: string }")]
     pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({ "baseUrl": self.client.base_url().as_str() })
+        serde_json::json!({ "baseUrl": self.client.base_url() })
     }
 }
 

@@ -64,7 +64,7 @@ impl AsyncGrantline {
     }
 
     fn __repr__(&self) -> String {
-        format!("AsyncGrantline(base_url={:?})", self.client.base_url().as_str())
+        format!("AsyncGrantline(base_url={:?})", self.client.base_url())
     }
 }
 

@@ -67,7 +67,7 @@ impl Grantline {
     }
 
     fn __repr__(&self) -> String {
-        format!("Grantline(base_url={:?})", self.client.base_url().as_str())
+        format!("Grantline(base_url={:?})", self.client.base_url())
     }
 }
 

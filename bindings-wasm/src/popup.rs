@@ -52,9 +52,20 @@ impl Popup {
     /// Resolves once the popup is closed.
     pub async fn closed(&self) {
         while !self.is_closed() {
-            gloo_timers::future::sleep(CLOSED_CHECK).await;
+            sleep(CLOSED_CHECK).await;
         }
     }
+}
+
+/// Waits `d` on this page's timer (a Promise that `setTimeout` resolves).
+async fn sleep(d: Duration) {
+    let ms = d.as_millis() as i32;
+    let elapsed = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(elapsed).await;
 }
 
 /// Which of two futures finished first; the other is dropped (an in-flight request is aborted).

@@ -71,8 +71,8 @@ export function launchChromium() {
   return chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: CHROMIUM_ARGS })
 }
 
-/** Starts everything; `stop()` ends it all. */
-export async function startStack() {
+/** Starts everything; `stop()` ends it all. The brokers also allow `extraOrigins` (pages a test serves). */
+export async function startStack({ extraOrigins = [] } = {}) {
   const children = []
   const dirs = []
   const [mainPort, shortPort, widgetPort, otherPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()])
@@ -90,7 +90,7 @@ export async function startStack() {
   const providers = path.join(providersDir, 'providers.toml')
   fs.writeFileSync(providers, e.toolkit_toml)
   const widgetOrigin = `http://127.0.0.1:${widgetPort}`
-  const common = { providers, origin: widgetOrigin, children, dirs }
+  const common = { providers, origin: [widgetOrigin, ...extraOrigins].join(','), children, dirs }
   const broker = await startBroker({ ...common, port: mainPort, linkTtlSecs: 600 })
   const shortBroker = await startBroker({ ...common, port: shortPort, linkTtlSecs: 1 })
   const widgetUrl = await startWidget({ port: widgetPort, broker, children })

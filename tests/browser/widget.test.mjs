@@ -143,6 +143,38 @@ describe('@grantline/web in the page', () => {
     assert.equal((await stack.broker.accounts('fay')).length, 1, 'the bad call created nothing')
   })
 
+  test('a broker that stops answering: the wait rejects at its timeoutMs with ConnectionRequestTimeoutError', async () => {
+    // The real broker behind a proxy that forwards everything but never answers the long-poll.
+    const stalled = []
+    const upstream = new URL(stack.broker.baseUrl)
+    const proxy = http.createServer((req, res) => {
+      if (req.method === 'GET' && new URL(req.url, upstream).pathname.endsWith('/wait')) return stalled.push(res)
+      const forward = http.request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url,
+        headers: { ...req.headers, host: upstream.host } }, (answer) => {
+        res.writeHead(answer.statusCode, answer.headers)
+        answer.pipe(res)
+      })
+      req.pipe(forward)
+    })
+    await new Promise((r) => proxy.listen(0, '127.0.0.1', r))
+    try {
+      const { token } = await stack.broker.clientToken('ivo', 60)
+      const out = await inPage(async (web, { baseUrl, token }) => {
+        const gl = await web.GrantlineWeb.init({ baseUrl, clientToken: token })
+        const req = await gl.authorize('oidc', {})
+        // Without its deadline the request would hang for good; 10 s stands for "never" here.
+        const never = new Promise((resolve) => setTimeout(() => resolve(new Error('still waiting')), 10000))
+        const e = await Promise.race([req.waitForConnection(500).then(() => new Error('resolved'), (err) => err), never])
+        return [e instanceof web.ConnectionRequestTimeoutError, e.code, e.connectedAccountId === req.id, e.message]
+      }, { baseUrl: `http://127.0.0.1:${proxy.address().port}`, token })
+      assert.deepEqual(out.slice(0, 3), [true, 'CONNECTION_REQUEST_TIMEOUT', true], out[3])
+      assert.ok(stalled.length > 0, 'the wait reached the endpoint that never answers')
+    } finally {
+      proxy.closeAllConnections()
+      proxy.close()
+    }
+  })
+
   test('a link left unfinished expires and the wait rejects with EXPIRED', async () => {
     const { token } = await stack.shortBroker.clientToken('gus', 60)
     const out = await inPage(async (web, { baseUrl, token }) => {

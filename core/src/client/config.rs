@@ -74,17 +74,15 @@ impl ClientConfig {
         Ok(Self::with_api_key(base, key))
     }
 
-    /// Parses and checks `base_url`.
-    pub(crate) fn parsed_base_url(&self) -> Result<url::Url> {
-        let mut url = url::Url::parse(&self.base_url)
+    /// Parses and checks `base_url`: an http(s) URL, returned as origin and path ending in `/`
+    /// (API paths are appended to it; a query or fragment in it means nothing and is dropped).
+    pub(crate) fn parsed_base_url(&self) -> Result<String> {
+        let url = super::transport::parse_url(&self.base_url)
             .map_err(|e| Error::validation("base_url", format!("not a URL ({e})")))?;
-        if !matches!(url.scheme(), "http" | "https") {
+        if !matches!(url.scheme.as_str(), "http" | "https") {
             return Err(Error::validation("base_url", "must be http or https"));
         }
-        if !url.path().ends_with('/') {
-            let p = format!("{}/", url.path());
-            url.set_path(&p);
-        }
-        Ok(url)
+        let slash = if url.path.ends_with('/') { "" } else { "/" };
+        Ok(format!("{}{}{}", url.origin, url.path, slash))
     }
 }

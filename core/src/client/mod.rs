@@ -5,6 +5,7 @@ mod http;
 pub mod options;
 mod redirect;
 mod session;
+mod transport;
 mod wait;
 mod webhooks;
 
@@ -39,8 +40,8 @@ impl Client {
         Self::new(ClientConfig::from_env()?)
     }
 
-    /// The broker's base URL.
-    pub fn base_url(&self) -> &url::Url {
+    /// The broker's base URL, normalised and ending with `/` (`http://127.0.0.1:9900/`).
+    pub fn base_url(&self) -> &str {
         self.http.base_url()
     }
 

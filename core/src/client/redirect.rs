@@ -19,13 +19,13 @@ pub struct RedirectOutcome {
 impl RedirectOutcome {
     /// Reads the broker's parameters from `url`; `None` when it carries none (an ordinary page load).
     pub fn from_url(url: &str) -> Option<Self> {
-        let url = url::Url::parse(url).ok()?;
+        let (_, query, _) = split(url);
         let mut status = None;
         let mut id = None;
-        for (k, v) in url.query_pairs() {
-            match k.as_ref() {
-                STATUS_PARAM => status = Some(v.into_owned()),
-                ACCOUNT_PARAM => id = Some(v.into_owned()),
+        for (k, v) in query?.split('&').map(pair) {
+            match k.as_str() {
+                STATUS_PARAM => status = Some(v),
+                ACCOUNT_PARAM => id = Some(v),
                 _ => {}
             }
         }
@@ -33,18 +33,63 @@ impl RedirectOutcome {
         Some(Self { connected_account_id: id, succeeded: status.as_deref() == Some("success") })
     }
 
-    /// `url` without the broker's parameters, to put back in the address bar.
+    /// `url` without the broker's parameters, to put back in the address bar; the page's own
+    /// parameters are kept as they were written.
     pub fn strip_from(url: &str) -> String {
-        let Ok(mut u) = url::Url::parse(url) else { return url.to_string() };
-        let kept: Vec<(String, String)> =
-            u.query_pairs().filter(|(k, _)| k != STATUS_PARAM && k != ACCOUNT_PARAM).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
-        if kept.is_empty() {
-            u.set_query(None);
-        } else {
-            u.query_pairs_mut().clear().extend_pairs(kept);
+        let (head, Some(query), fragment) = split(url) else { return url.to_string() };
+        let kept: Vec<&str> = query
+            .split('&')
+            .filter(|p| !p.is_empty() && !matches!(pair(p).0.as_str(), STATUS_PARAM | ACCOUNT_PARAM))
+            .collect();
+        let mut out = head.to_string();
+        if !kept.is_empty() {
+            out.push('?');
+            out.push_str(&kept.join("&"));
         }
-        u.to_string()
+        if let Some(f) = fragment {
+            out.push('#');
+            out.push_str(f);
+        }
+        out
     }
+}
+
+/// `url` as what precedes its query, its query and its fragment (without `?` and `#`).
+fn split(url: &str) -> (&str, Option<&str>, Option<&str>) {
+    let (rest, fragment) = match url.split_once('#') {
+        Some((r, f)) => (r, Some(f)),
+        None => (url, None),
+    };
+    match rest.split_once('?') {
+        Some((head, query)) => (head, Some(query), fragment),
+        None => (rest, None, fragment),
+    }
+}
+
+/// One `name=value` of a query, decoded as a form (`+` is a space, `%XX` a byte).
+fn pair(text: &str) -> (String, String) {
+    let (k, v) = text.split_once('=').unwrap_or((text, ""));
+    (decode(k), decode(v))
+}
+
+fn decode(text: &str) -> String {
+    let hex = |c: Option<&u8>| c.and_then(|c| (*c as char).to_digit(16));
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match (bytes[i], hex(bytes.get(i + 1)), hex(bytes.get(i + 2))) {
+            (b'%', Some(hi), Some(lo)) => {
+                out.push((hi * 16 + lo) as u8);
+                i += 3;
+                continue;
+            }
+            (b'+', ..) => out.push(b' '),
+            (b, ..) => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]
@@ -60,6 +105,15 @@ mod tests {
         let failed = RedirectOutcome::from_url("https://app.test/?status=failed&connected_account_id=ca_x1").unwrap();
         assert!(!failed.succeeded);
         assert_eq!(RedirectOutcome::strip_from("https://app.test/?status=failed&connected_account_id=ca_x1"), "https://app.test/");
+    }
+
+    #[test]
+    fn decodes_the_query_as_a_form_and_keeps_the_rest_of_the_url_as_written() {
+        let url = "https://app.test/p?q=a+b%2Fc&connected_account_id=ca_%61bc&status=success&empty#frag?x";
+        assert_eq!(RedirectOutcome::from_url(url).unwrap().connected_account_id, "ca_abc");
+        assert_eq!(RedirectOutcome::strip_from(url), "https://app.test/p?q=a+b%2Fc&empty#frag?x");
+        assert_eq!(RedirectOutcome::strip_from("https://app.test/p?status=success#top"), "https://app.test/p#top");
+        assert_eq!(decode("100%25 %zz%4"), "100% %zz%4");
     }
 
     #[test]

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use web_time::Instant;
 
-use super::Client;
+use super::{transport, Client};
 use crate::model::{AccountStatus, ConnectedAccount};
 use crate::{Error, Result};
 
@@ -32,48 +32,77 @@ impl Default for WaitOptions {
     }
 }
 
-/// Waits until account `id` leaves INITIATED (or its reconnect link ends) or `options.timeout` passes.
+/// Waits until account `id` leaves INITIATED (or its reconnect link ends) or `options.timeout`
+/// passes. No request outlives the deadline: one the broker has not answered by then is
+/// abandoned and the wait ends with `ConnectionRequestTimeout`, as if the broker had said
+/// INITIATED. A wait of zero asks once, with the request's own time.
 pub(crate) async fn wait_for_connection(client: &Client, id: &str, options: WaitOptions) -> Result<ConnectedAccount> {
     let started = Instant::now();
     let deadline = started + options.timeout;
     let mut long_poll = options.long_poll;
+    let budget = |own: Duration| {
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        if options.timeout.is_zero() || own <= remaining {
+            Budget { time: own, to_deadline: false }
+        } else {
+            Budget { time: remaining, to_deadline: true }
+        }
+    };
+    let ordinary = client.http().request_timeout();
+    let timed_out = || Error::ConnectionRequestTimeout { id: id.to_string(), waited_ms: started.elapsed().as_millis() as u64 };
     loop {
         let remaining = deadline.saturating_duration_since(Instant::now());
-        let account = if long_poll {
-            match long_poll_once(client, id, remaining.min(LONG_POLL_SLICE)).await {
+        let (asked, within) = if long_poll {
+            let slice = remaining.min(LONG_POLL_SLICE);
+            let within = budget(slice + LONG_POLL_GRACE);
+            match long_poll_once(client, id, slice, within.time).await {
                 Err(Error::NotFound { .. }) => {
                     // Either the account is unknown or the broker lacks `/wait`: ask plainly.
-                    let account = client.connected_accounts().get(id).await?;
                     long_poll = false;
-                    account
+                    let within = budget(ordinary);
+                    (get_once(client, id, within.time).await?, within)
                 }
-                other => other?,
+                other => (other?, within),
             }
         } else {
-            client.connected_accounts().get(id).await?
+            let within = budget(ordinary);
+            (get_once(client, id, within.time).await?, within)
         };
-        if let Some(done) = settle(account)? {
-            return Ok(done);
+        match asked {
+            Some(account) => {
+                if let Some(done) = settle(account)? {
+                    return Ok(done);
+                }
+            }
+            None if within.to_deadline => return Err(timed_out()),
+            None => return Err(super::http::timed_out(within.time)),
         }
         let remaining = deadline.saturating_duration_since(Instant::now());
         if remaining.is_zero() {
-            return Err(Error::ConnectionRequestTimeout {
-                id: id.to_string(),
-                waited_ms: started.elapsed().as_millis() as u64,
-            });
+            return Err(timed_out());
         }
         if !long_poll {
-            sleep(options.poll_interval.min(remaining)).await;
+            transport::sleep(options.poll_interval.min(remaining)).await;
         }
     }
 }
 
-async fn long_poll_once(client: &Client, id: &str, slice: Duration) -> Result<ConnectedAccount> {
+/// How long one request of a wait may take, and whether that is what is left of the wait.
+#[derive(Clone, Copy)]
+struct Budget {
+    time: Duration,
+    to_deadline: bool,
+}
+
+/// `GET …/wait`: the broker answers when the account changes or after `slice`.
+async fn long_poll_once(client: &Client, id: &str, slice: Duration, within: Duration) -> Result<Option<ConnectedAccount>> {
     let query = [("timeout_ms", slice.as_millis().to_string())];
-    client
-        .http()
-        .get_json_within(&format!("/api/v3.1/connected_accounts/{id}/wait"), &query, slice + LONG_POLL_GRACE)
-        .await
+    client.http().get_json_within(&format!("/api/v3.1/connected_accounts/{id}/wait"), &query, within).await
+}
+
+/// `GET /connected_accounts/{id}`: the account as it is now.
+async fn get_once(client: &Client, id: &str, within: Duration) -> Result<Option<ConnectedAccount>> {
+    client.http().get_json_within(&format!("/api/v3.1/connected_accounts/{id}"), &[], within).await
 }
 
 /// `Some` when the wait is over with success, an error when it is over with failure. While a
@@ -91,14 +120,4 @@ fn settle(account: ConnectedAccount) -> Result<Option<ConnectedAccount>> {
         }),
         _ => Ok(None),
     }
-}
-
-#[cfg(not(target_arch = "wasm32"))]
-async fn sleep(d: Duration) {
-    tokio::time::sleep(d).await
-}
-
-#[cfg(target_arch = "wasm32")]
-async fn sleep(d: Duration) {
-    gloo_timers::future::sleep(d).await
 }
