@@ -1,5 +1,7 @@
 export {
   Grantline, Session, ConnectionRequest, ConnectedAccounts, ClientToken,
+  Webhooks, WebhookSubscription, RotatedWebhookSecret, WebhookSubscriptionsPage, WebhookEventType,
+  WebhookDelivery, DeliveryAttempt, WebhookDeliveriesPage, PageOptions, WebhookUpdate,
   GrantlineOptions, CreateSessionOptions, ToolkitsFilter, ManageConnectionsOptions, AuthorizeOptions,
   ToolkitsQuery, AccountsFilter, ConnectedAccount, AccountsPage, Toolkit, ToolkitConnection,
   RefreshOptions, RefreshedAccount, RevokedAccount,

@@ -5,9 +5,12 @@ const errors = require('./errors.js')
 
 native.registerErrorClasses(errors)
 
-// console.log shows what toJSON shows: a client token's secret never lands in a log.
-native.ClientToken.prototype[Symbol.for('nodejs.util.inspect.custom')] = function () {
-  return this.toJSON()
+// console.log shows what toJSON shows: a client token's or a webhook subscription's secret never
+// lands in a log.
+for (const cls of [native.ClientToken, native.WebhookSubscription, native.RotatedWebhookSecret]) {
+  cls.prototype[Symbol.for('nodejs.util.inspect.custom')] = function () {
+    return this.toJSON()
+  }
 }
 
 module.exports = {
@@ -16,5 +19,8 @@ module.exports = {
   ConnectionRequest: native.ConnectionRequest,
   ConnectedAccounts: native.ConnectedAccounts,
   ClientToken: native.ClientToken,
+  Webhooks: native.Webhooks,
+  WebhookSubscription: native.WebhookSubscription,
+  RotatedWebhookSecret: native.RotatedWebhookSecret,
   ...errors,
 }

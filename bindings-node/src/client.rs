@@ -1,4 +1,4 @@
-//! The JS classes: `Grantline`, `Session`, `ConnectionRequest`, `ConnectedAccounts`.
+//! The JS classes: `Grantline`, `Session`, `ConnectionRequest`, `ConnectedAccounts`, `Webhooks`.
 //! Every method returns a Promise settled on the JS thread; errors become `errors.js` classes.
 
 use std::future::Future;
@@ -13,8 +13,9 @@ use crate::json;
 use crate::options;
 use grantline_core::client::options::{self as rules, Naming::Camel, Unit};
 use crate::types::{
-    AccountsPage, ClientToken, ConnectedAccount, ExecuteResult, Mcp, MetaResult, ProxyResult, RefreshedAccount, RevokedAccount, SearchHit, Tool,
-    Toolkit, ToolkitsPage,
+    AccountsPage, ClientToken, ConnectedAccount, ExecuteResult, Mcp, MetaResult, ProxyResult, RefreshedAccount, RevokedAccount,
+    RotatedWebhookSecret, SearchHit, Tool, Toolkit, ToolkitsPage, WebhookDeliveriesPage, WebhookEventType, WebhookSubscription,
+    WebhookSubscriptionsPage,
 };
 
 /// Runs `fut` on the tokio runtime; resolves with `convert(value)` or rejects with the JS error.
@@ -68,6 +69,13 @@ impl Grantline {
     #[napi(getter)]
     pub fn connected_accounts(&self) -> ConnectedAccounts {
         ConnectedAccounts { inner: self.client.connected_accounts() }
+    }
+
+    /// Webhook subscriptions (create, list, get, update, delete, rotateSecret, eventTypes) and
+    /// their deliveries (deliveries, retry).
+    #[napi(getter)]
+    pub fn webhooks(&self) -> Webhooks {
+        Webhooks { inner: self.client.webhooks() }
     }
 
     /// The broker's base URL.
@@ -374,5 +382,87 @@ impl ConnectedAccounts {
         let timeout = wait_timeout(timeout_ms).map_err(|e| to_js(env, Failure::Core(e)))?;
         let accounts = self.inner.clone();
         abortable_wait(env, signal_of(options)?, async move { accounts.wait_for_connection(&id, timeout).await })
+    }
+}
+
+/// The project's webhook subscriptions: where the broker sends signed events when connected
+/// accounts change, and what it sent to each.
+#[napi]
+pub struct Webhooks {
+    inner: core::client::Webhooks,
+}
+
+#[napi]
+impl Webhooks {
+    /// Subscribes `webhookUrl` to `enabledEvents` (see `eventTypes()`); the answer carries the
+    /// `secret` to verify deliveries with.
+    #[napi(ts_return_type = "Promise<WebhookSubscription>")]
+    pub fn create<'env>(&self, env: &'env Env, webhook_url: String, enabled_events: Vec<String>) -> Result<PromiseRaw<'env, WebhookSubscription>> {
+        let webhooks = self.inner.clone();
+        promise(env, async move { core(webhooks.create(&webhook_url, &enabled_events).await) }, WebhookSubscription::from)
+    }
+
+    /// One page of the project's subscriptions, oldest first.
+    #[napi(ts_args_type = "options?: PageOptions | null", ts_return_type = "Promise<WebhookSubscriptionsPage>")]
+    pub fn list<'env>(&self, env: &'env Env, options: Option<Unknown>) -> Result<PromiseRaw<'env, WebhookSubscriptionsPage>> {
+        let (webhooks, page) = (self.inner.clone(), json::options(options).and_then(|o| rules::page_options(o.as_ref(), Camel)));
+        let fut = async move {
+            let (cursor, limit) = core(page)?;
+            core(webhooks.list(cursor.as_deref(), limit).await)
+        };
+        promise(env, fut, WebhookSubscriptionsPage::from)
+    }
+
+    /// The subscription `id`; rejects with `NotFoundError` when there is none.
+    #[napi(ts_return_type = "Promise<WebhookSubscription>")]
+    pub fn get<'env>(&self, env: &'env Env, id: String) -> Result<PromiseRaw<'env, WebhookSubscription>> {
+        let webhooks = self.inner.clone();
+        promise(env, async move { core(webhooks.get(&id).await) }, WebhookSubscription::from)
+    }
+
+    /// Changes the receiver URL and/or the event types of subscription `id`.
+    #[napi(ts_args_type = "id: string, change: WebhookUpdate", ts_return_type = "Promise<WebhookSubscription>")]
+    pub fn update<'env>(&self, env: &'env Env, id: String, change: Unknown) -> Result<PromiseRaw<'env, WebhookSubscription>> {
+        let (webhooks, change) = (self.inner.clone(), json::options(Some(change)).and_then(|c| rules::webhook_update(c.as_ref(), Camel)));
+        promise(env, async move { core(webhooks.update(&id, &core(change)?).await) }, WebhookSubscription::from)
+    }
+
+    /// Deletes subscription `id` and its pending deliveries.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn delete<'env>(&self, env: &'env Env, id: String) -> Result<PromiseRaw<'env, ()>> {
+        let webhooks = self.inner.clone();
+        promise(env, async move { core(webhooks.delete(&id).await) }, |()| ())
+    }
+
+    /// A new secret for subscription `id`; every attempt from now on is signed with it only.
+    #[napi(ts_return_type = "Promise<RotatedWebhookSecret>")]
+    pub fn rotate_secret<'env>(&self, env: &'env Env, id: String) -> Result<PromiseRaw<'env, RotatedWebhookSecret>> {
+        let webhooks = self.inner.clone();
+        promise(env, async move { core(webhooks.rotate_secret(&id).await) }, RotatedWebhookSecret::from)
+    }
+
+    /// Every event type a subscription can enable.
+    #[napi(ts_return_type = "Promise<WebhookEventType[]>")]
+    pub fn event_types<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, Vec<WebhookEventType>>> {
+        let webhooks = self.inner.clone();
+        promise(env, async move { core(webhooks.event_types().await) }, |types| types.items.into_iter().map(WebhookEventType::from).collect())
+    }
+
+    /// One page of subscription `id`'s deliveries, newest first, each with its attempts.
+    #[napi(ts_args_type = "id: string, options?: PageOptions | null", ts_return_type = "Promise<WebhookDeliveriesPage>")]
+    pub fn deliveries<'env>(&self, env: &'env Env, id: String, options: Option<Unknown>) -> Result<PromiseRaw<'env, WebhookDeliveriesPage>> {
+        let (webhooks, page) = (self.inner.clone(), json::options(options).and_then(|o| rules::page_options(o.as_ref(), Camel)));
+        let fut = async move {
+            let (cursor, limit) = core(page)?;
+            core(webhooks.deliveries(&id, cursor.as_deref(), limit).await)
+        };
+        promise(env, fut, WebhookDeliveriesPage::from)
+    }
+
+    /// Sends delivery `deliveryId` (`msg_…`) of subscription `id` again now, whatever became of it.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn retry<'env>(&self, env: &'env Env, id: String, delivery_id: String) -> Result<PromiseRaw<'env, ()>> {
+        let webhooks = self.inner.clone();
+        promise(env, async move { core(webhooks.retry(&id, &delivery_id).await) }, |()| ())
     }
 }

@@ -146,6 +146,24 @@ pub struct AccountsFilter {
     pub limit: Option<u32>,
 }
 
+/// Options of `webhooks.list(options)` and `webhooks.deliveries(id, options)`.
+#[napi(object)]
+pub struct PageOptions {
+    /// `nextCursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Items per page.
+    pub limit: Option<u32>,
+}
+
+/// The change of `webhooks.update(id, change)`: what is left out is kept.
+#[napi(object)]
+pub struct WebhookUpdate {
+    /// A new receiver URL (https; http only for loopback on a `--dev` broker).
+    pub webhook_url: Option<String>,
+    /// A new list of event types (at least one; see `webhooks.eventTypes()`).
+    pub enabled_events: Option<Vec<String>>,
+}
+
 /// The client config of `new Grantline({ apiKey, baseUrl, timeoutMs })`.
 pub fn client_config(value: Option<Unknown>) -> Result<ClientConfig, Error> {
     let value = crate::json::options(value)?;

@@ -157,11 +157,12 @@ impl From<model::ToolkitItem> for Toolkit {
     }
 }
 
-/// Declares a page object: the items of one page and where the next one starts.
+/// Declares a page object: the items of one page and where the next one starts. A page is only
+/// ever given to JS, never read back (its items may be class instances, such as subscriptions).
 macro_rules! page_object {
     ($(#[$doc:meta])* $name:ident of $item:ident from $wire:ty) => {
         $(#[$doc])*
-        #[napi(object)]
+        #[napi(object, object_from_js = false)]
         pub struct $name {
             /// The items on this page.
             pub items: Vec<$item>,
@@ -362,3 +363,197 @@ impl From<model::ProxyResponse> for ProxyResult {
         Self { status: u32::from(r.status), data: r.data, headers: r.headers.into_iter().collect() }
     }
 }
+
+/// A webhook subscription: where the broker sends which events, and the secret it signs them
+/// with (Standard Webhooks). Neither `console.log` nor `JSON.stringify` shows the secret; read
+/// `.secret` where you verify deliveries.
+#[napi]
+pub struct WebhookSubscription {
+    inner: model::WebhookSubscription,
+}
+
+#[napi]
+impl WebhookSubscription {
+    /// `ws_…`
+    #[napi(getter)]
+    pub fn id(&self) -> String {
+        self.inner.id.clone()
+    }
+
+    /// The receiver's URL.
+    #[napi(getter)]
+    pub fn webhook_url(&self) -> String {
+        self.inner.webhook_url.clone()
+    }
+
+    /// The payload format: always `V3`.
+    #[napi(getter)]
+    pub fn version(&self) -> String {
+        self.inner.version.clone()
+    }
+
+    /// The event types sent to it.
+    #[napi(getter)]
+    pub fn enabled_events(&self) -> Vec<String> {
+        self.inner.enabled_events.clone()
+    }
+
+    /// The signing secret (`whsec_…`): verify deliveries with it.
+    #[napi(getter)]
+    pub fn secret(&self) -> String {
+        self.inner.secret.clone()
+    }
+
+    /// ISO 8601 creation time.
+    #[napi(getter)]
+    pub fn created_at(&self) -> String {
+        self.inner.created_at.clone()
+    }
+
+    /// ISO 8601 time of the last change.
+    #[napi(getter)]
+    pub fn updated_at(&self) -> String {
+        self.inner.updated_at.clone()
+    }
+
+    /// What `JSON.stringify` and `console.log` show: everything but the secret.
+    #[napi(
+        js_name = "toJSON",
+        ts_return_type = "{ id: string; webhookUrl: string; version: string; enabledEvents: string[]; createdAt: string; updatedAt: string; secret: '[hidden]' }"
+    )]
+    pub fn to_json(&self) -> serde_json::Value {
+        let s = &self.inner;
+        serde_json::json!({
+            "id": s.id, "webhookUrl": s.webhook_url, "version": s.version, "enabledEvents": s.enabled_events,
+            "createdAt": s.created_at, "updatedAt": s.updated_at, "secret": "[hidden]",
+        })
+    }
+}
+
+impl From<model::WebhookSubscription> for WebhookSubscription {
+    fn from(inner: model::WebhookSubscription) -> Self {
+        Self { inner }
+    }
+}
+
+page_object!(
+    /// One page of webhook subscriptions.
+    WebhookSubscriptionsPage of WebhookSubscription from model::WebhookSubscription
+);
+
+/// What `webhooks.rotateSecret` gave: the new secret, the only one deliveries are signed with
+/// from now on. Neither `console.log` nor `JSON.stringify` shows it.
+#[napi]
+pub struct RotatedWebhookSecret {
+    inner: model::RotatedWebhookSecret,
+}
+
+#[napi]
+impl RotatedWebhookSecret {
+    /// `ws_…`, the subscription.
+    #[napi(getter)]
+    pub fn id(&self) -> String {
+        self.inner.id.clone()
+    }
+
+    /// The new signing secret (`whsec_…`).
+    #[napi(getter)]
+    pub fn secret(&self) -> String {
+        self.inner.secret.clone()
+    }
+
+    /// What `JSON.stringify` and `console.log` show: the id, not the secret.
+    #[napi(js_name = "toJSON", ts_return_type = "{ id: string; secret: '[hidden]' }")]
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({ "id": self.inner.id, "secret": "[hidden]" })
+    }
+}
+
+impl From<model::RotatedWebhookSecret> for RotatedWebhookSecret {
+    fn from(inner: model::RotatedWebhookSecret) -> Self {
+        Self { inner }
+    }
+}
+
+/// An event type a subscription can enable.
+#[napi(object)]
+pub struct WebhookEventType {
+    /// e.g. `grantline.connected_account.deleted`.
+    pub event_type: String,
+    /// What it means.
+    pub description: String,
+    /// The payload formats it is sent in: `['V3']`.
+    pub supported_versions: Vec<String>,
+}
+
+impl From<model::WebhookEventType> for WebhookEventType {
+    fn from(t: model::WebhookEventType) -> Self {
+        Self { event_type: t.event_type, description: t.description, supported_versions: t.supported_versions }
+    }
+}
+
+/// One attempt of a webhook delivery.
+#[napi(object)]
+pub struct DeliveryAttempt {
+    /// 1 for the first attempt.
+    pub attempt: u32,
+    /// ISO 8601: when it was made.
+    pub at: String,
+    /// The receiver's HTTP status, when it answered.
+    pub status_code: Option<u32>,
+    /// How long the receiver took, in milliseconds.
+    pub latency_ms: i64,
+    /// Why it failed, when it did (a status is not an error: see `statusCode`).
+    pub error: Option<String>,
+}
+
+impl From<model::DeliveryAttempt> for DeliveryAttempt {
+    fn from(a: model::DeliveryAttempt) -> Self {
+        Self { attempt: a.attempt, at: a.at, status_code: a.status_code.map(u32::from), latency_ms: a.latency_ms as i64, error: a.error }
+    }
+}
+
+/// One event sent to one subscription, and its attempts.
+#[napi(object)]
+pub struct WebhookDelivery {
+    /// `msg_…`: the `webhook-id` header and the payload's `id`, the same on every attempt.
+    pub id: String,
+    /// The event type sent.
+    pub event_type: String,
+    /// `ev_…`: the event (one event may be sent under two types).
+    pub event_id: String,
+    /// The account the event is about (`ca_…`).
+    pub connected_account_id: String,
+    /// The account's event sequence number (drop an event older than one you have).
+    pub sequence: i64,
+    /// Where the delivery is.
+    #[napi(ts_type = "'PENDING' | 'DELIVERED' | 'FAILED'")]
+    pub status: String,
+    /// ISO 8601: when the next attempt is due (pending only).
+    pub next_attempt_at: Option<String>,
+    /// ISO 8601 creation time.
+    pub created_at: String,
+    /// Every attempt so far, oldest first.
+    pub attempts: Vec<DeliveryAttempt>,
+}
+
+impl From<model::WebhookDelivery> for WebhookDelivery {
+    fn from(d: model::WebhookDelivery) -> Self {
+        Self {
+            id: d.id,
+            event_type: d.event_type,
+            event_id: d.event_id,
+            connected_account_id: d.connected_account_id,
+            sequence: d.sequence as i64,
+            status: d.status.as_str().to_string(),
+            next_attempt_at: d.next_attempt_at,
+            created_at: d.created_at,
+            attempts: d.attempts.into_iter().map(DeliveryAttempt::from).collect(),
+        }
+    }
+}
+
+page_object!(
+    /// One page of a subscription's deliveries, newest first.
+    WebhookDeliveriesPage of WebhookDelivery from model::WebhookDelivery
+);

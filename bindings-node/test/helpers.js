@@ -49,13 +49,14 @@ function databaseUrl(dir) {
 }
 
 /** Starts a broker; `stop()` kills it. */
-async function startBroker({ dev = true, port = 0, providers = null, linkTtlSecs = 600 } = {}) {
+async function startBroker({ dev = true, port = 0, providers = null, linkTtlSecs = 600, extraArgs = [] } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'grantline-node-'))
   const bin = process.env.GRANTLINE_BIN || path.join(REPO, 'target', 'debug', 'grantline')
   const args = ['serve', '--bind', `127.0.0.1:${port}`, '--database-url', databaseUrl(dir),
     '--encryption-key', ENCRYPTION_KEY, '--link-ttl-secs', String(linkTtlSecs), '--allowed-callback-urls', `${APP}/done`]
   if (dev) args.push('--dev')
   if (providers) args.push('--providers', providers)
+  args.push(...extraArgs)
   const env = { ...process.env, GRANTLINE_LOG: 'warn' }
   delete env.GRANTLINE_DEV
   const child = spawn(bin, args, { env, stdio: ['ignore', 'pipe', 'inherit'] })
@@ -79,6 +80,9 @@ async function startBroker({ dev = true, port = 0, providers = null, linkTtlSecs
     },
   }
 }
+
+/** Flags of a broker that retries webhook deliveries after a fifth of a second. */
+const QUICK_WEBHOOKS = ['--webhook-first-retry-secs', '0.2', '--webhook-poll-secs', '0.1', '--webhook-timeout-secs', '2']
 
 /** A broker that knows tests/oidc-provider as toolkit `oidc`, with an auth config for it. */
 async function startOidcBroker() {
@@ -163,4 +167,4 @@ function query(url) {
   return Object.fromEntries(new URL(url).searchParams)
 }
 
-module.exports = { APP, REPO, Browser, freePort, waitForLine, startBroker, startOidcBroker, query }
+module.exports = { APP, QUICK_WEBHOOKS, REPO, Browser, freePort, waitForLine, startBroker, startOidcBroker, query }

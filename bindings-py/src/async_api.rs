@@ -9,7 +9,10 @@ use pyo3::prelude::*;
 use crate::errors::IntoPy;
 use crate::runtime::awaitable;
 use crate::tools::{ExecuteMetaResult, ExecuteResult, ProxyResult, SearchHit, Tool};
-use crate::types::{AccountsPage, ClientToken, ConnectedAccount, Mcp, RefreshedAccount, RevokedAccount, Toolkit, ToolkitsPage};
+use crate::types::{
+    AccountsPage, ClientToken, ConnectedAccount, Mcp, RefreshedAccount, RevokedAccount, RotatedWebhookSecret, Toolkit, ToolkitsPage,
+    WebhookDeliveriesPage, WebhookEventType, WebhookSubscription, WebhookSubscriptionsPage,
+};
 use crate::{json, options};
 
 /// The asyncio twin of ``Grantline``: every call is a coroutine.
@@ -55,6 +58,12 @@ impl AsyncGrantline {
     #[getter]
     fn connected_accounts(&self) -> AsyncConnectedAccounts {
         AsyncConnectedAccounts { inner: self.client.connected_accounts() }
+    }
+
+    /// Webhook subscriptions and their deliveries.
+    #[getter]
+    fn webhooks(&self) -> AsyncWebhooks {
+        AsyncWebhooks { inner: self.client.webhooks() }
     }
 
     /// The broker's base URL.
@@ -304,5 +313,71 @@ impl AsyncConnectedAccounts {
     fn wait_for_connection<'py>(&self, py: Python<'py>, id: String, timeout: Option<f64>) -> PyResult<Bound<'py, PyAny>> {
         let (accounts, timeout) = (self.inner.clone(), options::wait_timeout(timeout)?);
         awaitable(py, async move { accounts.wait_for_connection(&id, timeout).await.py().map(ConnectedAccount::from) })
+    }
+}
+
+/// The asyncio twin of ``Webhooks``.
+#[pyclass(module = "grantline", frozen)]
+pub struct AsyncWebhooks {
+    inner: core::client::Webhooks,
+}
+
+#[pymethods]
+impl AsyncWebhooks {
+    /// Subscribes ``webhook_url`` to ``enabled_events``; the answer carries the ``secret``.
+    fn create<'py>(&self, py: Python<'py>, webhook_url: String, enabled_events: Vec<String>) -> PyResult<Bound<'py, PyAny>> {
+        let webhooks = self.inner.clone();
+        awaitable(py, async move { webhooks.create(&webhook_url, &enabled_events).await.py().map(WebhookSubscription::from) })
+    }
+
+    /// One page of the project's subscriptions, oldest first.
+    #[pyo3(signature = (*, cursor=None, limit=None))]
+    fn list<'py>(&self, py: Python<'py>, cursor: Option<String>, limit: Option<u32>) -> PyResult<Bound<'py, PyAny>> {
+        let webhooks = self.inner.clone();
+        awaitable(py, async move { webhooks.list(cursor.as_deref(), limit).await.py().map(WebhookSubscriptionsPage::from) })
+    }
+
+    /// The subscription ``id``.
+    fn get<'py>(&self, py: Python<'py>, id: String) -> PyResult<Bound<'py, PyAny>> {
+        let webhooks = self.inner.clone();
+        awaitable(py, async move { webhooks.get(&id).await.py().map(WebhookSubscription::from) })
+    }
+
+    /// Changes the receiver URL and/or the event types of subscription ``id``.
+    #[pyo3(signature = (id, *, webhook_url=None, enabled_events=None))]
+    fn update<'py>(&self, py: Python<'py>, id: String, webhook_url: Option<String>, enabled_events: Option<Vec<String>>) -> PyResult<Bound<'py, PyAny>> {
+        let (webhooks, change) = (self.inner.clone(), options::webhook_update(webhook_url, enabled_events)?);
+        awaitable(py, async move { webhooks.update(&id, &change).await.py().map(WebhookSubscription::from) })
+    }
+
+    /// Deletes subscription ``id`` and its pending deliveries.
+    fn delete<'py>(&self, py: Python<'py>, id: String) -> PyResult<Bound<'py, PyAny>> {
+        let webhooks = self.inner.clone();
+        awaitable(py, async move { webhooks.delete(&id).await.py() })
+    }
+
+    /// A new secret for subscription ``id``.
+    fn rotate_secret<'py>(&self, py: Python<'py>, id: String) -> PyResult<Bound<'py, PyAny>> {
+        let webhooks = self.inner.clone();
+        awaitable(py, async move { webhooks.rotate_secret(&id).await.py().map(RotatedWebhookSecret::from) })
+    }
+
+    /// Every event type a subscription can enable.
+    fn event_types<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let webhooks = self.inner.clone();
+        awaitable(py, async move { Ok(webhooks.event_types().await.py()?.items.into_iter().map(WebhookEventType::from).collect::<Vec<_>>()) })
+    }
+
+    /// One page of subscription ``id``'s deliveries, newest first.
+    #[pyo3(signature = (id, *, cursor=None, limit=None))]
+    fn deliveries<'py>(&self, py: Python<'py>, id: String, cursor: Option<String>, limit: Option<u32>) -> PyResult<Bound<'py, PyAny>> {
+        let webhooks = self.inner.clone();
+        awaitable(py, async move { webhooks.deliveries(&id, cursor.as_deref(), limit).await.py().map(WebhookDeliveriesPage::from) })
+    }
+
+    /// Sends delivery ``delivery_id`` of subscription ``id`` again now.
+    fn retry<'py>(&self, py: Python<'py>, id: String, delivery_id: String) -> PyResult<Bound<'py, PyAny>> {
+        let webhooks = self.inner.clone();
+        awaitable(py, async move { webhooks.retry(&id, &delivery_id).await.py() })
     }
 }

@@ -21,10 +21,12 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<sync_api::Session>()?;
     m.add_class::<sync_api::ConnectionRequest>()?;
     m.add_class::<sync_api::ConnectedAccounts>()?;
+    m.add_class::<sync_api::Webhooks>()?;
     m.add_class::<async_api::AsyncGrantline>()?;
     m.add_class::<async_api::AsyncSession>()?;
     m.add_class::<async_api::AsyncConnectionRequest>()?;
     m.add_class::<async_api::AsyncConnectedAccounts>()?;
+    m.add_class::<async_api::AsyncWebhooks>()?;
     m.add_class::<types::ConnectedAccount>()?;
     m.add_class::<types::AccountsPage>()?;
     m.add_class::<types::RefreshedAccount>()?;
@@ -39,5 +41,12 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<tools::SearchHit>()?;
     m.add_class::<tools::ProxyResult>()?;
     m.add_class::<types::ClientToken>()?;
+    m.add_class::<types::WebhookSubscription>()?;
+    m.add_class::<types::WebhookSubscriptionsPage>()?;
+    m.add_class::<types::RotatedWebhookSecret>()?;
+    m.add_class::<types::WebhookEventType>()?;
+    m.add_class::<types::WebhookDelivery>()?;
+    m.add_class::<types::DeliveryAttempt>()?;
+    m.add_class::<types::WebhookDeliveriesPage>()?;
     Ok(())
 }

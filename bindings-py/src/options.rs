@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use grantline_core::client::options::{self as rules, Naming, Unit};
-use grantline_core::model::{AccountFilter, ProxyRequest, SearchRequest, ToolkitsQuery};
+use grantline_core::model::{AccountFilter, ProxyRequest, SearchRequest, ToolkitsQuery, WebhookSubscriptionUpdate};
 use grantline_core::{AuthorizeOptions, ClientConfig, Error, SessionOptions};
 use pyo3::prelude::*;
 use serde_json::{Map, Value};
@@ -95,6 +95,13 @@ pub fn account_filter(
 ) -> PyResult<AccountFilter> {
     let value = serde_json::json!({ "user_ids": user_ids, "toolkit_slugs": toolkit_slugs, "statuses": statuses });
     rules::account_filter(Some(&value), Naming::Snake).map(|(filter, _, _)| filter).map_err(to_py)
+}
+
+/// The keyword arguments of `webhooks.update()`, read by the core's rules (a `None` is not sent,
+/// so the broker keeps what it had).
+pub fn webhook_update(webhook_url: Option<String>, enabled_events: Option<Vec<String>>) -> PyResult<WebhookSubscriptionUpdate> {
+    let value = serde_json::json!({ "webhook_url": webhook_url, "enabled_events": enabled_events });
+    rules::webhook_update(Some(&value), Naming::Snake).map_err(to_py)
 }
 
 /// The keyword arguments of `search()`.

@@ -1,4 +1,4 @@
-//! The blocking client: `Grantline`, `Session`, `ConnectionRequest`, `ConnectedAccounts`.
+//! The blocking client: `Grantline`, `Session`, `ConnectionRequest`, `ConnectedAccounts`, `Webhooks`.
 //! Each call releases the GIL while the core works, and Ctrl-C interrupts it.
 
 use std::collections::BTreeMap;
@@ -9,7 +9,10 @@ use pyo3::prelude::*;
 use crate::errors::IntoPy;
 use crate::runtime::block_on;
 use crate::tools::{ExecuteMetaResult, ExecuteResult, ProxyResult, SearchHit, Tool};
-use crate::types::{AccountsPage, ClientToken, ConnectedAccount, Mcp, RefreshedAccount, RevokedAccount, Toolkit, ToolkitsPage};
+use crate::types::{
+    AccountsPage, ClientToken, ConnectedAccount, Mcp, RefreshedAccount, RevokedAccount, RotatedWebhookSecret, Toolkit, ToolkitsPage,
+    WebhookDeliveriesPage, WebhookEventType, WebhookSubscription, WebhookSubscriptionsPage,
+};
 use crate::{json, options};
 
 /// A client of one Grantline broker, authenticated with a project API key.
@@ -58,6 +61,13 @@ impl Grantline {
     #[getter]
     fn connected_accounts(&self) -> ConnectedAccounts {
         ConnectedAccounts { inner: self.client.connected_accounts() }
+    }
+
+    /// Webhook subscriptions (create, list, get, update, delete, rotate_secret, event_types) and
+    /// their deliveries (deliveries, retry).
+    #[getter]
+    fn webhooks(&self) -> Webhooks {
+        Webhooks { inner: self.client.webhooks() }
     }
 
     /// The broker's base URL.
@@ -321,5 +331,74 @@ impl ConnectedAccounts {
     fn wait_for_connection(&self, py: Python<'_>, id: String, timeout: Option<f64>) -> PyResult<ConnectedAccount> {
         let (accounts, timeout) = (self.inner.clone(), options::wait_timeout(timeout)?);
         block_on(py, async move { accounts.wait_for_connection(&id, timeout).await.py() }).map(ConnectedAccount::from)
+    }
+}
+
+/// The project's webhook subscriptions: where the broker sends signed events when connected
+/// accounts change, and what it sent to each.
+#[pyclass(module = "grantline", frozen)]
+pub struct Webhooks {
+    inner: core::client::Webhooks,
+}
+
+#[pymethods]
+impl Webhooks {
+    /// Subscribes ``webhook_url`` to ``enabled_events`` (see ``event_types()``); the answer
+    /// carries the ``secret`` to verify deliveries with.
+    fn create(&self, py: Python<'_>, webhook_url: String, enabled_events: Vec<String>) -> PyResult<WebhookSubscription> {
+        let webhooks = self.inner.clone();
+        block_on(py, async move { webhooks.create(&webhook_url, &enabled_events).await.py() }).map(WebhookSubscription::from)
+    }
+
+    /// One page of the project's subscriptions, oldest first.
+    #[pyo3(signature = (*, cursor=None, limit=None))]
+    fn list(&self, py: Python<'_>, cursor: Option<String>, limit: Option<u32>) -> PyResult<WebhookSubscriptionsPage> {
+        let webhooks = self.inner.clone();
+        block_on(py, async move { webhooks.list(cursor.as_deref(), limit).await.py() }).map(WebhookSubscriptionsPage::from)
+    }
+
+    /// The subscription ``id``; raises ``NotFoundError`` when there is none.
+    fn get(&self, py: Python<'_>, id: String) -> PyResult<WebhookSubscription> {
+        let webhooks = self.inner.clone();
+        block_on(py, async move { webhooks.get(&id).await.py() }).map(WebhookSubscription::from)
+    }
+
+    /// Changes the receiver URL and/or the event types of subscription ``id``.
+    #[pyo3(signature = (id, *, webhook_url=None, enabled_events=None))]
+    fn update(&self, py: Python<'_>, id: String, webhook_url: Option<String>, enabled_events: Option<Vec<String>>) -> PyResult<WebhookSubscription> {
+        let (webhooks, change) = (self.inner.clone(), options::webhook_update(webhook_url, enabled_events)?);
+        block_on(py, async move { webhooks.update(&id, &change).await.py() }).map(WebhookSubscription::from)
+    }
+
+    /// Deletes subscription ``id`` and its pending deliveries.
+    fn delete(&self, py: Python<'_>, id: String) -> PyResult<()> {
+        let webhooks = self.inner.clone();
+        block_on(py, async move { webhooks.delete(&id).await.py() })
+    }
+
+    /// A new secret for subscription ``id``; every attempt from now on is signed with it only.
+    fn rotate_secret(&self, py: Python<'_>, id: String) -> PyResult<RotatedWebhookSecret> {
+        let webhooks = self.inner.clone();
+        block_on(py, async move { webhooks.rotate_secret(&id).await.py() }).map(RotatedWebhookSecret::from)
+    }
+
+    /// Every event type a subscription can enable.
+    fn event_types(&self, py: Python<'_>) -> PyResult<Vec<WebhookEventType>> {
+        let webhooks = self.inner.clone();
+        let types = block_on(py, async move { webhooks.event_types().await.py() })?;
+        Ok(types.items.into_iter().map(WebhookEventType::from).collect())
+    }
+
+    /// One page of subscription ``id``'s deliveries, newest first, each with its attempts.
+    #[pyo3(signature = (id, *, cursor=None, limit=None))]
+    fn deliveries(&self, py: Python<'_>, id: String, cursor: Option<String>, limit: Option<u32>) -> PyResult<WebhookDeliveriesPage> {
+        let webhooks = self.inner.clone();
+        block_on(py, async move { webhooks.deliveries(&id, cursor.as_deref(), limit).await.py() }).map(WebhookDeliveriesPage::from)
+    }
+
+    /// Sends delivery ``delivery_id`` (``msg_…``) of subscription ``id`` again now, whatever became of it.
+    fn retry(&self, py: Python<'_>, id: String, delivery_id: String) -> PyResult<()> {
+        let webhooks = self.inner.clone();
+        block_on(py, async move { webhooks.retry(&id, &delivery_id).await.py() })
     }
 }

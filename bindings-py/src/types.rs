@@ -317,3 +317,181 @@ impl ClientToken {
         format!("ClientToken(id={:?}, session_id={:?}, expires_at={:?})", self.id, self.session_id, self.expires_at)
     }
 }
+
+/// A webhook subscription: where the broker sends which events, and the secret it signs them
+/// with (Standard Webhooks). ``secret`` is a secret: its repr never shows it.
+#[pyclass(module = "grantline", frozen, get_all)]
+#[derive(Clone)]
+pub struct WebhookSubscription {
+    /// `ws_…`
+    pub id: String,
+    /// The receiver's URL.
+    pub webhook_url: String,
+    /// The payload format: always `V3`.
+    pub version: String,
+    /// The event types sent to it.
+    pub enabled_events: Vec<String>,
+    /// The signing secret (`whsec_…`): verify deliveries with it.
+    pub secret: String,
+    /// RFC 3339 creation time.
+    pub created_at: String,
+    /// RFC 3339 time of the last change.
+    pub updated_at: String,
+}
+
+#[pymethods]
+impl WebhookSubscription {
+    fn __repr__(&self) -> String {
+        // Never the secret: reprs end up in logs.
+        format!("WebhookSubscription(id={:?}, webhook_url={:?}, enabled_events={:?})", self.id, self.webhook_url, self.enabled_events)
+    }
+}
+
+impl From<model::WebhookSubscription> for WebhookSubscription {
+    fn from(s: model::WebhookSubscription) -> Self {
+        Self {
+            id: s.id,
+            webhook_url: s.webhook_url,
+            version: s.version,
+            enabled_events: s.enabled_events,
+            secret: s.secret,
+            created_at: s.created_at,
+            updated_at: s.updated_at,
+        }
+    }
+}
+
+page_class!(
+    /// One page of webhook subscriptions.
+    WebhookSubscriptionsPage of WebhookSubscription from model::WebhookSubscription
+);
+
+/// What ``webhooks.rotate_secret`` gave: the new secret, the only one deliveries are signed with from now on.
+#[pyclass(module = "grantline", frozen, get_all)]
+#[derive(Clone)]
+pub struct RotatedWebhookSecret {
+    /// `ws_…`, the subscription.
+    pub id: String,
+    /// The new signing secret (`whsec_…`).
+    pub secret: String,
+}
+
+#[pymethods]
+impl RotatedWebhookSecret {
+    fn __repr__(&self) -> String {
+        format!("RotatedWebhookSecret(id={:?})", self.id)
+    }
+}
+
+impl From<model::RotatedWebhookSecret> for RotatedWebhookSecret {
+    fn from(r: model::RotatedWebhookSecret) -> Self {
+        Self { id: r.id, secret: r.secret }
+    }
+}
+
+/// An event type a subscription can enable.
+#[pyclass(module = "grantline", frozen, get_all)]
+#[derive(Clone)]
+pub struct WebhookEventType {
+    /// e.g. `grantline.connected_account.deleted`.
+    pub event_type: String,
+    /// What it means.
+    pub description: String,
+    /// The payload formats it is sent in: `["V3"]`.
+    pub supported_versions: Vec<String>,
+}
+
+#[pymethods]
+impl WebhookEventType {
+    fn __repr__(&self) -> String {
+        format!("WebhookEventType(event_type={:?})", self.event_type)
+    }
+}
+
+impl From<model::WebhookEventType> for WebhookEventType {
+    fn from(t: model::WebhookEventType) -> Self {
+        Self { event_type: t.event_type, description: t.description, supported_versions: t.supported_versions }
+    }
+}
+
+/// One attempt of a webhook delivery.
+#[pyclass(module = "grantline", frozen, get_all)]
+#[derive(Clone)]
+pub struct DeliveryAttempt {
+    /// 1 for the first attempt.
+    pub attempt: u32,
+    /// RFC 3339: when it was made.
+    pub at: String,
+    /// The receiver's HTTP status, when it answered.
+    pub status_code: Option<u16>,
+    /// How long the receiver took, in milliseconds.
+    pub latency_ms: u64,
+    /// Why it failed, when it did (a status is not an error: see ``status_code``).
+    pub error: Option<String>,
+}
+
+#[pymethods]
+impl DeliveryAttempt {
+    fn __repr__(&self) -> String {
+        let status = self.status_code.map_or("None".to_string(), |s| s.to_string());
+        format!("DeliveryAttempt(attempt={}, status_code={status}, latency_ms={})", self.attempt, self.latency_ms)
+    }
+}
+
+impl From<model::DeliveryAttempt> for DeliveryAttempt {
+    fn from(a: model::DeliveryAttempt) -> Self {
+        Self { attempt: a.attempt, at: a.at, status_code: a.status_code, latency_ms: a.latency_ms, error: a.error }
+    }
+}
+
+/// One event sent to one subscription, and its attempts.
+#[pyclass(module = "grantline", frozen, get_all)]
+#[derive(Clone)]
+pub struct WebhookDelivery {
+    /// `msg_…`: the `webhook-id` header and the payload's `id`, the same on every attempt.
+    pub id: String,
+    /// The event type sent.
+    pub event_type: String,
+    /// `ev_…`: the event (one event may be sent under two types).
+    pub event_id: String,
+    /// The account the event is about (`ca_…`).
+    pub connected_account_id: String,
+    /// The account's event sequence number (drop an event older than one you have).
+    pub sequence: u64,
+    /// `PENDING`, `DELIVERED` or `FAILED`.
+    pub status: String,
+    /// RFC 3339: when the next attempt is due (pending only).
+    pub next_attempt_at: Option<String>,
+    /// RFC 3339 creation time.
+    pub created_at: String,
+    /// Every attempt so far, oldest first.
+    pub attempts: Vec<DeliveryAttempt>,
+}
+
+#[pymethods]
+impl WebhookDelivery {
+    fn __repr__(&self) -> String {
+        format!("WebhookDelivery(id={:?}, event_type={:?}, status={:?}, attempts={})", self.id, self.event_type, self.status, self.attempts.len())
+    }
+}
+
+impl From<model::WebhookDelivery> for WebhookDelivery {
+    fn from(d: model::WebhookDelivery) -> Self {
+        Self {
+            id: d.id,
+            event_type: d.event_type,
+            event_id: d.event_id,
+            connected_account_id: d.connected_account_id,
+            sequence: d.sequence,
+            status: d.status.as_str().to_string(),
+            next_attempt_at: d.next_attempt_at,
+            created_at: d.created_at,
+            attempts: d.attempts.into_iter().map(DeliveryAttempt::from).collect(),
+        }
+    }
+}
+
+page_class!(
+    /// One page of a subscription's deliveries, newest first.
+    WebhookDeliveriesPage of WebhookDelivery from model::WebhookDelivery
+);

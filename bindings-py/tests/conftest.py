@@ -44,7 +44,7 @@ _databases = itertools.count()
 class Broker:
     """A `grantline serve` process; `stop()` kills it."""
 
-    def __init__(self, tmp: Path, *, dev=True, port=None, providers=None, link_ttl_secs=600):
+    def __init__(self, tmp: Path, *, dev=True, port=None, providers=None, link_ttl_secs=600, extra_args=()):
         binary = os.environ.get("GRANTLINE_BIN", str(REPO / "target" / "debug" / "grantline"))
         args = [binary, "serve", "--bind", f"127.0.0.1:{port or 0}",
                 "--database-url", database_url(tmp), "--encryption-key", ENCRYPTION_KEY,
@@ -53,6 +53,7 @@ class Broker:
             args.append("--dev")
         if providers:
             args += ["--providers", str(providers)]
+        args += list(extra_args)
         env = {k: v for k, v in os.environ.items() if k != "GRANTLINE_DEV"}
         env["GRANTLINE_LOG"] = "warn"
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True, env=env)
@@ -166,6 +167,18 @@ def query(url):
 def broker(tmp_path):
     """A --dev broker (sandbox toolkit available)."""
     b = Broker(tmp_path)
+    yield b
+    b.stop()
+
+
+# Webhook deliveries retried after a fifth of a second, so a test does not wait for backoff.
+QUICK_WEBHOOKS = ("--webhook-first-retry-secs", "0.2", "--webhook-poll-secs", "0.1", "--webhook-timeout-secs", "2")
+
+
+@pytest.fixture
+def webhook_broker(tmp_path):
+    """A --dev broker (it accepts http://127.0.0.1 receivers) that delivers webhooks quickly."""
+    b = Broker(tmp_path, extra_args=QUICK_WEBHOOKS)
     yield b
     b.stop()
 

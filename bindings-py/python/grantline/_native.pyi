@@ -26,6 +26,15 @@ __all__ = [
     "SearchHit",
     "ProxyResult",
     "ClientToken",
+    "Webhooks",
+    "AsyncWebhooks",
+    "WebhookSubscription",
+    "WebhookSubscriptionsPage",
+    "RotatedWebhookSecret",
+    "WebhookEventType",
+    "WebhookDelivery",
+    "DeliveryAttempt",
+    "WebhookDeliveriesPage",
 ]
 
 __version__: str
@@ -192,6 +201,70 @@ class ClientToken:
     def expires_at(self) -> str: ...
 
 @final
+class WebhookSubscription:
+    """A webhook subscription: where the broker sends which events, and the secret it signs them with."""
+    id: str
+    webhook_url: str
+    version: str
+    enabled_events: List[str]
+    secret: str
+    created_at: str
+    updated_at: str
+
+@final
+class WebhookSubscriptionsPage:
+    """One page of webhook subscriptions."""
+    items: List[WebhookSubscription]
+    next_cursor: Optional[str]
+    total_pages: int
+    current_page: int
+    total_items: int
+
+@final
+class RotatedWebhookSecret:
+    """What ``webhooks.rotate_secret`` gave: the new signing secret."""
+    id: str
+    secret: str
+
+@final
+class WebhookEventType:
+    """An event type a subscription can enable."""
+    event_type: str
+    description: str
+    supported_versions: List[str]
+
+@final
+class DeliveryAttempt:
+    """One attempt of a webhook delivery."""
+    attempt: int
+    at: str
+    status_code: Optional[int]
+    latency_ms: int
+    error: Optional[str]
+
+@final
+class WebhookDelivery:
+    """One event sent to one subscription, and its attempts."""
+    id: str
+    event_type: str
+    event_id: str
+    connected_account_id: str
+    sequence: int
+    status: str
+    next_attempt_at: Optional[str]
+    created_at: str
+    attempts: List[DeliveryAttempt]
+
+@final
+class WebhookDeliveriesPage:
+    """One page of a subscription's deliveries, newest first."""
+    items: List[WebhookDelivery]
+    next_cursor: Optional[str]
+    total_pages: int
+    current_page: int
+    total_items: int
+
+@final
 class ConnectionRequest:
     """A started connection: the link to show, and the account it completes."""
     @property
@@ -239,6 +312,19 @@ class ConnectedAccounts:
     def wait_for_connection(self, id: str, timeout: Optional[float] = None) -> ConnectedAccount: ...
 
 @final
+class Webhooks:
+    """The project's webhook subscriptions and their deliveries."""
+    def create(self, webhook_url: str, enabled_events: Sequence[str]) -> WebhookSubscription: ...
+    def list(self, *, cursor: Optional[str] = None, limit: Optional[int] = None) -> WebhookSubscriptionsPage: ...
+    def get(self, id: str) -> WebhookSubscription: ...
+    def update(self, id: str, *, webhook_url: Optional[str] = None, enabled_events: Optional[Sequence[str]] = None) -> WebhookSubscription: ...
+    def delete(self, id: str) -> None: ...
+    def rotate_secret(self, id: str) -> RotatedWebhookSecret: ...
+    def event_types(self) -> List[WebhookEventType]: ...
+    def deliveries(self, id: str, *, cursor: Optional[str] = None, limit: Optional[int] = None) -> WebhookDeliveriesPage: ...
+    def retry(self, id: str, delivery_id: str) -> None: ...
+
+@final
 class Grantline:
     """A client of one Grantline broker."""
     def __new__(cls, api_key: Optional[str] = None, base_url: Optional[str] = None, *, timeout: Optional[float] = None) -> Grantline: ...
@@ -248,6 +334,8 @@ class Grantline:
     def use(self, session_id: str) -> Session: ...
     @property
     def connected_accounts(self) -> ConnectedAccounts: ...
+    @property
+    def webhooks(self) -> Webhooks: ...
     @property
     def base_url(self) -> str: ...
 
@@ -299,6 +387,19 @@ class AsyncConnectedAccounts:
     async def wait_for_connection(self, id: str, timeout: Optional[float] = None) -> ConnectedAccount: ...
 
 @final
+class AsyncWebhooks:
+    """The asyncio twin of Webhooks."""
+    async def create(self, webhook_url: str, enabled_events: Sequence[str]) -> WebhookSubscription: ...
+    async def list(self, *, cursor: Optional[str] = None, limit: Optional[int] = None) -> WebhookSubscriptionsPage: ...
+    async def get(self, id: str) -> WebhookSubscription: ...
+    async def update(self, id: str, *, webhook_url: Optional[str] = None, enabled_events: Optional[Sequence[str]] = None) -> WebhookSubscription: ...
+    async def delete(self, id: str) -> None: ...
+    async def rotate_secret(self, id: str) -> RotatedWebhookSecret: ...
+    async def event_types(self) -> List[WebhookEventType]: ...
+    async def deliveries(self, id: str, *, cursor: Optional[str] = None, limit: Optional[int] = None) -> WebhookDeliveriesPage: ...
+    async def retry(self, id: str, delivery_id: str) -> None: ...
+
+@final
 class AsyncGrantline:
     """The asyncio twin of Grantline."""
     def __new__(cls, api_key: Optional[str] = None, base_url: Optional[str] = None, *, timeout: Optional[float] = None) -> AsyncGrantline: ...
@@ -308,5 +409,7 @@ class AsyncGrantline:
     async def use(self, session_id: str) -> AsyncSession: ...
     @property
     def connected_accounts(self) -> AsyncConnectedAccounts: ...
+    @property
+    def webhooks(self) -> AsyncWebhooks: ...
     @property
     def base_url(self) -> str: ...

@@ -11,7 +11,9 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 
 use super::{AuthorizeOptions, SessionOptions};
-use crate::model::{AccountFilter, AccountStatus, ProxyParamIn, ProxyParameter, ProxyRequest, SearchRequest, ToolkitsQuery};
+use crate::model::{
+    AccountFilter, AccountStatus, ProxyParamIn, ProxyParameter, ProxyRequest, SearchRequest, ToolkitsQuery, WebhookSubscriptionUpdate,
+};
 use crate::{Error, Result};
 
 /// How long `wait_for_connection` waits when the caller does not say.
@@ -283,6 +285,20 @@ pub fn refresh_callback_url(value: Option<&Value>, naming: Naming) -> Result<Opt
     Options::new(value, "", naming, &["callback_url"])?.string("callback_url")
 }
 
+/// The page asked of `webhooks.list(…)` and `webhooks.deliveries(id, …)`: its cursor and limit.
+pub fn page_options(value: Option<&Value>, naming: Naming) -> Result<(Option<String>, Option<u32>)> {
+    let o = Options::new(value, "", naming, &["cursor", "limit"])?;
+    Ok((o.string("cursor")?, o.count("limit")?))
+}
+
+/// The change of `webhooks.update(id, …)`: a new receiver URL and/or new event types (the broker
+/// checks both).
+pub fn webhook_update(value: Option<&Value>, naming: Naming) -> Result<WebhookSubscriptionUpdate> {
+    let o = Options::new(value, "", naming, &["webhook_url", "enabled_events"])?;
+    let enabled_events = o.value("enabled_events").map(|_| o.strings("enabled_events")).transpose()?;
+    Ok(WebhookSubscriptionUpdate { webhook_url: o.string("webhook_url")?, enabled_events, version: None })
+}
+
 /// The request of `proxy_execute(…)`: `headers` and `query` objects become the broker's
 /// `parameters` (headers first, each sorted by name), so a refused parameter is named back as
 /// `headers.<name>` or `query.<name>` by [`proxy_error`].
@@ -376,6 +392,21 @@ mod tests {
         assert_eq!(field(proxy_error(refused, &request)), "headers.Authorization");
         let refused = Error::validation("parameters[1].value", "too long");
         assert_eq!(field(proxy_error(refused, &request)), "query.q");
+    }
+
+    #[test]
+    fn a_webhook_update_reads_only_what_was_given_and_refuses_other_keys() {
+        let js = json!({"enabledEvents": ["grantline.connected_account.deleted"]});
+        let change = webhook_update(Some(&js), Naming::Camel).unwrap();
+        assert_eq!(change.enabled_events.as_deref(), Some(&["grantline.connected_account.deleted".to_string()][..]));
+        assert_eq!(change.webhook_url, None, "an absent key is not sent, so the broker keeps the URL");
+        let py = json!({"webhook_url": "https://a/hook"});
+        assert_eq!(webhook_update(Some(&py), Naming::Snake).unwrap().enabled_events, None);
+        assert_eq!(field(webhook_update(Some(&json!({"webhook_url": "x"})), Naming::Camel).unwrap_err()), "webhook_url");
+        assert_eq!(field(webhook_update(Some(&json!({"enabledEvents": "x"})), Naming::Camel).unwrap_err()), "enabledEvents");
+        assert_eq!(field(page_options(Some(&json!({"limit": -1})), Naming::Camel).unwrap_err()), "limit");
+        assert_eq!(field(page_options(Some(&json!({"cursour": "c"})), Naming::Camel).unwrap_err()), "cursour");
+        assert_eq!(page_options(None, Naming::Camel).unwrap(), (None, None));
     }
 
     #[test]
