@@ -5,9 +5,8 @@
 
 mod common;
 
-use std::process::Command;
 
-use common::{encryption_key, Broker, BrokerOptions, Browser};
+use common::{Broker, BrokerOptions, Browser};
 use grantline_core::{AuthorizeOptions, Session, SessionOptions};
 use serde_json::{json, Value};
 
@@ -67,17 +66,6 @@ impl Operator {
     }
 }
 
-fn keys(broker: &Broker, args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_grantline"))
-        .arg("keys")
-        .args(["--database-url", &format!("sqlite://{}", broker.db_path.display()), "--encryption-key", &encryption_key()])
-        .args(args)
-        .env("GRANTLINE_LOG", "warn")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "grantline keys {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap()
-}
 
 /// A sandbox account of `user`, connected through the real consent page; its id.
 async fn connected(broker: &Broker, user: &str) -> (Session, String) {
@@ -212,7 +200,7 @@ async fn forms_need_their_own_sessions_csrf_token_and_actions_change_what_the_ap
 #[tokio::test(flavor = "multi_thread")]
 async fn a_revoked_keys_dashboard_session_stops_working() {
     let broker = Broker::start(BrokerOptions::default());
-    let made = keys(&broker, &["create", "--name", "ops"]);
+    let made = broker.keys(&["create", "--name", "ops"]);
     let (ops_id, ops_secret) = made.trim().split_once('\t').unwrap();
     let mut op = Operator::new(&broker);
     op.sign_in(ops_secret).await;
@@ -220,7 +208,7 @@ async fn a_revoked_keys_dashboard_session_stops_working() {
     let mut kept = Operator::new(&broker);
     kept.sign_in(&broker.api_key).await;
 
-    keys(&broker, &["revoke", ops_id]);
+    broker.keys(&["revoke", ops_id]);
 
     let (status, _, headers) = op.get("/dashboard/auth-configs").await;
     assert_eq!(status, 303, "the session ended with its key");

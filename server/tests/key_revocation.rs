@@ -3,28 +3,16 @@
 
 mod common;
 
-use std::process::Command;
 
-use common::{encryption_key, Broker, BrokerOptions};
+use common::{Broker, BrokerOptions};
 use grantline_core::{Client, ClientConfig, Error, SessionOptions};
 
-fn keys(broker: &Broker, args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_grantline"))
-        .arg("keys")
-        .args(["--database-url", &format!("sqlite://{}", broker.db_path.display()), "--encryption-key", &encryption_key()])
-        .args(args)
-        .env("GRANTLINE_LOG", "warn")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "grantline keys {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap()
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn revoking_an_api_key_revokes_the_client_tokens_it_minted() {
     let broker = Broker::start(BrokerOptions::default());
     // A second backend key, made at the command line: `ak_…<TAB>gl_…`.
-    let made = keys(&broker, &["create", "--name", "leaky"]);
+    let made = broker.keys(&["create", "--name", "leaky"]);
     let (leaky_id, leaky_secret) = made.trim().split_once('\t').unwrap();
     let leaky = Client::new(ClientConfig::with_api_key(&broker.base_url, leaky_secret)).unwrap();
     let kept = broker.client();
@@ -35,7 +23,7 @@ async fn revoking_an_api_key_revokes_the_client_tokens_it_minted() {
     let page = |token: &str| Client::new(ClientConfig::with_client_token(&broker.base_url, token)).unwrap();
     page(&by_leaky.token).client_token_session().await.expect("works before the revocation");
 
-    keys(&broker, &["revoke", leaky_id]);
+    broker.keys(&["revoke", leaky_id]);
 
     let refused = page(&by_leaky.token).client_token_session().await.unwrap_err();
     assert!(matches!(&refused, Error::Unauthorized(m) if m.contains("revoked")), "{refused:?}");

@@ -215,11 +215,8 @@ pub async fn act(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
     let config = s.engine.config();
-    if let Err(e) = session::check_form(&s, &op, &headers, &fields) {
+    if let Err(e) = session::check_button(&s, &op, &headers, &fields) {
         return super::error_page(config, &e);
-    }
-    if let Some((k, _)) = fields.iter().find(|(k, _)| k != "csrf_token") {
-        return super::error_page(config, &Error::validation(k.clone(), "unknown form field; expected csrf_token"));
     }
     let who = &op.principal;
     let back = |done: &str| layout::secured(Redirect::to(&config.url(&format!("/dashboard/accounts/{id}?done={done}"))).into_response());

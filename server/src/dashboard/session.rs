@@ -95,3 +95,12 @@ pub fn check_form(state: &AppState, session: &DashboardSession, headers: &Header
     let token = fields.iter().find(|(k, _)| k == "csrf_token").map(|(_, v)| v.as_str());
     state.engine.check_dashboard_csrf(session, token)
 }
+
+/// [`check_form`] for a button's form, which carries its CSRF token and nothing else.
+pub fn check_button(state: &AppState, session: &DashboardSession, headers: &HeaderMap, fields: &[(String, String)]) -> Result<(), Error> {
+    check_form(state, session, headers, fields)?;
+    match fields.iter().find(|(k, _)| k != "csrf_token") {
+        Some((k, _)) => Err(Error::validation(k.clone(), "unknown form field; expected csrf_token")),
+        None => Ok(()),
+    }
+}

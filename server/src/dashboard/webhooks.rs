@@ -129,11 +129,8 @@ pub async fn retry(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
     let config = s.engine.config();
-    if let Err(e) = session::check_form(&s, &op, &headers, &fields) {
+    if let Err(e) = session::check_button(&s, &op, &headers, &fields) {
         return super::error_page(config, &e);
-    }
-    if let Some((k, _)) = fields.iter().find(|(k, _)| k != "csrf_token") {
-        return super::error_page(config, &Error::validation(k.clone(), "unknown form field; expected csrf_token"));
     }
     match s.engine.retry_webhook_delivery(&op.principal, &id, &delivery_id).await {
         Ok(()) => layout::secured(Redirect::to(&config.url(&format!("/dashboard/webhooks/{id}?done={delivery_id}"))).into_response()),

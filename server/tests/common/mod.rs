@@ -122,6 +122,19 @@ impl Broker {
         self.base_url = base_url;
     }
 
+    /// Runs `grantline keys <args>` on this broker's database; what it printed.
+    pub fn keys(&self, args: &[&str]) -> String {
+        let out = Command::new(env!("CARGO_BIN_EXE_grantline"))
+            .arg("keys")
+            .args(["--database-url", &format!("sqlite://{}", self.db_path.display()), "--encryption-key", &encryption_key()])
+            .args(args)
+            .env("GRANTLINE_LOG", "warn")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "grantline keys {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    }
+
     pub fn client(&self) -> Client {
         Client::new(ClientConfig::with_api_key(&self.base_url, &self.api_key)).unwrap()
     }
