@@ -41,7 +41,9 @@ impl Engine {
             updated_at: now,
         };
         self.store.insert_webhook_subscription(&record).await?;
-        tracing::info!(subscription = %record.id, url = %record.url, "webhook subscription created");
+        // The host only: a receiver's path or query may carry its own token.
+        let host = url::Url::parse(&record.url).ok().and_then(|u| u.host_str().map(str::to_string)).unwrap_or_default();
+        tracing::info!(subscription = %record.id, host = %host, "webhook subscription created");
         self.subscription_view(&record)
     }
 
