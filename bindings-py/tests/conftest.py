@@ -9,9 +9,12 @@ import os
 import re
 import socket
 import subprocess
+import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -181,6 +184,62 @@ def webhook_broker(tmp_path):
     b = Broker(tmp_path, extra_args=QUICK_WEBHOOKS)
     yield b
     b.stop()
+
+
+class WebhookReceiver:
+    """An app's webhook endpoint on 127.0.0.1 (also used by the Composio-compatibility suite):
+    records every POST (its path, headers in lower case and raw body) and answers 200. Its URL
+    ends with `path`."""
+
+    def __init__(self, path="/webhooks/grantline"):
+        self.got: list[dict] = []
+        self._lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("content-length") or 0))
+                with receiver._lock:
+                    receiver.got.append({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()},
+                                         "body": body})
+                self.send_response(200)
+                self.send_header("content-length", "0")
+                self.end_headers()
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}{path}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def deliveries(self) -> list[dict]:
+        with self._lock:
+            return list(self.got)
+
+    def wait_for(self, what: str, done, timeout=30) -> list[dict]:
+        """What it got, once `done` holds of it; fails saying what it got after `timeout` s."""
+        deadline = time.monotonic() + timeout
+        while True:
+            got = self.deliveries()
+            if done(got):
+                return got
+            assert time.monotonic() < deadline, f"{what}: the receiver got {[json.loads(g['body']) for g in got]}"
+            time.sleep(0.05)
+
+    def of_type(self, event_type: str) -> list[dict]:
+        return [g for g in self.deliveries() if json.loads(g["body"])["type"] == event_type]
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver():
+    r = WebhookReceiver()
+    yield r
+    r.stop()
 
 
 @pytest.fixture

@@ -3,9 +3,7 @@ reads, retries and manages what the broker sent: `Grantline.webhooks` and its as
 
 import asyncio
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -14,55 +12,6 @@ from grantline import (AsyncGrantline, Grantline, NotFoundError, RotatedWebhookS
 
 DELETED = "grantline.connected_account.deleted"
 REVOKED = "grantline.connected_account.revoked"
-
-
-class Receiver:
-    """The app's webhook endpoint on 127.0.0.1: records each POST (its headers and JSON body)
-    and answers 200."""
-
-    def __init__(self):
-        self.got = []
-        self.lock = threading.Lock()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers["content-length"])))
-                with receiver.lock:
-                    receiver.got.append(({k.lower(): v for k, v in self.headers.items()}, body))
-                self.send_response(200)
-                self.send_header("content-length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def wait_for(self, count, timeout=30.0):
-        """What it got, once it got `count` requests; fails saying what it got after `timeout` s."""
-        deadline = time.monotonic() + timeout
-        while True:
-            with self.lock:
-                got = list(self.got)
-            if len(got) >= count:
-                return got
-            assert time.monotonic() < deadline, f"the receiver got {got}, expected {count}"
-            time.sleep(0.05)
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def receiver():
-    r = Receiver()
-    yield r
-    r.stop()
 
 
 def eventually(read, done, timeout=30.0):
@@ -90,8 +39,9 @@ def test_an_app_hears_of_a_deleted_account_and_manages_its_subscription(webhook_
     session = gl.create(user_id="hook-user", toolkits=["sandbox"], manage_connections=False)
     account = session.authorize("sandbox").id
     gl.connected_accounts.delete(account)
-    [(headers, event)] = receiver.wait_for(1)
-    assert headers["webhook-id"] == event["id"]
+    [got] = receiver.wait_for("the deletion", lambda got: len(got) >= 1)
+    event = json.loads(got["body"])
+    assert got["headers"]["webhook-id"] == event["id"]
     assert (event["type"], event["data"]["id"]) == (DELETED, account)
 
     # The listing shows it delivered at the first attempt, under the id the receiver saw.
@@ -103,8 +53,8 @@ def test_an_app_hears_of_a_deleted_account_and_manages_its_subscription(webhook_
 
     # A manual retry sends the same message again.
     gl.webhooks.retry(sub.id, delivery.id)
-    first, second = receiver.wait_for(2)
-    assert second[0]["webhook-id"] == first[0]["webhook-id"] == delivery.id
+    first, second = receiver.wait_for("the retry", lambda got: len(got) >= 2)
+    assert second["headers"]["webhook-id"] == first["headers"]["webhook-id"] == delivery.id
     again = eventually(lambda: gl.webhooks.deliveries(sub.id, limit=1).items[0], lambda d: len(d.attempts) == 2)
     assert [a.status_code for a in again.attempts] == [200, 200]
 

@@ -53,6 +53,8 @@ OidcProvider = _harness.OidcProvider
 free_port = _harness.free_port
 query = _harness.query
 APP = _harness.APP
+WebhookReceiver = _harness.WebhookReceiver
+QUICK_WEBHOOKS = _harness.QUICK_WEBHOOKS
 
 from composio import Composio  # noqa: E402  (after the environment above is set)
 

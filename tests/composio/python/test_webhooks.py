@@ -7,15 +7,13 @@ Composio's: with the `standardwebhooks` library and with the SDK's
 keys with the base64-decoded `whsec_` secret, Composio's SDK with the secret string's bytes), so
 both verifiers accept it; a tampered body or a rotated-away secret fails both.
 
-The broker retries failed deliveries fast here (through its GRANTLINE_WEBHOOK_* environment
-variables, which `Broker` passes on)."""
+The broker retries failed deliveries fast here (`QUICK_WEBHOOKS`); the receiver is the Python
+SDK suite's (`bindings-py/tests/conftest.py`)."""
 
 from __future__ import annotations
 
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import standardwebhooks
@@ -23,85 +21,32 @@ from composio.core.models.webhook_events import is_connection_expired_event
 from composio.exceptions import WebhookPayloadError, WebhookSignatureVerificationError
 from composio_client import BadRequestError, NotFoundError
 
-from conftest import Broker, complete_link, composio_for
+from conftest import QUICK_WEBHOOKS, Broker, WebhookReceiver, complete_link, composio_for
 
 EXPIRED = "composio.connected_account.expired"
 GRANTLINE_EVENTS = [f"grantline.connected_account.{e}" for e in
                     ("active", "failed", "expired", "revoked", "deleted", "token_refreshed", "reconnected")]
 
 
-class Receiver:
-    """The app's webhook endpoint on 127.0.0.1: records every POST (headers, raw body) and
-    answers 204."""
-
-    def __init__(self):
-        self.got: list[dict] = []
-        self._lock = threading.Lock()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("content-length") or 0))
-                with receiver._lock:
-                    receiver.got.append({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()},
-                                         "body": body})
-                self.send_response(204)
-                self.end_headers()
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/webhooks/composio"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def deliveries(self) -> list[dict]:
-        with self._lock:
-            return list(self.got)
-
-    def wait_for(self, what: str, done, timeout=15) -> list[dict]:
-        deadline = time.time() + timeout
-        while True:
-            got = self.deliveries()
-            if done(got):
-                return got
-            assert time.time() < deadline, f"{what}: the receiver got {[json.loads(g['body']) for g in got]}"
-            time.sleep(0.05)
-
-    def of_type(self, event_type: str) -> list[dict]:
-        return [g for g in self.deliveries() if json.loads(g["body"])["type"] == event_type]
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
 def receiver():
-    r = Receiver()
+    r = WebhookReceiver("/webhooks/composio")
     yield r
     r.stop()
 
 
-def _webhook_broker(tmp_path, monkeypatch, **kwargs):
-    for name, value in (("FIRST_RETRY_SECS", "0.2"), ("POLL_SECS", "0.1"), ("TIMEOUT_SECS", "2")):
-        monkeypatch.setenv(f"GRANTLINE_WEBHOOK_{name}", value)
-    return Broker(tmp_path, **kwargs)
-
-
 @pytest.fixture
-def webhook_broker(tmp_path, monkeypatch):
+def webhook_broker(tmp_path):
     """A --dev broker that retries failed deliveries after a fifth of a second."""
-    b = _webhook_broker(tmp_path, monkeypatch)
+    b = Broker(tmp_path, extra_args=QUICK_WEBHOOKS)
     yield b
     b.stop()
 
 
 @pytest.fixture
-def short_links_webhook_broker(tmp_path, monkeypatch):
+def short_links_webhook_broker(tmp_path):
     """The same, with Connect Links that live 2 seconds."""
-    b = _webhook_broker(tmp_path, monkeypatch, link_ttl_secs=2)
+    b = Broker(tmp_path, extra_args=QUICK_WEBHOOKS, link_ttl_secs=2)
     yield b
     b.stop()
 
