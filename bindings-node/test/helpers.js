@@ -3,6 +3,7 @@
 // oidc-provider as the OAuth provider, and a cookie-keeping browser stand-in.
 const { execFileSync, spawn } = require('node:child_process')
 const fs = require('node:fs')
+const http = require('node:http')
 const net = require('node:net')
 const os = require('node:os')
 const path = require('node:path')
@@ -167,4 +168,36 @@ function query(url) {
   return Object.fromEntries(new URL(url).searchParams)
 }
 
-module.exports = { APP, QUICK_WEBHOOKS, REPO, Browser, freePort, waitForLine, startBroker, startOidcBroker, query }
+/**
+ * An app's webhook endpoint on 127.0.0.1 whose URL ends with `urlPath` (also used by the
+ * Composio-compatibility suite): records every POST (path, headers, raw body) and answers 200.
+ */
+async function startReceiver(urlPath = '/webhooks/grantline') {
+  const got = []
+  const server = http.createServer((req, res) => {
+    const chunks = []
+    req.on('data', (c) => chunks.push(c))
+    req.on('end', () => {
+      got.push({ path: req.url, headers: req.headers, body: Buffer.concat(chunks).toString('utf8') })
+      res.writeHead(200).end()
+    })
+  })
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return {
+    url: `http://127.0.0.1:${server.address().port}${urlPath}`,
+    got,
+    ofType: (type) => got.filter((g) => JSON.parse(g.body).type === type),
+    /** What it got, once `done` holds of it; rejects saying what it got after `timeoutMs`. */
+    async waitFor(what, done, timeoutMs = 15000) {
+      const deadline = Date.now() + timeoutMs
+      while (!done(got)) {
+        if (Date.now() > deadline) throw new Error(`${what}: the receiver got ${JSON.stringify(got.map((g) => JSON.parse(g.body)))}`)
+        await new Promise((r) => setTimeout(r, 50))
+      }
+      return [...got]
+    },
+    stop: () => new Promise((resolve) => server.close(resolve)),
+  }
+}
+
+module.exports = { APP, QUICK_WEBHOOKS, REPO, Browser, freePort, waitForLine, startBroker, startOidcBroker, startReceiver, query }

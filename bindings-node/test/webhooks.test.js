@@ -2,7 +2,6 @@
 // An app subscribes its webhook receiver to account events, hears of a deleted account, and
 // reads, retries and manages what the broker sent: `grantline.webhooks`.
 const assert = require('node:assert/strict')
-const http = require('node:http')
 const { inspect } = require('node:util')
 const { test } = require('node:test')
 
@@ -11,28 +10,6 @@ const { Grantline, NotFoundError, ValidationError, WebhookSubscription, RotatedW
 
 const DELETED = 'grantline.connected_account.deleted'
 const REVOKED = 'grantline.connected_account.revoked'
-
-/** The app's webhook endpoint on 127.0.0.1: records each POST (headers and JSON body), answers 200. */
-async function startReceiver() {
-  const got = []
-  const server = http.createServer((req, res) => {
-    let body = ''
-    req.on('data', (chunk) => { body += chunk })
-    req.on('end', () => {
-      got.push({ headers: req.headers, event: JSON.parse(body) })
-      res.writeHead(200).end()
-    })
-  })
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
-  return {
-    url: `http://127.0.0.1:${server.address().port}/hook`,
-    /** What it got, once it got `count` requests; fails saying what it got after 30 s. */
-    async waitFor(count) {
-      return eventually(async () => [...got], (g) => g.length >= count, `${count} requests`)
-    },
-    stop: () => new Promise((resolve) => server.close(resolve)),
-  }
-}
 
 /** `read()` once `done` holds of it; fails with the last value after 30 s. */
 async function eventually(read, done, what = 'the condition') {
@@ -68,7 +45,8 @@ test('an app hears of a deleted account and manages its subscription', async (t)
   const session = await gl.create('hook-user', { toolkits: ['sandbox'], manageConnections: false })
   const account = (await session.authorize('sandbox')).id
   await gl.connectedAccounts.delete(account)
-  const [{ headers, event }] = await receiver.waitFor(1)
+  const [{ headers, body }] = await receiver.waitFor('the deletion', (got) => got.length >= 1)
+  const event = JSON.parse(body)
   assert.equal(headers['webhook-id'], event.id)
   assert.deepEqual([event.type, event.data.id], [DELETED, account])
 
@@ -81,7 +59,7 @@ test('an app hears of a deleted account and manages its subscription', async (t)
 
   // A manual retry sends the same message again.
   await gl.webhooks.retry(sub.id, delivery.id)
-  const [first, second] = await receiver.waitFor(2)
+  const [first, second] = await receiver.waitFor('the retry', (got) => got.length >= 2)
   assert.equal(second.headers['webhook-id'], first.headers['webhook-id'])
   assert.equal(second.headers['webhook-id'], delivery.id)
   const again = await eventually(async () => (await gl.webhooks.deliveries(sub.id, { limit: 1 })).items[0], (d) => d.attempts.length === 2, 'a second attempt')

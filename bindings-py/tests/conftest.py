@@ -217,7 +217,7 @@ class WebhookReceiver:
         with self._lock:
             return list(self.got)
 
-    def wait_for(self, what: str, done, timeout=30) -> list[dict]:
+    def wait_for(self, what: str, done, timeout=15) -> list[dict]:
         """What it got, once `done` holds of it; fails saying what it got after `timeout` s."""
         deadline = time.monotonic() + timeout
         while True:

@@ -17,7 +17,8 @@ import { pathToFileURL } from 'node:url'
 const require = createRequire(import.meta.url)
 const helpers = require('../../../bindings-node/test/helpers.js')
 
-export const { APP, REPO, Browser, freePort, waitForLine, startBroker, query } = helpers
+export const { APP, QUICK_WEBHOOKS, REPO, Browser, freePort, waitForLine, startBroker, query } = helpers
+export const startWebhookReceiver = helpers.startReceiver
 
 // The SDK keeps nothing of the developer's: its home, telemetry and version check are off.
 const home = fs.mkdtempSync(path.join(os.tmpdir(), 'composio-node-home-'))

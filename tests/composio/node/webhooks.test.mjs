@@ -6,59 +6,18 @@
 // payload the SDK knows; a tampered body or a rotated-away secret fails the signature check.
 // (tests/composio/python/test_webhooks.py checks the same deliveries with `standardwebhooks`.)
 import assert from 'node:assert/strict'
-import http from 'node:http'
 import { after, before, describe, test } from 'node:test'
 
-import { client, completeLink, composioFor, core, startBroker, story } from './helpers.mjs'
+import { QUICK_WEBHOOKS, client, completeLink, composioFor, core, startBroker, startWebhookReceiver, story } from './helpers.mjs'
 
 const EXPIRED = 'composio.connected_account.expired'
 const GRANTLINE_EVENTS = ['active', 'failed', 'expired', 'revoked', 'deleted', 'token_refreshed', 'reconnected']
   .map((e) => `grantline.connected_account.${e}`)
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
-// Failed deliveries are retried after a fifth of a second (`startBroker` passes the environment on).
-const FAST_RETRIES = { GRANTLINE_WEBHOOK_FIRST_RETRY_SECS: '0.2', GRANTLINE_WEBHOOK_POLL_SECS: '0.1', GRANTLINE_WEBHOOK_TIMEOUT_SECS: '2' }
-
-async function startFastBroker(options) {
-  const saved = Object.fromEntries(Object.keys(FAST_RETRIES).map((k) => [k, process.env[k]]))
-  Object.assign(process.env, FAST_RETRIES)
-  try {
-    return await startBroker(options)
-  } finally {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k]
-      else process.env[k] = v
-    }
-  }
-}
-
-/** The app's webhook endpoint on 127.0.0.1: records every POST (headers, raw body), answers 204. */
-async function startReceiver() {
-  const got = []
-  const server = http.createServer((req, res) => {
-    const chunks = []
-    req.on('data', (c) => chunks.push(c))
-    req.on('end', () => {
-      got.push({ path: req.url, headers: req.headers, body: Buffer.concat(chunks).toString('utf8') })
-      res.writeHead(204).end()
-    })
-  })
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
-  return {
-    url: `http://127.0.0.1:${server.address().port}/webhooks/composio`,
-    got,
-    ofType: (type) => got.filter((g) => JSON.parse(g.body).type === type),
-    async waitFor(what, done, timeoutMs = 15000) {
-      const deadline = Date.now() + timeoutMs
-      while (!done(got)) {
-        if (Date.now() > deadline) throw new Error(`${what}: the receiver got ${JSON.stringify(got.map((g) => JSON.parse(g.body)))}`)
-        await sleep(50)
-      }
-      return got
-    },
-    stop: () => new Promise((resolve) => server.close(resolve)),
-  }
-}
+// Failed deliveries are retried after a fifth of a second; the receiver is the Node SDK suite's.
+const startFastBroker = (options) => startBroker({ ...options, extraArgs: QUICK_WEBHOOKS })
+const startReceiver = () => startWebhookReceiver('/webhooks/composio')
 
 /** What the app's handler does with the SDK. */
 function verify(composio, delivery, secret, payload = delivery.body) {
