@@ -5,7 +5,7 @@ const assert = require('node:assert/strict')
 const { inspect } = require('node:util')
 const { test } = require('node:test')
 
-const { QUICK_WEBHOOKS, startBroker } = require('./helpers.js')
+const { QUICK_WEBHOOKS, startBroker, startReceiver } = require('./helpers.js')
 const { Grantline, NotFoundError, ValidationError, WebhookSubscription, RotatedWebhookSecret } = require('..')
 
 const DELETED = 'grantline.connected_account.deleted'
