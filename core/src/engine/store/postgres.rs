@@ -786,11 +786,8 @@ impl Store for PostgresStore {
     }
 
     async fn finish_attempt(&self, delivery_id: &str, holder: &str, a: &AttemptRecord, next: DeliveryNext) -> Result<bool> {
-        let (status, next_at, finished): (&str, Option<i64>, Option<i64>) = match next {
-            DeliveryNext::Delivered => ("DELIVERED", None, Some(a.at)),
-            DeliveryNext::RetryAt(when) => ("PENDING", Some(when), None),
-            DeliveryNext::Failed => ("FAILED", None, Some(a.at)),
-        };
+        let (status, next_at, finished) = next.stored(a.at);
+        let status = status.as_str();
         let sql = format!(
             "WITH updated AS ( \
                UPDATE webhook_deliveries SET status = $1, next_attempt_at = COALESCE($2, next_attempt_at), finished_at = $3, \

@@ -592,3 +592,15 @@ pub enum DeliveryNext {
     /// The retry period is over.
     Failed,
 }
+
+impl DeliveryNext {
+    /// What an attempt at `at` (ms) writes: the delivery's status, its next attempt time
+    /// (`None`: unchanged) and its finish time (`None` while pending).
+    pub fn stored(self, at: i64) -> (DeliveryStatus, Option<i64>, Option<i64>) {
+        match self {
+            Self::Delivered => (DeliveryStatus::Delivered, None, Some(at)),
+            Self::RetryAt(when) => (DeliveryStatus::Pending, Some(when), None),
+            Self::Failed => (DeliveryStatus::Failed, None, Some(at)),
+        }
+    }
+}

@@ -326,15 +326,6 @@ const CLAIMABLE: &str = "SELECT d.id FROM webhook_deliveries d \
          AND e.sequence < d.sequence AND e.dispatched_at IS NULL) \
      ORDER BY d.next_attempt_at, d.sequence, d.id LIMIT ?2";
 
-/// A delivery's status, next attempt time and finish time after an attempt.
-fn next_state(next: DeliveryNext, at: i64) -> (&'static str, Option<i64>, Option<i64>) {
-    match next {
-        DeliveryNext::Delivered => ("DELIVERED", None, Some(at)),
-        DeliveryNext::RetryAt(when) => ("PENDING", Some(when), None),
-        DeliveryNext::Failed => ("FAILED", None, Some(at)),
-    }
-}
-
 /// A list as the JSON text the stores keep.
 fn json_text(list: &[String]) -> String {
     serde_json::to_string(list).expect("a list of strings serialises")
@@ -1015,7 +1006,8 @@ impl Store for SqliteStore {
     async fn finish_attempt(&self, delivery_id: &str, holder: &str, a: &AttemptRecord, next: DeliveryNext) -> Result<bool> {
         let (id, holder, a) = (delivery_id.to_string(), holder.to_string(), a.clone());
         self.write(move |c| {
-            let (status, next_at, finished) = next_state(next, a.at);
+            let (status, next_at, finished) = next.stored(a.at);
+            let status = status.as_str();
             let changed = exec(
                 c,
                 "UPDATE webhook_deliveries SET status = ?1, next_attempt_at = COALESCE(?2, next_attempt_at), finished_at = ?3, \
