@@ -56,6 +56,7 @@ impl Engine {
     /// Resolves a bearer client token to a principal scoped to its session. A request that
     /// names an `origin` (a browser's) must come from one of the project's allowed origins.
     pub async fn authenticate_client_token(&self, token: &str, origin: Option<&str>) -> Result<Principal> {
+        super::refuse_outside_mcp(token)?;
         let record = self
             .store
             .client_token_by_hash(&secrets::sha256_hex(token))
@@ -93,6 +94,7 @@ impl Engine {
         match &who.scope {
             // Authentication already loaded the session: no second read.
             Scope::Session { session, .. } => Ok(self.session_info(session)),
+            Scope::Mcp { .. } => Err(Error::Forbidden(super::MCP_ONLY.into())),
             Scope::Project => Err(Error::Unauthorized("this operation takes a client token (Authorization: Bearer glct_…); an API key has no session of its own".into())),
         }
     }

@@ -15,6 +15,8 @@ pub mod webhooks;
 // The project's own settings and the sessions apps open.
 mod auth_configs;
 mod client_tokens;
+mod mcp_access;
+mod mcp_credentials;
 pub mod dashboard;
 mod origins;
 pub mod outbound;
@@ -36,6 +38,7 @@ pub use readiness::{Readiness, ReadyCheck};
 pub use connect::{CallbackAllowList, CallbackOutcome, CallbackPage, CallbackParams, ConnectForm, FormOutcome, LinkOpen};
 pub use crypto::{random as secrets, vault};
 pub use dashboard::{DashboardSession, DASHBOARD_SESSION_TTL};
+pub use mcp_access::refuse_outside_mcp;
 pub use origins::OriginAllowList;
 pub use projects::{Bootstrap, NewApiKey, DEV_LOOPBACK};
 pub use provider::oauth;
@@ -93,7 +96,7 @@ impl EngineConfig {
     }
 }
 
-/// Who is calling: a project (by API key) or one session of it (by client token).
+/// Who is calling: a project (by API key) or one session of it (by client token or MCP credential).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Principal {
     /// The project the credential belongs to.
@@ -117,7 +120,18 @@ pub enum Scope {
         /// The one session it acts on.
         session: Box<store::SessionRecord>,
     },
+    /// An MCP credential: list and call one session's tools on its MCP endpoint, as its user.
+    Mcp {
+        /// The credential's id (`mcpc_…`).
+        credential_id: String,
+        /// The one session it acts on.
+        session: Box<store::SessionRecord>,
+    },
 }
+
+/// Why an MCP credential is refused outside its session's MCP endpoint.
+pub(crate) const MCP_ONLY: &str =
+    "an MCP credential (glmcp_…) only works on its own session's MCP endpoint (/tool_router/{session_id}/mcp); use an API key here";
 
 impl Principal {
     /// A principal with the whole project's reach (an API key, or an operator at the CLI).
@@ -137,6 +151,16 @@ impl Principal {
             Scope::Session { .. } => {
                 Err(crate::Error::Forbidden("a client token can only authorize, wait and list toolkits for its own session".into()))
             }
+            Scope::Mcp { .. } => Err(crate::Error::Forbidden(MCP_ONLY.into())),
+        }
+    }
+
+    /// Refuses a client token for listing and calling a session's tools: those take the project
+    /// (an API key) or the session's MCP credential.
+    pub(crate) fn require_tools(&self) -> Result<()> {
+        match self.scope {
+            Scope::Project | Scope::Mcp { .. } => Ok(()),
+            Scope::Session { .. } => self.require_project(),
         }
     }
 
@@ -146,6 +170,9 @@ impl Principal {
             Scope::Session { session, .. } if session.id != session_id => {
                 Err(crate::Error::Forbidden("this client token belongs to another session".into()))
             }
+            Scope::Mcp { session, .. } if session.id != session_id => Err(crate::Error::Forbidden(
+                "this MCP credential belongs to another session; it only works on its own session's MCP endpoint".into(),
+            )),
             _ => Ok(()),
         }
     }
@@ -153,11 +180,11 @@ impl Principal {
     /// Refuses a session-scoped credential for an account outside its session's user and toolkits.
     pub(crate) fn check_account(&self, account: &store::AccountRecord) -> Result<()> {
         match &self.scope {
-            Scope::Session { session, .. }
+            Scope::Session { session, .. } | Scope::Mcp { session, .. }
                 if account.user_id != session.config.user_id
                     || !crate::model::ToolkitsConfig::allows(session.config.toolkits.as_ref(), &account.toolkit) =>
             {
-                Err(crate::Error::Forbidden("this client token cannot see that connected account".into()))
+                Err(crate::Error::Forbidden("this session's credential cannot see that connected account".into()))
             }
             _ => Ok(()),
         }

@@ -88,6 +88,7 @@ impl Engine {
         let key = api_key
             .filter(|k| !k.is_empty())
             .ok_or_else(|| Error::Unauthorized("missing x-api-key header".into()))?;
+        super::refuse_outside_mcp(key)?;
         let record = self
             .store
             .api_key_by_hash(&secrets::sha256_hex(key))

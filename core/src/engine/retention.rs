@@ -1,7 +1,7 @@
 //! Retention: what the broker deletes once it has ended long enough ago, on a timer.
 //!
 //! Spent and expired Connect Links (their `state`, PKCE verifier and callback URL) and expired or
-//! revoked client tokens go after days; `FAILED` and `EXPIRED` accounts after months; `ACTIVE`
+//! revoked client tokens and MCP credentials go after days; `FAILED` and `EXPIRED` accounts after months; `ACTIVE`
 //! accounts (and `REVOKED`, `INACTIVE` or pending ones) never; webhook events, ended deliveries
 //! and execution logs after a month. Every broker on a database may run the sweep: a purge is
 //! one transaction and deleting twice deletes nothing.
@@ -30,7 +30,7 @@ pub const DEFAULT_LOG_DAYS: u32 = 30;
 pub struct RetentionPolicy {
     /// Spent or expired Connect Links.
     pub link_days: Option<u32>,
-    /// Expired or revoked client tokens.
+    /// Expired or revoked session credentials: client tokens and MCP credentials.
     pub client_token_days: Option<u32>,
     /// `FAILED` and `EXPIRED` accounts.
     pub ended_account_days: Option<u32>,
@@ -59,6 +59,7 @@ impl RetentionPolicy {
         PurgeBefore {
             links: cut(self.link_days),
             client_tokens: cut(self.client_token_days),
+            mcp_credentials: cut(self.client_token_days),
             accounts: cut(self.ended_account_days),
             webhooks: cut(self.webhook_days),
             logs: cut(self.log_days),
@@ -74,6 +75,7 @@ impl Engine {
             tracing::info!(
                 links = purged.links,
                 client_tokens = purged.client_tokens,
+                mcp_credentials = purged.mcp_credentials,
                 accounts = purged.accounts,
                 webhooks = purged.webhooks,
                 logs = purged.logs,
@@ -97,7 +99,7 @@ mod tests {
     fn cut_offs_are_days_before_now_or_never() {
         let day = 86_400_000;
         let p = RetentionPolicy { link_days: Some(7), client_token_days: Some(1), ended_account_days: None, webhook_days: Some(2), log_days: Some(3) };
-        let expected = PurgeBefore { links: 93 * day, client_tokens: 99 * day, accounts: i64::MIN, webhooks: 98 * day, logs: 97 * day };
+        let expected = PurgeBefore { links: 93 * day, client_tokens: 99 * day, mcp_credentials: 99 * day, accounts: i64::MIN, webhooks: 98 * day, logs: 97 * day };
         assert_eq!(p.before(100 * day), expected);
         let d = RetentionPolicy::default().before(100 * day);
         assert_eq!((d.links, d.client_tokens, d.accounts, d.webhooks, d.logs), (93 * day, 93 * day, 10 * day, 70 * day, 70 * day));

@@ -110,7 +110,7 @@ impl Engine {
         Ok(self.session_info(&record))
     }
 
-    /// `DELETE /api/v3.1/tool_router/session/{id}`: the session and its client tokens go; the
+    /// `DELETE /api/v3.1/tool_router/session/{id}`: the session, its client tokens and its MCP credentials go; the
     /// user's connected accounts stay (they belong to the user, not to one session).
     pub async fn delete_session(&self, who: &Principal, session_id: &str) -> Result<DeleteSessionResponse> {
         who.require_project()?;
@@ -138,7 +138,7 @@ impl Engine {
     pub(crate) fn session_info(&self, s: &SessionRecord) -> SessionInfo {
         SessionInfo {
             session_id: s.id.clone(),
-            mcp: McpInfo { kind: "http".into(), url: self.config.url(&format!("/tool_router/{}/mcp", s.id)) },
+            mcp: McpInfo { kind: "http".into(), url: self.mcp_url(&s.id) },
             tool_router_tools: super::tools::meta_tools(&s.config)
                 .into_iter()
                 .map(|t| t.slug)

@@ -18,6 +18,10 @@ pub const API_KEY_PREFIX: &str = "gl_";
 pub const CLIENT_TOKEN_ID_PREFIX: &str = "ct_";
 /// Prefix of the session-scoped client token secret a browser holds.
 pub const CLIENT_TOKEN_PREFIX: &str = "glct_";
+/// Prefix of MCP credential ids (not the secret itself).
+pub const MCP_CREDENTIAL_ID_PREFIX: &str = "mcpc_";
+/// Prefix of the session-scoped MCP credential secret an MCP client sends as `Authorization: Bearer`.
+pub const MCP_CREDENTIAL_PREFIX: &str = "glmcp_";
 
 /// Prefix of webhook subscription ids.
 pub const WEBHOOK_SUBSCRIPTION_PREFIX: &str = "ws_";

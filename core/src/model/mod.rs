@@ -6,6 +6,7 @@
 mod account;
 mod auth_config;
 mod client_token;
+mod mcp_credential;
 mod ids;
 mod logs;
 mod nothing;
@@ -21,6 +22,7 @@ pub(crate) mod whole;
 pub use account::*;
 pub use auth_config::*;
 pub use client_token::*;
+pub use mcp_credential::*;
 pub use ids::*;
 pub use logs::*;
 pub use nothing::*;

@@ -89,6 +89,9 @@ cases! {
     the_first_auth_config_of_a_toolkit_is_kept,
     a_session_config_changes_only_from_the_version_read,
     deleting_a_session_deletes_its_client_tokens,
+    an_mcp_credential_is_listed_used_and_revoked_once,
+    revoking_an_api_key_revokes_the_mcp_credentials_it_minted,
+    deleting_a_session_deletes_its_mcp_credentials,
     a_connection_stores_the_account_and_its_link_together,
     an_alias_names_one_account_per_user_and_toolkit,
     accounts_are_listed_filtered_ordered_and_paged,
@@ -269,6 +272,21 @@ fn client_token(id: &str, session_id: &str) -> ClientTokenRecord {
         expires_at: 10_000,
         revoked_at: None,
         api_key_id: None,
+    }
+}
+
+fn mcp_credential(id: &str, session_id: &str, created_at: i64) -> McpCredentialRecord {
+    McpCredentialRecord {
+        id: id.into(),
+        project_id: PROJECT.into(),
+        session_id: session_id.into(),
+        hash: format!("hash of {id}"),
+        name: Some(format!("{id} in Cursor")),
+        created_at,
+        expires_at: 10_000,
+        revoked_at: None,
+        api_key_id: None,
+        last_used_at: None,
     }
 }
 
@@ -609,6 +627,86 @@ pub async fn deleting_a_session_deletes_its_client_tokens(store: Arc<dyn Store>)
     assert!(!store.delete_session(PROJECT, "trs_1").await.unwrap(), "deleted once");
     assert!(store.get_session(PROJECT, "trs_2").await.unwrap().is_some(), "the other session stays");
     assert!(store.client_token_by_hash("hash of ct_2").await.unwrap().is_some(), "with its token");
+}
+
+/// An app mints MCP credentials for a session's MCP clients: each is found by its hash, listed
+/// with its session's (newest first, never another session's or project's), records its use at
+/// most once a minute, and is revoked once, through its own session and project only.
+pub async fn an_mcp_credential_is_listed_used_and_revoked_once(store: Arc<dyn Store>) {
+    two_projects(&store).await;
+    store.insert_session(&session("trs_1", "u1")).await.unwrap();
+    store.insert_session(&session("trs_2", "u2")).await.unwrap();
+    let (old, new, other) = (mcp_credential("mcpc_old", "trs_1", 10), mcp_credential("mcpc_new", "trs_1", 20), mcp_credential("mcpc_other", "trs_2", 30));
+    let unnamed = McpCredentialRecord { name: None, ..old.clone() };
+    for m in [&unnamed, &new, &other] {
+        store.insert_mcp_credential(m).await.unwrap();
+    }
+    assert_eq!(store.mcp_credential_by_hash("hash of mcpc_old").await.unwrap(), Some(unnamed.clone()));
+    assert_eq!(store.mcp_credential_by_hash("hash of nothing").await.unwrap(), None);
+    assert_eq!(store.list_mcp_credentials(PROJECT, "trs_1").await.unwrap(), [new.clone(), unnamed.clone()], "newest first");
+    assert_eq!(store.list_mcp_credentials(OTHER_PROJECT, "trs_1").await.unwrap(), [], "not across projects");
+    assert!(store.insert_mcp_credential(&McpCredentialRecord { id: "mcpc_dup".into(), ..new.clone() }).await.is_err(), "a hash is unique");
+
+    store.touch_mcp_credential("mcpc_new", 1_000, 1_000 - 60_000).await.unwrap();
+    store.touch_mcp_credential("mcpc_new", 1_030, 1_030 - 60_000).await.unwrap();
+    let used = store.mcp_credential_by_hash("hash of mcpc_new").await.unwrap().unwrap();
+    assert_eq!(used.last_used_at, Some(1_000), "a use within the minute writes nothing");
+    store.touch_mcp_credential("mcpc_new", 61_001, 1_001).await.unwrap();
+    assert_eq!(store.mcp_credential_by_hash("hash of mcpc_new").await.unwrap().unwrap().last_used_at, Some(61_001));
+
+    assert!(!store.revoke_mcp_credential(PROJECT, "trs_2", "mcpc_old", 40).await.unwrap(), "not through another session");
+    assert!(!store.revoke_mcp_credential(OTHER_PROJECT, "trs_1", "mcpc_old", 40).await.unwrap(), "nor another project");
+    assert!(store.revoke_mcp_credential(PROJECT, "trs_1", "mcpc_old", 40).await.unwrap());
+    assert!(!store.revoke_mcp_credential(PROJECT, "trs_1", "mcpc_old", 50).await.unwrap(), "revoked once");
+    // Still found, so the broker can say "revoked" rather than "unknown".
+    assert_eq!(store.mcp_credential_by_hash("hash of mcpc_old").await.unwrap(), Some(McpCredentialRecord { revoked_at: Some(40), ..unnamed }));
+    assert_eq!(store.mcp_credential_by_hash("hash of mcpc_other").await.unwrap().unwrap().revoked_at, None, "the other session's stays");
+}
+
+/// A backend mints MCP credentials with two API keys; one key leaks and is revoked: the
+/// credentials it minted die with it in the same transaction, the other key's and an
+/// operator's (no key) live on, and one the key mints after its revocation is born revoked.
+pub async fn revoking_an_api_key_revokes_the_mcp_credentials_it_minted(store: Arc<dyn Store>) {
+    two_projects(&store).await;
+    store.insert_session(&session("trs_1", "u1")).await.unwrap();
+    for id in ["ak_leaked", "ak_kept"] {
+        let key = ApiKeyRecord {
+            id: id.into(),
+            project_id: PROJECT.into(),
+            name: id.into(),
+            hash: format!("hash of {id}"),
+            hint: "gl_ab".into(),
+            created_at: 1,
+            revoked_at: None,
+        };
+        store.insert_api_key(&key).await.unwrap();
+    }
+    let minted = |id: &str, key: Option<&str>| McpCredentialRecord { api_key_id: key.map(Into::into), ..mcp_credential(id, "trs_1", 10) };
+    for m in [minted("mcpc_leaked_1", Some("ak_leaked")), minted("mcpc_leaked_2", Some("ak_leaked")), minted("mcpc_kept", Some("ak_kept")), minted("mcpc_operator", None)] {
+        store.insert_mcp_credential(&m).await.unwrap();
+    }
+    assert!(store.revoke_api_key(PROJECT, "ak_leaked", 50).await.unwrap());
+    for (id, revoked) in [("mcpc_leaked_1", Some(50)), ("mcpc_leaked_2", Some(50)), ("mcpc_kept", None), ("mcpc_operator", None)] {
+        let m = store.mcp_credential_by_hash(&format!("hash of {id}")).await.unwrap().unwrap();
+        assert_eq!(m.revoked_at, revoked, "{id}");
+    }
+    store.insert_mcp_credential(&minted("mcpc_late", Some("ak_leaked"))).await.unwrap();
+    assert_eq!(store.mcp_credential_by_hash("hash of mcpc_late").await.unwrap().unwrap().revoked_at, Some(50), "born revoked");
+    assert!(!store.revoke_api_key(PROJECT, "ak_leaked", 60).await.unwrap(), "revoked once");
+    assert_eq!(store.mcp_credential_by_hash("hash of mcpc_leaked_1").await.unwrap().unwrap().revoked_at, Some(50), "kept its time");
+}
+
+/// The app deletes a session; the MCP credentials for it stop existing, another session's stay.
+pub async fn deleting_a_session_deletes_its_mcp_credentials(store: Arc<dyn Store>) {
+    two_projects(&store).await;
+    store.insert_session(&session("trs_1", "u1")).await.unwrap();
+    store.insert_session(&session("trs_2", "u2")).await.unwrap();
+    store.insert_mcp_credential(&mcp_credential("mcpc_1", "trs_1", 10)).await.unwrap();
+    store.insert_mcp_credential(&mcp_credential("mcpc_2", "trs_2", 10)).await.unwrap();
+    assert!(store.delete_session(PROJECT, "trs_1").await.unwrap());
+    assert_eq!(store.mcp_credential_by_hash("hash of mcpc_1").await.unwrap(), None);
+    assert_eq!(store.list_mcp_credentials(PROJECT, "trs_1").await.unwrap(), []);
+    assert!(store.mcp_credential_by_hash("hash of mcpc_2").await.unwrap().is_some(), "the other session's stays");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1099,12 +1197,16 @@ pub async fn purging_deletes_what_ended_long_ago_and_never_a_live_account(store:
         store.insert_client_token(&ClientTokenRecord { expires_at, ..client_token(id, "s1") }).await.unwrap();
     }
     assert!(store.revoke_client_token(PROJECT, "s1", "ct_revoked", 100).await.unwrap());
+    for (id, expires_at) in [("mcpc_expired", 100), ("mcpc_revoked", 10_000), ("mcpc_live", 10_000)] {
+        store.insert_mcp_credential(&McpCredentialRecord { expires_at, ..mcp_credential(id, "s1", 10) }).await.unwrap();
+    }
+    assert!(store.revoke_mcp_credential(PROJECT, "s1", "mcpc_revoked", 100).await.unwrap());
 
-    let nothing = PurgeBefore { links: i64::MIN, client_tokens: i64::MIN, accounts: i64::MIN, webhooks: i64::MIN, logs: i64::MIN };
+    let nothing = PurgeBefore { links: i64::MIN, client_tokens: i64::MIN, mcp_credentials: i64::MIN, accounts: i64::MIN, webhooks: i64::MIN, logs: i64::MIN };
     assert_eq!(store.purge(&nothing).await.unwrap(), Purged::default(), "nothing ended before the dawn of time");
-    let ended = PurgeBefore { links: 2_000, client_tokens: 2_000, accounts: 2_000, ..nothing };
+    let ended = PurgeBefore { links: 2_000, client_tokens: 2_000, mcp_credentials: 2_000, accounts: 2_000, ..nothing };
     let purged = store.purge(&ended).await.unwrap();
-    assert_eq!(purged, Purged { links: 3, client_tokens: 2, accounts: 2, webhooks: 0, logs: 0 });
+    assert_eq!(purged, Purged { links: 3, client_tokens: 2, mcp_credentials: 2, accounts: 2, webhooks: 0, logs: 0 });
 
     for gone in ["ca_failed_old", "ca_expired_old"] {
         assert!(store.get_account(PROJECT, gone).await.unwrap().is_none(), "{gone}");
@@ -1124,6 +1226,9 @@ pub async fn purging_deletes_what_ended_long_ago_and_never_a_live_account(store:
     assert!(store.request_by_link_token("ln_s_active").await.unwrap().is_none(), "a spent link token is gone");
     for (id, kept) in [("ct_expired", false), ("ct_revoked", false), ("ct_live", true)] {
         assert_eq!(store.client_token_by_hash(&format!("hash of {id}")).await.unwrap().is_some(), kept, "{id}");
+    }
+    for (id, kept) in [("mcpc_expired", false), ("mcpc_revoked", false), ("mcpc_live", true)] {
+        assert_eq!(store.mcp_credential_by_hash(&format!("hash of {id}")).await.unwrap().is_some(), kept, "{id}");
     }
     assert_eq!(store.purge(&ended).await.unwrap(), Purged::default(), "once");
 }
@@ -1191,7 +1296,7 @@ pub async fn execution_logs_are_read_within_their_project_listed_newest_first_an
     let account = LogFilter { account_id: Some("ca_u2_slack".into()), ..LogFilter::default() };
     assert_eq!(list(account, 0, 10).await, (v(&["log_c"]), 1));
 
-    let keep_rest = PurgeBefore { links: i64::MIN, client_tokens: i64::MIN, accounts: i64::MIN, webhooks: i64::MIN, logs: 250 };
+    let keep_rest = PurgeBefore { links: i64::MIN, client_tokens: i64::MIN, mcp_credentials: i64::MIN, accounts: i64::MIN, webhooks: i64::MIN, logs: 250 };
     assert_eq!(store.purge(&keep_rest).await.unwrap(), Purged { logs: 2, ..Purged::default() });
     assert_eq!(list(LogFilter::default(), 0, 10).await, (v(&["log_d", "log_c"]), 2));
     assert!(store.get_execution_log(OTHER_PROJECT, "log_x").await.unwrap().is_some(), "newer than the cut-off");
@@ -1594,7 +1699,7 @@ pub async fn events_fan_out_once_and_each_accounts_deliveries_go_in_sequence(sto
     assert!(store.finish_attempt("msg_a1", "broker-1", &attempt_at(3, 710, Some(200)), DeliveryNext::Delivered).await.unwrap());
 
     // Retention: ended deliveries and fanned-out events go; deleting the subscription takes the rest.
-    let before = |webhooks| PurgeBefore { links: i64::MIN, client_tokens: i64::MIN, accounts: i64::MIN, webhooks, logs: i64::MIN };
+    let before = |webhooks| PurgeBefore { links: i64::MIN, client_tokens: i64::MIN, mcp_credentials: i64::MIN, accounts: i64::MIN, webhooks, logs: i64::MIN };
     assert_eq!(store.purge(&before(41)).await.unwrap().webhooks, 1, "a2's event, fanned out at 40");
     assert_eq!(store.purge(&before(10_000)).await.unwrap().webhooks, 2 + 3);
     assert_eq!(store.list_deliveries(PROJECT, "ws_1", 0, 10).await.unwrap().1, 0);

@@ -59,7 +59,8 @@ pub trait Store: Send + Sync + 'static {
     async fn list_api_keys(&self, project_id: &str) -> Result<Vec<ApiKeyRecord>>;
     /// Revokes a key and, in the same transaction, every unrevoked client token it minted and
     /// every one of the project's tokens with no minter recorded (minted before brokers recorded
-    /// it); false when there was no such unrevoked key (then nothing changes).
+    /// it), and every unrevoked MCP credential it minted; false when there was no such unrevoked
+    /// key (then nothing changes).
     async fn revoke_api_key(&self, project_id: &str, key_id: &str, now: i64) -> Result<bool>;
 
     /// Adds a client token (hashed). A token whose minting key is revoked by the time it is
@@ -69,6 +70,19 @@ pub trait Store: Send + Sync + 'static {
     async fn client_token_by_hash(&self, hash: &str) -> Result<Option<ClientTokenRecord>>;
     /// Revokes a session's client token; false when there was no such unrevoked token.
     async fn revoke_client_token(&self, project_id: &str, session_id: &str, token_id: &str, now: i64) -> Result<bool>;
+
+    /// Adds an MCP credential (hashed). One whose minting key is revoked by the time it is
+    /// written is stored revoked (a revocation racing the mint still ends it).
+    async fn insert_mcp_credential(&self, credential: &McpCredentialRecord) -> Result<()>;
+    /// The MCP credential with this hash, revoked or expired ones included.
+    async fn mcp_credential_by_hash(&self, hash: &str) -> Result<Option<McpCredentialRecord>>;
+    /// A session's MCP credentials, newest first (revoked and expired ones included).
+    async fn list_mcp_credentials(&self, project_id: &str, session_id: &str) -> Result<Vec<McpCredentialRecord>>;
+    /// Revokes a session's MCP credential; false when there was no such unrevoked credential.
+    async fn revoke_mcp_credential(&self, project_id: &str, session_id: &str, credential_id: &str, now: i64) -> Result<bool>;
+    /// Records that a credential was used at `now`, unless a use at or after `since` is already
+    /// recorded (so a busy client writes at most once a minute).
+    async fn touch_mcp_credential(&self, credential_id: &str, now: i64, since: i64) -> Result<()>;
 
     /// Adds an auth config.
     async fn insert_auth_config(&self, config: &AuthConfigRecord) -> Result<()>;
@@ -88,7 +102,7 @@ pub trait Store: Send + Sync + 'static {
     async fn get_session(&self, project_id: &str, id: &str) -> Result<Option<SessionRecord>>;
     /// Replaces a session's config if it is still at `expected_version`; false otherwise.
     async fn update_session_config(&self, project_id: &str, id: &str, expected_version: u32, config: &SessionConfig) -> Result<bool>;
-    /// Deletes a session and its client tokens; false when there was none.
+    /// Deletes a session, its client tokens and its MCP credentials; false when there was none.
     async fn delete_session(&self, project_id: &str, id: &str) -> Result<bool>;
 
     /// Adds an INITIATED account and its connection request together.
@@ -156,7 +170,7 @@ pub trait Store: Send + Sync + 'static {
 
     /// Deletes what ended before the times in `before` (the retention sweeper), in one
     /// transaction: spent or expired links of accounts no longer pending, expired or revoked
-    /// client tokens, `FAILED`/`EXPIRED` accounts, old execution logs. `ACTIVE` (or any other)
+    /// client tokens and MCP credentials, `FAILED`/`EXPIRED` accounts, old execution logs. `ACTIVE` (or any other)
     /// accounts stay.
     async fn purge(&self, before: &PurgeBefore) -> Result<Purged>;
 

@@ -28,7 +28,7 @@ use crate::model::{AccountFilter, AccountOrder, AccountStatus, SessionConfig};
 use crate::{Error, Result};
 use changes::NOTIFY;
 use rows::{
-    db, unavailable, ACCOUNT_COLS, API_KEY_COLS, ATTEMPT_COLS, AUTH_CONFIG_COLS, CLIENT_TOKEN_COLS, DELIVERY_COLS, EVENT_ACCOUNT_COLS,
+    db, unavailable, ACCOUNT_COLS, API_KEY_COLS, ATTEMPT_COLS, AUTH_CONFIG_COLS, CLIENT_TOKEN_COLS, MCP_CREDENTIAL_COLS, DELIVERY_COLS, EVENT_ACCOUNT_COLS,
     EVENT_COLS, LOG_COLS, PROJECT_COLS, REQUEST_COLS, SANDBOX_COLS, SESSION_COLS, SUBSCRIPTION_COLS,
 };
 use target::Target;
@@ -250,6 +250,8 @@ impl Store for PostgresStore {
         let tokens = "UPDATE client_tokens SET revoked_at = $1 \
                       WHERE project_id = $2 AND revoked_at IS NULL AND (api_key_id = $3 OR api_key_id IS NULL)";
         tx.execute(tokens, &[&now, &project_id, &key_id]).await.map_err(db)?;
+        let mcp = "UPDATE mcp_credentials SET revoked_at = $1 WHERE project_id = $2 AND revoked_at IS NULL AND api_key_id = $3";
+        tx.execute(mcp, &[&now, &project_id, &key_id]).await.map_err(db)?;
         tx.commit().await.map_err(db)?;
         Ok(true)
     }
@@ -276,6 +278,52 @@ impl Store for PostgresStore {
         let sql = "UPDATE client_tokens SET revoked_at = $1 \
                    WHERE project_id = $2 AND session_id = $3 AND id = $4 AND revoked_at IS NULL";
         Ok(self.execute(sql, &[&now, &project_id, &session_id, &token_id]).await? == 1)
+    }
+
+    async fn insert_mcp_credential(&self, m: &McpCredentialRecord) -> Result<()> {
+        // Born revoked if its minting key was revoked first; `FOR SHARE` orders it with a
+        // revocation in flight (see `revoke_api_key`).
+        let sql = format!(
+            "INSERT INTO mcp_credentials ({MCP_CREDENTIAL_COLS}) \
+             SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::bigint, $7::bigint, \
+               COALESCE($8::bigint, (SELECT revoked_at FROM api_keys WHERE id = $9::text FOR SHARE)), $9::text, $10::bigint"
+        );
+        let params: [&(dyn ToSql + Sync); 10] = [
+            &m.id,
+            &m.project_id,
+            &m.session_id,
+            &m.hash,
+            &m.name,
+            &m.created_at,
+            &m.expires_at,
+            &m.revoked_at,
+            &m.api_key_id,
+            &m.last_used_at,
+        ];
+        self.execute(&sql, &params).await.map(drop)
+    }
+
+    async fn mcp_credential_by_hash(&self, hash: &str) -> Result<Option<McpCredentialRecord>> {
+        let sql = format!("SELECT {MCP_CREDENTIAL_COLS} FROM mcp_credentials WHERE hash = $1");
+        self.row(&sql, &[&hash]).await?.as_ref().map(rows::mcp_credential).transpose()
+    }
+
+    async fn list_mcp_credentials(&self, project_id: &str, session_id: &str) -> Result<Vec<McpCredentialRecord>> {
+        let sql = format!(
+            "SELECT {MCP_CREDENTIAL_COLS} FROM mcp_credentials WHERE project_id = $1 AND session_id = $2 ORDER BY created_at DESC, id DESC"
+        );
+        self.rows(&sql, &[&project_id, &session_id]).await?.iter().map(rows::mcp_credential).collect()
+    }
+
+    async fn revoke_mcp_credential(&self, project_id: &str, session_id: &str, credential_id: &str, now: i64) -> Result<bool> {
+        let sql = "UPDATE mcp_credentials SET revoked_at = $1 \
+                   WHERE project_id = $2 AND session_id = $3 AND id = $4 AND revoked_at IS NULL";
+        Ok(self.execute(sql, &[&now, &project_id, &session_id, &credential_id]).await? == 1)
+    }
+
+    async fn touch_mcp_credential(&self, credential_id: &str, now: i64, since: i64) -> Result<()> {
+        let sql = "UPDATE mcp_credentials SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $3)";
+        self.execute(sql, &[&now, &credential_id, &since]).await.map(drop)
     }
 
     async fn insert_auth_config(&self, a: &AuthConfigRecord) -> Result<()> {
@@ -374,7 +422,8 @@ impl Store for PostgresStore {
     }
 
     async fn delete_session(&self, project_id: &str, id: &str) -> Result<bool> {
-        let sql = "WITH tokens AS (DELETE FROM client_tokens WHERE project_id = $1 AND session_id = $2) \
+        let sql = "WITH tokens AS (DELETE FROM client_tokens WHERE project_id = $1 AND session_id = $2), \
+                   mcp AS (DELETE FROM mcp_credentials WHERE project_id = $1 AND session_id = $2) \
                    DELETE FROM sessions WHERE project_id = $1 AND id = $2";
         Ok(self.execute(sql, &[&project_id, &id]).await? == 1)
     }
@@ -688,15 +737,18 @@ impl Store for PostgresStore {
                AND account_id IN (SELECT id FROM accounts WHERE status NOT IN ('INITIATED', 'INITIALIZING')) \
                AND account_id NOT IN (SELECT id FROM gone) RETURNING account_id), \
              tokens AS (DELETE FROM client_tokens WHERE expires_at < $2 OR revoked_at < $2 RETURNING id), \
+             mcp AS (DELETE FROM mcp_credentials WHERE expires_at < $6 OR revoked_at < $6 RETURNING id), \
              events AS (DELETE FROM webhook_events WHERE dispatched_at < $4 RETURNING id), \
              deliveries AS (DELETE FROM webhook_deliveries WHERE status <> 'PENDING' AND finished_at < $4 RETURNING id), \
              logs AS (DELETE FROM execution_logs WHERE created_at < $5 RETURNING id) \
              SELECT (SELECT count(*) FROM links), (SELECT count(*) FROM tokens), (SELECT count(*) FROM gone), \
-               (SELECT count(*) FROM events) + (SELECT count(*) FROM deliveries), (SELECT count(*) FROM logs)";
-        let params: [&(dyn ToSql + Sync); 5] = [&before.links, &before.client_tokens, &before.accounts, &before.webhooks, &before.logs];
+               (SELECT count(*) FROM events) + (SELECT count(*) FROM deliveries), (SELECT count(*) FROM logs), \
+               (SELECT count(*) FROM mcp)";
+        let params: [&(dyn ToSql + Sync); 6] =
+            [&before.links, &before.client_tokens, &before.accounts, &before.webhooks, &before.logs, &before.mcp_credentials];
         let row = self.row(sql, &params).await?;
         let count = |i: usize| row.as_ref().map_or(0, |r| r.get::<_, i64>(i) as u64);
-        Ok(Purged { links: count(0), client_tokens: count(1), accounts: count(2), webhooks: count(3), logs: count(4) })
+        Ok(Purged { links: count(0), client_tokens: count(1), mcp_credentials: count(5), accounts: count(2), webhooks: count(3), logs: count(4) })
     }
 
     fn change_feed_connected(&self) -> Option<bool> {

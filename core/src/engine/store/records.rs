@@ -58,6 +58,33 @@ pub struct ClientTokenRecord {
     pub api_key_id: Option<String>,
 }
 
+/// A session-scoped MCP credential, as stored: only its hash. It lets an MCP client use one
+/// session's MCP endpoint as that session's user, and nothing else.
+#[derive(Debug, Clone, PartialEq)]
+pub struct McpCredentialRecord {
+    /// `mcpc_…`, safe to show.
+    pub id: String,
+    /// Owning project.
+    pub project_id: String,
+    /// The one session whose MCP endpoint it opens.
+    pub session_id: String,
+    /// SHA-256 of the secret (`glmcp_…`).
+    pub hash: String,
+    /// A label the app chose (which client holds it), if any.
+    pub name: Option<String>,
+    /// Unix ms.
+    pub created_at: i64,
+    /// Unix ms after which it is refused.
+    pub expires_at: i64,
+    /// Unix ms, once revoked.
+    pub revoked_at: Option<i64>,
+    /// The API key (`ak_…`) that minted it, revoked with it; `None` when an operator minted it
+    /// without a key (then only its own revocation ends it).
+    pub api_key_id: Option<String>,
+    /// Unix ms of its latest use on the MCP endpoint (recorded at most once a minute).
+    pub last_used_at: Option<i64>,
+}
+
 /// An OAuth app's credentials for one toolkit.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuthConfigRecord {
@@ -278,6 +305,8 @@ pub struct PurgeBefore {
     pub links: i64,
     /// Client tokens expired or revoked before this.
     pub client_tokens: i64,
+    /// MCP credentials expired or revoked before this.
+    pub mcp_credentials: i64,
     /// `FAILED` and `EXPIRED` accounts last changed before this, with their connection request.
     /// No other status is ever purged.
     pub accounts: i64,
@@ -294,6 +323,8 @@ pub struct Purged {
     pub links: u64,
     /// Client tokens.
     pub client_tokens: u64,
+    /// MCP credentials.
+    pub mcp_credentials: u64,
     /// Accounts (their connection requests went with them).
     pub accounts: u64,
     /// Webhook events and ended deliveries (their attempts went with them).

@@ -430,6 +430,66 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn insert_mcp_credential(&self, m: &McpCredentialRecord) -> Result<()> {
+        let m = m.clone();
+        self.write(move |c| {
+            exec(
+                c,
+                // Born revoked if its minting key was revoked first.
+                &format!(
+                    "INSERT INTO mcp_credentials ({MCP_CREDENTIAL_COLS}) \
+                     VALUES (?1,?2,?3,?4,?5,?6,?7,COALESCE(?8, (SELECT revoked_at FROM api_keys WHERE id = ?9)),?9,?10)"
+                ),
+                params![m.id, m.project_id, m.session_id, m.hash, m.name, m.created_at, m.expires_at, m.revoked_at, m.api_key_id, m.last_used_at],
+            )
+            .map(drop)
+        })
+        .await
+    }
+
+    async fn mcp_credential_by_hash(&self, hash: &str) -> Result<Option<McpCredentialRecord>> {
+        let hash = hash.to_string();
+        self.lookup(move |c| one(c, &format!("SELECT {MCP_CREDENTIAL_COLS} FROM mcp_credentials WHERE hash = ?1"), [hash], mcp_credential_row))
+            .await
+    }
+
+    async fn list_mcp_credentials(&self, project_id: &str, session_id: &str) -> Result<Vec<McpCredentialRecord>> {
+        let (p, s) = (project_id.to_string(), session_id.to_string());
+        self.read(move |c| {
+            let sql = format!(
+                "SELECT {MCP_CREDENTIAL_COLS} FROM mcp_credentials WHERE project_id = ?1 AND session_id = ?2 ORDER BY created_at DESC, id DESC"
+            );
+            all(c, &sql, [p, s], mcp_credential_row)
+        })
+        .await
+    }
+
+    async fn revoke_mcp_credential(&self, project_id: &str, session_id: &str, credential_id: &str, now: i64) -> Result<bool> {
+        let (p, s, m) = (project_id.to_string(), session_id.to_string(), credential_id.to_string());
+        self.write(move |c| {
+            exec(
+                c,
+                "UPDATE mcp_credentials SET revoked_at = ?1 WHERE project_id = ?2 AND session_id = ?3 AND id = ?4 AND revoked_at IS NULL",
+                params![now, p, s, m],
+            )
+            .map(|n| n == 1)
+        })
+        .await
+    }
+
+    async fn touch_mcp_credential(&self, credential_id: &str, now: i64, since: i64) -> Result<()> {
+        let id = credential_id.to_string();
+        self.write(move |c| {
+            exec(
+                c,
+                "UPDATE mcp_credentials SET last_used_at = ?1 WHERE id = ?2 AND (last_used_at IS NULL OR last_used_at < ?3)",
+                params![now, id, since],
+            )
+            .map(drop)
+        })
+        .await
+    }
+
     async fn insert_api_key(&self, k: &ApiKeyRecord) -> Result<()> {
         let k = k.clone();
         self.write(move |c| {
@@ -467,6 +527,11 @@ impl Store for SqliteStore {
                 c,
                 "UPDATE client_tokens SET revoked_at = ?1 \
                  WHERE project_id = ?2 AND revoked_at IS NULL AND (api_key_id = ?3 OR api_key_id IS NULL)",
+                params![now, p, k],
+            )?;
+            exec(
+                c,
+                "UPDATE mcp_credentials SET revoked_at = ?1 WHERE project_id = ?2 AND revoked_at IS NULL AND api_key_id = ?3",
                 params![now, p, k],
             )?;
             Ok(true)
@@ -559,6 +624,7 @@ impl Store for SqliteStore {
         let (p, id) = (project_id.to_string(), id.to_string());
         self.write(move |c| {
             exec(c, "DELETE FROM client_tokens WHERE project_id = ?1 AND session_id = ?2", [&p, &id])?;
+            exec(c, "DELETE FROM mcp_credentials WHERE project_id = ?1 AND session_id = ?2", [&p, &id])?;
             Ok(exec(c, "DELETE FROM sessions WHERE project_id = ?1 AND id = ?2", [&p, &id])? == 1)
         })
         .await
@@ -885,12 +951,14 @@ impl Store for SqliteStore {
                 [b.links],
             )?;
             let client_tokens = exec(c, "DELETE FROM client_tokens WHERE expires_at < ?1 OR revoked_at < ?1", [b.client_tokens])?;
+            let mcp_credentials = exec(c, "DELETE FROM mcp_credentials WHERE expires_at < ?1 OR revoked_at < ?1", [b.mcp_credentials])?;
             let events = exec(c, "DELETE FROM webhook_events WHERE dispatched_at < ?1", [b.webhooks])?;
             let deliveries = exec(c, "DELETE FROM webhook_deliveries WHERE status <> 'PENDING' AND finished_at < ?1", [b.webhooks])?;
             let logs = exec(c, "DELETE FROM execution_logs WHERE created_at < ?1", [b.logs])?;
             Ok(Purged {
                 links: links as u64,
                 client_tokens: client_tokens as u64,
+                mcp_credentials: mcp_credentials as u64,
                 accounts: accounts as u64,
                 webhooks: (events + deliveries) as u64,
                 logs: logs as u64,

@@ -59,7 +59,7 @@ impl Engine {
 
     /// Every tool the session lists (meta tools, then direct tools), as MCP's `tools/list` gives them.
     pub async fn session_tool_list(&self, who: &Principal, session_id: &str) -> Result<Vec<ToolInfo>> {
-        who.require_project()?;
+        who.require_tools()?;
         let session = self.load_session(who, session_id).await?;
         let mut tools = meta_tools(&session.config);
         tools.extend(session.config.direct_tools.iter().filter_map(|slug| self.catalog.tool(slug)).map(|t| self.tool_info(t)));
@@ -69,7 +69,7 @@ impl Engine {
     /// Runs any tool the session lists (a meta tool or a direct tool), as an MCP
     /// `tools/call` does: the tool's output, and whether it is an error for the model.
     pub async fn call_session_tool(&self, who: &Principal, session_id: &str, slug: &str, arguments: Map<String, Value>) -> Result<ToolCallOutcome> {
-        who.require_project()?;
+        who.require_tools()?;
         let session = self.load_session(who, session_id).await?;
         if session.config.direct_tools.iter().any(|t| t == slug) {
             let r = self.run_tool(who, &session, slug, &arguments, None).await?;

@@ -8,7 +8,7 @@ use super::rows::db;
 use crate::{Error, Result};
 
 /// The steps, in order; a step never changes once released (add a new one).
-const MIGRATIONS: &[(i32, &str)] = &[(1, SCHEMA_V1), (2, SCHEMA_V2), (3, SCHEMA_V3), (4, SCHEMA_V4), (5, SCHEMA_V5)];
+const MIGRATIONS: &[(i32, &str)] = &[(1, SCHEMA_V1), (2, SCHEMA_V2), (3, SCHEMA_V3), (4, SCHEMA_V4), (5, SCHEMA_V5), (6, SCHEMA_MCP_CREDENTIALS)];
 
 /// SQLite's tables and indexes, in PostgreSQL's types (BIGINT unix ms, BYTEA sealed values,
 /// BOOLEAN flags, TEXT holding JSON lists), plus `sessions.config_version` (the column the
@@ -211,6 +211,25 @@ CREATE TABLE execution_logs (
 CREATE INDEX execution_logs_project ON execution_logs(project_id, created_at, id);
 CREATE INDEX execution_logs_user ON execution_logs(project_id, user_id, created_at);
 CREATE INDEX execution_logs_age ON execution_logs(created_at);
+"#;
+
+/// Session-scoped MCP credentials (as SQLite's step of the same name).
+const SCHEMA_MCP_CREDENTIALS: &str = r#"
+CREATE TABLE mcp_credentials (
+    id TEXT PRIMARY KEY,
+    project_id TEXT NOT NULL REFERENCES projects(id),
+    session_id TEXT NOT NULL REFERENCES sessions(id),
+    hash TEXT NOT NULL UNIQUE,
+    name TEXT,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    revoked_at BIGINT,
+    api_key_id TEXT,
+    last_used_at BIGINT
+);
+CREATE INDEX mcp_credentials_session ON mcp_credentials(project_id, session_id, created_at);
+CREATE INDEX mcp_credentials_api_key ON mcp_credentials(api_key_id);
+CREATE INDEX mcp_credentials_expiry ON mcp_credentials(expires_at);
 "#;
 
 /// Brings the schema up to the newest step.

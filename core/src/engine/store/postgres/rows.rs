@@ -13,6 +13,8 @@ use crate::{Error, Result};
 pub(super) const PROJECT_COLS: &str = "id, name, allowed_callback_urls, allowed_origins, created_at";
 pub(super) const API_KEY_COLS: &str = "id, project_id, name, hash, hint, created_at, revoked_at";
 pub(super) const CLIENT_TOKEN_COLS: &str = "id, project_id, session_id, hash, created_at, expires_at, revoked_at, api_key_id";
+pub(super) const MCP_CREDENTIAL_COLS: &str =
+    "id, project_id, session_id, hash, name, created_at, expires_at, revoked_at, api_key_id, last_used_at";
 pub(super) const AUTH_CONFIG_COLS: &str =
     "id, project_id, toolkit, name, auth_scheme, client_id, client_secret_sealed, scopes, is_disabled, created_at";
 pub(super) const SESSION_COLS: &str = "id, project_id, config, config_version, created_at";
@@ -120,6 +122,22 @@ pub(super) fn client_token(r: &Row) -> Result<ClientTokenRecord> {
         expires_at: get(r, 5, T)?,
         revoked_at: get(r, 6, T)?,
         api_key_id: get(r, 7, T)?,
+    })
+}
+
+pub(super) fn mcp_credential(r: &Row) -> Result<McpCredentialRecord> {
+    const T: &str = "mcp_credentials";
+    Ok(McpCredentialRecord {
+        id: get(r, 0, T)?,
+        project_id: get(r, 1, T)?,
+        session_id: get(r, 2, T)?,
+        hash: get(r, 3, T)?,
+        name: get(r, 4, T)?,
+        created_at: get(r, 5, T)?,
+        expires_at: get(r, 6, T)?,
+        revoked_at: get(r, 7, T)?,
+        api_key_id: get(r, 8, T)?,
+        last_used_at: get(r, 9, T)?,
     })
 }
 

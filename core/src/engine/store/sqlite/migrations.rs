@@ -4,7 +4,7 @@
 use rusqlite::Connection;
 
 /// Schema changes in order; `PRAGMA user_version` records how many have run.
-pub(super) const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6, SCHEMA_V7, SCHEMA_V8, SCHEMA_V9, SCHEMA_V10];
+pub(super) const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6, SCHEMA_V7, SCHEMA_V8, SCHEMA_V9, SCHEMA_V10, SCHEMA_MCP_CREDENTIALS];
 
 /// The first schema.
 pub(super) const SCHEMA_V1: &str = r#"
@@ -230,6 +230,25 @@ CREATE TABLE execution_logs (
 CREATE INDEX execution_logs_project ON execution_logs(project_id, created_at, id);
 CREATE INDEX execution_logs_user ON execution_logs(project_id, user_id, created_at);
 CREATE INDEX execution_logs_age ON execution_logs(created_at);
+"#;
+
+/// Session-scoped MCP credentials (hashed): an MCP client's key to one session's MCP endpoint.
+const SCHEMA_MCP_CREDENTIALS: &str = r#"
+CREATE TABLE mcp_credentials (
+    id TEXT PRIMARY KEY,
+    project_id TEXT NOT NULL REFERENCES projects(id),
+    session_id TEXT NOT NULL REFERENCES sessions(id),
+    hash TEXT NOT NULL UNIQUE,
+    name TEXT,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    revoked_at INTEGER,
+    api_key_id TEXT,
+    last_used_at INTEGER
+);
+CREATE INDEX mcp_credentials_session ON mcp_credentials(project_id, session_id, created_at);
+CREATE INDEX mcp_credentials_api_key ON mcp_credentials(api_key_id);
+CREATE INDEX mcp_credentials_expiry ON mcp_credentials(expires_at);
 "#;
 
 /// Runs the steps not yet run. Each step and its version bump commit together: a killed

@@ -50,6 +50,24 @@ pub(super) fn client_token_row(r: &Row) -> rusqlite::Result<ClientTokenRecord> {
     })
 }
 
+pub(super) const MCP_CREDENTIAL_COLS: &str =
+    "id, project_id, session_id, hash, name, created_at, expires_at, revoked_at, api_key_id, last_used_at";
+
+pub(super) fn mcp_credential_row(r: &Row) -> rusqlite::Result<McpCredentialRecord> {
+    Ok(McpCredentialRecord {
+        id: r.get(0)?,
+        project_id: r.get(1)?,
+        session_id: r.get(2)?,
+        hash: r.get(3)?,
+        name: r.get(4)?,
+        created_at: r.get(5)?,
+        expires_at: r.get(6)?,
+        revoked_at: r.get(7)?,
+        api_key_id: r.get(8)?,
+        last_used_at: r.get(9)?,
+    })
+}
+
 pub(super) fn key_row(r: &Row) -> rusqlite::Result<ApiKeyRecord> {
     Ok(ApiKeyRecord {
         id: r.get(0)?,

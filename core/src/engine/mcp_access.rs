@@ -1,0 +1,95 @@
+//! Who may use a session's MCP endpoint: one rule, so the broker's MCP route only translates.
+//!
+//! - `x-api-key`: the project API key (Composio's SDK sends it), any session of the project;
+//! - `Authorization: Bearer glmcp_…`: this session's MCP credential, unexpired and unrevoked
+//!   (revoking the API key that minted it revoked it in the same transaction);
+//! - any other bearer: refused.
+
+use super::{clock, secrets, Engine, Principal, Scope, MCP_ONLY};
+use crate::model::{check_id, CLIENT_TOKEN_PREFIX, MCP_CREDENTIAL_PREFIX, SESSION_PREFIX};
+use crate::{Error, Result};
+
+/// A credential's use is recorded at most once per this many ms.
+const TOUCH_EVERY_MS: i64 = 60_000;
+
+/// Refuses an MCP credential offered anywhere but its session's MCP endpoint (the REST API's
+/// extractors call it on every bearer and API key they are given).
+pub fn refuse_outside_mcp(credential: &str) -> Result<()> {
+    if credential.starts_with(MCP_CREDENTIAL_PREFIX) {
+        return Err(Error::Forbidden(MCP_ONLY.into()));
+    }
+    Ok(())
+}
+
+impl Engine {
+    /// Authenticates a request to session `session_id`'s MCP endpoint by its `x-api-key` or its
+    /// bearer, and checks the session exists for the caller: the principal the tools run as.
+    pub async fn authenticate_mcp(&self, session_id: &str, api_key: Option<&str>, bearer: Option<&str>) -> Result<Principal> {
+        check_id("session_id", session_id, SESSION_PREFIX)?;
+        let who = match (api_key, bearer) {
+            (Some(key), _) if key.starts_with(MCP_CREDENTIAL_PREFIX) => {
+                return Err(Error::Unauthorized("send an MCP credential as Authorization: Bearer glmcp_…, not as x-api-key".into()))
+            }
+            (Some(key), _) => self.authenticate(Some(key)).await?,
+            (None, Some(token)) if token.starts_with(MCP_CREDENTIAL_PREFIX) => self.authenticate_mcp_credential(session_id, token).await?,
+            (None, Some(token)) if token.starts_with(CLIENT_TOKEN_PREFIX) => {
+                return Err(Error::Forbidden(
+                    "a client token (glct_…) cannot use the MCP endpoint; mint an MCP credential for the session \
+                     (POST /api/v3.1/tool_router/session/{id}/mcp_credentials)"
+                        .into(),
+                ))
+            }
+            (None, Some(_)) => return Err(Error::Unauthorized("unknown bearer token for this MCP endpoint".into())),
+            (None, None) => {
+                return Err(Error::Unauthorized(
+                    "send Authorization: Bearer glmcp_… (an MCP credential for this session) or x-api-key".into(),
+                ))
+            }
+        };
+        // The session exists (for the project; the credential's was loaded just now).
+        if matches!(who.scope, Scope::Project) {
+            self.load_session(&who, session_id).await?;
+        }
+        Ok(who)
+    }
+
+    /// Resolves an MCP credential to a principal scoped to its session, refused on any other
+    /// session's endpoint.
+    async fn authenticate_mcp_credential(&self, session_id: &str, secret: &str) -> Result<Principal> {
+        let record = self
+            .store
+            .mcp_credential_by_hash(&secrets::sha256_hex(secret))
+            .await?
+            .ok_or_else(|| Error::Unauthorized("unknown MCP credential".into()))?;
+        let now = clock::now_ms();
+        if record.revoked_at.is_some() {
+            return Err(Error::Unauthorized("this MCP credential was revoked".into()));
+        }
+        if record.expires_at <= now {
+            return Err(Error::Unauthorized("this MCP credential has expired; ask the app for a new one".into()));
+        }
+        if record.session_id != session_id {
+            return Err(Error::Forbidden(
+                "this MCP credential belongs to another session; it only works on its own session's MCP endpoint".into(),
+            ));
+        }
+        let project = self
+            .store
+            .get_project(&record.project_id)
+            .await?
+            .ok_or_else(|| Error::Unauthorized("the credential's project no longer exists".into()))?;
+        let session = self
+            .store
+            .get_session(&project.id, &record.session_id)
+            .await?
+            .ok_or_else(|| Error::Unauthorized("the credential's session no longer exists".into()))?;
+        if record.last_used_at.is_none_or(|t| t < now - TOUCH_EVERY_MS) {
+            // Bookkeeping only: a failed write must not refuse the request.
+            if let Err(e) = self.store.touch_mcp_credential(&record.id, now, now - TOUCH_EVERY_MS).await {
+                tracing::warn!(credential_id = %record.id, error = %e, "could not record an MCP credential's use");
+            }
+        }
+        let project = self.in_force(project);
+        Ok(Principal { project, scope: Scope::Mcp { credential_id: record.id, session: Box::new(session) }, api_key_id: None })
+    }
+}
