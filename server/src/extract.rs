@@ -90,7 +90,9 @@ impl FromRequestParts<AppState> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let key = header(parts, "x-api-key");
-        if key.is_none() && bearer(parts).is_some() {
+        if let (None, Some(token)) = (key, bearer(parts)) {
+            // Say what the bearer is, so no one takes one kind of credential for another.
+            grantline_core::engine::refuse_outside_mcp(token)?;
             return Err(Error::Forbidden("a client token can only authorize, wait and list toolkits for its own session".into()).into());
         }
         Ok(Caller(api_key(state, key).await?))
@@ -150,7 +152,12 @@ impl FromRequestParts<AppState> for ClientTokenCaller {
                 let origin = header(parts, "origin");
                 Ok(ClientTokenCaller(client_token(state, token, origin).await?))
             }
-            None => Err(Error::Unauthorized("this operation takes a client token (Authorization: Bearer glct_…); an API key has no session of its own".into()).into()),
+            None => {
+                if let Some(key) = header(parts, "x-api-key") {
+                    grantline_core::engine::refuse_outside_mcp(key)?;
+                }
+                Err(Error::Unauthorized("this operation takes a client token (Authorization: Bearer glct_…); an API key has no session of its own".into()).into())
+            }
         }
     }
 }

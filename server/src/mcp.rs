@@ -1,5 +1,7 @@
-//! The session MCP endpoint: streamable HTTP (rmcp) at `/tool_router/{id}/mcp`, with the
-//! project API key in `x-api-key` (what `session.mcp.headers` says to send). `tools/list`
+//! The session MCP endpoint: streamable HTTP (rmcp) at `/tool_router/{id}/mcp`. An MCP client
+//! sends the session's MCP credential (`Authorization: Bearer glmcp_…`, what `session.mcp.headers`
+//! says to send); a backend may send the project API key in `x-api-key` (Composio's SDK does).
+//! Who may use which session is the engine's rule (`Engine::authenticate_mcp`). `tools/list`
 //! gives the session's meta tools and direct tools; `tools/call` runs them through the engine.
 //!
 //! The transport is stateless: every request carries its credential and session in the
@@ -61,15 +63,17 @@ pub fn service(engine: Arc<Engine>) -> McpService {
 /// The session's MCP endpoint (streamable HTTP, stateless, JSON responses).
 ///
 /// JSON-RPC 2.0 per the Model Context Protocol: initialize, tools/list (the session's meta tools and
-/// direct tools), tools/call. Authenticate with x-api-key (session.mcp.headers in the SDKs). POST
-/// only: the transport is stateless, so there is no GET stream and no session to DELETE (any other
-/// method is 405 with `Allow: POST`).
+/// direct tools), tools/call. Authenticate with this session's MCP credential
+/// (`Authorization: Bearer glmcp_…`, minted by POST …/session/{id}/mcp_credentials; what
+/// session.mcp.headers holds in the SDKs), or with x-api-key from a backend. POST only: the
+/// transport is stateless, so there is no GET stream and no session to DELETE (any other method
+/// is 405 with `Allow: POST`).
 #[utoipa::path(
     post,
     path = "/tool_router/{id}/mcp",
     operation_id = "mcp",
     tag = "mcp",
-    security(("apiKey" = [])),
+    security(("mcpCredential" = []), ("apiKey" = [])),
     params(
         ("id" = String, Path, description = "The session (`trs_…`).", pattern = r"^trs_[A-Za-z0-9]{1,64}$"),
         ("accept" = String, Header, description = "Must accept both `application/json` and `text/event-stream`."),
@@ -79,8 +83,8 @@ pub fn service(engine: Arc<Engine>) -> McpService {
         (status = 200, description = "The JSON-RPC response (a JSON-RPC error included).", content_type = "application/json", body = Object),
         (status = 202, description = "A notification or response was accepted."),
         (status = 400, description = "Not a JSON-RPC message, or a malformed session id (`VALIDATION` envelope or text).", body = ErrorBody),
-        (status = 401, description = "`UNAUTHORIZED`: the API key is missing or unknown.", body = ErrorBody),
-        (status = 403, description = "`FORBIDDEN`, or a Host header that is not the broker's (DNS rebinding guard).", body = ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`: no credential, or an unknown, expired or revoked one.", body = ErrorBody),
+        (status = 403, description = "`FORBIDDEN`: another session's MCP credential, or a client token; or a Host header that is not the broker's (DNS rebinding guard).", body = ErrorBody),
         (status = 404, description = "`NOT_FOUND`: no such session, or an unknown JSON-RPC method.", body = ErrorBody),
         (status = 406, description = "The Accept header does not take both JSON and an event stream.", content_type = "text/plain", body = String),
         (status = 415, description = "The body is not `application/json`.", content_type = "text/plain", body = String),
@@ -89,16 +93,24 @@ pub fn service(engine: Arc<Engine>) -> McpService {
     ),
 )]
 pub async fn endpoint(State(s): State<AppState>, Path(session_id): Path<String>, mut req: Request) -> Response {
-    let key = req.headers().get("x-api-key").and_then(|v| v.to_str().ok()).filter(|v| !v.is_empty()).map(str::to_string);
-    let who = match s.engine.authenticate(key.as_deref()).await {
+    let (key, bearer) = credentials(req.headers());
+    let who = match s.engine.authenticate_mcp(&session_id, key.as_deref(), bearer.as_deref()).await {
         Ok(who) => who,
         Err(e) => return ApiError(e).into_response(),
     };
-    if let Err(e) = s.engine.get_session(&who, &session_id).await {
-        return ApiError(e).into_response();
-    }
     req.extensions_mut().insert(McpCaller { who, session_id });
     s.mcp.handle(req).await.map(axum::body::Body::new).into_response()
+}
+
+/// The request's `x-api-key` and bearer token, if any.
+fn credentials(headers: &axum::http::HeaderMap) -> (Option<String>, Option<String>) {
+    let header = |name| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty());
+    let bearer = header("authorization")
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim().to_string())
+        .filter(|t| !t.is_empty());
+    (header("x-api-key").map(str::to_string), bearer)
 }
 
 fn caller(ctx: &RequestContext<RoleServer>) -> Result<McpCaller, ErrorData> {

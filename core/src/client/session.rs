@@ -1,12 +1,13 @@
 //! Sessions and connection requests, as a user of the SDK holds them.
 
 use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::{wait, Client, WaitOptions};
 use crate::model::{
     ClientToken, ClientTokenRequest, ConnectedAccount, CreateSessionRequest, LinkRequest, LinkResponse, ManageConnectionsInput, ManageConnectionsOptions,
-    ExecuteRequest, ExecuteResponse, McpInfo, Page, ProxyRequest, ProxyResponse, SearchHit, SearchRequest, SearchResponse,
+    ExecuteRequest, ExecuteResponse, McpCredential, McpCredentialInfo, McpCredentialList, McpCredentialRequest, McpInfo, Page, ProxyRequest, ProxyResponse, SearchHit, SearchRequest, SearchResponse,
     SessionInfo, ToolInfo, ToolkitItem, ToolkitsInput, ToolkitsQuery,
 };
 use crate::Result;
@@ -80,11 +81,13 @@ pub struct AuthorizeOptions {
 pub struct Session {
     client: Client,
     info: SessionInfo,
+    /// The MCP credential [`Session::mcp_headers`] minted, shared by this session's clones.
+    mcp_credential: Arc<Mutex<Option<McpCredential>>>,
 }
 
 impl Session {
     pub(crate) fn new(client: Client, info: SessionInfo) -> Self {
-        Self { client, info }
+        Self { client, info, mcp_credential: Arc::default() }
     }
 
     /// `trs_…`
@@ -102,9 +105,58 @@ impl Session {
         &self.info.mcp
     }
 
-    /// Headers an MCP client sends to [`Self::mcp`]'s URL: this client's credential.
-    pub fn mcp_headers(&self) -> BTreeMap<String, String> {
-        self.client.http().auth_header().into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+    /// Headers an MCP client sends to [`Self::mcp`]'s URL: `Authorization: Bearer glmcp_…`, a
+    /// credential for this session's MCP endpoint only (never the API key). Minted on first use
+    /// (default lifetime, 30 days) and kept in this session object; later calls reuse it.
+    pub async fn mcp_headers(&self) -> Result<BTreeMap<String, String>> {
+        Ok(self.mcp_credential().await?.mcp.headers)
+    }
+
+    /// The MCP credential [`Self::mcp_headers`] uses: minted on first use, then kept.
+    pub async fn mcp_credential(&self) -> Result<McpCredential> {
+        if let Some(c) = self.cached_mcp_credential() {
+            return Ok(c);
+        }
+        let minted = self.create_mcp_credential(McpCredentialRequest::default()).await?;
+        let kept = {
+            let mut cached = self.mcp_credential.lock().unwrap_or_else(|e| e.into_inner());
+            cached.get_or_insert_with(|| minted.clone()).clone()
+        };
+        if kept.id != minted.id {
+            // A concurrent first use minted one too: keep one, revoke the spare.
+            let _ = self.revoke_mcp_credential(&minted.id).await;
+        }
+        Ok(kept)
+    }
+
+    fn cached_mcp_credential(&self) -> Option<McpCredential> {
+        self.mcp_credential.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Mints a credential for this session's MCP endpoint (`POST …/mcp_credentials`): hand its
+    /// `mcp.url` and `mcp.headers` to an MCP client. Its secret is shown once.
+    pub async fn create_mcp_credential(&self, request: McpCredentialRequest) -> Result<McpCredential> {
+        self.client.http().post_json(&self.path("mcp_credentials"), &request).await
+    }
+
+    /// This session's MCP credentials, newest first, without their secrets.
+    pub async fn mcp_credentials(&self) -> Result<Vec<McpCredentialInfo>> {
+        let list: McpCredentialList = self.client.http().get_json(&self.path("mcp_credentials"), &[]).await?;
+        Ok(list.items)
+    }
+
+    /// Revokes one of this session's MCP credentials by its id (`mcpc_…`): the MCP endpoint
+    /// refuses it from now on. Revoking the one [`Self::mcp_headers`] holds forgets it, so the
+    /// next call mints a new one.
+    pub async fn revoke_mcp_credential(&self, credential_id: &str) -> Result<()> {
+        crate::model::check_id("credential_id", credential_id, crate::model::MCP_CREDENTIAL_ID_PREFIX)?;
+        let _: crate::model::SuccessResponse =
+            self.client.http().delete_json(&self.path(&format!("mcp_credentials/{credential_id}"))).await?;
+        let mut cached = self.mcp_credential.lock().unwrap_or_else(|e| e.into_inner());
+        if cached.as_ref().is_some_and(|c| c.id == credential_id) {
+            *cached = None;
+        }
+        Ok(())
     }
 
     /// Everything the broker said about this session.

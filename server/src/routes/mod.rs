@@ -5,6 +5,7 @@ mod auth_configs;
 mod client_tokens;
 mod connect;
 mod logos;
+mod mcp_credentials;
 mod logs;
 mod openapi;
 pub(crate) mod ops;
@@ -49,6 +50,8 @@ pub(crate) fn documented(state: Option<&AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(sessions::proxy_execute))
         .routes(routes!(client_tokens::create))
         .routes(routes!(client_tokens::revoke))
+        .routes(routes!(mcp_credentials::create, mcp_credentials::list))
+        .routes(routes!(mcp_credentials::revoke))
         .routes(routes!(accounts::list))
         .routes(routes!(accounts::delete))
         .routes(routes!(accounts::revoke))

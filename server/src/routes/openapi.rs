@@ -56,6 +56,17 @@ impl Modify for SecuritySchemes {
                     .build(),
             ),
         );
+        components.add_security_scheme(
+            "mcpCredential",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "A session-scoped MCP credential (glmcp_…) minted by POST …/session/{id}/mcp_credentials; accepted by that session's MCP endpoint only.",
+                    ))
+                    .build(),
+            ),
+        );
     }
 }
 
