@@ -1,5 +1,5 @@
 export {
-  Grantline, Session, ConnectionRequest, ConnectedAccounts, ClientToken,
+  Grantline, Session, ConnectionRequest, ConnectedAccounts, ClientToken, McpCredential, McpCredentialInfo, McpCredentialOptions,
   Webhooks, WebhookSubscription, RotatedWebhookSecret, WebhookSubscriptionsPage, WebhookEventType,
   WebhookDelivery, DeliveryAttempt, WebhookDeliveriesPage, PageOptions, WebhookUpdate,
   GrantlineOptions, CreateSessionOptions, ToolkitsFilter, ManageConnectionsOptions, AuthorizeOptions,

@@ -5,9 +5,9 @@ const errors = require('./errors.js')
 
 native.registerErrorClasses(errors)
 
-// console.log shows what toJSON shows: a client token's or a webhook subscription's secret never
+// console.log shows what toJSON shows: a client token's, an MCP credential's or a webhook subscription's secret never
 // lands in a log.
-for (const cls of [native.ClientToken, native.WebhookSubscription, native.RotatedWebhookSecret]) {
+for (const cls of [native.ClientToken, native.McpCredential, native.WebhookSubscription, native.RotatedWebhookSecret]) {
   cls.prototype[Symbol.for('nodejs.util.inspect.custom')] = function () {
     return this.toJSON()
   }
@@ -19,6 +19,7 @@ module.exports = {
   ConnectionRequest: native.ConnectionRequest,
   ConnectedAccounts: native.ConnectedAccounts,
   ClientToken: native.ClientToken,
+  McpCredential: native.McpCredential,
   Webhooks: native.Webhooks,
   WebhookSubscription: native.WebhookSubscription,
   RotatedWebhookSecret: native.RotatedWebhookSecret,

@@ -2,6 +2,7 @@
 //! Every method returns a Promise settled on the JS thread; errors become `errors.js` classes.
 
 use std::future::Future;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use grantline_core as core;
@@ -13,7 +14,7 @@ use crate::json;
 use crate::options;
 use grantline_core::client::options::{self as rules, Naming::Camel, Unit};
 use crate::types::{
-    AccountsPage, ClientToken, ConnectedAccount, ExecuteResult, Mcp, MetaResult, ProxyResult, RefreshedAccount, RevokedAccount,
+    AccountsPage, ClientToken, ConnectedAccount, ExecuteResult, Mcp, McpCredential, McpCredentialInfo, MetaResult, ProxyResult, RefreshedAccount, RevokedAccount,
     RotatedWebhookSecret, SearchHit, Tool, Toolkit, ToolkitsPage, WebhookDeliveriesPage, WebhookEventType, WebhookSubscription,
     WebhookSubscriptionsPage,
 };
@@ -121,7 +122,8 @@ impl Session {
     #[napi(getter)]
     pub fn mcp(&self) -> Mcp {
         let info = self.inner.mcp();
-        Mcp { kind: info.kind.clone(), url: info.url.clone(), headers: self.inner.mcp_headers().into_iter().collect() }
+        let headers = self.inner.cached_mcp_headers().map(|h| h.into_iter().collect());
+        Mcp { kind: info.kind.clone(), url: info.url.clone(), headers }
     }
 
     /// Starts connecting `toolkit`; show `redirectUrl` of the result to the user.
@@ -211,7 +213,39 @@ impl Session {
         promise(env, async move { core(session.revoke_client_token(&id).await) }, |()| ())
     }
 
-    /// What `JSON.stringify` shows (the MCP headers, which carry the key, are left out).
+    /// Headers for an MCP client (`{ Authorization: 'Bearer glmcp_…' }`): a credential for this
+    /// session's MCP endpoint only (never the API key), minted on first use and kept by this
+    /// session object (`session.mcp.headers` has them from then on).
+    #[napi(ts_return_type = "Promise<Record<string, string>>")]
+    pub fn mcp_headers<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, HashMap<String, String>>> {
+        let session = self.inner.clone();
+        promise(env, async move { core(session.mcp_headers().await) }, |h| h.into_iter().collect())
+    }
+
+    /// Mints a credential for this session's MCP endpoint (default 30 days, at most 365): give
+    /// its `url` and `headers` to an MCP client, never the API key.
+    #[napi(ts_args_type = "options?: McpCredentialOptions | null", ts_return_type = "Promise<McpCredential>")]
+    pub fn create_mcp_credential<'env>(&self, env: &'env Env, options: Option<Unknown>) -> Result<PromiseRaw<'env, McpCredential>> {
+        let session = self.inner.clone();
+        let request = json::options(options).and_then(|o| rules::mcp_credential_request(o.as_ref(), Camel));
+        promise(env, async move { core(session.create_mcp_credential(core(request)?).await) }, McpCredential::from)
+    }
+
+    /// This session's MCP credentials, newest first, without their secrets.
+    #[napi(ts_return_type = "Promise<McpCredentialInfo[]>")]
+    pub fn mcp_credentials<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, Vec<McpCredentialInfo>>> {
+        let session = self.inner.clone();
+        promise(env, async move { core(session.mcp_credentials().await) }, |l| l.into_iter().map(McpCredentialInfo::from).collect())
+    }
+
+    /// Revokes one of this session's MCP credentials by id (`mcpc_…`).
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn revoke_mcp_credential<'env>(&self, env: &'env Env, id: String) -> Result<PromiseRaw<'env, ()>> {
+        let session = self.inner.clone();
+        promise(env, async move { core(session.revoke_mcp_credential(&id).await) }, |()| ())
+    }
+
+    /// What `JSON.stringify` shows (the MCP headers, which carry a credential, are left out).
     #[napi(js_name = "toJSON", ts_return_type = "{ sessionId: string; userId: string; mcp: { type: string; url: string } }")]
     pub fn to_json(&self) -> serde_json::Value {
         let mcp = self.inner.mcp();

@@ -80,6 +80,15 @@ pub struct ClientTokenOptions {
     pub ttl_seconds: Option<u32>,
 }
 
+/// Options of `session.createMcpCredential(options)`.
+#[napi(object)]
+pub struct McpCredentialOptions {
+    /// Lifetime in seconds (default 2592000, 30 days; at most 31536000, 365 days).
+    pub ttl_seconds: Option<u32>,
+    /// A label to recognise it by in listings (which client holds it), up to 100 characters.
+    pub name: Option<String>,
+}
+
 /// Options of `session.execute(toolSlug, args, options)`.
 #[napi(object)]
 pub struct ExecuteOptions {

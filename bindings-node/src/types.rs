@@ -208,8 +208,120 @@ pub struct Mcp {
     pub kind: String,
     /// The endpoint URL.
     pub url: String,
-    /// Headers to send with every MCP request (they carry the credential).
-    pub headers: HashMap<String, String>,
+    /// `{ Authorization: 'Bearer glmcp_…' }`, a credential for this session's MCP endpoint only,
+    /// once `await session.mcpHeaders()` minted it; `undefined` before.
+    pub headers: Option<HashMap<String, String>>,
+}
+
+/// A minted MCP credential: give `url` and `headers` to an MCP client (never the API key). Neither
+/// `console.log` nor `JSON.stringify` shows the secret; read `.secret` or `.headers` where you
+/// pass them on.
+#[napi]
+pub struct McpCredential {
+    inner: model::McpCredential,
+}
+
+#[napi]
+impl McpCredential {
+    /// `mcpc_…`, to revoke it by.
+    #[napi(getter)]
+    pub fn id(&self) -> String {
+        self.inner.id.clone()
+    }
+
+    /// The secret (`glmcp_…`): it opens this session's MCP endpoint and nothing else.
+    #[napi(getter)]
+    pub fn secret(&self) -> String {
+        self.inner.secret.clone()
+    }
+
+    /// The one session it opens.
+    #[napi(getter)]
+    pub fn session_id(&self) -> String {
+        self.inner.session_id.clone()
+    }
+
+    /// The label given at minting.
+    #[napi(getter)]
+    pub fn name(&self) -> Option<String> {
+        self.inner.name.clone()
+    }
+
+    /// RFC 3339.
+    #[napi(getter)]
+    pub fn created_at(&self) -> String {
+        self.inner.created_at.clone()
+    }
+
+    /// RFC 3339 time after which the broker refuses it.
+    #[napi(getter)]
+    pub fn expires_at(&self) -> String {
+        self.inner.expires_at.clone()
+    }
+
+    /// The session's MCP endpoint.
+    #[napi(getter)]
+    pub fn url(&self) -> String {
+        self.inner.mcp.url.clone()
+    }
+
+    /// `{ Authorization: 'Bearer glmcp_…' }`.
+    #[napi(getter)]
+    pub fn headers(&self) -> HashMap<String, String> {
+        self.inner.mcp.headers.clone().into_iter().collect()
+    }
+
+    /// What `JSON.stringify` and `console.log` show: everything but the secret.
+    #[napi(
+        js_name = "toJSON",
+        ts_return_type = "{ id: string; sessionId: string; name: string | null; createdAt: string; expiresAt: string; url: string; secret: '[hidden]' }"
+    )]
+    pub fn to_json(&self) -> serde_json::Value {
+        let c = &self.inner;
+        serde_json::json!({ "id": c.id, "sessionId": c.session_id, "name": c.name, "createdAt": c.created_at, "expiresAt": c.expires_at, "url": c.mcp.url, "secret": "[hidden]" })
+    }
+}
+
+impl From<model::McpCredential> for McpCredential {
+    fn from(inner: model::McpCredential) -> Self {
+        Self { inner }
+    }
+}
+
+/// An MCP credential as listings show it (never its secret).
+#[napi(object)]
+pub struct McpCredentialInfo {
+    /// `mcpc_…`
+    pub id: String,
+    /// The one session it opens.
+    pub session_id: String,
+    /// The label given at minting.
+    pub name: Option<String>,
+    /// RFC 3339.
+    pub created_at: String,
+    /// RFC 3339 time after which the broker refuses it.
+    pub expires_at: String,
+    /// RFC 3339, once revoked.
+    pub revoked_at: Option<String>,
+    /// RFC 3339 of its latest use (to the minute).
+    pub last_used_at: Option<String>,
+    /// `ACTIVE`, `EXPIRED` or `REVOKED`.
+    pub status: String,
+}
+
+impl From<model::McpCredentialInfo> for McpCredentialInfo {
+    fn from(c: model::McpCredentialInfo) -> Self {
+        Self {
+            id: c.id,
+            session_id: c.session_id,
+            name: c.name,
+            created_at: c.created_at,
+            expires_at: c.expires_at,
+            revoked_at: c.revoked_at,
+            last_used_at: c.last_used_at,
+            status: c.status,
+        }
+    }
 }
 
 /// A client token for a browser widget: hand `token` to the page (it is a secret). Neither

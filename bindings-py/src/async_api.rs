@@ -10,7 +10,7 @@ use crate::errors::IntoPy;
 use crate::runtime::awaitable;
 use crate::tools::{ExecuteMetaResult, ExecuteResult, ProxyResult, SearchHit, Tool};
 use crate::types::{
-    AccountsPage, ClientToken, ConnectedAccount, Mcp, RefreshedAccount, RevokedAccount, RotatedWebhookSecret, Toolkit, ToolkitsPage,
+    AccountsPage, ClientToken, ConnectedAccount, Mcp, McpCredential, McpCredentialInfo, RefreshedAccount, RevokedAccount, RotatedWebhookSecret, Toolkit, ToolkitsPage,
     WebhookDeliveriesPage, WebhookEventType, WebhookSubscription, WebhookSubscriptionsPage,
 };
 use crate::{json, options};
@@ -106,7 +106,7 @@ impl AsyncSession {
     /// Where an MCP client reaches this session's tools.
     #[getter]
     fn mcp(&self) -> Mcp {
-        Mcp::new(self.inner.mcp(), self.inner.mcp_headers())
+        Mcp::new(&self.inner, false)
     }
 
     /// Starts connecting ``toolkit``.
@@ -203,6 +203,36 @@ impl AsyncSession {
     fn revoke_client_token<'py>(&self, py: Python<'py>, token_id: String) -> PyResult<Bound<'py, PyAny>> {
         let session = self.inner.clone();
         awaitable(py, async move { session.revoke_client_token(&token_id).await.py() })
+    }
+
+    /// Headers for an MCP client (``Authorization: Bearer glmcp_…``): a credential for this
+    /// session's MCP endpoint only, minted on first use and kept (``mcp.headers`` gives them
+    /// too once minted).
+    fn mcp_headers<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let session = self.inner.clone();
+        awaitable(py, async move { session.mcp_headers().await.py() })
+    }
+
+    /// Mints a credential for this session's MCP endpoint (default 30 days, at most 365).
+    #[pyo3(signature = (*, ttl_seconds=None, name=None))]
+    fn create_mcp_credential<'py>(&self, py: Python<'py>, ttl_seconds: Option<u64>, name: Option<String>) -> PyResult<Bound<'py, PyAny>> {
+        let session = self.inner.clone();
+        let request = core::model::McpCredentialRequest { ttl_seconds, name };
+        awaitable(py, async move { Ok(McpCredential::from(session.create_mcp_credential(request).await.py()?)) })
+    }
+
+    /// This session's MCP credentials, newest first, without their secrets.
+    fn mcp_credentials<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let session = self.inner.clone();
+        awaitable(py, async move {
+            Ok(session.mcp_credentials().await.py()?.into_iter().map(McpCredentialInfo::from).collect::<Vec<_>>())
+        })
+    }
+
+    /// Revokes one of this session's MCP credentials by id (``mcpc_…``).
+    fn revoke_mcp_credential<'py>(&self, py: Python<'py>, credential_id: String) -> PyResult<Bound<'py, PyAny>> {
+        let session = self.inner.clone();
+        awaitable(py, async move { session.revoke_mcp_credential(&credential_id).await.py() })
     }
 
     fn __repr__(&self) -> String {

@@ -10,7 +10,7 @@ use crate::errors::IntoPy;
 use crate::runtime::block_on;
 use crate::tools::{ExecuteMetaResult, ExecuteResult, ProxyResult, SearchHit, Tool};
 use crate::types::{
-    AccountsPage, ClientToken, ConnectedAccount, Mcp, RefreshedAccount, RevokedAccount, RotatedWebhookSecret, Toolkit, ToolkitsPage,
+    AccountsPage, ClientToken, ConnectedAccount, Mcp, McpCredential, McpCredentialInfo, RefreshedAccount, RevokedAccount, RotatedWebhookSecret, Toolkit, ToolkitsPage,
     WebhookDeliveriesPage, WebhookEventType, WebhookSubscription, WebhookSubscriptionsPage,
 };
 use crate::{json, options};
@@ -110,7 +110,7 @@ impl Session {
     /// Where an MCP client reaches this session's tools.
     #[getter]
     fn mcp(&self) -> Mcp {
-        Mcp::new(self.inner.mcp(), self.inner.mcp_headers())
+        Mcp::new(&self.inner, true)
     }
 
     /// Starts connecting ``toolkit``; show ``redirect_url`` of the result to the user.
@@ -212,6 +212,35 @@ impl Session {
     fn revoke_client_token(&self, py: Python<'_>, token_id: String) -> PyResult<()> {
         let session = self.inner.clone();
         block_on(py, async move { session.revoke_client_token(&token_id).await.py() })
+    }
+
+    /// Headers for an MCP client (``Authorization: Bearer glmcp_…``): a credential for this
+    /// session's MCP endpoint only, minted on first use and kept (the same as ``mcp.headers``).
+    fn mcp_headers(&self, py: Python<'_>) -> PyResult<BTreeMap<String, String>> {
+        let session = self.inner.clone();
+        block_on(py, async move { session.mcp_headers().await.py() })
+    }
+
+    /// Mints a credential for this session's MCP endpoint (default 30 days, at most 365).
+    /// Give its ``url`` and ``headers`` to the MCP client, never the API key.
+    #[pyo3(signature = (*, ttl_seconds=None, name=None))]
+    fn create_mcp_credential(&self, py: Python<'_>, ttl_seconds: Option<u64>, name: Option<String>) -> PyResult<McpCredential> {
+        let session = self.inner.clone();
+        let request = core::model::McpCredentialRequest { ttl_seconds, name };
+        block_on(py, async move { session.create_mcp_credential(request).await.py() }).map(McpCredential::from)
+    }
+
+    /// This session's MCP credentials, newest first, without their secrets.
+    fn mcp_credentials(&self, py: Python<'_>) -> PyResult<Vec<McpCredentialInfo>> {
+        let session = self.inner.clone();
+        let list = block_on(py, async move { session.mcp_credentials().await.py() })?;
+        Ok(list.into_iter().map(McpCredentialInfo::from).collect())
+    }
+
+    /// Revokes one of this session's MCP credentials by id (``mcpc_…``).
+    fn revoke_mcp_credential(&self, py: Python<'_>, credential_id: String) -> PyResult<()> {
+        let session = self.inner.clone();
+        block_on(py, async move { session.revoke_mcp_credential(&credential_id).await.py() })
     }
 
     fn __repr__(&self) -> String {

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use grantline_core::model;
 use pyo3::prelude::*;
+use crate::errors::IntoPy;
 
 /// Declares a page class: the items of one page and where the next one starts.
 macro_rules! page_class {
@@ -255,12 +256,15 @@ page_class!(
 pub struct Mcp {
     kind: String,
     url: String,
-    headers: BTreeMap<String, String>,
+    session: grantline_core::Session,
+    /// Whether `headers` may wait for the broker (the blocking client) or must not (asyncio).
+    blocking: bool,
 }
 
 impl Mcp {
-    pub fn new(info: &model::McpInfo, headers: BTreeMap<String, String>) -> Self {
-        Self { kind: info.kind.clone(), url: info.url.clone(), headers }
+    pub fn new(session: &grantline_core::Session, blocking: bool) -> Self {
+        let info = session.mcp();
+        Self { kind: info.kind.clone(), url: info.url.clone(), session: session.clone(), blocking }
     }
 }
 
@@ -278,15 +282,115 @@ impl Mcp {
         &self.url
     }
 
-    /// Headers to send with every MCP request (they carry the credential).
+    /// Headers to send with every MCP request: ``Authorization: Bearer glmcp_…``, a credential
+    /// for this session's MCP endpoint only (never the API key), minted on first use and kept by
+    /// the session object. The asyncio client mints it with ``await session.mcp_headers()``.
     #[getter]
-    fn headers(&self) -> BTreeMap<String, String> {
-        self.headers.clone()
+    fn headers(&self, py: Python<'_>) -> PyResult<BTreeMap<String, String>> {
+        if let Some(headers) = self.session.cached_mcp_headers() {
+            return Ok(headers);
+        }
+        if !self.blocking {
+            return Err(pyo3::exceptions::PyRuntimeError::new_err(
+                "an AsyncSession mints its MCP credential over the network: use `await session.mcp_headers()`",
+            ));
+        }
+        let session = self.session.clone();
+        crate::runtime::block_on(py, async move { session.mcp_headers().await.py() })
     }
 
     fn __repr__(&self) -> String {
-        // Header values are credentials: only their names are shown.
-        format!("Mcp(type={:?}, url={:?}, headers=[{}])", self.kind, self.url, self.headers.keys().cloned().collect::<Vec<_>>().join(", "))
+        // The headers are credentials (and reading them may mint one): never shown.
+        format!("Mcp(type={:?}, url={:?})", self.kind, self.url)
+    }
+}
+
+/// A minted MCP credential: give ``url`` and ``headers`` to an MCP client; ``secret`` is shown once.
+#[pyclass(module = "grantline", frozen, get_all)]
+#[derive(Clone)]
+pub struct McpCredential {
+    /// `mcpc_…`, to revoke it by.
+    pub id: String,
+    /// The secret (`glmcp_…`): it opens this session's MCP endpoint and nothing else.
+    pub secret: String,
+    /// The one session it opens.
+    pub session_id: String,
+    /// The label given at minting.
+    pub name: Option<String>,
+    /// RFC 3339.
+    pub created_at: String,
+    /// RFC 3339 time after which the broker refuses it.
+    pub expires_at: String,
+    /// The session's MCP endpoint.
+    pub url: String,
+    /// `{"Authorization": "Bearer glmcp_…"}`.
+    pub headers: BTreeMap<String, String>,
+}
+
+impl From<model::McpCredential> for McpCredential {
+    fn from(c: model::McpCredential) -> Self {
+        Self {
+            id: c.id,
+            secret: c.secret,
+            session_id: c.session_id,
+            name: c.name,
+            created_at: c.created_at,
+            expires_at: c.expires_at,
+            url: c.mcp.url,
+            headers: c.mcp.headers,
+        }
+    }
+}
+
+#[pymethods]
+impl McpCredential {
+    fn __repr__(&self) -> String {
+        // Never the secret: reprs end up in logs.
+        format!("McpCredential(id={:?}, session_id={:?}, expires_at={:?})", self.id, self.session_id, self.expires_at)
+    }
+}
+
+/// An MCP credential as listings show it (never its secret).
+#[pyclass(module = "grantline", frozen, get_all)]
+#[derive(Clone)]
+pub struct McpCredentialInfo {
+    /// `mcpc_…`
+    pub id: String,
+    /// The one session it opens.
+    pub session_id: String,
+    /// The label given at minting.
+    pub name: Option<String>,
+    /// RFC 3339.
+    pub created_at: String,
+    /// RFC 3339 time after which the broker refuses it.
+    pub expires_at: String,
+    /// RFC 3339, once revoked.
+    pub revoked_at: Option<String>,
+    /// RFC 3339 of its latest use (to the minute).
+    pub last_used_at: Option<String>,
+    /// `ACTIVE`, `EXPIRED` or `REVOKED`.
+    pub status: String,
+}
+
+impl From<model::McpCredentialInfo> for McpCredentialInfo {
+    fn from(c: model::McpCredentialInfo) -> Self {
+        Self {
+            id: c.id,
+            session_id: c.session_id,
+            name: c.name,
+            created_at: c.created_at,
+            expires_at: c.expires_at,
+            revoked_at: c.revoked_at,
+            last_used_at: c.last_used_at,
+            status: c.status,
+        }
+    }
+}
+
+#[pymethods]
+impl McpCredentialInfo {
+    fn __repr__(&self) -> String {
+        format!("McpCredentialInfo(id={:?}, status={:?}, expires_at={:?})", self.id, self.status, self.expires_at)
     }
 }
 

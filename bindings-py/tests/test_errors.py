@@ -60,9 +60,11 @@ def test_reprs_never_show_a_secret(broker):
     gl = Grantline(api_key=broker.api_key, base_url=broker.base_url)
     session = gl.create(user_id="u", toolkits=["sandbox"])
     req = session.authorize("sandbox")
-    assert session.mcp.headers == {"x-api-key": broker.api_key}
-    for obj in (gl, session, session.mcp, req, gl.connected_accounts.get(req.id)):
+    secret = session.mcp.headers["Authorization"].removeprefix("Bearer ")
+    assert secret.startswith("glmcp_")
+    for obj in (gl, session, session.mcp, req, gl.connected_accounts.get(req.id), session.create_mcp_credential()):
         assert broker.api_key not in repr(obj)
+        assert secret not in repr(obj)
     assert req.redirect_url.split("/")[-1] not in repr(req), "the link token stays out of repr"
     assert all(issubclass(c, GrantlineError) for c in (AuthenticationError, NotFoundError, ValidationError))
 

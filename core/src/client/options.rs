@@ -275,6 +275,12 @@ pub fn client_token_ttl(value: Option<&Value>, naming: Naming) -> Result<Option<
     Ok(o.count("ttl_seconds")?.map(u64::from))
 }
 
+/// What `create_mcp_credential(…)` asks: its lifetime and label.
+pub fn mcp_credential_request(value: Option<&Value>, naming: Naming) -> Result<crate::model::McpCredentialRequest> {
+    let o = Options::new(value, "", naming, &["ttl_seconds", "name"])?;
+    Ok(crate::model::McpCredentialRequest { ttl_seconds: o.count("ttl_seconds")?.map(u64::from), name: o.string("name")? })
+}
+
 /// The account named by `execute(…, {connected_account_id})`.
 pub fn execute_account(value: Option<&Value>, naming: Naming) -> Result<Option<String>> {
     Options::new(value, "", naming, &["connected_account_id"])?.string("connected_account_id")

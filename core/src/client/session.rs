@@ -129,6 +129,12 @@ impl Session {
         Ok(kept)
     }
 
+    /// The headers of the MCP credential this session object already holds, if it minted one
+    /// (for hosts that cannot wait in a property).
+    pub fn cached_mcp_headers(&self) -> Option<BTreeMap<String, String>> {
+        self.cached_mcp_credential().map(|c| c.mcp.headers)
+    }
+
     fn cached_mcp_credential(&self) -> Option<McpCredential> {
         self.mcp_credential.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
