@@ -48,6 +48,7 @@ async fn an_installation_moves_from_sqlite_to_postgres_with_every_account_and_wo
     for s in [AccountStatus::Active, AccountStatus::Revoked, AccountStatus::Failed, AccountStatus::Expired] {
         assert!(statuses.contains(&s), "{s:?} in {statuses:?}");
     }
+    let mcp_credential = session.create_mcp_credential(Default::default()).await.unwrap();
     lite.kill();
 
     // A wrong key copies nothing.
@@ -72,4 +73,14 @@ async fn an_installation_moves_from_sqlite_to_postgres_with_every_account_and_wo
     let used = on_pg.execute("SANDBOX_GET_CURRENT_USER", Default::default(), Some(active.id().to_string())).await.unwrap();
     assert!(used.successful, "the copied credential works: {used:?}");
     assert_eq!(pg_broker.client().connected_accounts().get(expired.id()).await.unwrap().status, AccountStatus::Expired);
+    // An MCP client's credential (stored hashed) still opens its session's MCP endpoint.
+    let listed = reqwest::Client::new()
+        .post(pg_broker.url(&format!("/tool_router/{}/mcp", session.session_id())))
+        .bearer_auth(&mcp_credential.secret)
+        .header("accept", "application/json, text/event-stream")
+        .json(&serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.status().as_u16(), 200, "the copied MCP credential works");
 }
