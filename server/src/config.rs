@@ -89,6 +89,11 @@ pub struct ServeConfig {
     #[arg(long, env = "GRANTLINE_RATE_LIMIT_CLIENT_TOKEN", default_value = crate::rate_limit::DEFAULT_CLIENT_TOKEN)]
     pub rate_limit_client_token: String,
 
+    /// Rate limit per MCP credential on its session's MCP endpoint, per broker process (same
+    /// syntax).
+    #[arg(long, env = "GRANTLINE_RATE_LIMIT_MCP_CREDENTIAL", default_value = crate::rate_limit::DEFAULT_MCP_CREDENTIAL)]
+    pub rate_limit_mcp_credential: String,
+
     /// Rate limit on opening one Connect Link, per broker process (same syntax).
     #[arg(long, env = "GRANTLINE_RATE_LIMIT_LINK", default_value = crate::rate_limit::DEFAULT_LINK_OPEN)]
     pub rate_limit_link: String,
@@ -346,6 +351,7 @@ impl ServeConfig {
         Ok(ServerOptions {
             rate_limits: RateLimits {
                 client_token: rate("rate_limit_client_token", &self.rate_limit_client_token)?,
+                mcp_credential: rate("rate_limit_mcp_credential", &self.rate_limit_mcp_credential)?,
                 link_open: rate("rate_limit_link", &self.rate_limit_link)?,
                 link_form: rate("rate_limit_link_form", &self.rate_limit_link_form)?,
                 api_key: rate("rate_limit_api_key", &self.rate_limit_api_key)?,
@@ -437,6 +443,7 @@ mod tests {
 
         for (flag, value, field) in [
             ("--rate-limit-client-token", "lots", "rate_limit_client_token"),
+            ("--rate-limit-mcp-credential", "0/s", "rate_limit_mcp_credential"),
             ("--max-connections", "0", "max_connections"),
             ("--header-read-timeout-secs", "0", "header_read_timeout_secs"),
         ] {

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use axum::extract::{Path, Request, State};
 use axum::response::{IntoResponse, Response};
-use grantline_core::engine::{Engine, Principal};
+use grantline_core::engine::{Engine, Principal, Scope};
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, ErrorData, Implementation, ListToolsResult,
     PaginatedRequestParams, ServerCapabilities, ServerConfig,
@@ -88,6 +88,7 @@ pub fn service(engine: Arc<Engine>) -> McpService {
         (status = 404, description = "`NOT_FOUND`: no such session, or an unknown JSON-RPC method.", body = ErrorBody),
         (status = 406, description = "The Accept header does not take both JSON and an event stream.", content_type = "text/plain", body = String),
         (status = 415, description = "The body is not `application/json`.", content_type = "text/plain", body = String),
+        (status = 429, description = "`RATE_LIMITED`: the MCP credential's (or API key's) rate limit; retry after `Retry-After` seconds.", body = ErrorBody, headers(("Retry-After" = u64))),
         (status = 500, description = "`INTERNAL`.", body = ErrorBody),
         (status = 503, description = "`UNAVAILABLE`: retry after `Retry-After` seconds.", body = ErrorBody, headers(("Retry-After" = u64))),
     ),
@@ -98,8 +99,21 @@ pub async fn endpoint(State(s): State<AppState>, Path(session_id): Path<String>,
         Ok(who) => who,
         Err(e) => return ApiError(e).into_response(),
     };
+    if let Err(e) = rate_limit(&s, &who) {
+        return ApiError(e).into_response();
+    }
     req.extensions_mut().insert(McpCaller { who, session_id });
     s.mcp.handle(req).await.map(axum::body::Body::new).into_response()
+}
+
+/// Takes one request from the caller's rate limit: its MCP credential's, or its API key's (when
+/// one is set), as the REST API does.
+fn rate_limit(s: &AppState, who: &Principal) -> Result<(), grantline_core::Error> {
+    match (&who.scope, &who.api_key_id) {
+        (Scope::Mcp { credential_id, .. }, _) => s.limits.mcp_credential.check(credential_id),
+        (_, Some(key_id)) => s.limits.api_key.check(key_id),
+        _ => Ok(()),
+    }
 }
 
 /// The request's `x-api-key` and bearer token, if any.

@@ -1,5 +1,5 @@
-//! Rate limits per credential: a token bucket per client token, link token (opening it, and
-//! submitting its form) and, when configured, API key.
+//! Rate limits per credential: a token bucket per client token, MCP credential, link token
+//! (opening it, and submitting its form) and, when configured, API key.
 //!
 //! The buckets live in this broker process's memory: with N brokers behind a load balancer a
 //! credential gets up to N times the configured rate. They are not in the store on purpose (a
@@ -15,6 +15,8 @@ use grantline_core::Error;
 
 /// Default rate of a client token: 10 requests a second, bursts of 30.
 pub const DEFAULT_CLIENT_TOKEN: &str = "10/s:30";
+/// Default rate of an MCP credential: 10 requests a second, bursts of 30 (an agent's tool calls).
+pub const DEFAULT_MCP_CREDENTIAL: &str = "10/s:30";
 /// Default rate of opening one Connect Link: 30 a minute, bursts of 10.
 pub const DEFAULT_LINK_OPEN: &str = "30/min:10";
 /// Default rate of submitting one Connect Link's form (each is a credential check): 5 a minute.
@@ -78,6 +80,8 @@ pub fn parse_limit(s: &str) -> Result<Option<Rate>, String> {
 pub struct RateLimits {
     /// Requests with one client token.
     pub client_token: Option<Rate>,
+    /// Requests with one MCP credential.
+    pub mcp_credential: Option<Rate>,
     /// Openings of one Connect Link.
     pub link_open: Option<Rate>,
     /// Form submissions to one Connect Link.
@@ -93,6 +97,7 @@ impl Default for RateLimits {
         let rate = |s: &str| parse_limit(s).expect("default rates parse");
         Self {
             client_token: rate(DEFAULT_CLIENT_TOKEN),
+            mcp_credential: rate(DEFAULT_MCP_CREDENTIAL),
             link_open: rate(DEFAULT_LINK_OPEN),
             link_form: rate(DEFAULT_LINK_FORM),
             api_key: rate(DEFAULT_API_KEY),
@@ -105,6 +110,8 @@ impl Default for RateLimits {
 pub struct Limiters {
     /// Per client token id (`ct_…`).
     pub client_token: Limiter,
+    /// Per MCP credential id (`mcpc_…`).
+    pub mcp_credential: Limiter,
     /// Per link token, opening.
     pub link_open: Limiter,
     /// Per link token, form submissions.
@@ -120,6 +127,7 @@ impl Limiters {
     pub fn new(limits: RateLimits) -> Self {
         Self {
             client_token: Limiter::new("client token", limits.client_token),
+            mcp_credential: Limiter::new("MCP credential", limits.mcp_credential),
             link_open: Limiter::new("Connect Link", limits.link_open),
             link_form: Limiter::new("Connect Link form", limits.link_form),
             api_key: Limiter::new("API key", limits.api_key),

@@ -302,3 +302,24 @@ async fn a_direct_tool_called_with_the_credential_runs_as_the_user_and_is_logged
     assert_eq!(log["user_id"], "alice", "{log}");
     assert_eq!(log["session_id"], w.session.session_id(), "{log}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_busy_credential_is_rate_limited_on_its_own() {
+    let broker = Broker::start(BrokerOptions { extra_args: vec!["--rate-limit-mcp-credential".into(), "1/h:2".into()], ..Default::default() });
+    let session = broker.client().create("alice", chat()).await.unwrap();
+    let (busy, calm) = (mint(&session, None).await, mint(&session, None).await);
+    for _ in 0..2 {
+        assert_eq!(list_tools(&session.mcp().url, &busy.secret).await.0, 200);
+    }
+    let resp = reqwest::Client::new()
+        .post(&session.mcp().url)
+        .bearer_auth(&busy.secret)
+        .header("accept", "application/json, text/event-stream")
+        .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 429);
+    assert!(resp.headers().get("retry-after").is_some());
+    assert_eq!(list_tools(&session.mcp().url, &calm.secret).await.0, 200, "another credential has its own bucket");
+}
