@@ -112,6 +112,7 @@ async fn the_credential_is_refused_on_another_sessions_mcp_url_and_on_every_rest
         ("POST", format!("{session_path}/execute")),
         ("POST", format!("{session_path}/mcp_credentials")),
         ("GET", format!("{session_path}/mcp_credentials")),
+        ("DELETE", format!("{session_path}/mcp_credentials/mcpc_whatever")),
         ("GET", "/api/v3.1/client_token/session".to_string()),
         ("GET", "/api/v3.1/connected_accounts".to_string()),
         ("POST", "/api/v3.1/tool_router/session".to_string()),
@@ -147,14 +148,16 @@ async fn the_credential_is_refused_on_another_sessions_mcp_url_and_on_every_rest
 
     // A client token cannot mint, list or revoke MCP credentials either.
     let page = Client::new(ClientConfig::with_client_token(&broker.base_url, &client_token)).unwrap();
-    for (method, path) in [("POST", format!("{session_path}/mcp_credentials")), ("GET", format!("{session_path}/mcp_credentials"))] {
+    let revoke = format!("{session_path}/mcp_credentials/{}", mine.mcp_credentials().await.unwrap()[0].id);
+    for (method, path) in [("POST", format!("{session_path}/mcp_credentials")), ("GET", format!("{session_path}/mcp_credentials")), ("DELETE", revoke)] {
         let resp = http.request(method.parse().unwrap(), broker.url(&path)).bearer_auth(&client_token).send().await.unwrap();
         assert_eq!(resp.status().as_u16(), 403, "{method} {path}");
         let body: Value = resp.json().await.unwrap();
         assert!(message(&body).contains("client token"), "{body}");
     }
     drop(page);
-    assert_eq!(mine.mcp_credentials().await.unwrap().len(), 1, "nothing was minted");
+    let left = mine.mcp_credentials().await.unwrap();
+    assert_eq!((left.len(), left[0].status.as_str()), (1, "ACTIVE"), "nothing was minted or revoked");
 }
 
 #[tokio::test(flavor = "multi_thread")]
