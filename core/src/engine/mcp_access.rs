@@ -93,3 +93,63 @@ impl Engine {
         Ok(Principal { project, scope: Scope::Mcp { credential_id: record.id, session: Box::new(session) }, api_key_id: None })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::catalog::Catalog;
+    use crate::engine::store::SqliteStore;
+    use crate::engine::vault::Vault;
+    use crate::engine::EngineConfig;
+    use crate::model::{CreateSessionRequest, ExecuteRequest, McpCredentialRequest, PageRequest};
+
+    fn forbidden<T: std::fmt::Debug>(r: Result<T>) -> String {
+        match r {
+            Err(Error::Forbidden(m)) => m,
+            other => panic!("expected Forbidden, got {other:?}"),
+        }
+    }
+
+    /// An MCP credential's principal reaches its own session's tools, and nothing project-wide
+    /// even if a route forgot to refuse it: the engine's rules hold on their own.
+    #[tokio::test]
+    async fn an_mcp_principal_reaches_its_sessions_tools_and_nothing_project_wide() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(SqliteStore::open(dir.path().join("store.db")).unwrap());
+        let config = EngineConfig::new(url::Url::parse("http://127.0.0.1:1").unwrap());
+        let engine = Engine::new(store, Vault::from_base64(&Vault::generate_key().unwrap()).unwrap(), Catalog::builtin(), config)
+            .await
+            .unwrap();
+        let boot = engine.bootstrap(&[], &[]).await.unwrap();
+        let key = boot.created_key.unwrap();
+        let backend = Principal::api_key(boot.project, &key.record.id);
+        let session = |user: &str| CreateSessionRequest { user_id: user.into(), ..Default::default() };
+        let alice = engine.create_session(&backend, session("alice")).await.unwrap().session_id;
+        let bob = engine.create_session(&backend, session("bob")).await.unwrap().session_id;
+        let secret = engine.create_mcp_credential(&backend, &alice, McpCredentialRequest::default()).await.unwrap().secret;
+
+        let mcp = engine.authenticate_mcp(&alice, None, Some(&secret)).await.unwrap();
+        assert!(matches!(&mcp.scope, Scope::Mcp { session, .. } if session.id == alice));
+        assert_eq!(mcp.api_key_id, None, "it mints nothing");
+        assert!(!engine.session_tool_list(&mcp, &alice).await.unwrap().is_empty());
+        assert!(forbidden(engine.session_tool_list(&mcp, &bob).await).contains("another session"));
+        assert!(forbidden(engine.authenticate_mcp(&bob, None, Some(&secret)).await).contains("another session"));
+
+        for refused in [
+            forbidden(engine.create_session(&mcp, session("mallory")).await),
+            forbidden(engine.list_accounts(&mcp, &Default::default(), PageRequest { page: 1, limit: 10 }).await),
+            forbidden(engine.create_mcp_credential(&mcp, &alice, McpCredentialRequest::default()).await),
+            forbidden(engine.list_mcp_credentials(&mcp, &alice).await),
+            forbidden(engine.execute_tool(&mcp, &alice, ExecuteRequest { tool_slug: "SANDBOX_GET_CURRENT_USER".into(), ..Default::default() }).await),
+        ] {
+            assert_eq!(refused, MCP_ONLY);
+        }
+        // As an API key, or as a client token, it is refused with the same reason.
+        assert_eq!(forbidden(engine.authenticate(Some(&secret)).await), MCP_ONLY);
+        assert_eq!(forbidden(engine.authenticate_client_token(&secret, None).await), MCP_ONLY);
+        assert!(matches!(engine.authenticate_mcp(&alice, Some(&secret), None).await, Err(Error::Unauthorized(_))));
+        assert!(matches!(engine.authenticate_mcp(&alice, None, Some("glat_other")).await, Err(Error::Unauthorized(_))));
+    }
+}
