@@ -87,6 +87,10 @@ async fn an_mcp_client_with_the_session_credential_connects_the_sessions_user_wi
 
     let listed = session.mcp_credentials().await.unwrap();
     assert!(listed[0].last_used_at.is_some(), "its use is recorded: {listed:?}");
+    // The meta tool it ran is in the execution logs, as the session's user's.
+    let logs: Value = broker.http().get(broker.url("/api/v3.1/logs?user_id=alice")).send().await.unwrap().json().await.unwrap();
+    let slugs: Vec<&str> = logs["items"].as_array().unwrap().iter().filter_map(|l| l["tool_slug"].as_str()).collect();
+    assert!(slugs.contains(&MANAGE_CONNECTIONS), "{logs}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -76,7 +76,10 @@ impl Engine {
             let is_error = !r.successful;
             return Ok(ToolCallOutcome { output: json!({"data": r.data, "error": r.error, "successful": r.successful, "log_id": r.log_id}), is_error });
         }
+        // Logged as `…/execute_meta` logs it, so a tool an MCP client ran shows in the logs too.
+        let started = super::Execution::start(&session, &secrets::new_id("log_")?, super::META_TOOLKIT, Some(&slug.trim().to_ascii_uppercase()));
         let output = self.run_meta(who, &session, "slug", slug, &arguments).await?;
+        self.record_execution(started).await;
         Ok(ToolCallOutcome { output, is_error: false })
     }
 
