@@ -204,10 +204,15 @@ async fn an_expired_or_revoked_credential_is_refused_and_listings_never_show_a_s
     }
     assert!(!raw.contains("glmcp_") && !raw.contains("\"secret\""), "{raw}");
     let listed: Value = serde_json::from_str(&raw).unwrap();
-    let statuses: Vec<(&str, &str)> =
-        listed["items"].as_array().unwrap().iter().map(|i| (i["id"].as_str().unwrap(), i["status"].as_str().unwrap())).collect();
-    assert_eq!(statuses, [(live.id.as_str(), "ACTIVE"), (revoked.id.as_str(), "REVOKED"), (short.id.as_str(), "EXPIRED")]);
-    assert_eq!(listed["items"][0]["name"], "Cursor");
+    // Minted within one millisecond, so compared by id rather than by order.
+    let statuses: std::collections::BTreeMap<&str, (&str, &str)> = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["id"].as_str().unwrap(), (i["status"].as_str().unwrap(), i["name"].as_str().unwrap())))
+        .collect();
+    let expected = [(live.id.as_str(), ("ACTIVE", "Cursor")), (revoked.id.as_str(), ("REVOKED", "Cursor")), (short.id.as_str(), ("EXPIRED", "Cursor"))];
+    assert_eq!(statuses, expected.into_iter().collect());
 }
 
 #[tokio::test(flavor = "multi_thread")]
