@@ -8,6 +8,7 @@ pub mod connect;
 pub mod provider;
 pub mod tools;
 pub mod crypto;
+pub mod mcp_auth;
 pub mod sandbox;
 pub mod store;
 pub mod webhooks;
