@@ -90,15 +90,48 @@ pub fn service(engine: Arc<Engine>) -> McpService {
 )]
 pub async fn endpoint(State(s): State<AppState>, Path(session_id): Path<String>, mut req: Request) -> Response {
     let key = req.headers().get("x-api-key").and_then(|v| v.to_str().ok()).filter(|v| !v.is_empty()).map(str::to_string);
-    let who = match s.engine.authenticate(key.as_deref()).await {
+    let bearer = req
+        .headers()
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .map(|v| v.trim().to_string());
+    // An MCP client that logged in (OAuth) sends its access token; an app's SDK the API key.
+    let sent_token = bearer.is_some();
+    let who = match (bearer, key) {
+        (Some(token), _) => s.engine.authenticate_mcp_access_token(&token, &session_id).await,
+        (None, Some(key)) => s.engine.authenticate(Some(&key)).await,
+        (None, None) => Err(grantline_core::Error::Unauthorized("missing credentials: log in (OAuth) or send x-api-key".into())),
+    };
+    let who = match who {
         Ok(who) => who,
-        Err(e) => return ApiError(e).into_response(),
+        Err(e) => return challenged(&s, &session_id, sent_token, e),
     };
     if let Err(e) = s.engine.get_session(&who, &session_id).await {
         return ApiError(e).into_response();
     }
     req.extensions_mut().insert(McpCaller { who, session_id });
     s.mcp.handle(req).await.map(axum::body::Body::new).into_response()
+}
+
+/// A refused MCP request. A `401` names where the Protected Resource Metadata is
+/// (`WWW-Authenticate: Bearer resource_metadata=…`, RFC 9728 §5.1), so an MCP client can start
+/// logging in; a bad token adds `error="invalid_token"`.
+fn challenged(s: &AppState, session_id: &str, sent_token: bool, e: grantline_core::Error) -> Response {
+    use grantline_core::engine::mcp_auth::{metadata, resource_url, session_of_resource};
+    let config = s.engine.config();
+    let why = match &e {
+        grantline_core::Error::Unauthorized(why) => why.clone(),
+        _ => return ApiError(e).into_response(),
+    };
+    let mut response = ApiError(e).into_response();
+    if session_of_resource(config, &resource_url(config, session_id)).is_some() {
+        let bad = sent_token.then_some(why.as_str());
+        if let Ok(v) = axum::http::HeaderValue::from_str(&metadata::challenge(config, session_id, bad)) {
+            response.headers_mut().insert(axum::http::header::WWW_AUTHENTICATE, v);
+        }
+    }
+    response
 }
 
 fn caller(ctx: &RequestContext<RoleServer>) -> Result<McpCaller, ErrorData> {

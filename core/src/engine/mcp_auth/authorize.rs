@@ -137,7 +137,7 @@ impl Engine {
         let pending = McpGrant {
             hash: ids_hash(&authorization_id),
             kind: McpGrantKind::Authorization,
-            family: secrets::new_id("mcpg")?,
+            family: secrets::new_id("mcpg_")?,
             project_id: project.id.clone(),
             session_id: session.id.clone(),
             client_id: client.client_id.clone(),

@@ -203,7 +203,7 @@ impl Engine {
         if recent >= MAX_REGISTRATIONS_PER_HOUR {
             return Err(oauth_error(429, "temporarily_unavailable", "too many client registrations this hour; try again later"));
         }
-        let client_id = secrets::new_id("mcpc").map_err(server_error)?;
+        let client_id = secrets::new_id("mcpc_").map_err(server_error)?;
         let metadata = Value::Object(kept);
         let record = McpClientRecord { client_id: client_id.clone(), kind: McpClientKind::Registered, metadata: metadata.to_string(), created_at: now };
         self.store.put_mcp_client(&record).await.map_err(server_error)?;
