@@ -61,15 +61,17 @@ pub fn service(engine: Arc<Engine>) -> McpService {
 /// The session's MCP endpoint (streamable HTTP, stateless, JSON responses).
 ///
 /// JSON-RPC 2.0 per the Model Context Protocol: initialize, tools/list (the session's meta tools and
-/// direct tools), tools/call. Authenticate with x-api-key (session.mcp.headers in the SDKs). POST
-/// only: the transport is stateless, so there is no GET stream and no session to DELETE (any other
-/// method is 405 with `Allow: POST`).
+/// direct tools), tools/call. Authenticate with x-api-key (session.mcp.headers in the SDKs), or with
+/// an MCP client's access token from MCP authorization (`Authorization: Bearer glmat_…`): without
+/// a credential the answer is 401 with `WWW-Authenticate: Bearer resource_metadata=…`, where an MCP
+/// client starts logging in. POST only: the transport is stateless, so there is no GET stream and
+/// no session to DELETE (any other method is 405 with `Allow: POST`).
 #[utoipa::path(
     post,
     path = "/tool_router/{id}/mcp",
     operation_id = "mcp",
     tag = "mcp",
-    security(("apiKey" = [])),
+    security(("apiKey" = []), ("mcpAccessToken" = [])),
     params(
         ("id" = String, Path, description = "The session (`trs_…`).", pattern = r"^trs_[A-Za-z0-9]{1,64}$"),
         ("accept" = String, Header, description = "Must accept both `application/json` and `text/event-stream`."),
@@ -79,7 +81,7 @@ pub fn service(engine: Arc<Engine>) -> McpService {
         (status = 200, description = "The JSON-RPC response (a JSON-RPC error included).", content_type = "application/json", body = Object),
         (status = 202, description = "A notification or response was accepted."),
         (status = 400, description = "Not a JSON-RPC message, or a malformed session id (`VALIDATION` envelope or text).", body = ErrorBody),
-        (status = 401, description = "`UNAUTHORIZED`: the API key is missing or unknown.", body = ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`: no credential, an unknown API key, or an access token that is unknown, expired, revoked or for another session. `WWW-Authenticate` names the session's Protected Resource Metadata (RFC 9728), with `error=\"invalid_token\"` for a bad token.", body = ErrorBody, headers(("WWW-Authenticate" = String))),
         (status = 403, description = "`FORBIDDEN`, or a Host header that is not the broker's (DNS rebinding guard).", body = ErrorBody),
         (status = 404, description = "`NOT_FOUND`: no such session, or an unknown JSON-RPC method.", body = ErrorBody),
         (status = 406, description = "The Accept header does not take both JSON and an event stream.", content_type = "text/plain", body = String),

@@ -28,16 +28,28 @@ use crate::AppState;
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
-        .route(&format!("{PRM_PREFIX}/{{*tail}}"), get(protected_resource))
-        .route(ASM_PREFIX, get(authorization_server_root))
-        .route(&format!("{ASM_PREFIX}/{{*tail}}"), get(authorization_server))
-        .route(OPENID_PREFIX, get(authorization_server_root))
-        .route(&format!("{OPENID_PREFIX}/{{*tail}}"), get(authorization_server))
-        .route(mcp_auth::REGISTER_PATH, post(register))
+        .route(&format!("{PRM_PREFIX}/{{*tail}}"), get(protected_resource).options(preflight))
+        .route(ASM_PREFIX, get(authorization_server_root).options(preflight))
+        .route(&format!("{ASM_PREFIX}/{{*tail}}"), get(authorization_server).options(preflight))
+        .route(OPENID_PREFIX, get(authorization_server_root).options(preflight))
+        .route(&format!("{OPENID_PREFIX}/{{*tail}}"), get(authorization_server).options(preflight))
+        .route(mcp_auth::REGISTER_PATH, post(register).options(preflight))
         .route(mcp_auth::AUTHORIZE_PATH, get(authorize))
         .route(mcp_auth::CONSENT_PATH, post(decide))
-        .route(mcp_auth::TOKEN_PATH, post(token))
-        .route(mcp_auth::REVOKE_PATH, post(revoke))
+        .route(mcp_auth::TOKEN_PATH, post(token).options(preflight))
+        .route(mcp_auth::REVOKE_PATH, post(revoke).options(preflight))
+}
+
+/// CORS preflight of the endpoints a browser-based MCP client calls (metadata, registration,
+/// token, revocation): any origin, no cookies (they take none).
+async fn preflight() -> Response {
+    let mut r = StatusCode::NO_CONTENT.into_response();
+    let h = r.headers_mut();
+    h.insert("access-control-allow-origin", HeaderValue::from_static("*"));
+    h.insert("access-control-allow-methods", HeaderValue::from_static("GET, POST"));
+    h.insert("access-control-allow-headers", HeaderValue::from_static("content-type, mcp-protocol-version"));
+    h.insert("access-control-max-age", HeaderValue::from_static("600"));
+    r
 }
 
 /// Metadata documents are public and read by browser-based clients too.

@@ -202,3 +202,85 @@ impl Engine {
         Ok(Principal::project(self.in_force(project)))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::catalog::Catalog;
+    use crate::engine::store::SqliteStore;
+    use crate::engine::vault::Vault;
+    use crate::engine::EngineConfig;
+
+    /// An engine with one session, and a grant row for it as the token endpoint writes them.
+    async fn engine_with_session(dir: &tempfile::TempDir) -> (Engine, McpGrant) {
+        let store = Arc::new(SqliteStore::open(dir.path().join("store.db")).unwrap());
+        let config = EngineConfig::new(url::Url::parse("http://127.0.0.1:1").unwrap());
+        let engine = Engine::new(store, Vault::from_base64(&Vault::generate_key().unwrap()).unwrap(), Catalog::builtin(), config)
+            .await
+            .unwrap();
+        let project = engine.bootstrap(&[], &[]).await.unwrap().project;
+        let req = serde_json::from_value(json!({"user_id": "ada"})).unwrap();
+        let session = engine.create_session(&Principal::project(project.clone()), req).await.unwrap();
+        let now = clock::now_ms();
+        let grant = McpGrant {
+            hash: String::new(),
+            kind: McpGrantKind::AccessToken,
+            family: "mcpg_1".into(),
+            project_id: project.id,
+            resource: resource_url(engine.config(), &session.session_id),
+            session_id: session.session_id,
+            client_id: "mcpc_1".into(),
+            scope: SCOPE.into(),
+            redirect_uri: None,
+            code_challenge: None,
+            state: None,
+            csrf_hash: None,
+            created_at: now - 10_000,
+            expires_at: now + 60_000,
+            used_at: None,
+        };
+        (engine, grant)
+    }
+
+    async fn put(engine: &Engine, grant: &McpGrant, kind: McpGrantKind, secret: &str, expires_at: i64) {
+        let row = McpGrant { hash: secrets::sha256_hex(secret), kind, expires_at, ..grant.clone() };
+        engine.store.insert_mcp_grant(&row, MAX_TOKENS).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn expired_tokens_and_codes_are_refused_and_issue_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let (engine, grant) = engine_with_session(&dir).await;
+        let now = clock::now_ms();
+        put(&engine, &grant, McpGrantKind::AccessToken, "glmat_live", now + 60_000).await;
+        put(&engine, &grant, McpGrantKind::AccessToken, "glmat_dead", now - 1).await;
+        assert!(engine.authenticate_mcp_access_token("glmat_live", &grant.session_id).await.is_ok());
+        let refused = engine.authenticate_mcp_access_token("glmat_dead", &grant.session_id).await.unwrap_err();
+        assert!(matches!(&refused, Error::Unauthorized(m) if m.contains("expired")), "{refused}");
+
+        put(&engine, &grant, McpGrantKind::RefreshToken, "glmrt_dead", now - 1).await;
+        let t = TokenRequest {
+            grant_type: Some("refresh_token".into()),
+            refresh_token: Some("glmrt_dead".into()),
+            client_id: Some("mcpc_1".into()),
+            ..Default::default()
+        };
+        assert_eq!(engine.mcp_token(&t).await.unwrap_err().1["error"], "invalid_grant");
+
+        let code_grant = McpGrant { redirect_uri: Some("http://127.0.0.1:9/cb".into()), code_challenge: Some(secrets::s256(&"v".repeat(43))), ..grant.clone() };
+        put(&engine, &code_grant, McpGrantKind::Code, "glmac_dead", now - 1).await;
+        let t = TokenRequest {
+            grant_type: Some("authorization_code".into()),
+            code: Some("glmac_dead".into()),
+            redirect_uri: Some("http://127.0.0.1:9/cb".into()),
+            client_id: Some("mcpc_1".into()),
+            code_verifier: Some("v".repeat(43)),
+            resource: Some(grant.resource.clone()),
+            ..Default::default()
+        };
+        assert_eq!(engine.mcp_token(&t).await.unwrap_err().1["error"], "invalid_grant");
+        assert!(engine.authenticate_mcp_access_token("glmat_live", &grant.session_id).await.is_ok(), "a dead code revokes nothing");
+    }
+}
