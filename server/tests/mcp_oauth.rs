@@ -226,8 +226,19 @@ async fn a_client_with_only_the_session_url_is_walked_through_a_login() {
     let forged = plain().post(broker.url("/mcp/oauth/consent")).form(&form).send().await.unwrap();
     assert_eq!(forged.status(), 403);
 
-    let code = person.code(&broker, &client_id, &mcp_url).await;
+    // The person approves in their browser: back to the client with code, state and iss.
+    let approved = person.browser.http.post(broker.url("/mcp/oauth/consent")).form(&form).send().await.unwrap();
+    assert_eq!(approved.status(), 303);
+    let answer = query_of(approved.headers()["location"].to_str().unwrap());
+    assert_eq!((answer["state"].as_str(), answer["iss"].as_str()), ("st-1", broker.base_url.as_str()));
+    let code = answer["code"].clone();
     assert!(code.starts_with("glmac_"));
+    // The same consent form posted again decides nothing more.
+    let again = person.browser.http.post(broker.url("/mcp/oauth/consent")).form(&form).send().await.unwrap();
+    assert_eq!(again.status(), 400);
+    // A client that sends a secret is not one of these public clients.
+    let secret = token(&broker, &[("grant_type", "authorization_code"), ("code", &code), ("client_id", &client_id), ("client_secret", "s")]).await;
+    assert_eq!((secret.0, secret.1["error"].as_str()), (401, Some("invalid_client")));
     let (status, tokens) = exchange(&broker, &client_id, &code, &mcp_url).await;
     assert_eq!(status, 200, "{tokens}");
     let access = tokens["access_token"].as_str().unwrap();
@@ -278,6 +289,9 @@ async fn a_token_works_only_on_the_session_url_it_was_granted_for_and_dies_with_
     let (status, challenge) = mcp_status(&url_b, Some(access)).await;
     assert_eq!(status, 401, "a token for session A on session B's URL");
     assert!(challenge.contains("invalid_token") && challenge.contains(&format!("/tool_router/{b}/mcp")), "{challenge}");
+    // Nor is it a credential anywhere else: the REST API refuses it.
+    let rest = plain().get(broker.url(&format!("/api/v3.1/tool_router/session/{b}"))).bearer_auth(access).send().await.unwrap();
+    assert_eq!(rest.status(), 401);
 
     // Deleting the session ends its tokens, and its refresh token issues nothing more.
     let id_a = url_a.split('/').rev().nth(1).unwrap();
