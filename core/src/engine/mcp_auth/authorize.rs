@@ -69,6 +69,21 @@ pub struct Consent {
     pub abilities: Vec<String>,
 }
 
+/// An authorization waiting for its decision, as a verification step sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PendingMcpAuthorization {
+    /// The session's project.
+    pub project_id: String,
+    /// The session the client asks for.
+    pub session_id: String,
+    /// The session's user: the one person who may approve.
+    pub user_id: String,
+    /// The client asking.
+    pub client_id: String,
+    /// Unix ms after which the authorization is gone (the verification must end before).
+    pub expires_at: i64,
+}
+
 fn s256_challenge(c: &str) -> bool {
     c.len() == S256_CHALLENGE_LEN && c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
@@ -199,6 +214,25 @@ impl Engine {
         Ok(())
     }
 
+    /// A pending authorization, undecided and unexpired: whose session it is for (what a user
+    /// verification step between Approve and [`Engine::complete_mcp_authorization`] checks).
+    pub async fn pending_mcp_authorization(&self, authorization_id: &str) -> Result<PendingMcpAuthorization> {
+        let pending = self
+            .store
+            .mcp_grant(McpGrantKind::Authorization, &ids_hash(authorization_id), clock::now_ms())
+            .await?
+            .filter(|g| g.used_at.is_none())
+            .ok_or_else(|| Error::validation("authorization_id", "this authorization was already decided or has expired; start again from the app"))?;
+        let (_, session) = self.mcp_session(&pending.session_id).await?;
+        Ok(PendingMcpAuthorization {
+            project_id: pending.project_id,
+            session_id: pending.session_id,
+            user_id: session.config.user_id,
+            client_id: pending.client_id,
+            expires_at: pending.expires_at,
+        })
+    }
+
     /// The person approved (and, once user verification is wired, was verified as the
     /// session's user): issues the code and returns the client's redirect URI with `code`,
     /// `state` and `iss`. The pending authorization is used up, whatever the outcome.
@@ -239,5 +273,48 @@ impl Engine {
             .use_mcp_grant(McpGrantKind::Authorization, &ids_hash(authorization_id), now)
             .await?
             .ok_or_else(|| Error::validation("authorization_id", "this authorization was already decided or has expired; start again from the app"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_consent_is_decided_once_with_its_csrf_token_and_names_who_may_approve() {
+        let dir = tempfile::tempdir().unwrap();
+        let (engine, session) = super::super::test_engine(&dir).await;
+        let client = engine
+            .register_mcp_client(&json!({"client_name": "Agent", "redirect_uris": ["http://127.0.0.1:5000/cb"]}))
+            .await
+            .unwrap();
+        let r = AuthorizeRequest {
+            response_type: Some("code".into()),
+            client_id: client["client_id"].as_str().map(str::to_string),
+            redirect_uri: Some("http://127.0.0.1:6000/cb".into()),
+            state: Some("st".into()),
+            scope: None,
+            code_challenge: Some(secrets::s256(&"v".repeat(43))),
+            code_challenge_method: Some("S256".into()),
+            resource: Some(resource_url(engine.config(), &session.id)),
+        };
+        let AuthorizeStep::Consent(consent) = engine.begin_mcp_authorization(&r).await.unwrap() else { panic!("a consent page") };
+        assert_eq!((consent.user_id.as_str(), consent.client.client_name.as_deref()), ("ada", Some("Agent")));
+        let pending = engine.pending_mcp_authorization(&consent.authorization_id).await.unwrap();
+        assert_eq!((pending.user_id.as_str(), pending.session_id.as_str()), ("ada", session.id.as_str()));
+
+        let id = &consent.authorization_id;
+        for (form, cookie) in [(consent.csrf.as_str(), None), (consent.csrf.as_str(), Some("other")), ("other", Some("other"))] {
+            assert!(matches!(engine.check_mcp_consent(id, form, cookie).await, Err(Error::Forbidden(_))), "{form} {cookie:?}");
+        }
+        engine.check_mcp_consent(id, &consent.csrf, Some(&consent.csrf)).await.unwrap();
+        let back = engine.complete_mcp_authorization(id).await.unwrap();
+        assert!(back.as_str().starts_with("http://127.0.0.1:6000/cb?code=glmac_"), "a loopback port may differ: {back}");
+        assert!(back.as_str().ends_with("&state=st&iss=http%3A%2F%2F127.0.0.1%3A1"), "{back}");
+        assert!(engine.complete_mcp_authorization(id).await.is_err(), "decided once");
+        assert!(engine.deny_mcp_authorization(id).await.is_err());
+        assert!(engine.pending_mcp_authorization(id).await.is_err());
     }
 }

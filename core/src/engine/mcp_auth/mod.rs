@@ -100,6 +100,21 @@ impl Engine {
     }
 }
 
+/// An engine on a temporary SQLite file with one project and one session of user `ada`.
+#[cfg(test)]
+pub(crate) async fn test_engine(dir: &tempfile::TempDir) -> (Engine, super::store::SessionRecord) {
+    use std::sync::Arc;
+    let store = Arc::new(super::store::SqliteStore::open(dir.path().join("store.db")).unwrap());
+    let config = EngineConfig::new(url::Url::parse("http://127.0.0.1:1").unwrap());
+    let vault = super::vault::Vault::from_base64(&super::vault::Vault::generate_key().unwrap()).unwrap();
+    let engine = Engine::new(store, vault, crate::catalog::Catalog::builtin(), config).await.unwrap();
+    let project = engine.bootstrap(&[], &[]).await.unwrap().project;
+    let req = serde_json::from_value(json!({"user_id": "ada"})).unwrap();
+    let info = engine.create_session(&super::Principal::project(project.clone()), req).await.unwrap();
+    let session = engine.store.get_session(&project.id, &info.session_id).await.unwrap().unwrap();
+    (engine, session)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -205,32 +205,19 @@ impl Engine {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use super::*;
-    use crate::catalog::Catalog;
-    use crate::engine::store::SqliteStore;
-    use crate::engine::vault::Vault;
-    use crate::engine::EngineConfig;
 
     /// An engine with one session, and a grant row for it as the token endpoint writes them.
     async fn engine_with_session(dir: &tempfile::TempDir) -> (Engine, McpGrant) {
-        let store = Arc::new(SqliteStore::open(dir.path().join("store.db")).unwrap());
-        let config = EngineConfig::new(url::Url::parse("http://127.0.0.1:1").unwrap());
-        let engine = Engine::new(store, Vault::from_base64(&Vault::generate_key().unwrap()).unwrap(), Catalog::builtin(), config)
-            .await
-            .unwrap();
-        let project = engine.bootstrap(&[], &[]).await.unwrap().project;
-        let req = serde_json::from_value(json!({"user_id": "ada"})).unwrap();
-        let session = engine.create_session(&Principal::project(project.clone()), req).await.unwrap();
+        let (engine, session) = super::super::test_engine(dir).await;
         let now = clock::now_ms();
         let grant = McpGrant {
             hash: String::new(),
             kind: McpGrantKind::AccessToken,
             family: "mcpg_1".into(),
-            project_id: project.id,
-            resource: resource_url(engine.config(), &session.session_id),
-            session_id: session.session_id,
+            project_id: session.project_id.clone(),
+            resource: resource_url(engine.config(), &session.id),
+            session_id: session.id,
             client_id: "mcpc_1".into(),
             scope: SCOPE.into(),
             redirect_uri: None,
