@@ -515,3 +515,36 @@ async fn a_public_url_with_a_path_serves_path_inserted_metadata() {
     assert_eq!(get_json(&broker.url("/.well-known/oauth-authorization-server/other")).await.0, 404);
     assert_eq!(get_json(&broker.url("/.well-known/oauth-protected-resource/other/tool_router/{session}/mcp")).await.0, 404);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_login_begun_on_one_broker_is_finished_and_used_on_the_others() {
+    let Some(pg) = common::cluster::postgres_url("mcp_oauth::across_brokers") else { return };
+    let c = common::cluster::Cluster::start(&pg, 3, BrokerOptions::default()).await;
+    let (a, b, third) = (&c.nodes[0], &c.nodes[1], &c.nodes[2]);
+    let (_, mcp_url) = new_session(a, "ada").await;
+    let client_id = register(b, "Agent").await;
+
+    // The consent page from one broker, the decision taken by another (same browser, same cookie).
+    let person = Person::new();
+    let html = person.open(third, &authorize_query(&client_id, &mcp_url)).await.text().await.unwrap();
+    let form = [("authorization_id", hidden(&html, "authorization_id")), ("csrf", hidden(&html, "csrf")), ("decision", "approve".to_string())];
+    let approved = person.browser.http.post(a.url("/mcp/oauth/consent")).form(&form).send().await.unwrap();
+    assert_eq!(approved.status(), 303);
+    let answer = query_of(approved.headers()["location"].to_str().unwrap());
+    assert_eq!(answer["iss"], c.balancer.url, "every broker is one issuer, at the public URL");
+
+    let (status, tokens) = exchange(b, &client_id, &answer["code"], &mcp_url).await;
+    assert_eq!(status, 200, "{tokens}");
+    let access = tokens["access_token"].as_str().unwrap();
+    for i in 0..3 {
+        assert_eq!(mcp_status(&c.via(i, &mcp_url), Some(access)).await.0, 200, "broker {i}");
+    }
+    // A refresh token rotated on one broker and replayed on another revokes the login everywhere.
+    let r1 = tokens["refresh_token"].as_str().unwrap();
+    let (status, _) = refresh(a, &client_id, r1).await;
+    assert_eq!(status, 200);
+    issued_nothing(&refresh(third, &client_id, r1).await, "invalid_grant");
+    for i in 0..3 {
+        assert_eq!(mcp_status(&c.via(i, &mcp_url), Some(access)).await.0, 401, "broker {i}");
+    }
+}

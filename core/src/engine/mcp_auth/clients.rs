@@ -21,7 +21,7 @@ pub const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
 pub const MAX_REDIRECT_URIS: usize = 10;
 /// The most clients Dynamic Client Registration accepts in an hour (all callers together).
 pub const MAX_REGISTRATIONS_PER_HOUR: u64 = 200;
-/// The longest `client_name`, in characters.
+/// The longest `client_name` (and `software_id`, `software_version`), in characters.
 pub const MAX_NAME_LEN: usize = 200;
 
 /// Schemes a redirect URI may never use (they run or read something in the browser).
@@ -179,8 +179,9 @@ fn accept_metadata(m: &Map<String, Value>) -> std::result::Result<Map<String, Va
     // Informational; kept as given when they have the right type.
     for field in ["software_id", "software_version", "application_type"] {
         if let Some(v) = m.get(field) {
-            if !v.is_string() {
-                return Err(bad(field, "must be a string"));
+            let s = v.as_str().ok_or_else(|| bad(field, "must be a string"))?;
+            if s.chars().count() > MAX_NAME_LEN {
+                return Err(bad(field, &format!("must be at most {MAX_NAME_LEN} characters")));
             }
             kept.insert(field.into(), v.clone());
         }
