@@ -156,7 +156,7 @@ impl Engine {
             project_id: project.id.clone(),
             session_id: session.id.clone(),
             client_id: client.client_id.clone(),
-            resource: resource.to_string(),
+            resource: resource_url(&self.config, &session.id),
             scope: SCOPE.to_string(),
             redirect_uri: Some(redirect_uri.to_string()),
             code_challenge: Some(challenge.to_string()),

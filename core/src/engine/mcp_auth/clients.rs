@@ -255,6 +255,9 @@ impl Engine {
         if m.get("client_id").and_then(Value::as_str) != Some(client_id) {
             return Err(bad("the client metadata document's client_id must be its own URL".into()));
         }
+        if !m.get("client_name").is_some_and(Value::is_string) {
+            return Err(bad("the client metadata document must have a client_name".into()));
+        }
         let kept = accept_metadata(m).map_err(|(field, why)| bad(format!("the client metadata document's {field} {why}")))?;
         let record = McpClientRecord {
             client_id: client_id.to_string(),

@@ -73,8 +73,17 @@ pub fn resource_url(config: &EngineConfig, session_id: &str) -> String {
     config.url(&format!("/tool_router/{session_id}/mcp"))
 }
 
-/// The session a resource indicator names, if it is exactly one session MCP URL of this broker.
+/// A resource indicator in canonical form (RFC 8707 §2: lowercase scheme and host, no default
+/// port); `None` when it is not an absolute URL or has a fragment.
+pub fn canonical_resource(resource: &str) -> Option<String> {
+    let u = url::Url::parse(resource).ok()?;
+    (u.fragment().is_none() && u.has_host()).then(|| u.to_string())
+}
+
+/// The session a resource indicator names, if it is exactly one session MCP URL of this broker
+/// (compared in canonical form).
 pub fn session_of_resource(config: &EngineConfig, resource: &str) -> Option<String> {
+    let resource = canonical_resource(resource)?;
     let rest = resource.strip_prefix(&config.url("/tool_router/"))?;
     let id = rest.strip_suffix("/mcp")?;
     let ok = id.starts_with("trs_") && id.len() <= 68 && id[4..].bytes().all(|b| b.is_ascii_alphanumeric()) && id.len() > 4;
@@ -125,6 +134,7 @@ mod tests {
         assert_eq!(issuer(&c), "https://b.example/gl");
         assert_eq!(resource_url(&c, "trs_1"), "https://b.example/gl/tool_router/trs_1/mcp");
         assert_eq!(session_of_resource(&c, "https://b.example/gl/tool_router/trs_abc/mcp").as_deref(), Some("trs_abc"));
+        assert_eq!(session_of_resource(&c, "HTTPS://B.Example:443/gl/tool_router/trs_abc/mcp").as_deref(), Some("trs_abc"));
         for bad in [
             "https://b.example/tool_router/trs_abc/mcp",
             "https://b.example/gl/tool_router/trs_abc/mcp/",
@@ -132,6 +142,8 @@ mod tests {
             "https://b.example/gl/tool_router/trs_a/b/mcp",
             "https://other.example/gl/tool_router/trs_abc/mcp",
             "https://b.example/gl/tool_router/ac_abc/mcp",
+            "https://b.example/gl/tool_router/trs_abc/mcp#x",
+            "https://b.example/gl/tool_router/trs_abc/mcp?x=1",
         ] {
             assert_eq!(session_of_resource(&c, bad), None, "{bad}");
         }

@@ -93,7 +93,7 @@ impl Engine {
                 if t.redirect_uri != grant.redirect_uri {
                     return Err(invalid_grant("redirect_uri does not match the authorization request"));
                 }
-                if t.resource.as_deref() != Some(grant.resource.as_str()) {
+                if t.resource.as_deref().and_then(canonical_resource).as_deref() != Some(grant.resource.as_str()) {
                     return Err(oauth_error(400, "invalid_target", "resource must be the session MCP URL the code was granted for"));
                 }
                 let verifier = t.code_verifier.as_deref().unwrap_or("");
@@ -108,7 +108,7 @@ impl Engine {
                 if grant.client_id != client_id {
                     return Err(invalid_grant("the refresh token was issued to another client"));
                 }
-                if t.resource.as_deref().is_some_and(|r| r != grant.resource) {
+                if t.resource.as_deref().is_some_and(|r| canonical_resource(r).as_deref() != Some(grant.resource.as_str())) {
                     return Err(oauth_error(400, "invalid_target", "resource must be the session MCP URL the token was granted for"));
                 }
                 grant
