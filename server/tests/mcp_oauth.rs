@@ -220,6 +220,7 @@ async fn a_client_with_only_the_session_url_is_walked_through_a_login() {
     assert!(html.contains("Agent &lt;b&gt;X&lt;/b&gt;") && !html.contains("<b>X</b>"), "the client's name is escaped");
     assert!(html.contains("<strong>ada</strong>"), "the page names the session's user");
     assert!(html.contains("Grantline Sandbox"), "the page names what the client may reach");
+    assert!(html.contains("goes to <strong>127.0.0.1</strong>") && html.contains("a program on this computer"), "where the answer goes");
 
     // A decision posted without the consent cookie (from another site) changes nothing.
     let form = [("authorization_id", hidden(&html, "authorization_id")), ("csrf", hidden(&html, "csrf")), ("decision", "approve".to_string())];

@@ -195,8 +195,9 @@ fn consent_page(config: &EngineConfig, c: &Consent) -> Response {
         .unwrap_or_default();
     let abilities: String = c.abilities.iter().map(|a| format!("<li>{}</li>", esc(a))).collect();
     let body = format!(
-        r#"{logo}<p><strong>{name}</strong> wants to use <strong>{app}</strong> as <strong>{user}</strong>.</p>{from}{site}
+        r#"{logo}<p><strong>{name}</strong> asks to act as <strong>{user}</strong> in <strong>{app}</strong>.</p>{from}{site}
 <p>If you allow it, it will be able to:</p><ul>{abilities}</ul>
+<p class="muted">After you decide, your browser goes to <strong>{target}</strong>.</p>{local}
 <p class="muted">Only allow it if you started this from an MCP client you trust. Session <code>{session}</code>.</p>
 <form method="post" action="{action}">
 <input type="hidden" name="authorization_id" value="{id}"><input type="hidden" name="csrf" value="{csrf}">
@@ -206,6 +207,12 @@ fn consent_page(config: &EngineConfig, c: &Consent) -> Response {
         app = esc(&c.app_name),
         user = esc(&c.user_id),
         session = esc(&c.session_id),
+        target = esc(&c.redirect_host),
+        local = if c.redirect_loopback {
+            r#"<p class="error">The answer goes to a program on this computer. Any program here can use this client's name: approve only if you started this login yourself, just now.</p>"#
+        } else {
+            ""
+        },
         action = esc(&config.url(mcp_auth::CONSENT_PATH)),
         id = esc(&c.authorization_id),
         csrf = esc(&c.csrf),

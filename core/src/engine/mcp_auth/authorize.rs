@@ -67,6 +67,12 @@ pub struct Consent {
     pub session_id: String,
     /// What the client will be able to do, one line each.
     pub abilities: Vec<String>,
+    /// Where the browser goes after the decision: the redirect URI's host (or its scheme, for
+    /// an app's private-use scheme), shown on the page.
+    pub redirect_host: String,
+    /// The redirect URI is on this computer (`127.0.0.1`, `[::1]`, `localhost`): any program
+    /// here could claim a client's name, so the page warns.
+    pub redirect_loopback: bool,
 }
 
 /// An authorization waiting for its decision, as a verification step sees it.
@@ -167,7 +173,10 @@ impl Engine {
             used_at: None,
         };
         self.store.insert_mcp_grant(&pending, MAX_PENDING).await?;
+        let target = url::Url::parse(redirect_uri).map_err(|e| Error::Internal(format!("checked redirect_uri: {e}")))?;
         Ok(AuthorizeStep::Consent(Box::new(Consent {
+            redirect_host: target.host_str().map_or_else(|| format!("{}:", target.scheme()), str::to_string),
+            redirect_loopback: super::clients::is_loopback_host(&target),
             authorization_id,
             csrf,
             abilities: self.mcp_abilities(&session.config),
@@ -302,6 +311,7 @@ mod tests {
         };
         let AuthorizeStep::Consent(consent) = engine.begin_mcp_authorization(&r).await.unwrap() else { panic!("a consent page") };
         assert_eq!((consent.user_id.as_str(), consent.client.client_name.as_deref()), ("ada", Some("Agent")));
+        assert_eq!((consent.redirect_host.as_str(), consent.redirect_loopback), ("127.0.0.1", true));
         let pending = engine.pending_mcp_authorization(&consent.authorization_id).await.unwrap();
         assert_eq!((pending.user_id.as_str(), pending.session_id.as_str()), ("ada", session.id.as_str()));
 

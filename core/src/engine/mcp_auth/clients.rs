@@ -71,7 +71,7 @@ impl McpClient {
     }
 }
 
-fn is_loopback_host(u: &url::Url) -> bool {
+pub(crate) fn is_loopback_host(u: &url::Url) -> bool {
     match u.host() {
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
