@@ -233,7 +233,7 @@ impl Engine {
         if url.path() == "/" || url.path().split('/').any(|s| s == "." || s == "..") {
             return Err(bad("a client metadata document URL must have a path (and no . or .. segments)".into()));
         }
-        let http = outbound::client(reach, FETCH_TIMEOUT)?;
+        let http = outbound::client_as("grantline-mcp-authorization", reach, FETCH_TIMEOUT)?;
         let mut resp = http
             .get(url)
             .header("accept", "application/json")
