@@ -1,5 +1,7 @@
 //! The session MCP endpoint: streamable HTTP (rmcp) at `/tool_router/{id}/mcp`, with the
-//! project API key in `x-api-key` (what `session.mcp.headers` says to send). `tools/list`
+//! project API key in `x-api-key` (what `session.mcp.headers` says to send) or an MCP client's
+//! access token from MCP authorization (`engine/mcp_auth/`; a request without a credential is
+//! answered `401` with the `WWW-Authenticate` challenge that starts its login). `tools/list`
 //! gives the session's meta tools and direct tools; `tools/call` runs them through the engine.
 //!
 //! The transport is stateless: every request carries its credential and session in the
