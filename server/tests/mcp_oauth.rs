@@ -413,6 +413,11 @@ async fn registration_refuses_what_it_does_not_implement_naming_the_field() {
 
 /// Serves one client metadata document on 127.0.0.1, counting the connections it accepts.
 async fn serve_document(doc: impl Fn(&str) -> Value + Send + Sync + 'static) -> (String, Arc<AtomicUsize>) {
+    serve_document_with(doc, "no-store").await
+}
+
+/// [`serve_document`] with this `Cache-Control`.
+async fn serve_document_with(doc: impl Fn(&str) -> Value + Send + Sync + 'static, cache_control: &'static str) -> (String, Arc<AtomicUsize>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let hits = Arc::new(AtomicUsize::new(0));
@@ -427,7 +432,10 @@ async fn serve_document(doc: impl Fn(&str) -> Value + Send + Sync + 'static) -> 
             tokio::spawn(async move {
                 let mut buf = [0u8; 4096];
                 let _ = sock.read(&mut buf).await;
-                let head = format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", body.len());
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncache-control: {cache_control}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    body.len()
+                );
                 let _ = sock.write_all(head.as_bytes()).await;
                 let _ = sock.write_all(body.as_bytes()).await;
             });
@@ -453,6 +461,19 @@ async fn a_client_identified_by_its_metadata_document_logs_in() {
     let (status, tokens) = exchange(&broker, &client_id, &code, &mcp_url).await;
     assert_eq!(status, 200, "{tokens}");
     assert_eq!(mcp_status(&mcp_url, Some(tokens["access_token"].as_str().unwrap())).await.0, 200);
+    assert_eq!(hits.load(Ordering::SeqCst), 2, "a no-store document is fetched at each authorization request");
+
+    // A document that may be cached is fetched once while it is fresh.
+    let (cached_id, cached_hits) = serve_document_with(
+        |url| json!({"client_id": url, "client_name": "Cached Agent", "redirect_uris": [REDIRECT]}),
+        "public, max-age=300",
+    )
+    .await;
+    for _ in 0..2 {
+        let code = person.code(&broker, &cached_id, &mcp_url).await;
+        assert_eq!(exchange(&broker, &cached_id, &code, &mcp_url).await.0, 200);
+    }
+    assert_eq!(cached_hits.load(Ordering::SeqCst), 1);
 
     // A document whose client_id is not its own URL is refused on a page.
     let (liar, _) = serve_document(|_| json!({"client_id": "https://someone-else.example/c.json", "redirect_uris": [REDIRECT]})).await;

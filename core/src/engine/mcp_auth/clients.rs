@@ -17,6 +17,9 @@ use crate::engine::{clock, secrets};
 pub const MAX_DOCUMENT_BYTES: usize = 16 * 1024;
 /// How long fetching a metadata document may take.
 pub const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
+/// The longest a fetched metadata document is used without fetching it again, whatever its
+/// `Cache-Control: max-age` says.
+pub const MAX_CACHE_MS: i64 = 24 * 3600 * 1000;
 /// The most redirect URIs a client may have.
 pub const MAX_REDIRECT_URIS: usize = 10;
 /// The most clients Dynamic Client Registration accepts in an hour (all callers together).
@@ -206,7 +209,7 @@ impl Engine {
         }
         let client_id = secrets::new_id("mcpc_").map_err(server_error)?;
         let metadata = Value::Object(kept);
-        let record = McpClientRecord { client_id: client_id.clone(), kind: McpClientKind::Registered, metadata: metadata.to_string(), created_at: now };
+        let record = McpClientRecord { client_id: client_id.clone(), kind: McpClientKind::Registered, metadata: metadata.to_string(), created_at: now, expires_at: None };
         self.store.put_mcp_client(&record).await.map_err(server_error)?;
         tracing::info!(client_id = %client_id, "MCP client registered");
         let mut answer = metadata;
@@ -220,7 +223,14 @@ impl Engine {
     /// (they are shown on a page: the redirect URI is not trusted yet).
     pub async fn resolve_mcp_client(&self, client_id: &str) -> Result<McpClient> {
         if client_id.starts_with("https://") || client_id.starts_with("http://") {
-            return self.fetch_client_metadata(client_id).await;
+            // A document fetched before is used while its Cache-Control allows.
+            let cached = self.store.mcp_client(client_id).await?.filter(|r| {
+                r.kind == McpClientKind::MetadataDocument && r.expires_at.is_some_and(|t| t > clock::now_ms())
+            });
+            return match cached {
+                Some(r) => McpClient::from_record(&r),
+                None => self.fetch_client_metadata(client_id).await,
+            };
         }
         let record = self.store.mcp_client(client_id).await?.filter(|r| r.kind == McpClientKind::Registered);
         McpClient::from_record(&record.ok_or_else(|| Error::validation("client_id", "unknown client: register it first"))?)
@@ -240,6 +250,11 @@ impl Engine {
             .send()
             .await
             .map_err(|e| bad(format!("the client metadata document could not be fetched: {}", without_url(&e))))?;
+        let fresh_for = resp
+            .headers()
+            .get(reqwest::header::CACHE_CONTROL)
+            .and_then(|v| v.to_str().ok())
+            .map_or(0, cache_lifetime_ms);
         if resp.status() != reqwest::StatusCode::OK {
             return Err(bad(format!("fetching the client metadata document answered {}", resp.status().as_u16())));
         }
@@ -259,15 +274,30 @@ impl Engine {
             return Err(bad("the client metadata document must have a client_name".into()));
         }
         let kept = accept_metadata(m).map_err(|(field, why)| bad(format!("the client metadata document's {field} {why}")))?;
+        let now = clock::now_ms();
         let record = McpClientRecord {
             client_id: client_id.to_string(),
             kind: McpClientKind::MetadataDocument,
             metadata: Value::Object(kept).to_string(),
-            created_at: clock::now_ms(),
+            created_at: now,
+            expires_at: Some(now + fresh_for),
         };
         self.store.put_mcp_client(&record).await?;
         McpClient::from_record(&record)
     }
+}
+
+/// How long a `Cache-Control` value lets a document be used: its `max-age` (at most
+/// [`MAX_CACHE_MS`]), nothing with `no-store`, `no-cache` or no `max-age`.
+fn cache_lifetime_ms(header: &str) -> i64 {
+    let directives: Vec<String> = header.split(',').map(|d| d.trim().to_ascii_lowercase()).collect();
+    if directives.iter().any(|d| d == "no-store" || d == "no-cache") {
+        return 0;
+    }
+    directives
+        .iter()
+        .find_map(|d| d.strip_prefix("max-age=").and_then(|n| n.trim_matches('"').parse::<i64>().ok()))
+        .map_or(0, |secs| secs.clamp(0, MAX_CACHE_MS / 1000) * 1000)
 }
 
 /// A fetch error's text without its URL (already known to the caller).
@@ -312,6 +342,15 @@ mod tests {
         assert_eq!(refused(base("jwks_uri", json!("https://a.example/jwks"))), "jwks_uri");
         assert_eq!(refused(base("scope", json!("admin"))), "scope");
         assert_eq!(refused(base("logo_uri", json!("http://a.example/l.png"))), "logo_uri");
+    }
+
+    #[test]
+    fn a_document_is_cached_as_long_as_its_cache_control_says_and_a_day_at_most() {
+        assert_eq!(cache_lifetime_ms("public, max-age=300"), 300_000);
+        assert_eq!(cache_lifetime_ms("max-age=999999999"), MAX_CACHE_MS);
+        for none in ["no-store", "max-age=300, no-cache", "public", "max-age=soon", "max-age=-5"] {
+            assert_eq!(cache_lifetime_ms(none), 0, "{none}");
+        }
     }
 
     #[test]

@@ -1207,7 +1207,10 @@ pub async fn execution_logs_are_read_within_their_project_listed_newest_first_an
 /// document again replaces it; registrations are counted by age (the rate limit).
 pub async fn mcp_clients_are_kept_replaced_and_counted(store: Arc<dyn Store>) {
     store.migrate().await.expect("migrate");
-    let client = |id: &str, kind, at| McpClientRecord { client_id: id.into(), kind, metadata: format!(r#"{{"at":{at}}}"#), created_at: at };
+    let client = |id: &str, kind, at| {
+        let expires_at = (kind == McpClientKind::MetadataDocument).then_some(at + 60_000);
+        McpClientRecord { client_id: id.into(), kind, metadata: format!(r#"{{"at":{at}}}"#), created_at: at, expires_at }
+    };
     assert_eq!(store.mcp_client("mcpc_1").await.unwrap(), None);
     store.put_mcp_client(&client("mcpc_1", McpClientKind::Registered, 10)).await.unwrap();
     store.put_mcp_client(&client("mcpc_2", McpClientKind::Registered, 20)).await.unwrap();

@@ -885,10 +885,10 @@ impl Store for PostgresStore {
 
     async fn put_mcp_client(&self, m: &McpClientRecord) -> Result<()> {
         let sql = format!(
-            "INSERT INTO mcp_clients ({MCP_CLIENT_COLS}) VALUES ($1, $2, $3, $4) ON CONFLICT (client_id) DO UPDATE \
-             SET kind = EXCLUDED.kind, metadata = EXCLUDED.metadata, created_at = EXCLUDED.created_at"
+            "INSERT INTO mcp_clients ({MCP_CLIENT_COLS}) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (client_id) DO UPDATE \
+             SET kind = EXCLUDED.kind, metadata = EXCLUDED.metadata, created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at"
         );
-        self.execute(&sql, &[&m.client_id, &m.kind.as_str(), &m.metadata, &m.created_at]).await.map(drop)
+        self.execute(&sql, &[&m.client_id, &m.kind.as_str(), &m.metadata, &m.created_at, &m.expires_at]).await.map(drop)
     }
 
     async fn mcp_client(&self, client_id: &str) -> Result<Option<McpClientRecord>> {

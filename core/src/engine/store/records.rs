@@ -437,6 +437,9 @@ pub struct McpClientRecord {
     pub metadata: String,
     /// Unix ms: registered, or the document last fetched.
     pub created_at: i64,
+    /// A fetched document: Unix ms until which it is used without fetching it again (its
+    /// `Cache-Control: max-age`); `None` for a registered client.
+    pub expires_at: Option<i64>,
 }
 
 /// What an MCP authorization grant row is.

@@ -1148,8 +1148,8 @@ impl Store for SqliteStore {
         self.write(move |c| {
             exec(
                 c,
-                &format!("INSERT OR REPLACE INTO mcp_clients ({MCP_CLIENT_COLS}) VALUES (?1, ?2, ?3, ?4)"),
-                params![m.client_id, m.kind.as_str(), m.metadata, m.created_at],
+                &format!("INSERT OR REPLACE INTO mcp_clients ({MCP_CLIENT_COLS}) VALUES (?1, ?2, ?3, ?4, ?5)"),
+                params![m.client_id, m.kind.as_str(), m.metadata, m.created_at, m.expires_at],
             )
             .map(drop)
         })

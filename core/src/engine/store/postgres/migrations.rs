@@ -219,7 +219,8 @@ CREATE TABLE mcp_clients (
     client_id TEXT PRIMARY KEY,
     kind TEXT NOT NULL,
     metadata TEXT NOT NULL,
-    created_at BIGINT NOT NULL
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT
 );
 CREATE INDEX mcp_clients_age ON mcp_clients(kind, created_at);
 CREATE TABLE mcp_grants (

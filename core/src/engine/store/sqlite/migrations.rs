@@ -239,7 +239,8 @@ CREATE TABLE mcp_clients (
     client_id TEXT PRIMARY KEY,
     kind TEXT NOT NULL,
     metadata TEXT NOT NULL,
-    created_at INTEGER NOT NULL
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER
 );
 CREATE INDEX mcp_clients_age ON mcp_clients(kind, created_at);
 CREATE TABLE mcp_grants (

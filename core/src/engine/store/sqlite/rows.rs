@@ -248,7 +248,7 @@ pub(super) fn log_row(r: &Row) -> rusqlite::Result<ExecutionLogRecord> {
     })
 }
 
-pub(super) const MCP_CLIENT_COLS: &str = "client_id, kind, metadata, created_at";
+pub(super) const MCP_CLIENT_COLS: &str = "client_id, kind, metadata, created_at, expires_at";
 
 pub(super) fn mcp_client_row(r: &Row) -> rusqlite::Result<McpClientRecord> {
     let kind: String = r.get(1)?;
@@ -257,6 +257,7 @@ pub(super) fn mcp_client_row(r: &Row) -> rusqlite::Result<McpClientRecord> {
         kind: McpClientKind::parse(&kind).ok_or_else(|| corrupt(1, format!("unknown MCP client kind {kind:?}")))?,
         metadata: r.get(2)?,
         created_at: r.get(3)?,
+        expires_at: r.get(4)?,
     })
 }
 
