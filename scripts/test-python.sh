@@ -12,9 +12,10 @@ if [ ! -x "$VENV/bin/python" ]; then
     python3 -m venv "$VENV"
   }
 fi
-# The official MCP client, to check the session endpoint as agent frameworks reach it; mypy
+# The official MCP client (pinned: its OAuth support changes between releases), to check the
+# session endpoint as agent frameworks reach it, logging in included; mypy
 # (pinned: each release adds checks) for stubtest.
-"$VENV/bin/pip" install -q --disable-pip-version-check "pytest>=8" "pytest-asyncio>=0.24" "mcp>=2,<3" "mypy==2.4.1"
+"$VENV/bin/pip" install -q --disable-pip-version-check "pytest>=8" "pytest-asyncio>=0.24" "mcp==2.3.0" "mypy==2.4.1"
 "$VENV/bin/pip" install -q --disable-pip-version-check --force-reinstall --no-deps ./bindings-py
 
 # The hand-written stub against the built extension: every class, method, signature and default.
@@ -24,4 +25,4 @@ fi
 cargo build -q -p grantline-server --locked
 [ -d tests/oidc-provider/node_modules/oidc-provider ] || (cd tests/oidc-provider && npm ci --no-audit --no-fund --loglevel=error)
 
-GRANTLINE_BIN="$PWD/target/debug/grantline" "$VENV/bin/python" -m pytest -q bindings-py/tests
+GRANTLINE_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/grantline" "$VENV/bin/python" -m pytest -q bindings-py/tests

@@ -64,6 +64,9 @@ GRANTLINE_TEST_DATABASE=postgres node --test bindings-node/test/
 echo "== Composio's official SDKs (composio, @composio/core), unchanged, against the broker"
 bash scripts/test-composio.sh
 
+echo "== MCP clients that log in: the official TypeScript MCP SDK, given only a session's MCP URL"
+bash scripts/test-mcp-clients.sh
+
 # Release builds of every package: from cold they take longer than the rest of this script on a
 # 2-core machine, so they run on demand (GRANTLINE_PACKAGES=1, or scripts/test-packages.sh).
 if [ -n "${GRANTLINE_PACKAGES:-}" ]; then

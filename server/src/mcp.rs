@@ -1,6 +1,8 @@
 //! The session MCP endpoint: streamable HTTP (rmcp) at `/tool_router/{id}/mcp`. An MCP client
 //! sends the session's MCP credential (`Authorization: Bearer glmcp_…`, what `session.mcp.headers`
-//! says to send); a backend may send the project API key in `x-api-key` (Composio's SDK does).
+//! says to send) or the access token it got by logging in (MCP authorization, `engine/mcp_auth/`;
+//! a request without a credential is answered `401` with the `WWW-Authenticate` challenge that
+//! starts the login); a backend may send the project API key in `x-api-key` (Composio's SDK does).
 //! Who may use which session is the engine's rule (`Engine::authenticate_mcp`). `tools/list`
 //! gives the session's meta tools and direct tools; `tools/call` runs them through the engine.
 //!
@@ -65,15 +67,17 @@ pub fn service(engine: Arc<Engine>) -> McpService {
 /// JSON-RPC 2.0 per the Model Context Protocol: initialize, tools/list (the session's meta tools and
 /// direct tools), tools/call. Authenticate with this session's MCP credential
 /// (`Authorization: Bearer glmcp_…`, minted by POST …/session/{id}/mcp_credentials; what
-/// session.mcp.headers holds in the SDKs), or with x-api-key from a backend. POST only: the
-/// transport is stateless, so there is no GET stream and no session to DELETE (any other method
-/// is 405 with `Allow: POST`).
+/// session.mcp.headers holds in the SDKs), with an MCP client's access token from MCP
+/// authorization (`Authorization: Bearer glmat_…`), or with x-api-key from a backend. Without a
+/// credential the answer is 401 with `WWW-Authenticate: Bearer resource_metadata=…`, where an MCP
+/// client starts logging in. POST only: the transport is stateless, so there is no GET stream and
+/// no session to DELETE (any other method is 405 with `Allow: POST`).
 #[utoipa::path(
     post,
     path = "/tool_router/{id}/mcp",
     operation_id = "mcp",
     tag = "mcp",
-    security(("mcpCredential" = []), ("apiKey" = [])),
+    security(("mcpCredential" = []), ("mcpAccessToken" = []), ("apiKey" = [])),
     params(
         ("id" = String, Path, description = "The session (`trs_…`).", pattern = r"^trs_[A-Za-z0-9]{1,64}$"),
         ("accept" = String, Header, description = "Must accept both `application/json` and `text/event-stream`."),
@@ -83,7 +87,7 @@ pub fn service(engine: Arc<Engine>) -> McpService {
         (status = 200, description = "The JSON-RPC response (a JSON-RPC error included).", content_type = "application/json", body = Object),
         (status = 202, description = "A notification or response was accepted."),
         (status = 400, description = "Not a JSON-RPC message, or a malformed session id (`VALIDATION` envelope or text).", body = ErrorBody),
-        (status = 401, description = "`UNAUTHORIZED`: no credential, or an unknown, expired or revoked one.", body = ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`: no credential, or an unknown, expired or revoked one, or an access token granted for another session. `WWW-Authenticate` names the session's Protected Resource Metadata (RFC 9728), with `error=\"invalid_token\"` for a bad token.", body = ErrorBody, headers(("WWW-Authenticate" = String))),
         (status = 403, description = "`FORBIDDEN`: another session's MCP credential, or a client token; or a Host header that is not the broker's (DNS rebinding guard).", body = ErrorBody),
         (status = 404, description = "`NOT_FOUND`: no such session, or an unknown JSON-RPC method.", body = ErrorBody),
         (status = 406, description = "The Accept header does not take both JSON and an event stream.", content_type = "text/plain", body = String),
@@ -95,9 +99,10 @@ pub fn service(engine: Arc<Engine>) -> McpService {
 )]
 pub async fn endpoint(State(s): State<AppState>, Path(session_id): Path<String>, mut req: Request) -> Response {
     let (key, bearer) = credentials(req.headers());
+    let sent_token = bearer.is_some();
     let who = match s.engine.authenticate_mcp(&session_id, key.as_deref(), bearer.as_deref()).await {
         Ok(who) => who,
-        Err(e) => return ApiError(e).into_response(),
+        Err(e) => return challenged(&s, &session_id, sent_token, e),
     };
     if let Err(e) = rate_limit(&s, &who) {
         return ApiError(e).into_response();
@@ -125,6 +130,26 @@ fn credentials(headers: &axum::http::HeaderMap) -> (Option<String>, Option<Strin
         .map(|(_, token)| token.trim().to_string())
         .filter(|t| !t.is_empty());
     (header("x-api-key").map(str::to_string), bearer)
+}
+
+/// A refused MCP request. A `401` names where the Protected Resource Metadata is
+/// (`WWW-Authenticate: Bearer resource_metadata=…`, RFC 9728 §5.1), so an MCP client can start
+/// logging in; a bad token adds `error="invalid_token"`.
+fn challenged(s: &AppState, session_id: &str, sent_token: bool, e: grantline_core::Error) -> Response {
+    use grantline_core::engine::mcp_auth::{metadata, resource_url, session_of_resource};
+    let config = s.engine.config();
+    let why = match &e {
+        grantline_core::Error::Unauthorized(why) => why.clone(),
+        _ => return ApiError(e).into_response(),
+    };
+    let mut response = ApiError(e).into_response();
+    if session_of_resource(config, &resource_url(config, session_id)).is_some() {
+        let bad = sent_token.then_some(why.as_str());
+        if let Ok(v) = axum::http::HeaderValue::from_str(&metadata::challenge(config, session_id, bad)) {
+            response.headers_mut().insert(axum::http::header::WWW_AUTHENTICATE, v);
+        }
+    }
+    response
 }
 
 fn caller(ctx: &RequestContext<RoleServer>) -> Result<McpCaller, ErrorData> {

@@ -3,8 +3,11 @@
 //! - `x-api-key`: the project API key (Composio's SDK sends it), any session of the project;
 //! - `Authorization: Bearer glmcp_…`: this session's MCP credential, unexpired and unrevoked
 //!   (revoking the API key that minted it revoked it in the same transaction);
+//! - `Authorization: Bearer glmat_…`: an access token from MCP authorization (`mcp_auth/`),
+//!   granted for this session's MCP URL (RFC 8707 `resource`);
 //! - any other bearer: refused.
 
+use super::mcp_auth::{ACCESS_PREFIX, REFRESH_PREFIX};
 use super::{clock, secrets, Engine, Principal, Scope, MCP_ONLY};
 use crate::model::{check_id, CLIENT_TOKEN_PREFIX, MCP_CREDENTIAL_PREFIX, SESSION_PREFIX};
 use crate::{Error, Result};
@@ -15,7 +18,7 @@ const TOUCH_EVERY_MS: i64 = 60_000;
 /// Refuses an MCP credential offered anywhere but its session's MCP endpoint (the REST API's
 /// extractors call it on every bearer and API key they are given).
 pub fn refuse_outside_mcp(credential: &str) -> Result<()> {
-    if credential.starts_with(MCP_CREDENTIAL_PREFIX) {
+    if [MCP_CREDENTIAL_PREFIX, ACCESS_PREFIX, REFRESH_PREFIX].iter().any(|p| credential.starts_with(p)) {
         return Err(Error::Forbidden(MCP_ONLY.into()));
     }
     Ok(())
@@ -32,6 +35,7 @@ impl Engine {
             }
             (Some(key), _) => self.authenticate(Some(key)).await?,
             (None, Some(token)) if token.starts_with(MCP_CREDENTIAL_PREFIX) => self.authenticate_mcp_credential(session_id, token).await?,
+            (None, Some(token)) if token.starts_with(ACCESS_PREFIX) => self.authenticate_mcp_access_token(token, session_id).await?,
             (None, Some(token)) if token.starts_with(CLIENT_TOKEN_PREFIX) => {
                 return Err(Error::Forbidden(
                     "a client token (glct_…) cannot use the MCP endpoint; mint an MCP credential for the session \
@@ -42,7 +46,7 @@ impl Engine {
             (None, Some(_)) => return Err(Error::Unauthorized("unknown bearer token for this MCP endpoint".into())),
             (None, None) => {
                 return Err(Error::Unauthorized(
-                    "send Authorization: Bearer glmcp_… (an MCP credential for this session) or x-api-key".into(),
+                    "log in (MCP authorization), or send Authorization: Bearer glmcp_… (an MCP credential for this session) or x-api-key".into(),
                 ))
             }
         };

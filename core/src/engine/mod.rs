@@ -8,6 +8,7 @@ pub mod connect;
 pub mod provider;
 pub mod tools;
 pub mod crypto;
+pub mod mcp_auth;
 pub mod sandbox;
 pub mod store;
 pub mod webhooks;
@@ -122,7 +123,7 @@ pub enum Scope {
     },
     /// An MCP credential: list and call one session's tools on its MCP endpoint, as its user.
     Mcp {
-        /// The credential's id (`mcpc_…`).
+        /// The credential's id (`mcpc_…`), or the grant's (`mcpg_…`) for an MCP access token.
         credential_id: String,
         /// The one session it acts on.
         session: Box<store::SessionRecord>,
@@ -131,7 +132,7 @@ pub enum Scope {
 
 /// Why an MCP credential is refused outside its session's MCP endpoint.
 pub(crate) const MCP_ONLY: &str =
-    "an MCP credential (glmcp_…) only works on its own session's MCP endpoint (/tool_router/{session_id}/mcp); use an API key here";
+    "an MCP credential (glmcp_…) or MCP access token (glmat_…) only works on its own session's MCP endpoint (/tool_router/{session_id}/mcp); use an API key here";
 
 impl Principal {
     /// A principal with the whole project's reach (an API key, or an operator at the CLI).

@@ -165,14 +165,20 @@ impl reqwest::dns::Resolve for PublicResolver {
     }
 }
 
-/// An HTTP client for addresses users chose: [`PublicResolver`], no redirects, `timeout`.
+/// An HTTP client for addresses users chose: [`PublicResolver`], no redirects, `timeout`
+/// (webhook deliveries).
 pub fn client(reach: Reach, timeout: std::time::Duration) -> Result<reqwest::Client> {
+    client_as("grantline-webhooks", reach, timeout)
+}
+
+/// [`client`] sending `User-Agent: {product}/{version}`.
+pub fn client_as(product: &str, reach: Reach, timeout: std::time::Duration) -> Result<reqwest::Client> {
     reqwest::Client::builder()
         .timeout(timeout)
         .connect_timeout(timeout)
         .redirect(reqwest::redirect::Policy::none())
         .dns_resolver(PublicResolver::new(reach))
-        .user_agent(concat!("grantline-webhooks/", env!("CARGO_PKG_VERSION")))
+        .user_agent(format!("{product}/{}", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|e| Error::Internal(format!("http client: {e}")))
 }

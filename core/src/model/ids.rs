@@ -22,6 +22,8 @@ pub const CLIENT_TOKEN_PREFIX: &str = "glct_";
 pub const MCP_CREDENTIAL_ID_PREFIX: &str = "mcpc_";
 /// Prefix of the session-scoped MCP credential secret an MCP client sends as `Authorization: Bearer`.
 pub const MCP_CREDENTIAL_PREFIX: &str = "glmcp_";
+/// Prefix of the ids the broker gives MCP clients it registers (RFC 7591).
+pub const MCP_CLIENT_ID_PREFIX: &str = "mcpcl_";
 
 /// Prefix of webhook subscription ids.
 pub const WEBHOOK_SUBSCRIPTION_PREFIX: &str = "ws_";

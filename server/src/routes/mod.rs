@@ -7,6 +7,7 @@ mod connect;
 mod logos;
 mod mcp_credentials;
 mod logs;
+mod mcp_auth;
 mod openapi;
 pub(crate) mod ops;
 mod sandbox;
@@ -85,6 +86,7 @@ pub(crate) fn router(state: AppState) -> Router<()> {
     if dev {
         app = app.merge(sandbox::router());
     }
+    app = app.merge(mcp_auth::router());
     app = app.merge(crate::dashboard::router());
     app.fallback(|| async { crate::ApiError(grantline_core::Error::not_found("route", "no such endpoint")) })
         .layer(crate::request_id::RequestIds)

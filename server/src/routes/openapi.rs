@@ -67,6 +67,17 @@ impl Modify for SecuritySchemes {
                     .build(),
             ),
         );
+        components.add_security_scheme(
+            "mcpAccessToken",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "An MCP client's access token (glmat_…) from MCP authorization (OAuth 2.1: the endpoint's 401 names its Protected Resource Metadata in WWW-Authenticate; the token endpoint is /mcp/oauth/token). It works on the one session MCP URL it was granted for.",
+                    ))
+                    .build(),
+            ),
+        );
     }
 }
 

@@ -103,6 +103,8 @@ cases! {
     a_state_is_consumed_once_and_never_after_expiry,
     live_reconnects_are_unused_unexpired_reconnect_links,
     a_sandbox_grant_is_taken_once_and_the_table_stays_bounded,
+    mcp_clients_are_kept_replaced_and_counted,
+    an_mcp_grant_is_used_once_revoked_by_family_and_bounded,
     purging_deletes_what_ended_long_ago_and_never_a_live_account,
     execution_logs_are_read_within_their_project_listed_newest_first_and_purged_by_age,
     a_lease_has_one_holder_until_it_expires,
@@ -1301,6 +1303,90 @@ pub async fn execution_logs_are_read_within_their_project_listed_newest_first_an
     assert_eq!(list(LogFilter::default(), 0, 10).await, (v(&["log_d", "log_c"]), 2));
     assert!(store.get_execution_log(OTHER_PROJECT, "log_x").await.unwrap().is_some(), "newer than the cut-off");
     assert_eq!(store.purge(&keep_rest).await.unwrap(), Purged::default(), "once");
+}
+
+// ---------------------------------------------------------------------------------------------
+// MCP authorization
+
+/// Registered clients and fetched metadata documents are kept by `client_id`; fetching a
+/// document again replaces it; registrations are counted by age (the rate limit).
+pub async fn mcp_clients_are_kept_replaced_and_counted(store: Arc<dyn Store>) {
+    store.migrate().await.expect("migrate");
+    let client = |id: &str, kind, at| {
+        let expires_at = (kind == McpClientKind::MetadataDocument).then_some(at + 60_000);
+        McpClientRecord { client_id: id.into(), kind, metadata: format!(r#"{{"at":{at}}}"#), created_at: at, expires_at }
+    };
+    assert_eq!(store.mcp_client("mcpcl_1").await.unwrap(), None);
+    store.put_mcp_client(&client("mcpcl_1", McpClientKind::Registered, 10)).await.unwrap();
+    store.put_mcp_client(&client("mcpcl_2", McpClientKind::Registered, 20)).await.unwrap();
+    let doc = "https://client.example/meta.json";
+    store.put_mcp_client(&client(doc, McpClientKind::MetadataDocument, 15)).await.unwrap();
+    store.put_mcp_client(&client(doc, McpClientKind::MetadataDocument, 30)).await.unwrap();
+    assert_eq!(store.mcp_client("mcpcl_1").await.unwrap(), Some(client("mcpcl_1", McpClientKind::Registered, 10)));
+    assert_eq!(store.mcp_client(doc).await.unwrap(), Some(client(doc, McpClientKind::MetadataDocument, 30)), "fetched again");
+    assert_eq!(store.count_mcp_clients_since(McpClientKind::Registered, 0).await.unwrap(), 2);
+    assert_eq!(store.count_mcp_clients_since(McpClientKind::Registered, 20).await.unwrap(), 1);
+    assert_eq!(store.count_mcp_clients_since(McpClientKind::MetadataDocument, 0).await.unwrap(), 1);
+}
+
+fn mcp_grant(hash: &str, kind: McpGrantKind, family: &str, created_at: i64, expires_at: i64) -> McpGrant {
+    McpGrant {
+        hash: hash.into(),
+        kind,
+        family: family.into(),
+        project_id: "pr_1".into(),
+        session_id: "trs_1".into(),
+        client_id: "mcpcl_1".into(),
+        resource: "https://broker.example/tool_router/trs_1/mcp".into(),
+        scope: "mcp".into(),
+        redirect_uri: Some("http://127.0.0.1:5000/cb".into()),
+        code_challenge: Some("c".repeat(43)),
+        state: Some("st".into()),
+        csrf_hash: Some("csrf".into()),
+        created_at,
+        expires_at,
+        used_at: None,
+    }
+}
+
+/// A pending authorization, a code or a refresh token is used once (of two racing uses, one
+/// wins) and stays visible as used until it expires, so a replay is recognised; revoking a
+/// family ends every row of it; dead rows go and each kind is bounded.
+pub async fn an_mcp_grant_is_used_once_revoked_by_family_and_bounded(store: Arc<dyn Store>) {
+    use McpGrantKind::{AccessToken, Code, RefreshToken};
+    store.migrate().await.expect("migrate");
+    let code = mcp_grant("h_code", Code, "fam_1", 10, 100);
+    store.insert_mcp_grant(&code, 10).await.unwrap();
+    assert_eq!(store.mcp_grant(Code, "h_code", 50).await.unwrap(), Some(code.clone()), "looking leaves it");
+    assert_eq!(store.use_mcp_grant(AccessToken, "h_code", 50).await.unwrap(), None, "a code is no access token");
+    let (a, b) = tokio::join!(store.use_mcp_grant(Code, "h_code", 50), store.use_mcp_grant(Code, "h_code", 50));
+    let won: Vec<_> = [a.unwrap(), b.unwrap()].into_iter().flatten().collect();
+    assert_eq!(won, vec![code.clone()], "one of two racing uses gets it, as it was before");
+    assert_eq!(store.use_mcp_grant(Code, "h_code", 51).await.unwrap(), None, "single use");
+    assert_eq!(store.mcp_grant(Code, "h_code", 52).await.unwrap().and_then(|g| g.used_at), Some(50), "a used code stays, marked");
+    assert_eq!(store.mcp_grant(Code, "h_code", 100).await.unwrap(), None, "dead at its expiry");
+
+    let refresh = mcp_grant("h_rt", RefreshToken, "fam_1", 20, 1_000);
+    let access = mcp_grant("h_at", AccessToken, "fam_1", 20, 1_000);
+    let other = mcp_grant("h_other", AccessToken, "fam_2", 20, 1_000);
+    for g in [&refresh, &access, &other] {
+        store.insert_mcp_grant(g, 10).await.unwrap();
+    }
+    assert_eq!(store.revoke_mcp_family("fam_1").await.unwrap(), 3, "the code, the access and the refresh token");
+    assert_eq!(store.mcp_grant(AccessToken, "h_at", 30).await.unwrap(), None);
+    assert_eq!(store.use_mcp_grant(RefreshToken, "h_rt", 30).await.unwrap(), None);
+    assert_eq!(store.mcp_grant(AccessToken, "h_other", 30).await.unwrap(), Some(other), "another family stays");
+
+    // Past a cap of two access tokens the oldest goes; inserting at 2_000 drops the dead ones.
+    for (i, hash) in ["h_a", "h_b", "h_c"].into_iter().enumerate() {
+        store.insert_mcp_grant(&mcp_grant(hash, AccessToken, "fam_3", 2_000 + i as i64, 10_000), 2).await.unwrap();
+    }
+    let live = |hash| {
+        let store = store.clone();
+        async move { store.mcp_grant(AccessToken, hash, 2_500).await.unwrap().is_some() }
+    };
+    assert_eq!((live("h_a").await, live("h_b").await, live("h_c").await), (false, true, true));
+    assert_eq!(store.mcp_grant(AccessToken, "h_other", 999).await.unwrap(), None, "expired rows were pruned");
 }
 
 // ---------------------------------------------------------------------------------------------

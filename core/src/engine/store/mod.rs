@@ -224,6 +224,25 @@ pub trait Store: Send + Sync + 'static {
     async fn sandbox_grant(&self, kind: SandboxGrantKind, hash: &str, now: i64) -> Result<Option<SandboxGrant>>;
     /// Deletes every grant of a family (a revocation); returns how many.
     async fn revoke_sandbox_family(&self, family: &str) -> Result<u64>;
+
+    /// Adds an MCP client, or replaces the one with the same `client_id` (a metadata document
+    /// fetched again).
+    async fn put_mcp_client(&self, client: &McpClientRecord) -> Result<()>;
+    /// An MCP client by `client_id`.
+    async fn mcp_client(&self, client_id: &str) -> Result<Option<McpClientRecord>>;
+    /// How many clients of `kind` were added (or fetched again) at `since` or later.
+    async fn count_mcp_clients_since(&self, kind: McpClientKind, since: i64) -> Result<u64>;
+    /// Adds an MCP grant row. In the same transaction, drops expired rows and, past `cap` live
+    /// rows of the grant's kind, the oldest of that kind.
+    async fn insert_mcp_grant(&self, grant: &McpGrant, cap: u32) -> Result<()>;
+    /// Marks the unexpired, unused row of `kind` with this hash used at `now` and returns it as
+    /// it was before; `None` when there is none (of two concurrent uses, exactly one gets it).
+    async fn use_mcp_grant(&self, kind: McpGrantKind, hash: &str, now: i64) -> Result<Option<McpGrant>>;
+    /// The unexpired row of `kind` with this hash, used or not, left as it is.
+    async fn mcp_grant(&self, kind: McpGrantKind, hash: &str, now: i64) -> Result<Option<McpGrant>>;
+    /// Deletes every row of a family (a revocation, or a replayed code or refresh token);
+    /// returns how many.
+    async fn revoke_mcp_family(&self, family: &str) -> Result<u64>;
 }
 
 /// Decodes a session's stored configuration.

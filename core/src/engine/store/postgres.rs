@@ -29,7 +29,7 @@ use crate::{Error, Result};
 use changes::NOTIFY;
 use rows::{
     db, unavailable, ACCOUNT_COLS, API_KEY_COLS, ATTEMPT_COLS, AUTH_CONFIG_COLS, CLIENT_TOKEN_COLS, MCP_CREDENTIAL_COLS, DELIVERY_COLS, EVENT_ACCOUNT_COLS,
-    EVENT_COLS, LOG_COLS, PROJECT_COLS, REQUEST_COLS, SANDBOX_COLS, SESSION_COLS, SUBSCRIPTION_COLS,
+    EVENT_COLS, LOG_COLS, PROJECT_COLS, REQUEST_COLS, SANDBOX_COLS, MCP_CLIENT_COLS, MCP_GRANT_COLS, SESSION_COLS, SUBSCRIPTION_COLS,
 };
 use target::Target;
 
@@ -933,6 +933,73 @@ impl Store for PostgresStore {
 
     async fn revoke_sandbox_family(&self, family: &str) -> Result<u64> {
         self.execute("DELETE FROM sandbox_grants WHERE family = $1", &[&family]).await
+    }
+
+    async fn put_mcp_client(&self, m: &McpClientRecord) -> Result<()> {
+        let sql = format!(
+            "INSERT INTO mcp_clients ({MCP_CLIENT_COLS}) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (client_id) DO UPDATE \
+             SET kind = EXCLUDED.kind, metadata = EXCLUDED.metadata, created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at"
+        );
+        self.execute(&sql, &[&m.client_id, &m.kind.as_str(), &m.metadata, &m.created_at, &m.expires_at]).await.map(drop)
+    }
+
+    async fn mcp_client(&self, client_id: &str) -> Result<Option<McpClientRecord>> {
+        let sql = format!("SELECT {MCP_CLIENT_COLS} FROM mcp_clients WHERE client_id = $1");
+        self.row(&sql, &[&client_id]).await?.as_ref().map(rows::mcp_client).transpose()
+    }
+
+    async fn count_mcp_clients_since(&self, kind: McpClientKind, since: i64) -> Result<u64> {
+        let row = self.row("SELECT count(*) FROM mcp_clients WHERE kind = $1 AND created_at >= $2", &[&kind.as_str(), &since]).await?;
+        Ok(row.map_or(0, |r| r.get::<_, i64>(0) as u64))
+    }
+
+    async fn insert_mcp_grant(&self, g: &McpGrant, cap: u32) -> Result<()> {
+        // Expired rows go, then (among the live ones of its kind) all but the newest `cap - 1`.
+        let sql = format!(
+            "WITH expired AS (DELETE FROM mcp_grants WHERE expires_at <= $13), \
+             over_cap AS (DELETE FROM mcp_grants WHERE hash IN \
+               (SELECT hash FROM mcp_grants WHERE expires_at > $13 AND kind = $2 ORDER BY created_at DESC, hash DESC OFFSET $16)) \
+             INSERT INTO mcp_grants ({MCP_GRANT_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+        );
+        let keep = i64::from(cap.saturating_sub(1));
+        let params: [&(dyn ToSql + Sync); 16] = [
+            &g.hash,
+            &g.kind.as_str(),
+            &g.family,
+            &g.project_id,
+            &g.session_id,
+            &g.client_id,
+            &g.resource,
+            &g.scope,
+            &g.redirect_uri,
+            &g.code_challenge,
+            &g.state,
+            &g.csrf_hash,
+            &g.created_at,
+            &g.expires_at,
+            &g.used_at,
+            &keep,
+        ];
+        self.execute(&sql, &params).await.map(drop)
+    }
+
+    async fn use_mcp_grant(&self, kind: McpGrantKind, hash: &str, now: i64) -> Result<Option<McpGrant>> {
+        // The row as it was before: `used_at` is set by this statement only when it was NULL.
+        let sql = format!(
+            "UPDATE mcp_grants SET used_at = $3 WHERE hash = $1 AND kind = $2 AND expires_at > $3 AND used_at IS NULL \
+             RETURNING {MCP_GRANT_COLS}"
+        );
+        let found = self.row(&sql, &[&hash, &kind.as_str(), &now]).await?.as_ref().map(rows::mcp_grant).transpose()?;
+        Ok(found.map(|g| McpGrant { used_at: None, ..g }))
+    }
+
+    async fn mcp_grant(&self, kind: McpGrantKind, hash: &str, now: i64) -> Result<Option<McpGrant>> {
+        let sql = format!("SELECT {MCP_GRANT_COLS} FROM mcp_grants WHERE hash = $1 AND kind = $2 AND expires_at > $3");
+        self.row(&sql, &[&hash, &kind.as_str(), &now]).await?.as_ref().map(rows::mcp_grant).transpose()
+    }
+
+    async fn revoke_mcp_family(&self, family: &str) -> Result<u64> {
+        self.execute("DELETE FROM mcp_grants WHERE family = $1", &[&family]).await
     }
 }
 

@@ -433,6 +433,113 @@ pub struct SandboxGrant {
     pub expires_at: i64,
 }
 
+/// How an MCP client came to be known to the broker's authorization server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum McpClientKind {
+    /// Registered with Dynamic Client Registration (RFC 7591): the broker chose its `client_id`.
+    Registered,
+    /// Described by a Client ID Metadata Document: its `client_id` is the document's URL.
+    MetadataDocument,
+}
+
+impl McpClientKind {
+    /// The stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Registered => "registered",
+            Self::MetadataDocument => "metadata_document",
+        }
+    }
+
+    /// Parses the stored form.
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Registered, Self::MetadataDocument].into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// An MCP client of the broker's authorization server (public: it has no secret).
+#[derive(Debug, Clone, PartialEq)]
+pub struct McpClientRecord {
+    /// `mcpc_…` for a registered client, the document's https URL for a metadata document.
+    pub client_id: String,
+    /// Registered or described by its document.
+    pub kind: McpClientKind,
+    /// The client's metadata as the broker accepted it (JSON: `client_name`, `redirect_uris`, …).
+    pub metadata: String,
+    /// Unix ms: registered, or the document last fetched.
+    pub created_at: i64,
+    /// A fetched document: Unix ms until which it is used without fetching it again (its
+    /// `Cache-Control: max-age`); `None` for a registered client.
+    pub expires_at: Option<i64>,
+}
+
+/// What an MCP authorization grant row is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum McpGrantKind {
+    /// An authorization request waiting for the person's consent (keyed by its id's hash).
+    Authorization,
+    /// An authorization code: single use, a minute.
+    Code,
+    /// An access token (`glmat_…`).
+    AccessToken,
+    /// A refresh token (`glmrt_…`): single use, rotated on every refresh.
+    RefreshToken,
+}
+
+impl McpGrantKind {
+    /// The stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Authorization => "authorization",
+            Self::Code => "code",
+            Self::AccessToken => "access_token",
+            Self::RefreshToken => "refresh_token",
+        }
+    }
+
+    /// Parses the stored form.
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Authorization, Self::Code, Self::AccessToken, Self::RefreshToken].into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// One step of an MCP client's authorization, as stored: only the hash of its secret. Every
+/// row of one consent shares a `family` (the pending authorization, its code, every access and
+/// refresh token issued from it), so a replayed code or refresh token revokes them all.
+#[derive(Debug, Clone, PartialEq)]
+pub struct McpGrant {
+    /// SHA-256 of the authorization id, code or token.
+    pub hash: String,
+    /// Pending authorization, code, access token or refresh token.
+    pub kind: McpGrantKind,
+    /// `mcpg_…`, one per authorization request.
+    pub family: String,
+    /// The session's project.
+    pub project_id: String,
+    /// The session whose MCP URL is the `resource`.
+    pub session_id: String,
+    /// The client it was issued to.
+    pub client_id: String,
+    /// The resource indicator (RFC 8707): the session's MCP URL.
+    pub resource: String,
+    /// The scopes granted.
+    pub scope: String,
+    /// Authorizations and codes: the redirect URI the client asked with.
+    pub redirect_uri: Option<String>,
+    /// Authorizations and codes: the PKCE S256 challenge.
+    pub code_challenge: Option<String>,
+    /// Authorizations: the client's `state`, echoed in the authorization response.
+    pub state: Option<String>,
+    /// Authorizations: SHA-256 of the consent form's CSRF token.
+    pub csrf_hash: Option<String>,
+    /// Unix ms.
+    pub created_at: i64,
+    /// Unix ms after which it is refused.
+    pub expires_at: i64,
+    /// Unix ms when it was used (authorizations, codes, refresh tokens are single use).
+    pub used_at: Option<i64>,
+}
+
 /// A column that holds values sealed by the vault, and the row key that is their context (the
 /// vault's associated data). `grantline encryption rotate` re-seals every one of them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -1210,6 +1210,108 @@ impl Store for SqliteStore {
         let family = family.to_string();
         self.write(move |c| exec(c, "DELETE FROM sandbox_grants WHERE family = ?1", [&family]).map(|n| n as u64)).await
     }
+
+    async fn put_mcp_client(&self, client: &McpClientRecord) -> Result<()> {
+        let m = client.clone();
+        self.write(move |c| {
+            exec(
+                c,
+                &format!("INSERT OR REPLACE INTO mcp_clients ({MCP_CLIENT_COLS}) VALUES (?1, ?2, ?3, ?4, ?5)"),
+                params![m.client_id, m.kind.as_str(), m.metadata, m.created_at, m.expires_at],
+            )
+            .map(drop)
+        })
+        .await
+    }
+
+    async fn mcp_client(&self, client_id: &str) -> Result<Option<McpClientRecord>> {
+        let id = client_id.to_string();
+        self.lookup(move |c| one(c, &format!("SELECT {MCP_CLIENT_COLS} FROM mcp_clients WHERE client_id = ?1"), [&id], mcp_client_row))
+            .await
+    }
+
+    async fn count_mcp_clients_since(&self, kind: McpClientKind, since: i64) -> Result<u64> {
+        self.read(move |c| {
+            c.query_row("SELECT count(*) FROM mcp_clients WHERE kind = ?1 AND created_at >= ?2", params![kind.as_str(), since], |r| {
+                r.get::<_, i64>(0)
+            })
+        })
+        .await
+        .map(|n| n as u64)
+    }
+
+    async fn insert_mcp_grant(&self, grant: &McpGrant, cap: u32) -> Result<()> {
+        let g = grant.clone();
+        self.write(move |c| {
+            exec(c, "DELETE FROM mcp_grants WHERE expires_at <= ?1", [g.created_at])?;
+            exec(
+                c,
+                "DELETE FROM mcp_grants WHERE hash IN (SELECT hash FROM mcp_grants WHERE kind = ?2 \
+                 ORDER BY created_at DESC, hash DESC LIMIT -1 OFFSET ?1)",
+                params![cap.saturating_sub(1), g.kind.as_str()],
+            )?;
+            exec(
+                c,
+                &format!(
+                    "INSERT INTO mcp_grants ({MCP_GRANT_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
+                ),
+                params![
+                    g.hash,
+                    g.kind.as_str(),
+                    g.family,
+                    g.project_id,
+                    g.session_id,
+                    g.client_id,
+                    g.resource,
+                    g.scope,
+                    g.redirect_uri,
+                    g.code_challenge,
+                    g.state,
+                    g.csrf_hash,
+                    g.created_at,
+                    g.expires_at,
+                    g.used_at
+                ],
+            )
+            .map(drop)
+        })
+        .await
+    }
+
+    async fn use_mcp_grant(&self, kind: McpGrantKind, hash: &str, now: i64) -> Result<Option<McpGrant>> {
+        let hash = hash.to_string();
+        self.write(move |c| {
+            let found = one(
+                c,
+                &format!("SELECT {MCP_GRANT_COLS} FROM mcp_grants WHERE hash = ?1 AND kind = ?2 AND expires_at > ?3 AND used_at IS NULL"),
+                params![hash, kind.as_str(), now],
+                mcp_grant_row,
+            )?;
+            if found.is_some() {
+                exec(c, "UPDATE mcp_grants SET used_at = ?2 WHERE hash = ?1", params![hash, now])?;
+            }
+            Ok(found)
+        })
+        .await
+    }
+
+    async fn mcp_grant(&self, kind: McpGrantKind, hash: &str, now: i64) -> Result<Option<McpGrant>> {
+        let hash = hash.to_string();
+        self.lookup(move |c| {
+            one(
+                c,
+                &format!("SELECT {MCP_GRANT_COLS} FROM mcp_grants WHERE hash = ?1 AND kind = ?2 AND expires_at > ?3"),
+                params![hash, kind.as_str(), now],
+                mcp_grant_row,
+            )
+        })
+        .await
+    }
+
+    async fn revoke_mcp_family(&self, family: &str) -> Result<u64> {
+        let family = family.to_string();
+        self.write(move |c| exec(c, "DELETE FROM mcp_grants WHERE family = ?1", [&family]).map(|n| n as u64)).await
+    }
 }
 
 #[cfg(test)]

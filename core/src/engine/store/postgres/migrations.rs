@@ -8,7 +8,7 @@ use super::rows::db;
 use crate::{Error, Result};
 
 /// The steps, in order; a step never changes once released (add a new one).
-const MIGRATIONS: &[(i32, &str)] = &[(1, SCHEMA_V1), (2, SCHEMA_V2), (3, SCHEMA_V3), (4, SCHEMA_V4), (5, SCHEMA_V5), (6, SCHEMA_MCP_CREDENTIALS)];
+const MIGRATIONS: &[(i32, &str)] = &[(1, SCHEMA_V1), (2, SCHEMA_V2), (3, SCHEMA_V3), (4, SCHEMA_V4), (5, SCHEMA_V5), (6, SCHEMA_MCP_CREDENTIALS), (7, SCHEMA_MCP_AUTHORIZATION)];
 
 /// SQLite's tables and indexes, in PostgreSQL's types (BIGINT unix ms, BYTEA sealed values,
 /// BOOLEAN flags, TEXT holding JSON lists), plus `sessions.config_version` (the column the
@@ -230,6 +230,38 @@ CREATE TABLE mcp_credentials (
 CREATE INDEX mcp_credentials_session ON mcp_credentials(project_id, session_id, created_at);
 CREATE INDEX mcp_credentials_api_key ON mcp_credentials(api_key_id);
 CREATE INDEX mcp_credentials_expiry ON mcp_credentials(expires_at);
+"#;
+
+/// MCP authorization (as SQLite's step of the same name).
+const SCHEMA_MCP_AUTHORIZATION: &str = r#"
+CREATE TABLE mcp_clients (
+    client_id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    metadata TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT
+);
+CREATE INDEX mcp_clients_age ON mcp_clients(kind, created_at);
+CREATE TABLE mcp_grants (
+    hash TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    family TEXT NOT NULL,
+    project_id TEXT NOT NULL,
+    session_id TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    resource TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    redirect_uri TEXT,
+    code_challenge TEXT,
+    state TEXT,
+    csrf_hash TEXT,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    used_at BIGINT
+);
+CREATE INDEX mcp_grants_expiry ON mcp_grants(expires_at);
+CREATE INDEX mcp_grants_age ON mcp_grants(kind, created_at, hash);
+CREATE INDEX mcp_grants_family ON mcp_grants(family);
 "#;
 
 /// Brings the schema up to the newest step.

@@ -24,6 +24,9 @@ pub(super) const REQUEST_COLS: &str =
     "account_id, project_id, link_token, state, pkce_verifier_sealed, callback_url, expires_at, consumed_at, kind";
 pub(super) const SANDBOX_COLS: &str =
     "hash, kind, family, user_name, scope, redirect_uri, code_challenge, created_at, expires_at";
+pub(super) const MCP_CLIENT_COLS: &str = "client_id, kind, metadata, created_at, expires_at";
+pub(super) const MCP_GRANT_COLS: &str = "hash, kind, family, project_id, session_id, client_id, resource, scope, redirect_uri, \
+     code_challenge, state, csrf_hash, created_at, expires_at, used_at";
 pub(super) const LOG_COLS: &str = "id, project_id, session_id, user_id, account_id, toolkit, tool_slug, successful, error_code, \
      error_message, provider_status, duration_ms, created_at";
 
@@ -219,6 +222,38 @@ pub(super) fn sandbox_grant(r: &Row) -> Result<SandboxGrant> {
         code_challenge: get(r, 6, T)?,
         created_at: get(r, 7, T)?,
         expires_at: get(r, 8, T)?,
+    })
+}
+
+pub(super) fn mcp_client(r: &Row) -> Result<McpClientRecord> {
+    const T: &str = "mcp_clients";
+    Ok(McpClientRecord {
+        client_id: get(r, 0, T)?,
+        kind: known(r, 1, T, McpClientKind::parse)?,
+        metadata: get(r, 2, T)?,
+        created_at: get(r, 3, T)?,
+        expires_at: get(r, 4, T)?,
+    })
+}
+
+pub(super) fn mcp_grant(r: &Row) -> Result<McpGrant> {
+    const T: &str = "mcp_grants";
+    Ok(McpGrant {
+        hash: get(r, 0, T)?,
+        kind: known(r, 1, T, McpGrantKind::parse)?,
+        family: get(r, 2, T)?,
+        project_id: get(r, 3, T)?,
+        session_id: get(r, 4, T)?,
+        client_id: get(r, 5, T)?,
+        resource: get(r, 6, T)?,
+        scope: get(r, 7, T)?,
+        redirect_uri: get(r, 8, T)?,
+        code_challenge: get(r, 9, T)?,
+        state: get(r, 10, T)?,
+        csrf_hash: get(r, 11, T)?,
+        created_at: get(r, 12, T)?,
+        expires_at: get(r, 13, T)?,
+        used_at: get(r, 14, T)?,
     })
 }
 

@@ -4,7 +4,7 @@
 use rusqlite::Connection;
 
 /// Schema changes in order; `PRAGMA user_version` records how many have run.
-pub(super) const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6, SCHEMA_V7, SCHEMA_V8, SCHEMA_V9, SCHEMA_V10, SCHEMA_MCP_CREDENTIALS];
+pub(super) const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6, SCHEMA_V7, SCHEMA_V8, SCHEMA_V9, SCHEMA_V10, SCHEMA_MCP_CREDENTIALS, SCHEMA_MCP_AUTHORIZATION];
 
 /// The first schema.
 pub(super) const SCHEMA_V1: &str = r#"
@@ -249,6 +249,39 @@ CREATE TABLE mcp_credentials (
 CREATE INDEX mcp_credentials_session ON mcp_credentials(project_id, session_id, created_at);
 CREATE INDEX mcp_credentials_api_key ON mcp_credentials(api_key_id);
 CREATE INDEX mcp_credentials_expiry ON mcp_credentials(expires_at);
+"#;
+
+/// MCP authorization (the broker as an OAuth authorization server for MCP clients): the clients
+/// it knows, and its pending authorizations, codes and tokens (hashed), one family per consent.
+const SCHEMA_MCP_AUTHORIZATION: &str = r#"
+CREATE TABLE mcp_clients (
+    client_id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    metadata TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER
+);
+CREATE INDEX mcp_clients_age ON mcp_clients(kind, created_at);
+CREATE TABLE mcp_grants (
+    hash TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    family TEXT NOT NULL,
+    project_id TEXT NOT NULL,
+    session_id TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    resource TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    redirect_uri TEXT,
+    code_challenge TEXT,
+    state TEXT,
+    csrf_hash TEXT,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used_at INTEGER
+);
+CREATE INDEX mcp_grants_expiry ON mcp_grants(expires_at);
+CREATE INDEX mcp_grants_age ON mcp_grants(kind, created_at, hash);
+CREATE INDEX mcp_grants_family ON mcp_grants(family);
 "#;
 
 /// Runs the steps not yet run. Each step and its version bump commit together: a killed

@@ -265,3 +265,40 @@ pub(super) fn log_row(r: &Row) -> rusqlite::Result<ExecutionLogRecord> {
         created_at: r.get(12)?,
     })
 }
+
+pub(super) const MCP_CLIENT_COLS: &str = "client_id, kind, metadata, created_at, expires_at";
+
+pub(super) fn mcp_client_row(r: &Row) -> rusqlite::Result<McpClientRecord> {
+    let kind: String = r.get(1)?;
+    Ok(McpClientRecord {
+        client_id: r.get(0)?,
+        kind: McpClientKind::parse(&kind).ok_or_else(|| corrupt(1, format!("unknown MCP client kind {kind:?}")))?,
+        metadata: r.get(2)?,
+        created_at: r.get(3)?,
+        expires_at: r.get(4)?,
+    })
+}
+
+pub(super) const MCP_GRANT_COLS: &str = "hash, kind, family, project_id, session_id, client_id, resource, scope, redirect_uri, \
+     code_challenge, state, csrf_hash, created_at, expires_at, used_at";
+
+pub(super) fn mcp_grant_row(r: &Row) -> rusqlite::Result<McpGrant> {
+    let kind: String = r.get(1)?;
+    Ok(McpGrant {
+        hash: r.get(0)?,
+        kind: McpGrantKind::parse(&kind).ok_or_else(|| corrupt(1, format!("unknown MCP grant kind {kind:?}")))?,
+        family: r.get(2)?,
+        project_id: r.get(3)?,
+        session_id: r.get(4)?,
+        client_id: r.get(5)?,
+        resource: r.get(6)?,
+        scope: r.get(7)?,
+        redirect_uri: r.get(8)?,
+        code_challenge: r.get(9)?,
+        state: r.get(10)?,
+        csrf_hash: r.get(11)?,
+        created_at: r.get(12)?,
+        expires_at: r.get(13)?,
+        used_at: r.get(14)?,
+    })
+}
