@@ -10,6 +10,7 @@
 
 mod changes;
 mod migrations;
+mod profiles;
 mod rows;
 mod target;
 
@@ -841,6 +842,45 @@ impl Store for PostgresStore {
     async fn pending_deliveries(&self) -> Result<u64> {
         let row = self.row("SELECT count(*) FROM webhook_deliveries WHERE status = 'PENDING'", &[]).await?;
         Ok(row.map_or(0, |r| r.get::<_, i64>(0) as u64))
+    }
+
+    async fn project_profile(&self, project_id: &str) -> Result<Option<ProjectProfileRecord>> {
+        self.profile_of(project_id).await
+    }
+
+    async fn put_project_profile(&self, profile: &ProjectProfileRecord) -> Result<()> {
+        self.put_profile(profile).await
+    }
+
+    async fn set_project_logo(&self, project_id: &str, logo: Option<&ProjectLogo>, now: i64) -> Result<()> {
+        self.put_logo(project_id, logo, now).await
+    }
+
+    async fn project_logo(&self, project_id: &str) -> Result<Option<ProjectLogo>> {
+        self.logo_of(project_id).await
+    }
+
+    async fn insert_user_verification(&self, flow: &UserVerificationRecord) -> Result<()> {
+        self.insert_verification(flow).await
+    }
+
+    async fn user_verification(&self, id_hash: &str) -> Result<Option<UserVerificationRecord>> {
+        self.verification_by_hash(id_hash).await
+    }
+
+    async fn advance_user_verification(
+        &self,
+        id_hash: &str,
+        from: VerificationStatus,
+        to: VerificationStatus,
+        confirmed_user_id: Option<&str>,
+        now: i64,
+    ) -> Result<bool> {
+        self.advance_verification(id_hash, from, to, confirmed_user_id, now).await
+    }
+
+    async fn passed_link_verifications(&self, link_state_hash: &str) -> Result<Vec<UserVerificationRecord>> {
+        self.passed_for_link(link_state_hash).await
     }
 
     async fn insert_sandbox_grant(&self, g: &SandboxGrant, cap: u32) -> Result<()> {
