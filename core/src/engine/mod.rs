@@ -18,9 +18,11 @@ mod client_tokens;
 pub mod dashboard;
 mod origins;
 pub mod outbound;
+mod profile;
 mod projects;
 pub mod retention;
 mod sessions;
+pub mod verification;
 
 pub mod clock;
 mod metrics;
@@ -37,7 +39,9 @@ pub use connect::{CallbackAllowList, CallbackOutcome, CallbackPage, CallbackPara
 pub use crypto::{random as secrets, vault};
 pub use dashboard::{DashboardSession, DASHBOARD_SESSION_TTL};
 pub use origins::OriginAllowList;
+pub use profile::{check_logo, sniff_image, AppBrand, PROJECT_LOGOS_PATH};
 pub use projects::{Bootstrap, NewApiKey, DEV_LOOPBACK};
+pub use verification::{BindingCookies, VerificationPurpose, VerificationStart};
 pub use provider::oauth;
 pub use sandbox::Sandbox;
 pub use sessions::ToolkitFilter;

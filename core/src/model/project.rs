@@ -40,11 +40,11 @@ pub struct ProjectPatch {
     pub display_name: Option<Option<String>>,
     /// An https URL (http on loopback in a `--dev` broker); `null` clears it.
     #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Uri))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub support_url: Option<Option<String>>,
     /// An https URL (http on loopback in a `--dev` broker); `null` clears it.
     #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Uri))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub user_verification_url: Option<Option<String>>,
     /// `true` sends every Connect Link through user verification first.
     #[serde(default, skip_serializing_if = "Option::is_none")]
