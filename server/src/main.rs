@@ -163,9 +163,12 @@ enum ProjectAction {
         /// Where people get help (https), shown on every page.
         #[arg(long)]
         support_url: Option<String>,
-        /// A PNG, JPEG or WebP file (at most 256 KiB; no SVG) shown on every page; '' removes it.
-        #[arg(long)]
+        /// A PNG, JPEG or WebP file (at most 256 KiB; no SVG) shown on every page.
+        #[arg(long, conflicts_with = "remove_logo")]
         logo: Option<std::path::PathBuf>,
+        /// Remove the logo.
+        #[arg(long)]
+        remove_logo: bool,
         /// The app's page (https) that confirms who its user is; the broker appends `?flow_id=uvf_…`.
         #[arg(long)]
         user_verification_url: Option<String>,
@@ -293,7 +296,7 @@ async fn run(command: Command, logs: Logs) -> Result<()> {
                     print_profile(&engine.get_project_info(&who).await?);
                     (Some(project.allowed_callback_urls), Some(project.allowed_origins))
                 }
-                ProjectAction::Set { display_name, support_url, logo, user_verification_url, verify_connect_links } => {
+                ProjectAction::Set { display_name, support_url, logo, remove_logo, user_verification_url, verify_connect_links } => {
                     // '' clears a value.
                     let clearable = |v: Option<String>| v.map(|v| Some(v).filter(|v| !v.trim().is_empty()));
                     let patch = grantline_core::model::ProjectPatch {
@@ -304,19 +307,19 @@ async fn run(command: Command, logs: Logs) -> Result<()> {
                     };
                     // Everything is checked before anything is written.
                     let image = match &logo {
-                        Some(path) if !path.as_os_str().is_empty() => Some(
+                        Some(path) => Some(
                             std::fs::read(path).map_err(|e| Error::validation("logo", format!("cannot read {}: {e}", path.display())))?,
                         ),
-                        _ => None,
+                        None => None,
                     };
                     if let Some(bytes) = &image {
                         grantline_core::engine::check_logo(None, bytes)?;
                     }
                     let mut info = engine.update_project(&who, patch).await?;
-                    match (&logo, &image) {
-                        (_, Some(bytes)) => info = engine.set_project_logo(&who, None, bytes).await?,
-                        (Some(_), None) => info = engine.delete_project_logo(&who).await?,
-                        (None, None) => {}
+                    if let Some(bytes) = &image {
+                        info = engine.set_project_logo(&who, None, bytes).await?;
+                    } else if remove_logo {
+                        info = engine.delete_project_logo(&who).await?;
                     }
                     println!("project {} ({})", project.id, project.name);
                     print_profile(&info);

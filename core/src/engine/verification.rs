@@ -14,7 +14,7 @@ use crate::engine::{clock, secrets, Engine, Principal};
 use crate::model::{check_id, UserVerificationConfirmed, USER_VERIFICATION_PREFIX};
 use crate::{Error, Result};
 
-/// How long a flow can be confirmed and finished.
+/// How long a flow can be confirmed and finished (never longer than a Connect Link lives).
 pub const VERIFICATION_TTL_MS: i64 = 10 * 60 * 1000;
 /// How long the browser keeps the binding cookie: the verification, then the provider's sign-in.
 pub const BINDING_COOKIE_MAX_AGE_SECS: u64 = 60 * 60;
@@ -183,7 +183,7 @@ impl Engine {
                 binding_hash: secrets::sha256_hex(&binding),
                 status: VerificationStatus::Pending,
                 created_at: now,
-                expires_at: now + VERIFICATION_TTL_MS,
+                expires_at: now + VERIFICATION_TTL_MS.min(self.config.link_ttl.as_millis() as i64),
                 updated_at: now,
             })
             .await?;
@@ -283,6 +283,16 @@ impl Engine {
         }
         tracing::info!(project = %flow.project_id, purpose = %flow.purpose, "user verification passed");
         VerificationPurpose::from_record(&flow)
+    }
+
+    /// How the pages around flow `flow_id` name the app (and the toolkit of a Connect Link's).
+    pub async fn verification_brand(&self, flow_id: &str) -> Result<crate::engine::AppBrand> {
+        let flow = self.flow(flow_id).await?;
+        let project = self.store.get_project(&flow.project_id).await?.ok_or_else(|| Error::not_found("project", &flow.project_id))?;
+        match VerificationPurpose::from_record(&flow)? {
+            VerificationPurpose::ConnectLink { account_id } => self.brand_for_account(&project, &account_id).await,
+            VerificationPurpose::McpAuthorization { .. } => self.brand(&project, None).await,
+        }
     }
 
     /// The project whose flow `flow_id` is (for the pages around a verification).

@@ -10,7 +10,6 @@ use axum::{Form, Json, Router};
 use grantline_core::engine::verification::DEV_VERIFY_PATH;
 use grantline_core::engine::{Principal, VerificationPurpose};
 use grantline_core::model::{ConfirmUserRequest, UserVerificationConfirmed};
-use grantline_core::Error;
 use serde::Deserialize;
 
 use super::connect::{binding_cookies, link_answer};
@@ -70,19 +69,9 @@ pub async fn confirm(
 pub async fn finish(State(s): State<AppState>, Path(flow_id): Path<String>, headers: HeaderMap) -> Response {
     let cookies = binding_cookies(&headers);
     let cookie = grantline_core::engine::verification::binding_cookie_name(&flow_id);
-    let project = s.engine.verification_project(&flow_id).await.ok();
-    let brand = match &project {
-        Some(p) => s.engine.brand(p, None).await.ok(),
-        None => None,
-    };
+    let brand = s.engine.verification_brand(&flow_id).await.ok();
     pages::private(match s.engine.finish_user_verification(&flow_id, cookies.get(&cookie)).await {
-        Ok(VerificationPurpose::ConnectLink { account_id }) => {
-            let brand = match &project {
-                Some(p) => s.engine.brand_for_account(p, &account_id).await.ok(),
-                None => None,
-            };
-            link_answer(&s, s.engine.continue_connect_link(&flow_id, &cookies).await, brand.as_ref())
-        }
+        Ok(VerificationPurpose::ConnectLink { .. }) => link_answer(&s, s.engine.continue_connect_link(&flow_id, &cookies).await, brand.as_ref()),
         // Wired to the MCP authorization server when it lands.
         Ok(VerificationPurpose::McpAuthorization { .. }) => {
             let body = "<p>You were verified, but approving MCP clients is not available on this broker yet. Nothing was approved.</p>";
@@ -101,11 +90,8 @@ pub(crate) fn dev_router() -> Router<AppState> {
 /// The built-in verifier page: what the app's own page would be.
 async fn dev_page(State(s): State<AppState>, q: QueryParams) -> Response {
     let flow_id = q.get("flow_id").unwrap_or_default().to_string();
-    pages::private(match s.engine.verification_project(&flow_id).await {
-        Ok(project) => {
-            let brand = s.engine.brand(&project, None).await.ok();
-            pages::dev_verifier(s.engine.config(), &flow_id, brand.as_ref())
-        }
+    pages::private(match s.engine.verification_brand(&flow_id).await {
+        Ok(brand) => pages::dev_verifier(s.engine.config(), &flow_id, Some(&brand)),
         Err(e) => pages::error_page(&e),
     })
 }
@@ -125,6 +111,6 @@ async fn dev_confirm(State(s): State<AppState>, Form(f): Form<DevConfirm>) -> Re
     };
     pages::private(match confirmed.await {
         Ok(c) => Redirect::to(&c.redirect_url).into_response(),
-        Err(e @ Error::Validation { .. }) | Err(e) => pages::error_page(&e),
+        Err(e) => pages::error_page(&e),
     })
 }
