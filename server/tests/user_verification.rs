@@ -388,3 +388,46 @@ async fn the_cli_sets_and_shows_the_profile() {
     let shown = String::from_utf8(run(&["show"]).stdout).unwrap();
     assert!(shown.contains("support URL:           -") && shown.contains("logo:                  -"), "{shown}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_connect_form_is_shown_after_verification_and_taken_only_from_that_browser() {
+    let dir = tempfile::tempdir().unwrap();
+    let providers = dir.path().join("providers.toml");
+    std::fs::write(
+        &providers,
+        r#"
+[[toolkit]]
+slug = "keyed"
+name = "Keyed"
+description = "An API reached with a key the user pastes"
+auth = "api_key"
+api_base_url = "https://api.keyed.test"
+fields = [{ name = "api_key", label = "API key", secret = true }]
+credential = { header = "x-api-key", value = "{api_key}" }
+"#,
+    )
+    .unwrap();
+    let broker = verifying_broker(BrokerOptions { providers: Some(providers), ..Default::default() }).await;
+    let gl = broker.client();
+    let session = gl.create("alice", SessionOptions { toolkits: vec!["keyed".into()], manage_connections: Some(false), ..Default::default() }).await.unwrap();
+    let req = session.authorize("keyed", AuthorizeOptions::default()).await.unwrap();
+    let alice = Browser::new();
+    let flow_id = open_to_verifier(&alice, req.redirect_url()).await;
+    let confirmed = gl.confirm_user(&flow_id, "alice").await.unwrap();
+
+    let (status, html) = page(to_provider(&alice, &broker, &confirmed.redirect_url).await);
+    assert_eq!(status, 200);
+    assert!(html.contains("data-outcome=\"form\"") && html.contains("Acme wants to use your Keyed account"), "{html}");
+
+    // The form posted from another browser is refused, and the link stays usable.
+    let form = [("api_key", "k-123")];
+    let elsewhere = Browser::new().http.post(req.redirect_url()).form(&form).send().await.unwrap();
+    assert_eq!(elsewhere.status().as_u16(), 400);
+    assert!(elsewhere.text().await.unwrap().contains("not done in this browser"));
+    assert_eq!(gl.connected_accounts().get(req.id()).await.unwrap().status, AccountStatus::Initiated);
+
+    let done = alice.http.post(req.redirect_url()).form(&form).send().await.unwrap();
+    assert_eq!(done.status().as_u16(), 200);
+    assert!(done.text().await.unwrap().contains("data-outcome=\"connected\""));
+    assert_eq!(req.wait_for_connection(Duration::from_secs(5)).await.unwrap().status, AccountStatus::Active);
+}
