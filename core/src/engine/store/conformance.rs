@@ -1734,6 +1734,12 @@ pub async fn a_user_verification_moves_once_from_each_status_and_never_after_exp
     assert!(store.passed_link_verifications("state-3").await.unwrap().is_empty());
     // The id is unique.
     assert!(matches!(store.insert_user_verification(&verification("h1", None, 1_000)).await, Err(crate::Error::Conflict(_))));
+
+    // The retention sweeper drops flows that expired before its links' horizon, and only those.
+    let before = PurgeBefore { links: 500, client_tokens: 0, accounts: 0, webhooks: 0, logs: 0 };
+    assert_eq!(store.purge(&before).await.unwrap().links, 1);
+    assert_eq!(store.user_verification("h2").await.unwrap(), None);
+    assert!(store.user_verification("h1").await.unwrap().is_some() && store.user_verification("h3").await.unwrap().is_some());
 }
 
 /// Two confirmations of one flow race (the right user and another): exactly one applies.

@@ -688,11 +688,12 @@ impl Store for PostgresStore {
              links AS (DELETE FROM connection_requests WHERE (expires_at < $1 OR consumed_at < $1) \
                AND account_id IN (SELECT id FROM accounts WHERE status NOT IN ('INITIATED', 'INITIALIZING')) \
                AND account_id NOT IN (SELECT id FROM gone) RETURNING account_id), \
+             flows AS (DELETE FROM user_verifications WHERE expires_at < $1 RETURNING id_hash), \
              tokens AS (DELETE FROM client_tokens WHERE expires_at < $2 OR revoked_at < $2 RETURNING id), \
              events AS (DELETE FROM webhook_events WHERE dispatched_at < $4 RETURNING id), \
              deliveries AS (DELETE FROM webhook_deliveries WHERE status <> 'PENDING' AND finished_at < $4 RETURNING id), \
              logs AS (DELETE FROM execution_logs WHERE created_at < $5 RETURNING id) \
-             SELECT (SELECT count(*) FROM links), (SELECT count(*) FROM tokens), (SELECT count(*) FROM gone), \
+             SELECT (SELECT count(*) FROM links) + (SELECT count(*) FROM flows), (SELECT count(*) FROM tokens), (SELECT count(*) FROM gone), \
                (SELECT count(*) FROM events) + (SELECT count(*) FROM deliveries), (SELECT count(*) FROM logs)";
         let params: [&(dyn ToSql + Sync); 5] = [&before.links, &before.client_tokens, &before.accounts, &before.webhooks, &before.logs];
         let row = self.row(sql, &params).await?;

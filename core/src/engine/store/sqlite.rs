@@ -923,7 +923,7 @@ impl Store for SqliteStore {
                 "DELETE FROM connection_requests WHERE (expires_at < ?1 OR consumed_at < ?1) \
                  AND account_id IN (SELECT id FROM accounts WHERE status NOT IN ('INITIATED', 'INITIALIZING'))",
                 [b.links],
-            )?;
+            )? + exec(c, "DELETE FROM user_verifications WHERE expires_at < ?1", [b.links])?;
             let client_tokens = exec(c, "DELETE FROM client_tokens WHERE expires_at < ?1 OR revoked_at < ?1", [b.client_tokens])?;
             let events = exec(c, "DELETE FROM webhook_events WHERE dispatched_at < ?1", [b.webhooks])?;
             let deliveries = exec(c, "DELETE FROM webhook_deliveries WHERE status <> 'PENDING' AND finished_at < ?1", [b.webhooks])?;
