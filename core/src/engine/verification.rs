@@ -261,7 +261,7 @@ impl Engine {
     /// expected user, in this browser (`binding`), before the flow expired; once.
     pub async fn finish_user_verification(&self, flow_id: &str, binding: Option<&str>) -> Result<VerificationPurpose> {
         let flow = self.flow(flow_id).await?;
-        if !binding.is_some_and(|b| secrets::sha256_hex(b) == flow.binding_hash) {
+        if binding.is_none_or(|b| secrets::sha256_hex(b) != flow.binding_hash) {
             return Err(Error::Forbidden(
                 "This verification was started in another browser (or this browser's cookie is gone). Open the link again from the app, in this browser.".into(),
             ));
