@@ -36,15 +36,19 @@ pub struct ProjectInfo {
 pub struct ProjectPatch {
     /// 1 to 80 characters; `null` clears it.
     #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, max_length = 80))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = Option<String>, min_length = 1, max_length = 80, pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$")
+    )]
     pub display_name: Option<Option<String>>,
     /// An https URL (http on loopback in a `--dev` broker); `null` clears it.
     #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, max_length = 2048, pattern = "^https?://"))]
     pub support_url: Option<Option<String>>,
-    /// An https URL (http on loopback in a `--dev` broker); `null` clears it.
+    /// An https URL (http on loopback in a `--dev` broker); `null` clears it. The broker appends
+    /// `flow_id=uvf_…` to its query.
     #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, max_length = 2048, pattern = "^https?://"))]
     pub user_verification_url: Option<Option<String>>,
     /// `true` sends every Connect Link through user verification first.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -62,6 +66,7 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Optio
 #[serde(deny_unknown_fields)]
 pub struct ConfirmUserRequest {
     /// Who the app says the browser's user is (its own user id, as sessions name it).
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 256, pattern = r"\S"))]
     pub user_id: String,
 }
 

@@ -13,6 +13,11 @@ use crate::error::ApiResult;
 use crate::extract::{ApiJson, Caller};
 use crate::AppState;
 
+/// An image's bytes (PNG, JPEG or WebP).
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub(crate) struct Image(#[allow(dead_code)] Vec<u8>);
+
 /// The project, and the profile its pages show.
 #[utoipa::path(
     get,
@@ -47,7 +52,7 @@ pub async fn update(State(s): State<AppState>, Caller(who): Caller, ApiJson(patc
     operation_id = "set_project_logo",
     tag = "project",
     security(("apiKey" = [])),
-    request_body(description = "The image.", content((Vec<u8> = "image/png"), (Vec<u8> = "image/jpeg"), (Vec<u8> = "image/webp"))),
+    request_body(description = "The image.", content((Image = "image/png"), (Image = "image/jpeg"), (Image = "image/webp"))),
     responses(
         (status = 200, description = "The project, with its new `logo_url`.", body = ProjectInfo),
         (status = 413, description = "The body is larger than the broker takes.", content_type = "text/plain", body = String),
@@ -87,7 +92,7 @@ pub async fn delete_logo(State(s): State<AppState>, Caller(who): Caller) -> ApiR
         ("file" = String, Path, description = "`{sha256}.{png|jpg|webp}`, as `logo_url` names it.", pattern = r"^[0-9a-f]{64}\.(png|jpg|webp)$"),
     ),
     responses(
-        (status = 200, description = "The image.", content((Vec<u8> = "image/png"), (Vec<u8> = "image/jpeg"), (Vec<u8> = "image/webp"))),
+        (status = 200, description = "The image.", content((Image = "image/png"), (Image = "image/jpeg"), (Image = "image/webp"))),
         NotFoundOnly,
     ),
 )]
