@@ -382,6 +382,8 @@ async fn the_cli_sets_and_shows_the_profile() {
     assert!(String::from_utf8_lossy(&bad.stderr).contains("logo"), "{}", String::from_utf8_lossy(&bad.stderr));
     let bad = run(&["set", "--support-url", "http://acme.test"]);
     assert!(String::from_utf8_lossy(&bad.stderr).contains("support_url"));
+    let bad = run(&["set", "--user-verification-url", ""]);
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("user_verification_url"), "verification is on: its page stays");
     assert!(String::from_utf8(run(&["show"]).stdout).unwrap().contains("display name:          Acme\n"));
     // '' clears a value; --remove-logo the logo.
     assert!(run(&["set", "--support-url", "", "--remove-logo"]).status.success());

@@ -207,17 +207,20 @@ impl Engine {
         if let Some(url) = patch.support_url {
             profile.support_url = url.map(|u| check_page_url("support_url", &u, dev)).transpose()?;
         }
+        let clears_verifier = matches!(patch.user_verification_url, Some(None));
         if let Some(url) = patch.user_verification_url {
             profile.user_verification_url = url.map(|u| check_page_url("user_verification_url", &u, dev)).transpose()?;
         }
         if let Some(on) = patch.verify_connect_links {
             profile.verify_connect_links = on;
         }
+        // A --dev broker verifies with its built-in page when the project has none.
         if profile.verify_connect_links && profile.user_verification_url.is_none() && !dev {
-            return Err(Error::validation(
-                "verify_connect_links",
-                "needs a user_verification_url (the app's page that confirms who its user is)",
-            ));
+            return Err(if clears_verifier {
+                Error::validation("user_verification_url", "is needed while verify_connect_links is on: turn that off first")
+            } else {
+                Error::validation("verify_connect_links", "needs a user_verification_url (the app's page that confirms who its user is)")
+            });
         }
         profile.updated_at = clock::now_ms();
         self.store.put_project_profile(&profile).await?;
