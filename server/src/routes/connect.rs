@@ -12,7 +12,7 @@ use grantline_core::engine::{BindingCookies, CallbackOutcome, CallbackParams, Fo
 use crate::extract::QueryParams;
 use crate::{pages, AppState};
 
-/// Connect Link: redirects the browser to the provider (or shows the connect form of an API-key, bearer or basic toolkit).
+/// Connect Link: redirects the browser to the provider (or shows the connect form of an API-key, bearer or basic toolkit); first to the app's verification page when the project verifies its users.
 #[utoipa::path(
     get,
     path = "/link/{token}",
@@ -22,7 +22,7 @@ use crate::{pages, AppState};
     params(("token" = String, Path, description = "The Connect Link's token (`ln_…`).", pattern = r"^ln_[A-Za-z0-9]{1,64}$")),
     responses(
         (status = 200, description = "A page: the connect form, or how the connection ended.", content_type = "text/html", body = String),
-        (status = 303, description = "On to the provider's consent page, or back to the app's callback URL.", headers(("Location" = String, description = "Where the browser goes next."))),
+        (status = 303, description = "On to the app's verification page (setting the flow's binding cookie), the provider's consent page, or back to the app's callback URL.", headers(("Location" = String, description = "Where the browser goes next."))),
         (status = 400, description = "An invalid or used link or request (a page).", content_type = "text/html", body = String),
         (status = 404, description = "No such link (a page).", content_type = "text/html", body = String),
         (status = 409, description = "The account cannot take this link any more (a page).", content_type = "text/html", body = String),
