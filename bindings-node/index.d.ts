@@ -4,7 +4,7 @@ export {
   WebhookDelivery, DeliveryAttempt, WebhookDeliveriesPage, PageOptions, WebhookUpdate,
   GrantlineOptions, CreateSessionOptions, ToolkitsFilter, ManageConnectionsOptions, AuthorizeOptions,
   ToolkitsQuery, AccountsFilter, ConnectedAccount, AccountsPage, Toolkit, ToolkitConnection,
-  RefreshOptions, RefreshedAccount, RevokedAccount,
+  RefreshOptions, RefreshedAccount, RevokedAccount, UserVerification,
   ToolkitsPage, Mcp, Tool, ClientTokenOptions,
   ExecuteOptions, ExecuteResult, MetaResult, SearchOptions, SearchHit, ProxyRequest, ProxyResult,
 } from './native'

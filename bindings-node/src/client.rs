@@ -14,7 +14,7 @@ use crate::json;
 use crate::options;
 use grantline_core::client::options::{self as rules, Naming::Camel, Unit};
 use crate::types::{
-    AccountsPage, ClientToken, ConnectedAccount, ExecuteResult, Mcp, McpCredential, McpCredentialInfo, MetaResult, ProxyResult, RefreshedAccount, RevokedAccount,
+    AccountsPage, ClientToken, ConnectedAccount, UserVerification, ExecuteResult, Mcp, McpCredential, McpCredentialInfo, MetaResult, ProxyResult, RefreshedAccount, RevokedAccount,
     RotatedWebhookSecret, SearchHit, Tool, Toolkit, ToolkitsPage, WebhookDeliveriesPage, WebhookEventType, WebhookSubscription,
     WebhookSubscriptionsPage,
 };
@@ -64,6 +64,15 @@ impl Grantline {
     pub fn use_session<'env>(&self, env: &'env Env, session_id: String) -> Result<PromiseRaw<'env, Session>> {
         let client = self.client.clone();
         promise(env, async move { core(client.use_session(&session_id).await) }, Session::from)
+    }
+
+    /// Says who the browser's user is, from the app's verification page (its backend): the
+    /// broker sent the browser there with `?flow_id=uvf_…`. Send the browser to the answer's
+    /// `redirectUrl`; when `matched` is false the flow has ended.
+    #[napi(ts_return_type = "Promise<UserVerification>")]
+    pub fn confirm_user<'env>(&self, env: &'env Env, flow_id: String, user_id: String) -> Result<PromiseRaw<'env, UserVerification>> {
+        let client = self.client.clone();
+        promise(env, async move { core(client.confirm_user(&flow_id, &user_id).await) }, UserVerification::from)
     }
 
     /// Connected-account operations.

@@ -98,6 +98,26 @@ impl From<model::RevokeAccountResponse> for RevokedAccount {
     }
 }
 
+/// The answer of `confirmUser`: send the browser to `redirectUrl`. When `matched` is false, the
+/// user was not the one the flow was started for, and the flow has ended.
+#[napi(object)]
+pub struct UserVerification {
+    /// The flow (`uvf_…`).
+    pub flow_id: String,
+    /// Where to send the browser back to, on the broker.
+    pub redirect_url: String,
+    /// Whether the user confirmed is the one the flow was started for.
+    pub matched: bool,
+    /// RFC 3339 time after which the flow can no longer be finished.
+    pub expires_at: String,
+}
+
+impl From<model::UserVerificationConfirmed> for UserVerification {
+    fn from(c: model::UserVerificationConfirmed) -> Self {
+        Self { flow_id: c.flow_id, redirect_url: c.redirect_url, matched: c.matched, expires_at: c.expires_at }
+    }
+}
+
 /// The user's most recent account for a toolkit.
 #[napi(object)]
 pub struct ToolkitConnection {

@@ -11,7 +11,7 @@ use crate::runtime::awaitable;
 use crate::tools::{ExecuteMetaResult, ExecuteResult, ProxyResult, SearchHit, Tool};
 use crate::types::{
     AccountsPage, ClientToken, ConnectedAccount, Mcp, McpCredential, McpCredentialInfo, RefreshedAccount, RevokedAccount, RotatedWebhookSecret, Toolkit, ToolkitsPage,
-    WebhookDeliveriesPage, WebhookEventType, WebhookSubscription, WebhookSubscriptionsPage,
+    UserVerification, WebhookDeliveriesPage, WebhookEventType, WebhookSubscription, WebhookSubscriptionsPage,
 };
 use crate::{json, options};
 
@@ -52,6 +52,12 @@ impl AsyncGrantline {
     fn use_session<'py>(&self, py: Python<'py>, session_id: String) -> PyResult<Bound<'py, PyAny>> {
         let client = self.client.clone();
         awaitable(py, async move { client.use_session(&session_id).await.py().map(AsyncSession::from) })
+    }
+
+    /// Says who the browser's user is, from the app's verification page (its backend).
+    fn confirm_user<'py>(&self, py: Python<'py>, flow_id: String, user_id: String) -> PyResult<Bound<'py, PyAny>> {
+        let client = self.client.clone();
+        awaitable(py, async move { client.confirm_user(&flow_id, &user_id).await.py().map(UserVerification::from) })
     }
 
     /// Connected-account operations.

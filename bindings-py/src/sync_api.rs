@@ -11,7 +11,7 @@ use crate::runtime::block_on;
 use crate::tools::{ExecuteMetaResult, ExecuteResult, ProxyResult, SearchHit, Tool};
 use crate::types::{
     AccountsPage, ClientToken, ConnectedAccount, Mcp, McpCredential, McpCredentialInfo, RefreshedAccount, RevokedAccount, RotatedWebhookSecret, Toolkit, ToolkitsPage,
-    WebhookDeliveriesPage, WebhookEventType, WebhookSubscription, WebhookSubscriptionsPage,
+    UserVerification, WebhookDeliveriesPage, WebhookEventType, WebhookSubscription, WebhookSubscriptionsPage,
 };
 use crate::{json, options};
 
@@ -55,6 +55,14 @@ impl Grantline {
     fn use_session(&self, py: Python<'_>, session_id: String) -> PyResult<Session> {
         let client = self.client.clone();
         block_on(py, async move { client.use_session(&session_id).await.py() }).map(Session::from)
+    }
+
+    /// Says who the browser's user is, from the app's verification page (its backend): the
+    /// broker sent the browser there with ``?flow_id=uvf_…``. Send the browser to the answer's
+    /// ``redirect_url``; when ``matched`` is false the flow has ended.
+    fn confirm_user(&self, py: Python<'_>, flow_id: String, user_id: String) -> PyResult<UserVerification> {
+        let client = self.client.clone();
+        block_on(py, async move { client.confirm_user(&flow_id, &user_id).await.py() }).map(UserVerification::from)
     }
 
     /// Connected-account operations (get, list, delete, enable, disable, wait).

@@ -422,6 +422,34 @@ impl ClientToken {
     }
 }
 
+/// The answer of ``confirm_user``: send the browser to ``redirect_url``. When ``matched`` is
+/// false, the user was not the one the flow was started for, and the flow has ended.
+#[pyclass(module = "grantline", frozen, get_all)]
+#[derive(Clone)]
+pub struct UserVerification {
+    /// The flow (`uvf_…`).
+    pub flow_id: String,
+    /// Where to send the browser back to, on the broker.
+    pub redirect_url: String,
+    /// Whether the user confirmed is the one the flow was started for.
+    pub matched: bool,
+    /// RFC 3339 time after which the flow can no longer be finished.
+    pub expires_at: String,
+}
+
+impl From<model::UserVerificationConfirmed> for UserVerification {
+    fn from(c: model::UserVerificationConfirmed) -> Self {
+        Self { flow_id: c.flow_id, redirect_url: c.redirect_url, matched: c.matched, expires_at: c.expires_at }
+    }
+}
+
+#[pymethods]
+impl UserVerification {
+    fn __repr__(&self) -> String {
+        format!("UserVerification(flow_id={:?}, matched={})", self.flow_id, self.matched)
+    }
+}
+
 /// A webhook subscription: where the broker sends which events, and the secret it signs them
 /// with (Standard Webhooks). ``secret`` is a secret: its repr never shows it.
 #[pyclass(module = "grantline", frozen, get_all)]

@@ -139,7 +139,19 @@ async def connect_and_run(agent, toolkit, slug, sign_in):
     return result["data"]
 
 
+def set_user_verification_url(broker, url):
+    """The app's operator names its own page where signed-in users confirm who they are."""
+    req = urllib.request.Request(
+        f"{broker.base_url}/api/v3.1/project", method="PATCH",
+        data=json.dumps({"user_verification_url": url}).encode(),
+        headers={"x-api-key": broker.api_key, "content-type": "application/json"})
+    with urllib.request.urlopen(req) as resp:
+        assert resp.status == 200
+
+
 async def test_an_mcp_client_registers_logs_in_and_runs_the_users_tool(oidc_broker):
+    # A production broker approves MCP clients only through the app's own verification page.
+    set_user_verification_url(oidc_broker, "https://app.example.com/verify-user")
     gl = AsyncGrantline(api_key=oidc_broker.api_key, base_url=oidc_broker.base_url)
     session = await gl.create(user_id="alice_app_id", toolkits=["oidc"])
     browser = LoginBrowser(oidc_broker, "alice_app_id")

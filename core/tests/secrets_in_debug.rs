@@ -3,7 +3,7 @@
 
 use grantline_core::engine::oauth::TokenSet;
 use grantline_core::engine::sandbox::TokenRequest;
-use grantline_core::engine::CallbackParams;
+use grantline_core::engine::{BindingCookies, CallbackParams, VerificationStart};
 use grantline_core::model::AuthConfigCredentials;
 
 const SECRET: &str = "s3cr3t-value-that-must-not-print";
@@ -25,8 +25,16 @@ fn tokens_callback_params_credentials_and_sandbox_token_requests_print_no_secret
     };
     assert_hidden("TokenSet", format!("{tokens:?} {tokens:#?}"));
 
-    let params = CallbackParams { state: Some(SECRET.into()), code: Some(SECRET.into()), error: None, error_description: None };
+    let cookies = BindingCookies(vec![("grantline_uv_0123456789abcdef".into(), SECRET.into())]);
+    let params = CallbackParams { state: Some(SECRET.into()), code: Some(SECRET.into()), error: None, error_description: None, cookies };
     assert_hidden("CallbackParams", format!("{params:?}"));
+    let start = VerificationStart {
+        flow_id: "uvf_public".into(),
+        browser_url: "https://app.test/verify?flow_id=uvf_public".into(),
+        binding: SECRET.into(),
+        cookie_name: "grantline_uv_0123456789abcdef".into(),
+    };
+    assert!(!format!("{start:?}").contains(SECRET), "VerificationStart printed its binding");
 
     let credentials = AuthConfigCredentials { client_id: Some("Iv1.public".into()), client_secret: Some(SECRET.into()), ..Default::default() };
     let printed = format!("{credentials:?}");

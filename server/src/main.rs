@@ -154,6 +154,28 @@ enum ProjectAction {
     AllowOrigin { origins: Vec<String> },
     /// Remove browser origins from the CORS allow-list.
     DisallowOrigin { origins: Vec<String> },
+    /// Change how the project's pages name the app, and its user verification. Only the options
+    /// given change; an empty value ('') clears one.
+    Set {
+        /// The app's name on every page ("Acme wants to use your GitHub account").
+        #[arg(long)]
+        display_name: Option<String>,
+        /// Where people get help (https), shown on every page.
+        #[arg(long)]
+        support_url: Option<String>,
+        /// A PNG, JPEG or WebP file (at most 256 KiB; no SVG) shown on every page.
+        #[arg(long, conflicts_with = "remove_logo")]
+        logo: Option<std::path::PathBuf>,
+        /// Remove the logo.
+        #[arg(long)]
+        remove_logo: bool,
+        /// The app's page (https) that confirms who its user is; the broker appends `?flow_id=uvf_…`.
+        #[arg(long)]
+        user_verification_url: Option<String>,
+        /// Send every Connect Link through user verification first.
+        #[arg(long)]
+        verify_connect_links: Option<bool>,
+    },
 }
 
 /// The broker's allocator (why: `server/Cargo.toml`).
@@ -267,10 +289,41 @@ async fn run(command: Command, logs: Logs) -> Result<()> {
         Command::Project { action, store } => {
             let engine = store.open(admin_config()).await?.engine;
             let project = engine.default_project().await?;
+            let who = grantline_core::engine::Principal::project(project.clone());
             let (callbacks, origins) = match action {
                 ProjectAction::Show => {
                     println!("project {} ({})", project.id, project.name);
+                    print_profile(&engine.get_project_info(&who).await?);
                     (Some(project.allowed_callback_urls), Some(project.allowed_origins))
+                }
+                ProjectAction::Set { display_name, support_url, logo, remove_logo, user_verification_url, verify_connect_links } => {
+                    // '' clears a value.
+                    let clearable = |v: Option<String>| v.map(|v| Some(v).filter(|v| !v.trim().is_empty()));
+                    let patch = grantline_core::model::ProjectPatch {
+                        display_name: clearable(display_name),
+                        support_url: clearable(support_url),
+                        user_verification_url: clearable(user_verification_url),
+                        verify_connect_links,
+                    };
+                    // Everything is checked before anything is written.
+                    let image = match &logo {
+                        Some(path) => Some(
+                            std::fs::read(path).map_err(|e| Error::validation("logo", format!("cannot read {}: {e}", path.display())))?,
+                        ),
+                        None => None,
+                    };
+                    if let Some(bytes) = &image {
+                        grantline_core::engine::check_logo(None, bytes)?;
+                    }
+                    let mut info = engine.update_project(&who, patch).await?;
+                    if let Some(bytes) = &image {
+                        info = engine.set_project_logo(&who, None, bytes).await?;
+                    } else if remove_logo {
+                        info = engine.delete_project_logo(&who).await?;
+                    }
+                    println!("project {} ({})", project.id, project.name);
+                    print_profile(&info);
+                    (None, None)
                 }
                 ProjectAction::AllowCallback { urls } => (Some(engine.allow_callback_urls(&project.id, &urls).await?), None),
                 ProjectAction::DisallowCallback { urls } => (Some(engine.disallow_callback_urls(&project.id, &urls).await?), None),
@@ -350,6 +403,16 @@ async fn serve(cfg: ServeConfig, logs: Logs) -> Result<()> {
     running.task.await.map_err(|e| Error::Internal(e.to_string()))?.map_err(|e| Error::Internal(e.to_string()))?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The project's profile, one setting a line.
+fn print_profile(info: &grantline_core::model::ProjectInfo) {
+    let shown = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+    println!("display name:          {}", shown(&info.display_name));
+    println!("support URL:           {}", shown(&info.support_url));
+    println!("logo:                  {}", shown(&info.logo_url));
+    println!("user verification URL: {}", shown(&info.user_verification_url));
+    println!("verify connect links:  {}", info.verify_connect_links);
 }
 
 /// Older brokers stored the dev loopback entries in the project: say how to remove them.

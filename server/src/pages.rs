@@ -6,7 +6,8 @@
 use axum::http::header::{CACHE_CONTROL, REFERRER_POLICY, X_FRAME_OPTIONS};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use grantline_core::engine::{CallbackPage, ConnectForm, EngineConfig, LINK_PATH};
+use grantline_core::engine::verification::{ANOTHER_USER, BINDING_COOKIE_MAX_AGE_SECS, DEV_VERIFY_PATH};
+use grantline_core::engine::{AppBrand, CallbackPage, ConnectForm, EngineConfig, VerificationStart, LINK_PATH};
 use grantline_core::Error;
 
 /// Marks a response that carries (or was reached with) a link token, a `state`, a code or a
@@ -27,6 +28,33 @@ pub fn esc(s: &str) -> String {
 
 /// A whole page around `body`, with a `data-outcome` the tests and widgets can read.
 pub fn layout(title: &str, outcome: &str, body: &str) -> String {
+    branded(title, outcome, None, body)
+}
+
+/// A page a person sees during a connection or a verification: it names the app that asks
+/// ("Acme wants to use your GitHub account"), with its logo and support link when set, so a
+/// person can tell a real request from a phishing one. Every value is escaped.
+pub fn branded(title: &str, outcome: &str, brand: Option<&AppBrand>, body: &str) -> String {
+    let (asks, support) = match brand {
+        Some(b) => {
+            let logo = b
+                .logo_url
+                .as_deref()
+                .map(|u| format!(r#"<img class="logo" src="{}" alt="{} logo" width="48" height="48">"#, esc(u), esc(&b.app_name)))
+                .unwrap_or_default();
+            let support = b
+                .support_url
+                .as_deref()
+                .map(|u| format!(r#"<p class="support muted">Questions? <a href="{}" rel="noopener noreferrer">Contact {} support</a></p>"#, esc(u), esc(&b.app_name)))
+                .unwrap_or_default();
+            (format!(r#"<div class="asks">{logo}<p data-app="{name}"><strong>{headline}</strong></p></div>"#, name = esc(&b.app_name), headline = esc(&b.headline())), support)
+        }
+        None => (String::new(), String::new()),
+    };
+    page_html(title, outcome, &format!("{asks}{body}{support}"))
+}
+
+fn page_html(title: &str, outcome: &str, body: &str) -> String {
     format!(
         r#"<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
@@ -37,6 +65,7 @@ main{{background:#fff;border-radius:12px;box-shadow:0 2px 12px #0001;padding:2re
 h1{{font-size:1.3rem;margin-top:0}} .muted{{color:#5b6472}} button{{font-size:1rem;padding:.55rem 1.1rem;border-radius:8px;border:1px solid #c9ced6;background:#fff;cursor:pointer}}
 button.primary{{background:#2358d8;color:#fff;border-color:#2358d8}} input{{font-size:1rem;padding:.45rem;border:1px solid #c9ced6;border-radius:6px;width:100%;box-sizing:border-box}}
 .row{{display:flex;gap:.6rem;margin-top:1.2rem}} label{{display:block;margin-top:.9rem}} .error{{color:#b3261e}}
+.asks{{display:flex;gap:.8rem;align-items:center;margin-bottom:1rem}} .asks p{{margin:0}} .logo{{border-radius:8px;object-fit:contain}} .support{{margin-top:1.4rem;font-size:.9rem}}
 </style></head>
 <body><main data-outcome="{outcome}">
 <h1>{title}</h1>
@@ -46,20 +75,24 @@ button.primary{{background:#2358d8;color:#fff;border-color:#2358d8}} input{{font
     )
 }
 
-/// Renders a link or callback outcome.
-pub fn callback_page(page: &CallbackPage) -> Response {
+/// Renders a link or callback outcome, naming the app when it is known.
+pub fn callback_page(page: &CallbackPage, brand: Option<&AppBrand>) -> Response {
+    let layout = |title: &str, outcome: &str, body: &str| branded(title, outcome, brand, body);
     let status = StatusCode::from_u16(page.http_status()).unwrap_or(StatusCode::OK);
     let html = match page {
-        CallbackPage::Connected { toolkit } => layout(
-            "Connected",
-            "connected",
-            &format!("<p>Your {} account is connected — you can close this window.</p>", esc(toolkit)),
-        ),
-        CallbackPage::Failed { toolkit, reason } => layout(
-            "Connection failed",
-            "failed",
-            &format!("<p>Connecting {} did not work.</p><p class=\"muted\">{}</p><p>Go back to the app and try again.</p>", esc(toolkit), esc(reason)),
-        ),
+        CallbackPage::Connected { toolkit } => {
+            let toolkit = brand.and_then(|b| b.toolkit_name.as_deref()).unwrap_or(toolkit);
+            let to = brand.map(|b| format!(" to {}", esc(&b.app_name))).unwrap_or_default();
+            layout("Connected", "connected", &format!("<p>Your {} account is connected{to} — you can close this window.</p>", esc(toolkit)))
+        }
+        CallbackPage::Failed { toolkit, reason } => {
+            let toolkit = brand.and_then(|b| b.toolkit_name.as_deref()).unwrap_or(toolkit);
+            layout(
+                "Connection failed",
+                "failed",
+                &format!("<p>Connecting {} did not work.</p><p class=\"muted\">{}</p><p>Go back to the app and try again.</p>", esc(toolkit), esc(reason)),
+            )
+        }
         CallbackPage::Expired => layout(
             "This link has expired",
             "expired",
@@ -72,7 +105,7 @@ pub fn callback_page(page: &CallbackPage) -> Response {
 
 /// The form of an API-key, bearer or basic toolkit's Connect Link; it posts to the link's
 /// absolute URL on the broker's public URL.
-pub fn connect_form(config: &EngineConfig, form: &ConnectForm, status: StatusCode) -> Response {
+pub fn connect_form(config: &EngineConfig, form: &ConnectForm, brand: Option<&AppBrand>, status: StatusCode) -> Response {
     let error = form.error.as_deref().map(|e| format!(r#"<p class="error" role="alert">{}</p>"#, esc(e))).unwrap_or_default();
     let fields: String = form
         .fields
@@ -91,25 +124,76 @@ pub fn connect_form(config: &EngineConfig, form: &ConnectForm, status: StatusCod
         })
         .collect();
     let body = format!(
-        r#"<p class="muted">An app asks to use your {name} account. What you enter is sent to {name} only to check it, and stored encrypted.</p>{error}
+        r#"<p class="muted">What you enter is sent to {name} only to check it, and stored encrypted.</p>{error}
 <form method="post" action="{action}">{fields}
 <div class="row"><button class="primary" type="submit">Connect</button></div></form>"#,
         name = esc(&form.toolkit_name),
         action = esc(&config.url(&format!("{LINK_PATH}{}", form.link_token))),
     );
-    (status, Html(layout(&format!("Connect {}", form.toolkit_name), "form", &body))).into_response()
+    (status, Html(branded(&format!("Connect {}", form.toolkit_name), "form", brand, &body))).into_response()
 }
 
 /// An unexpected error, as a page (no internals beyond the error's own message).
 pub fn error_page(e: &Error) -> Response {
+    error_page_for(e, None)
+}
+
+/// [`error_page`], naming the app when it is known. A refusal meant for the person (a
+/// verification that failed) is shown as its own words.
+pub fn error_page_for(e: &Error, brand: Option<&AppBrand>) -> Response {
     let status = StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     if status.is_server_error() {
         tracing::error!(code = e.code(), error = %e, "page failed");
     }
-    let msg = if status.is_server_error() { "Something went wrong on the broker. Try again later.".to_string() } else { e.to_string() };
-    let mut response = (status, Html(layout("Something went wrong", "error", &format!("<p>{}</p>", esc(&msg))))).into_response();
+    let msg = match e {
+        _ if status.is_server_error() => "Something went wrong on the broker. Try again later.".to_string(),
+        Error::Forbidden(m) | Error::Conflict(m) => m.clone(),
+        _ => e.to_string(),
+    };
+    let mut response = (status, Html(branded("Something went wrong", "error", brand, &format!("<p>{}</p>", esc(&msg))))).into_response();
     if let Some(secs) = e.retry_after() {
         response.headers_mut().insert(axum::http::header::RETRY_AFTER, secs.into());
     }
     response
+}
+
+/// Sends the browser to the app's verifier, setting the flow's binding cookie (HttpOnly,
+/// SameSite=Lax so it comes back on the verifier's and the provider's top-level redirects,
+/// Secure on an https broker, scoped to the broker's path).
+pub fn verification_redirect(config: &EngineConfig, start: &VerificationStart) -> Response {
+    let path = config.public_base_url.path();
+    let secure = if config.public_base_url.scheme() == "https" { "; Secure" } else { "" };
+    let cookie = format!(
+        "{}={}; Path={path}; Max-Age={BINDING_COOKIE_MAX_AGE_SECS}; HttpOnly; SameSite=Lax{secure}",
+        start.cookie_name, start.binding
+    );
+    let mut response = axum::response::Redirect::to(&start.browser_url).into_response();
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(axum::http::header::SET_COOKIE, v);
+    }
+    response
+}
+
+/// The built-in verifier of a `--dev` broker: the person types who they are, which confirms
+/// the flow as that user (a stand-in for the app's own page, where its user is signed in).
+pub fn dev_verifier(config: &EngineConfig, flow_id: &str, brand: Option<&AppBrand>) -> Response {
+    let body = format!(
+        r#"<p class="muted">This is a <code>--dev</code> broker's stand-in for the app's own verification page, where its user is signed in.</p>
+<form method="post" action="{action}"><input type="hidden" name="flow_id" value="{flow_id}">
+<label>You are the app's user <input name="user_id" required autocomplete="off" spellcheck="false"></label>
+<div class="row"><button class="primary" type="submit">Confirm</button></div></form>"#,
+        action = esc(&config.url(DEV_VERIFY_PATH)),
+        flow_id = esc(flow_id),
+    );
+    Html(branded("Confirm who you are", "verify", brand, &body)).into_response()
+}
+
+/// The page shown when a verification ended without letting the flow go on.
+pub fn verification_failed(e: &Error, brand: Option<&AppBrand>) -> Response {
+    let another = matches!(e, Error::Forbidden(m) if m == ANOTHER_USER);
+    if another {
+        let body = format!("<p role=\"alert\" class=\"error\">{}</p>", esc(ANOTHER_USER));
+        return (StatusCode::FORBIDDEN, Html(branded("This link was started for another user", "another-user", brand, &body))).into_response();
+    }
+    error_page_for(e, brand)
 }

@@ -108,9 +108,30 @@ impl Person {
         let form = [("authorization_id", hidden(&html, "authorization_id")), ("csrf", hidden(&html, "csrf")), ("decision", decision.into())];
         let resp = self.browser.http.post(broker.url("/mcp/oauth/consent")).form(&form).send().await.unwrap();
         assert_eq!(resp.status(), 303, "{}", resp.text().await.unwrap());
-        let location = resp.headers()["location"].to_str().unwrap().to_string();
+        let mut location = resp.headers()["location"].to_str().unwrap().to_string();
+        if decision == "approve" {
+            // No code yet: the app's verifier (a --dev broker's own) must confirm who this is.
+            let user = between(&html, "asks to act as <strong>", "</strong>");
+            location = self.verified_as(broker, &location, &user).await.headers()["location"].to_str().unwrap().to_string();
+        }
         assert!(location.starts_with("http://127.0.0.1:33418/callback?"), "{location}");
         query_of(&location)
+    }
+
+    /// Plays the app: its backend confirms that the person its verification page (`verifier`,
+    /// with `flow_id`) sees is `user_id`, and the browser goes back to the broker. The broker's answer.
+    async fn verified_as(&self, broker: &Broker, verifier: &str, user_id: &str) -> reqwest::Response {
+        let flow_id = query_of(verifier)["flow_id"].clone();
+        let confirmed = broker
+            .http()
+            .post(broker.url(&format!("/api/v3.1/user_verifications/{flow_id}/confirm")))
+            .json(&json!({"user_id": user_id}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(confirmed.status(), 200);
+        let back: Value = confirmed.json().await.unwrap();
+        self.browser.http.get(back["redirect_url"].as_str().unwrap()).send().await.unwrap()
     }
 
     async fn code(&self, broker: &Broker, client_id: &str, resource: &str) -> String {
@@ -227,16 +248,20 @@ async fn a_client_with_only_the_session_url_is_walked_through_a_login() {
     let forged = plain().post(broker.url("/mcp/oauth/consent")).form(&form).send().await.unwrap();
     assert_eq!(forged.status(), 403);
 
-    // The person approves in their browser: back to the client with code, state and iss.
+    // The person approves in their browser, the app's verifier confirms they are ada, and the
+    // browser goes back to the client with code, state and iss.
     let approved = person.browser.http.post(broker.url("/mcp/oauth/consent")).form(&form).send().await.unwrap();
     assert_eq!(approved.status(), 303);
-    let answer = query_of(approved.headers()["location"].to_str().unwrap());
+    let verifier = approved.headers()["location"].to_str().unwrap().to_string();
+    let back = person.verified_as(&broker, &verifier, "ada").await;
+    assert_eq!(back.status(), 303);
+    let answer = query_of(back.headers()["location"].to_str().unwrap());
     assert_eq!((answer["state"].as_str(), answer["iss"].as_str()), ("st-1", broker.base_url.as_str()));
     let code = answer["code"].clone();
     assert!(code.starts_with("glmac_"));
     // The same consent form posted again decides nothing more.
     let again = person.browser.http.post(broker.url("/mcp/oauth/consent")).form(&form).send().await.unwrap();
-    assert_eq!(again.status(), 400);
+    assert!(again.status().is_client_error(), "{}", again.status());
     // A client that sends a secret is not one of these public clients.
     let secret = token(&broker, &[("grant_type", "authorization_code"), ("code", &code), ("client_id", &client_id), ("client_secret", "s")]).await;
     assert_eq!((secret.0, secret.1["error"].as_str()), (401, Some("invalid_client")));
@@ -570,4 +595,53 @@ async fn a_login_begun_on_one_broker_is_finished_and_used_on_the_others() {
     for i in 0..3 {
         assert_eq!(mcp_status(&c.via(i, &mcp_url), Some(access)).await.0, 401, "broker {i}");
     }
+}
+
+fn between(html: &str, start: &str, end: &str) -> String {
+    let from = html.find(start).unwrap_or_else(|| panic!("no {start} in {html}")) + start.len();
+    html[from..].split(end).next().unwrap().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn approving_issues_nothing_until_the_app_confirms_the_sessions_user() {
+    let broker = Broker::start(BrokerOptions::default());
+    let (_, mcp_url) = new_session(&broker, "ada").await;
+    let client_id = register(&broker, "Agent").await;
+
+    // Someone who is not ada approves: the app's verifier sees mallory, and the login ends.
+    let person = Person::new();
+    let html = person.open(&broker, &authorize_query(&client_id, &mcp_url)).await.text().await.unwrap();
+    let form = [("authorization_id", hidden(&html, "authorization_id")), ("csrf", hidden(&html, "csrf")), ("decision", "approve".into())];
+    let approved = person.browser.http.post(broker.url("/mcp/oauth/consent")).form(&form).send().await.unwrap();
+    assert_eq!(approved.status(), 303);
+    let verifier = approved.headers()["location"].to_str().unwrap().to_string();
+    assert!(verifier.contains("/dev/verify?flow_id=uvf_"), "approving goes to the verifier first: {verifier}");
+    let back = person.verified_as(&broker, &verifier, "mallory").await;
+    assert_eq!(back.status(), 403);
+    assert!(back.headers().get("location").is_none(), "no code goes to the client");
+    assert!(back.text().await.unwrap().contains("another user"));
+    // The consent form cannot be used again, and no token can be had.
+    let again = person.browser.http.post(broker.url("/mcp/oauth/consent")).form(&form).send().await.unwrap();
+    assert_ne!(again.status(), 303);
+
+    // Verified in one browser, returned in another: refused, nothing issued.
+    let (person, thief) = (Person::new(), Person::new());
+    let html = person.open(&broker, &authorize_query(&client_id, &mcp_url)).await.text().await.unwrap();
+    let form = [("authorization_id", hidden(&html, "authorization_id")), ("csrf", hidden(&html, "csrf")), ("decision", "approve".into())];
+    let approved = person.browser.http.post(broker.url("/mcp/oauth/consent")).form(&form).send().await.unwrap();
+    let verifier = approved.headers()["location"].to_str().unwrap().to_string();
+    let back = thief.verified_as(&broker, &verifier, "ada").await;
+    assert_eq!(back.status(), 403);
+    assert!(back.headers().get("location").is_none());
+
+    // A production broker whose project has no verification page cannot approve MCP clients.
+    let prod = Broker::start(BrokerOptions { dev: false, ..Default::default() });
+    let (_, prod_url) = new_session(&prod, "ada").await;
+    let prod_client = register(&prod, "Agent").await;
+    let person = Person::new();
+    let html = person.open(&prod, &authorize_query(&prod_client, &prod_url)).await.text().await.unwrap();
+    let form = [("authorization_id", hidden(&html, "authorization_id")), ("csrf", hidden(&html, "csrf")), ("decision", "approve".into())];
+    let refused = person.browser.http.post(prod.url("/mcp/oauth/consent")).form(&form).send().await.unwrap();
+    assert_eq!(refused.status(), 403);
+    assert!(refused.text().await.unwrap().contains("user-verification page"));
 }

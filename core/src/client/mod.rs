@@ -16,8 +16,8 @@ pub use wait::{WaitOptions, DEFAULT_POLL_INTERVAL, LONG_POLL_SLICE};
 pub use webhooks::Webhooks;
 
 use crate::model::{
-    AccountFilter, ConnectedAccount, Page, RefreshAccountRequest, RefreshAccountResponse, RevokeAccountResponse, SuccessResponse,
-    UpdateAccountStatusRequest,
+    AccountFilter, ConfirmUserRequest, ConnectedAccount, Page, ProjectInfo, ProjectPatch, RefreshAccountRequest, RefreshAccountResponse,
+    RevokeAccountResponse, SuccessResponse, UpdateAccountStatusRequest, UserVerificationConfirmed,
 };
 use crate::Result;
 use http::Http;
@@ -73,6 +73,31 @@ impl Client {
     /// Webhook subscriptions and their deliveries.
     pub fn webhooks(&self) -> Webhooks {
         Webhooks { client: self.clone() }
+    }
+
+    /// The project and the profile its pages show: `GET /api/v3.1/project`.
+    pub async fn project(&self) -> Result<ProjectInfo> {
+        self.http.get_json("/api/v3.1/project", &[]).await
+    }
+
+    /// Changes the project's profile (only the fields set; `Some(None)` clears one):
+    /// `PATCH /api/v3.1/project`.
+    pub async fn update_project(&self, patch: &ProjectPatch) -> Result<ProjectInfo> {
+        self.http.patch_json("/api/v3.1/project", patch).await
+    }
+
+    /// Removes the project's logo: `DELETE /api/v3.1/project/logo`.
+    pub async fn delete_project_logo(&self) -> Result<ProjectInfo> {
+        self.http.delete_json("/api/v3.1/project/logo").await
+    }
+
+    /// Says who the browser's user is, from the app's verification page (its backend, with the
+    /// API key): `POST /api/v3.1/user_verifications/{flow_id}/confirm`. Send the browser to
+    /// the answer's `redirect_url`; when `matched` is false the flow has ended.
+    pub async fn confirm_user(&self, flow_id: &str, user_id: &str) -> Result<UserVerificationConfirmed> {
+        crate::model::check_id("flow_id", flow_id, crate::model::USER_VERIFICATION_PREFIX)?;
+        let body = ConfirmUserRequest { user_id: user_id.to_string() };
+        self.http.post_json(&format!("/api/v3.1/user_verifications/{flow_id}/confirm"), &body).await
     }
 
     pub(crate) fn http(&self) -> &Http {

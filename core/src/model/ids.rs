@@ -38,3 +38,6 @@ pub fn check_id(field: &str, id: &str, prefix: &str) -> crate::Result<()> {
     }
     Ok(())
 }
+
+/// Prefix of user verification flow ids (one-time, stored hashed).
+pub const USER_VERIFICATION_PREFIX: &str = "uvf_";

@@ -4,15 +4,15 @@
 //! code or a credential form); opening a link and submitting its form are rate limited per link.
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
-use grantline_core::engine::{CallbackOutcome, CallbackParams, FormOutcome, LinkOpen};
+use grantline_core::engine::{BindingCookies, CallbackOutcome, CallbackParams, FormOutcome, LinkOpen};
 
 use crate::extract::QueryParams;
 use crate::{pages, AppState};
 
-/// Connect Link: redirects the browser to the provider (or shows the connect form of an API-key, bearer or basic toolkit).
+/// Connect Link: redirects the browser to the provider (or shows the connect form of an API-key, bearer or basic toolkit); first to the app's verification page when the project verifies its users.
 #[utoipa::path(
     get,
     path = "/link/{token}",
@@ -22,7 +22,7 @@ use crate::{pages, AppState};
     params(("token" = String, Path, description = "The Connect Link's token (`ln_…`).", pattern = r"^ln_[A-Za-z0-9]{1,64}$")),
     responses(
         (status = 200, description = "A page: the connect form, or how the connection ended.", content_type = "text/html", body = String),
-        (status = 303, description = "On to the provider's consent page, or back to the app's callback URL.", headers(("Location" = String, description = "Where the browser goes next."))),
+        (status = 303, description = "On to the app's verification page (setting the flow's binding cookie), the provider's consent page, or back to the app's callback URL.", headers(("Location" = String, description = "Where the browser goes next."))),
         (status = 400, description = "An invalid or used link or request (a page).", content_type = "text/html", body = String),
         (status = 404, description = "No such link (a page).", content_type = "text/html", body = String),
         (status = 409, description = "The account cannot take this link any more (a page).", content_type = "text/html", body = String),
@@ -34,16 +34,29 @@ use crate::{pages, AppState};
             headers(("Retry-After" = u64, description = "Seconds until the link may be opened again."))),
     ),
 )]
-pub async fn open_link(State(s): State<AppState>, Path(token): Path<String>) -> Response {
+pub async fn open_link(State(s): State<AppState>, Path(token): Path<String>, headers: HeaderMap) -> Response {
     if let Err(e) = s.limits.link_open.check(&token) {
         return pages::private(pages::error_page(&e));
     }
-    pages::private(match s.engine.open_link(&token).await {
+    let brand = s.engine.brand_for_link(&token).await.ok().flatten();
+    pages::private(link_answer(&s, s.engine.open_link(&token, &binding_cookies(&headers)).await, brand.as_ref()))
+}
+
+/// The browser's user-verification binding cookies.
+pub(crate) fn binding_cookies(headers: &HeaderMap) -> BindingCookies {
+    let all: Vec<&str> = headers.get_all(axum::http::header::COOKIE).iter().filter_map(|v| v.to_str().ok()).collect();
+    BindingCookies::from_header(&all.join("; "))
+}
+
+/// Where opening a link (or coming back from its verification) leads.
+pub(crate) fn link_answer(s: &AppState, open: grantline_core::Result<LinkOpen>, brand: Option<&grantline_core::engine::AppBrand>) -> Response {
+    match open {
         Ok(LinkOpen::Redirect(url)) => Redirect::to(url.as_str()).into_response(),
-        Ok(LinkOpen::Page(page)) => pages::callback_page(&page),
-        Ok(LinkOpen::Form(form)) => pages::connect_form(s.engine.config(), &form, StatusCode::OK),
-        Err(e) => pages::error_page(&e),
-    })
+        Ok(LinkOpen::Page(page)) => pages::callback_page(&page, brand),
+        Ok(LinkOpen::Form(form)) => pages::connect_form(s.engine.config(), &form, brand, StatusCode::OK),
+        Ok(LinkOpen::Verify(start)) => pages::verification_redirect(s.engine.config(), &start),
+        Err(e) => pages::error_page_for(&e, brand),
+    }
 }
 
 /// Submit the connect form of an API-key, bearer or basic toolkit.
@@ -71,15 +84,22 @@ pub async fn open_link(State(s): State<AppState>, Path(token): Path<String>) -> 
             headers(("Retry-After" = u64, description = "Seconds until the next submission is taken."))),
     ),
 )]
-pub async fn submit_form(State(s): State<AppState>, Path(token): Path<String>, Form(fields): Form<Vec<(String, String)>>) -> Response {
+pub async fn submit_form(
+    State(s): State<AppState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
     if let Err(e) = s.limits.link_form.check(&token) {
         return pages::private(pages::error_page(&e));
     }
-    pages::private(match s.engine.submit_link_form(&token, fields).await {
+    let brand = s.engine.brand_for_link(&token).await.ok().flatten();
+    let brand = brand.as_ref();
+    pages::private(match s.engine.submit_link_form(&token, fields, &binding_cookies(&headers)).await {
         Ok(FormOutcome::Done(CallbackOutcome::Redirect(url))) => Redirect::to(url.as_str()).into_response(),
-        Ok(FormOutcome::Done(CallbackOutcome::Page(page))) => pages::callback_page(&page),
-        Ok(FormOutcome::Retry(form)) => pages::connect_form(s.engine.config(), &form, StatusCode::UNPROCESSABLE_ENTITY),
-        Err(e) => pages::error_page(&e),
+        Ok(FormOutcome::Done(CallbackOutcome::Page(page))) => pages::callback_page(&page, brand),
+        Ok(FormOutcome::Retry(form)) => pages::connect_form(s.engine.config(), &form, brand, StatusCode::UNPROCESSABLE_ENTITY),
+        Err(e) => pages::error_page_for(&e, brand),
     })
 }
 
@@ -108,16 +128,19 @@ pub async fn submit_form(State(s): State<AppState>, Path(token): Path<String>, F
         (status = 503, description = "The broker is briefly unavailable (a page).", content_type = "text/html", body = String),
     ),
 )]
-pub async fn callback(State(s): State<AppState>, q: QueryParams) -> Response {
+pub async fn callback(State(s): State<AppState>, headers: HeaderMap, q: QueryParams) -> Response {
     let params = CallbackParams {
         state: q.get("state").map(str::to_string),
         code: q.get("code").map(str::to_string),
         error: q.get("error").map(str::to_string),
         error_description: q.get("error_description").map(str::to_string),
+        cookies: binding_cookies(&headers),
     };
+    let brand = s.engine.brand_for_state(params.state.as_deref()).await.ok().flatten();
+    let brand = brand.as_ref();
     pages::private(match s.engine.complete_callback(params).await {
         Ok(CallbackOutcome::Redirect(url)) => Redirect::to(url.as_str()).into_response(),
-        Ok(CallbackOutcome::Page(page)) => pages::callback_page(&page),
-        Err(e) => pages::error_page(&e),
+        Ok(CallbackOutcome::Page(page)) => pages::callback_page(&page, brand),
+        Err(e) => pages::error_page_for(&e, brand),
     })
 }

@@ -23,7 +23,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::extract::QueryParams;
-use crate::pages::{error_page, esc, layout, private};
+use crate::pages::{self, error_page, esc, layout, private};
 use crate::AppState;
 
 pub(crate) fn router() -> Router<AppState> {
@@ -193,18 +193,31 @@ fn consent_page(config: &EngineConfig, c: &Consent) -> Response {
         .as_deref()
         .map(|u| format!(r#"<img src="{}" alt="" width="40" height="40" referrerpolicy="no-referrer">"#, esc(u)))
         .unwrap_or_default();
+    let app_logo = c
+        .brand
+        .logo_url
+        .as_deref()
+        .map(|u| format!(r#"<img class="logo" src="{}" alt="{} logo" width="48" height="48">"#, esc(u), esc(&c.brand.app_name)))
+        .unwrap_or_default();
+    let support = c
+        .brand
+        .support_url
+        .as_deref()
+        .map(|u| format!(r#"<p class="support muted">Questions? <a href="{}" rel="noopener noreferrer">Contact {} support</a></p>"#, esc(u), esc(&c.brand.app_name)))
+        .unwrap_or_default();
     let abilities: String = c.abilities.iter().map(|a| format!("<li>{}</li>", esc(a))).collect();
     let body = format!(
-        r#"{logo}<p><strong>{name}</strong> asks to act as <strong>{user}</strong> in <strong>{app}</strong>.</p>{from}{site}
+        r#"{app_logo}{logo}<p><strong>{name}</strong> asks to act as <strong>{user}</strong> in <strong>{app}</strong>.</p>{from}{site}
 <p>If you allow it, it will be able to:</p><ul>{abilities}</ul>
 <p class="muted">After you decide, your browser goes to <strong>{target}</strong>.</p>{local}
 <p class="muted">Only allow it if you started this from an MCP client you trust. Session <code>{session}</code>.</p>
 <form method="post" action="{action}">
 <input type="hidden" name="authorization_id" value="{id}"><input type="hidden" name="csrf" value="{csrf}">
 <div class="row"><button class="primary" name="decision" value="approve" type="submit">Approve</button>
-<button name="decision" value="deny" type="submit">Deny</button></div></form>"#,
+<button name="decision" value="deny" type="submit">Deny</button></div></form>
+<p class="muted">Approving takes you to {app} to confirm it is you.</p>{support}"#,
         name = esc(name),
-        app = esc(&c.app_name),
+        app = esc(&c.brand.app_name),
         user = esc(&c.user_id),
         session = esc(&c.session_id),
         target = esc(&c.redirect_host),
@@ -232,7 +245,8 @@ struct Decision {
     decision: String,
 }
 
-/// The consent form's decision. Approve calls the one engine function that issues the code.
+/// The consent form's decision. Approve goes through the app's user verification (the code is
+/// issued when the browser comes back verified, `routes/verification.rs`); Deny answers the client.
 async fn decide(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let d: Decision = match form(&body) {
         Ok(d) => d,
@@ -247,14 +261,13 @@ async fn decide(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> R
         return private(error_page(&e));
     }
     let outcome = match d.decision.as_str() {
-        "approve" => s.engine.complete_mcp_authorization(&d.authorization_id).await,
-        "deny" => s.engine.deny_mcp_authorization(&d.authorization_id).await,
+        // Approving sends the browser to the app's verifier first: no code until the app
+        // confirms this person is the session's user.
+        "approve" => s.engine.approve_mcp_authorization(&d.authorization_id).await.map(|start| pages::verification_redirect(s.engine.config(), &start)),
+        "deny" => s.engine.deny_mcp_authorization(&d.authorization_id).await.map(|url| Redirect::to(url.as_str()).into_response()),
         _ => Err(grantline_core::Error::validation("decision", "must be approve or deny")),
     };
-    let mut r = match outcome {
-        Ok(url) => Redirect::to(url.as_str()).into_response(),
-        Err(e) => error_page(&e),
-    };
+    let mut r = outcome.unwrap_or_else(|e| error_page(&e));
     if let Ok(v) = HeaderValue::from_str(&format!("{name}=; {}; Max-Age=0", cookie_flags(s.engine.config()))) {
         r.headers_mut().append(SET_COOKIE, v);
     }

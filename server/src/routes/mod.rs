@@ -9,9 +9,11 @@ mod mcp_credentials;
 mod logs;
 mod mcp_auth;
 mod openapi;
+mod project;
 pub(crate) mod ops;
 mod sandbox;
 mod sessions;
+mod verification;
 mod webhooks;
 
 use axum::Router;
@@ -67,6 +69,9 @@ pub(crate) fn documented(state: Option<&AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(webhooks::retry))
         .routes(routes!(logs::list))
         .routes(routes!(logs::get))
+        .routes(routes!(project::get, project::update))
+        .routes(routes!(project::set_logo, project::delete_logo))
+        .routes(routes!(verification::confirm))
         .merge(client_api);
     OpenApiRouter::with_openapi(openapi::Frame::openapi())
         .nest("/api/v3.1", api)
@@ -75,6 +80,8 @@ pub(crate) fn documented(state: Option<&AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(connect::callback))
         .routes(routes!(openapi::document))
         .routes(routes!(logos::logo))
+        .routes(routes!(project::logo))
+        .routes(routes!(verification::finish))
         .routes(routes!(ops::health))
         .routes(routes!(ops::ready))
         .routes(routes!(ops::metrics))
@@ -84,7 +91,7 @@ pub(crate) fn router(state: AppState) -> Router<()> {
     let dev = state.engine.config().dev_mode;
     let mut app: Router<AppState> = documented(Some(&state)).into();
     if dev {
-        app = app.merge(sandbox::router());
+        app = app.merge(sandbox::router()).merge(verification::dev_router());
     }
     app = app.merge(mcp_auth::router());
     app = app.merge(crate::dashboard::router());

@@ -111,6 +111,13 @@ const textJson = (result) => JSON.parse(result.content[0].text)
 test('an MCP client registers, logs in with only the session URL and runs the user\'s tool', async (t) => {
   const broker = await startOidcBroker()
   t.after(() => broker.stop())
+  // A production broker approves MCP clients only through the app's own verification page.
+  const patched = await fetch(`${broker.baseUrl}/api/v3.1/project`, {
+    method: 'PATCH',
+    headers: { 'x-api-key': broker.apiKey, 'content-type': 'application/json' },
+    body: JSON.stringify({ user_verification_url: 'https://app.example.com/verify-user' }),
+  })
+  assert.equal(patched.status, 200)
   const session = await newSession(broker, 'alice_app_id', 'oidc')
   const url = new URL(session.mcp.url)
   const browser = new LoginBrowser(broker, 'alice_app_id')
@@ -118,7 +125,7 @@ test('an MCP client registers, logs in with only the session URL and runs the us
 
   // The first connection meets the 401; the SDK discovers, registers and sends the person to log in.
   await assert.rejects(new Client({ name: 'ts-agent', version: '1.0.0' }).connect(new StreamableHTTPClientTransport(url, { authProvider: provider })), UnauthorizedError)
-  assert.ok(provider.client.client_id.startsWith('mcpc_'), 'the client registered itself')
+  assert.ok(provider.client.client_id.startsWith('mcpcl_'), 'the client registered itself')
   assert.equal(provider.answer.state, provider.sentState)
   assert.equal(provider.answer.iss, broker.baseUrl, 'the authorization response names its issuer (RFC 9207)')
   const [page] = browser.consentPages

@@ -60,6 +60,11 @@ impl Engine {
         if let Some(page) = ended_page(&req, &account, clock::now_ms()) {
             return Ok(CallbackOutcome::Page(page));
         }
+        // A link the project verifies goes on only in the browser that passed its verification
+        // (else a verified link's provider URL could be handed to someone else).
+        if self.link_needs_verification(&req.project_id).await? && !self.link_verified_here(&req.state, &params.cookies).await? {
+            return Ok(Self::unverified_outcome());
+        }
         if !self.store.consume_request(&req.state, clock::now_ms()).await? {
             return invalid("This sign-in answer was already used.");
         }

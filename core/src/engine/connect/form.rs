@@ -4,6 +4,7 @@
 use crate::engine::connect::{ended_page, CallbackOutcome, CallbackPage};
 use crate::engine::provider::credentials::{form_headers, AuthHeaders, FormValues};
 use crate::engine::tools::ProviderCall;
+use crate::engine::verification::BindingCookies;
 use crate::engine::Engine;
 use crate::catalog::{FieldDef, ToolkitDef};
 use crate::model::{check_id, LINK_PREFIX};
@@ -53,7 +54,7 @@ impl Engine {
     /// declares a verification request), seals them and makes the account ACTIVE (a reconnect's
     /// too: the same account, the new values replacing the old). A refused submission stores
     /// nothing and leaves the link usable.
-    pub async fn submit_link_form(&self, link_token: &str, submitted: Vec<(String, String)>) -> Result<FormOutcome> {
+    pub async fn submit_link_form(&self, link_token: &str, submitted: Vec<(String, String)>, cookies: &BindingCookies) -> Result<FormOutcome> {
         let invalid = |reason: &str| Ok(FormOutcome::Done(CallbackOutcome::Page(CallbackPage::Invalid { reason: reason.into() })));
         if check_id("link_token", link_token, LINK_PREFIX).is_err() {
             return invalid("This Connect Link is not valid.");
@@ -64,6 +65,9 @@ impl Engine {
         };
         if let Some(page) = ended_page(&req, &account, crate::engine::clock::now_ms()) {
             return Ok(FormOutcome::Done(CallbackOutcome::Page(page)));
+        }
+        if self.link_needs_verification(&req.project_id).await? && !self.link_verified_here(&req.state, cookies).await? {
+            return Ok(FormOutcome::Done(Engine::unverified_outcome()));
         }
         let Some(def) = self.catalog.get(&account.toolkit).filter(|d| d.has_form()) else {
             return invalid("This Connect Link does not take a form.");

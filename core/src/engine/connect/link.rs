@@ -6,6 +6,7 @@ use crate::engine::connect::{ConnectForm, LinkOpen, CallbackPage, ended_page};
 use crate::engine::crypto::random as secrets;
 use crate::engine::provider::oauth::{self, AuthorizeParams};
 use crate::engine::store::{AccountRecord, AuthConfigRecord, ConnectionRequestRecord, RequestKind, SessionRecord, Transition};
+use crate::engine::verification::BindingCookies;
 use crate::engine::{clock, metrics, sandbox, CallbackAllowList, Engine, Principal, LINK_PATH};
 use crate::model::{
     check_id, AccountStatus, LinkRequest, LinkResponse, RefreshAccountRequest, RefreshAccountResponse, ToolkitsConfig, ACCOUNT_PREFIX,
@@ -214,8 +215,14 @@ impl Engine {
             .ok_or_else(|| Error::Internal(format!("toolkit {toolkit} is no longer an OAuth2 toolkit in the catalog")))
     }
 
-    /// `GET /link/{token}`: where a Connect Link sends the browser.
-    pub async fn open_link(&self, link_token: &str) -> Result<LinkOpen> {
+    /// `GET /link/{token}`: where a Connect Link sends the browser. When the project verifies
+    /// its users on Connect Links, a browser that has not passed a verification for this link
+    /// (`cookies`) is sent to the verifier first.
+    pub async fn open_link(&self, link_token: &str, cookies: &BindingCookies) -> Result<LinkOpen> {
+        self.open_link_with(link_token, cookies).await
+    }
+
+    pub(crate) async fn open_link_with(&self, link_token: &str, cookies: &BindingCookies) -> Result<LinkOpen> {
         let invalid = || LinkOpen::Page(CallbackPage::Invalid { reason: "This Connect Link is not valid.".into() });
         if check_id("link_token", link_token, LINK_PREFIX).is_err() {
             return Ok(invalid());
@@ -224,6 +231,9 @@ impl Engine {
         let Some(account) = self.current_account(&req.project_id, &req.account_id).await? else { return Ok(invalid()) };
         if let Some(page) = ended_page(&req, &account, clock::now_ms()) {
             return Ok(LinkOpen::Page(page));
+        }
+        if self.link_needs_verification(&req.project_id).await? && !self.link_verified_here(&req.state, cookies).await? {
+            return self.begin_link_verification(&req.project_id, &account.id, &account.user_id, &req.state).await;
         }
         if let Some(def) = self.catalog.get(&account.toolkit).filter(|d| d.has_form()) {
             return Ok(LinkOpen::Form(ConnectForm::new(def, link_token, None)));

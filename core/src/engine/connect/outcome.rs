@@ -14,6 +14,8 @@ pub enum LinkOpen {
     Page(CallbackPage),
     /// Show the toolkit's connect form (API key, bearer token, user name and password).
     Form(ConnectForm),
+    /// Send the browser to the app's verifier first, setting the binding cookie.
+    Verify(crate::engine::verification::VerificationStart),
 }
 
 /// The end of a callback: back to the app, or a broker page.
@@ -61,6 +63,8 @@ pub struct CallbackParams {
     pub error: Option<String>,
     /// The provider's description of the error.
     pub error_description: Option<String>,
+    /// The browser's user-verification binding cookies.
+    pub cookies: crate::engine::verification::BindingCookies,
 }
 
 impl std::fmt::Debug for CallbackParams {
@@ -71,6 +75,7 @@ impl std::fmt::Debug for CallbackParams {
             .field("code", &self.code.as_ref().map(|_| "<redacted>"))
             .field("error", &self.error)
             .field("error_description", &self.error_description)
+            .field("cookies", &self.cookies)
             .finish()
     }
 }

@@ -36,8 +36,12 @@ pub fn new_id(prefix: &str) -> Result<String> {
 
 /// Hex SHA-256, how API keys and client tokens are stored.
 pub fn sha256_hex(data: &str) -> String {
-    let digest = Sha256::digest(data.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    sha256_bytes_hex(data.as_bytes())
+}
+
+/// Hex SHA-256 of bytes (a logo's digest, part of its URL).
+pub fn sha256_bytes_hex(data: &[u8]) -> String {
+    Sha256::digest(data).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A PKCE pair: the verifier kept secret, and its S256 challenge sent to the provider.

@@ -59,8 +59,8 @@ pub struct Consent {
     pub csrf: String,
     /// The client asking.
     pub client: McpClient,
-    /// The app whose session it is.
-    pub app_name: String,
+    /// The app whose session it is, as every page names it (display name, logo, support URL).
+    pub brand: crate::engine::AppBrand,
     /// The session's user.
     pub user_id: String,
     /// The session.
@@ -180,7 +180,7 @@ impl Engine {
             authorization_id,
             csrf,
             abilities: self.mcp_abilities(&session.config),
-            app_name: Self::mcp_app_name(&project),
+            brand: self.brand(&project, None).await?,
             user_id: session.config.user_id.clone(),
             session_id: session.id,
             client,
@@ -242,8 +242,44 @@ impl Engine {
         })
     }
 
-    /// The person approved (and, once user verification is wired, was verified as the
-    /// session's user): issues the code and returns the client's redirect URI with `code`,
+    /// The person approved: no code yet. First the project's app must confirm that this
+    /// browser's user is the session's user (user verification): the answer is where to send
+    /// the browser, and the verifier's return ([`Engine::finish_user_verification`]) leads to
+    /// [`Engine::complete_mcp_authorization`]. A project with no verification page (and not a
+    /// `--dev` broker) cannot approve MCP clients: anyone holding a session's URL could
+    /// otherwise act as its user.
+    pub async fn approve_mcp_authorization(&self, authorization_id: &str) -> Result<crate::engine::VerificationStart> {
+        let pending = self.pending_mcp_authorization(authorization_id).await?;
+        let project = self
+            .store
+            .get_project(&pending.project_id)
+            .await?
+            .ok_or_else(|| Error::not_found("project", &pending.project_id))?;
+        let purpose = crate::engine::VerificationPurpose::McpAuthorization { authorization_id: authorization_id.to_string() };
+        match self.begin_user_verification(&project, purpose, &pending.user_id).await? {
+            Some(start) => Ok(start),
+            None => {
+                // Nothing can be approved: end the authorization now rather than at its expiry.
+                self.abandon_mcp_authorization(authorization_id).await?;
+                Err(Error::Forbidden(format!(
+                    "{} has not set a user-verification page, so MCP clients cannot be approved for its users yet \
+                     (its operator sets one with `grantline project set --user-verification-url …`)",
+                    self.brand(&project, None).await?.app_name
+                )))
+            }
+        }
+    }
+
+    /// Ends a pending authorization with nothing issued (its user verification failed): the
+    /// client's later token request finds no code. Already decided or expired: nothing to do.
+    pub(crate) async fn abandon_mcp_authorization(&self, authorization_id: &str) -> Result<()> {
+        if let Some(pending) = self.store.use_mcp_grant(McpGrantKind::Authorization, &ids_hash(authorization_id), clock::now_ms()).await? {
+            self.store.revoke_mcp_family(&pending.family).await?;
+        }
+        Ok(())
+    }
+
+    /// The person approved and was verified as the session's user: issues the code and returns the client's redirect URI with `code`,
     /// `state` and `iss`. The pending authorization is used up, whatever the outcome.
     pub async fn complete_mcp_authorization(&self, authorization_id: &str) -> Result<url::Url> {
         let now = clock::now_ms();

@@ -91,11 +91,6 @@ pub fn session_of_resource(config: &EngineConfig, resource: &str) -> Option<Stri
 }
 
 impl Engine {
-    /// The app a consent page names. One place, so a project display name can replace it.
-    pub fn mcp_app_name(project: &super::store::Project) -> String {
-        project.name.clone()
-    }
-
     /// The session behind a resource indicator, in the installation's project; `NOT_FOUND`
     /// when there is none.
     async fn mcp_session(&self, session_id: &str) -> Result<(super::store::Project, super::store::SessionRecord)> {

@@ -119,6 +119,9 @@ cases! {
     webhook_subscriptions_are_kept_per_project,
     events_fan_out_once_and_each_accounts_deliveries_go_in_sequence,
     racing_brokers_claim_each_delivery_once,
+    a_project_profile_and_its_logo_are_kept_apart_and_per_project,
+    a_user_verification_moves_once_from_each_status_and_never_after_expiry,
+    racing_confirmations_of_a_user_verification_apply_once,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1824,4 +1827,126 @@ pub async fn racing_brokers_claim_each_delivery_once(store: Arc<dyn Store>) {
     all.dedup();
     assert_eq!(all.len(), claimed, "a delivery claimed twice");
     assert_eq!(claimed, 20.min(5 * CONTENDERS), "every delivery is claimed by someone");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The project profile and user verification
+
+/// The app names itself, sets a logo, changes its name (the logo stays), and removes the logo
+/// (the name stays); the other project sees none of it.
+pub async fn a_project_profile_and_its_logo_are_kept_apart_and_per_project(store: Arc<dyn Store>) {
+    two_projects(&store).await;
+    assert_eq!(store.project_profile(PROJECT).await.unwrap(), None);
+    assert_eq!(store.project_logo(PROJECT).await.unwrap(), None);
+
+    let profile = ProjectProfileRecord {
+        project_id: PROJECT.into(),
+        display_name: Some("Acme".into()),
+        support_url: Some("https://acme.test/help".into()),
+        user_verification_url: Some("https://acme.test/verify".into()),
+        verify_connect_links: true,
+        logo: None,
+        updated_at: 10,
+    };
+    store.put_project_profile(&profile).await.unwrap();
+    assert_eq!(store.project_profile(PROJECT).await.unwrap(), Some(profile.clone()));
+
+    let png = ProjectLogo { meta: LogoRef { content_type: "image/png".into(), sha256: "ab12".into() }, data: vec![0x89, b'P', b'N', b'G', 0, 1, 2] };
+    store.set_project_logo(PROJECT, Some(&png), 20).await.unwrap();
+    assert_eq!(store.project_logo(PROJECT).await.unwrap(), Some(png.clone()));
+    let with_logo = store.project_profile(PROJECT).await.unwrap().unwrap();
+    assert_eq!((with_logo.logo, with_logo.display_name.as_deref()), (Some(png.meta.clone()), Some("Acme")));
+
+    // Writing the fields leaves the logo; clearing a field stores NULL.
+    let renamed = ProjectProfileRecord { display_name: None, verify_connect_links: false, updated_at: 30, ..profile.clone() };
+    store.put_project_profile(&renamed).await.unwrap();
+    let read = store.project_profile(PROJECT).await.unwrap().unwrap();
+    assert_eq!(read, ProjectProfileRecord { logo: Some(png.meta.clone()), ..renamed.clone() });
+
+    // A logo alone makes a profile for a project that had none.
+    store.set_project_logo(OTHER_PROJECT, Some(&png), 40).await.unwrap();
+    let other = store.project_profile(OTHER_PROJECT).await.unwrap().unwrap();
+    assert_eq!((other.display_name, other.verify_connect_links, other.logo), (None, false, Some(png.meta.clone())));
+
+    store.set_project_logo(PROJECT, None, 50).await.unwrap();
+    assert_eq!(store.project_logo(PROJECT).await.unwrap(), None);
+    assert_eq!(store.project_profile(PROJECT).await.unwrap().unwrap().support_url.as_deref(), Some("https://acme.test/help"));
+    assert_eq!(store.project_logo(OTHER_PROJECT).await.unwrap(), Some(png));
+}
+
+fn verification(id_hash: &str, link_state_hash: Option<&str>, expires_at: i64) -> UserVerificationRecord {
+    UserVerificationRecord {
+        id_hash: id_hash.into(),
+        project_id: PROJECT.into(),
+        purpose: "connect_link".into(),
+        subject: "ca_1".into(),
+        link_state_hash: link_state_hash.map(str::to_string),
+        expected_user_id: "alice".into(),
+        confirmed_user_id: None,
+        cookie_name: format!("cookie_{id_hash}"),
+        binding_hash: format!("binding of {id_hash}"),
+        status: VerificationStatus::Pending,
+        created_at: 1,
+        expires_at,
+        updated_at: 1,
+    }
+}
+
+/// A flow is confirmed once, passed once, and neither after it expired; only PASSED flows let a
+/// link through.
+pub async fn a_user_verification_moves_once_from_each_status_and_never_after_expiry(store: Arc<dyn Store>) {
+    use VerificationStatus::*;
+    two_projects(&store).await;
+    let flow = verification("h1", Some("state-1"), 1_000);
+    store.insert_user_verification(&flow).await.unwrap();
+    assert_eq!(store.user_verification("h1").await.unwrap(), Some(flow.clone()));
+    assert_eq!(store.user_verification("h-nobody").await.unwrap(), None);
+    assert!(store.passed_link_verifications("state-1").await.unwrap().is_empty());
+
+    assert!(!store.advance_user_verification("h1", Confirmed, Passed, None, 10).await.unwrap(), "not confirmed yet");
+    assert!(store.advance_user_verification("h1", Pending, Confirmed, Some("alice"), 10).await.unwrap());
+    assert!(!store.advance_user_verification("h1", Pending, Mismatched, Some("mallory"), 11).await.unwrap(), "confirmed once");
+    let confirmed = store.user_verification("h1").await.unwrap().unwrap();
+    assert_eq!((confirmed.status, confirmed.confirmed_user_id.as_deref(), confirmed.updated_at), (Confirmed, Some("alice"), 10));
+    assert!(store.advance_user_verification("h1", Confirmed, Passed, None, 20).await.unwrap());
+    assert!(!store.advance_user_verification("h1", Confirmed, Passed, None, 21).await.unwrap(), "passed once");
+    let passed = store.user_verification("h1").await.unwrap().unwrap();
+    assert_eq!((passed.status, passed.confirmed_user_id.as_deref()), (Passed, Some("alice")), "the confirmed user is kept");
+    assert_eq!(store.passed_link_verifications("state-1").await.unwrap(), vec![passed]);
+    assert!(store.passed_link_verifications("state-2").await.unwrap().is_empty());
+
+    // An expired flow moves no more.
+    store.insert_user_verification(&verification("h2", Some("state-2"), 100)).await.unwrap();
+    assert!(!store.advance_user_verification("h2", Pending, Confirmed, Some("alice"), 100).await.unwrap());
+    assert_eq!(store.user_verification("h2").await.unwrap().unwrap().status, Pending);
+    // A mismatch is a status of its own, and lets nothing through.
+    store.insert_user_verification(&verification("h3", Some("state-3"), 1_000)).await.unwrap();
+    assert!(store.advance_user_verification("h3", Pending, Mismatched, Some("mallory"), 10).await.unwrap());
+    assert!(store.passed_link_verifications("state-3").await.unwrap().is_empty());
+    // The id is unique.
+    assert!(matches!(store.insert_user_verification(&verification("h1", None, 1_000)).await, Err(crate::Error::Conflict(_))));
+
+    // The retention sweeper drops flows that expired before its links' horizon, and only those.
+    let before = PurgeBefore { links: 500, client_tokens: 0, mcp_credentials: 0, accounts: 0, webhooks: 0, logs: 0 };
+    assert_eq!(store.purge(&before).await.unwrap().links, 1);
+    assert_eq!(store.user_verification("h2").await.unwrap(), None);
+    assert!(store.user_verification("h1").await.unwrap().is_some() && store.user_verification("h3").await.unwrap().is_some());
+}
+
+/// Two confirmations of one flow race (the right user and another): exactly one applies.
+pub async fn racing_confirmations_of_a_user_verification_apply_once(store: Arc<dyn Store>) {
+    two_projects(&store).await;
+    store.insert_user_verification(&verification("h1", Some("s"), i64::MAX)).await.unwrap();
+    let wins = race(8, |i| {
+        let store = store.clone();
+        async move {
+            let (to, who) = if i % 2 == 0 { (VerificationStatus::Confirmed, "alice") } else { (VerificationStatus::Mismatched, "mallory") };
+            store.advance_user_verification("h1", VerificationStatus::Pending, to, Some(who), 5).await.unwrap()
+        }
+    })
+    .await;
+    assert_eq!(wins.iter().filter(|w| **w).count(), 1);
+    let flow = store.user_verification("h1").await.unwrap().unwrap();
+    let expected = if flow.status == VerificationStatus::Confirmed { "alice" } else { "mallory" };
+    assert_eq!(flow.confirmed_user_id.as_deref(), Some(expected));
 }

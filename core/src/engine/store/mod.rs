@@ -3,6 +3,7 @@
 
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
+mod profiles;
 mod records;
 mod sqlite;
 #[cfg(feature = "postgres")]
@@ -10,6 +11,7 @@ pub mod copy;
 #[cfg(feature = "postgres")]
 mod postgres;
 
+pub use profiles::*;
 pub use records::*;
 pub use sqlite::SqliteStore;
 #[cfg(feature = "postgres")]
@@ -50,6 +52,34 @@ pub trait Store: Send + Sync + 'static {
     async fn set_allowed_origins(&self, project_id: &str, origins: &[String]) -> Result<()>;
     /// Every project's allowed origins together (CORS preflights carry no credential).
     async fn all_allowed_origins(&self) -> Result<Vec<String>>;
+
+    /// A project's profile (logo type and digest included, not its bytes), if one was ever set.
+    async fn project_profile(&self, project_id: &str) -> Result<Option<ProjectProfileRecord>>;
+    /// Writes a project's profile fields (all but the logo, which stays as it is).
+    async fn put_project_profile(&self, profile: &ProjectProfileRecord) -> Result<()>;
+    /// Replaces (`Some`) or removes (`None`) a project's logo.
+    async fn set_project_logo(&self, project_id: &str, logo: Option<&ProjectLogo>, now: i64) -> Result<()>;
+    /// A project's logo, bytes included, if it has one.
+    async fn project_logo(&self, project_id: &str) -> Result<Option<ProjectLogo>>;
+
+    /// Adds a user verification flow.
+    async fn insert_user_verification(&self, flow: &UserVerificationRecord) -> Result<()>;
+    /// The flow whose id hashes to `id_hash`.
+    async fn user_verification(&self, id_hash: &str) -> Result<Option<UserVerificationRecord>>;
+    /// Moves a flow from `from` to `to` if it is still at `from` and unexpired at `now`,
+    /// recording `confirmed_user_id` when given; false otherwise (nothing changes). Of two
+    /// concurrent moves from one status, exactly one succeeds.
+    async fn advance_user_verification(
+        &self,
+        id_hash: &str,
+        from: VerificationStatus,
+        to: VerificationStatus,
+        confirmed_user_id: Option<&str>,
+        now: i64,
+    ) -> Result<bool>;
+    /// The PASSED flows that let the Connect Link whose `state` hashes to `link_state_hash`
+    /// through, newest first.
+    async fn passed_link_verifications(&self, link_state_hash: &str) -> Result<Vec<UserVerificationRecord>>;
 
     /// Adds an API key (hashed).
     async fn insert_api_key(&self, key: &ApiKeyRecord) -> Result<()>;

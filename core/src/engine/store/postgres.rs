@@ -10,6 +10,7 @@
 
 mod changes;
 mod migrations;
+mod profiles;
 mod rows;
 mod target;
 
@@ -736,12 +737,13 @@ impl Store for PostgresStore {
              links AS (DELETE FROM connection_requests WHERE (expires_at < $1 OR consumed_at < $1) \
                AND account_id IN (SELECT id FROM accounts WHERE status NOT IN ('INITIATED', 'INITIALIZING')) \
                AND account_id NOT IN (SELECT id FROM gone) RETURNING account_id), \
+             flows AS (DELETE FROM user_verifications WHERE expires_at < $1 RETURNING id_hash), \
              tokens AS (DELETE FROM client_tokens WHERE expires_at < $2 OR revoked_at < $2 RETURNING id), \
              mcp AS (DELETE FROM mcp_credentials WHERE expires_at < $6 OR revoked_at < $6 RETURNING id), \
              events AS (DELETE FROM webhook_events WHERE dispatched_at < $4 RETURNING id), \
              deliveries AS (DELETE FROM webhook_deliveries WHERE status <> 'PENDING' AND finished_at < $4 RETURNING id), \
              logs AS (DELETE FROM execution_logs WHERE created_at < $5 RETURNING id) \
-             SELECT (SELECT count(*) FROM links), (SELECT count(*) FROM tokens), (SELECT count(*) FROM gone), \
+             SELECT (SELECT count(*) FROM links) + (SELECT count(*) FROM flows), (SELECT count(*) FROM tokens), (SELECT count(*) FROM gone), \
                (SELECT count(*) FROM events) + (SELECT count(*) FROM deliveries), (SELECT count(*) FROM logs), \
                (SELECT count(*) FROM mcp)";
         let params: [&(dyn ToSql + Sync); 6] =
@@ -893,6 +895,45 @@ impl Store for PostgresStore {
     async fn pending_deliveries(&self) -> Result<u64> {
         let row = self.row("SELECT count(*) FROM webhook_deliveries WHERE status = 'PENDING'", &[]).await?;
         Ok(row.map_or(0, |r| r.get::<_, i64>(0) as u64))
+    }
+
+    async fn project_profile(&self, project_id: &str) -> Result<Option<ProjectProfileRecord>> {
+        self.profile_of(project_id).await
+    }
+
+    async fn put_project_profile(&self, profile: &ProjectProfileRecord) -> Result<()> {
+        self.put_profile(profile).await
+    }
+
+    async fn set_project_logo(&self, project_id: &str, logo: Option<&ProjectLogo>, now: i64) -> Result<()> {
+        self.put_logo(project_id, logo, now).await
+    }
+
+    async fn project_logo(&self, project_id: &str) -> Result<Option<ProjectLogo>> {
+        self.logo_of(project_id).await
+    }
+
+    async fn insert_user_verification(&self, flow: &UserVerificationRecord) -> Result<()> {
+        self.insert_verification(flow).await
+    }
+
+    async fn user_verification(&self, id_hash: &str) -> Result<Option<UserVerificationRecord>> {
+        self.verification_by_hash(id_hash).await
+    }
+
+    async fn advance_user_verification(
+        &self,
+        id_hash: &str,
+        from: VerificationStatus,
+        to: VerificationStatus,
+        confirmed_user_id: Option<&str>,
+        now: i64,
+    ) -> Result<bool> {
+        self.advance_verification(id_hash, from, to, confirmed_user_id, now).await
+    }
+
+    async fn passed_link_verifications(&self, link_state_hash: &str) -> Result<Vec<UserVerificationRecord>> {
+        self.passed_for_link(link_state_hash).await
     }
 
     async fn insert_sandbox_grant(&self, g: &SandboxGrant, cap: u32) -> Result<()> {

@@ -301,7 +301,8 @@ pub struct AccountKey {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PurgeBefore {
     /// Connection requests (link tokens) used or expired before this, once their account is no
-    /// longer pending (an INITIATED account keeps its link until it is expired).
+    /// longer pending (an INITIATED account keeps its link until it is expired); user
+    /// verification flows that expired before this.
     pub links: i64,
     /// Client tokens expired or revoked before this.
     pub client_tokens: i64,
@@ -319,7 +320,7 @@ pub struct PurgeBefore {
 /// How many rows [`Store::purge`](super::Store::purge) deleted, by kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Purged {
-    /// Connection requests (link tokens) of accounts that stay.
+    /// Connection requests (link tokens) of accounts that stay, and user verification flows.
     pub links: u64,
     /// Client tokens.
     pub client_tokens: u64,

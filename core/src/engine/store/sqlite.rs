@@ -6,6 +6,7 @@
 mod checkpoints;
 mod identity;
 mod migrations;
+mod profiles;
 mod readers;
 mod rows;
 mod writer;
@@ -392,6 +393,45 @@ impl Store for SqliteStore {
     async fn all_allowed_origins(&self) -> Result<Vec<String>> {
         self.read(|c| Ok(all(c, "SELECT allowed_origins FROM projects", [], |r| json_list(r, 0))?.into_iter().flatten().collect()))
             .await
+    }
+
+    async fn project_profile(&self, project_id: &str) -> Result<Option<ProjectProfileRecord>> {
+        self.profile_of(project_id).await
+    }
+
+    async fn put_project_profile(&self, profile: &ProjectProfileRecord) -> Result<()> {
+        self.put_profile(profile).await
+    }
+
+    async fn set_project_logo(&self, project_id: &str, logo: Option<&ProjectLogo>, now: i64) -> Result<()> {
+        self.put_logo(project_id, logo, now).await
+    }
+
+    async fn project_logo(&self, project_id: &str) -> Result<Option<ProjectLogo>> {
+        self.logo_of(project_id).await
+    }
+
+    async fn insert_user_verification(&self, flow: &UserVerificationRecord) -> Result<()> {
+        self.insert_verification(flow).await
+    }
+
+    async fn user_verification(&self, id_hash: &str) -> Result<Option<UserVerificationRecord>> {
+        self.verification(id_hash).await
+    }
+
+    async fn advance_user_verification(
+        &self,
+        id_hash: &str,
+        from: VerificationStatus,
+        to: VerificationStatus,
+        confirmed_user_id: Option<&str>,
+        now: i64,
+    ) -> Result<bool> {
+        self.advance_verification(id_hash, from, to, confirmed_user_id, now).await
+    }
+
+    async fn passed_link_verifications(&self, link_state_hash: &str) -> Result<Vec<UserVerificationRecord>> {
+        self.passed_for_link(link_state_hash).await
     }
 
     async fn insert_client_token(&self, t: &ClientTokenRecord) -> Result<()> {
@@ -949,7 +989,7 @@ impl Store for SqliteStore {
                 "DELETE FROM connection_requests WHERE (expires_at < ?1 OR consumed_at < ?1) \
                  AND account_id IN (SELECT id FROM accounts WHERE status NOT IN ('INITIATED', 'INITIALIZING'))",
                 [b.links],
-            )?;
+            )? + exec(c, "DELETE FROM user_verifications WHERE expires_at < ?1", [b.links])?;
             let client_tokens = exec(c, "DELETE FROM client_tokens WHERE expires_at < ?1 OR revoked_at < ?1", [b.client_tokens])?;
             let mcp_credentials = exec(c, "DELETE FROM mcp_credentials WHERE expires_at < ?1 OR revoked_at < ?1", [b.mcp_credentials])?;
             let events = exec(c, "DELETE FROM webhook_events WHERE dispatched_at < ?1", [b.webhooks])?;

@@ -8,7 +8,7 @@ use super::rows::db;
 use crate::{Error, Result};
 
 /// The steps, in order; a step never changes once released (add a new one).
-const MIGRATIONS: &[(i32, &str)] = &[(1, SCHEMA_V1), (2, SCHEMA_V2), (3, SCHEMA_V3), (4, SCHEMA_V4), (5, SCHEMA_V5), (6, SCHEMA_MCP_CREDENTIALS), (7, SCHEMA_MCP_AUTHORIZATION)];
+const MIGRATIONS: &[(i32, &str)] = &[(1, SCHEMA_V1), (2, SCHEMA_V2), (3, SCHEMA_V3), (4, SCHEMA_V4), (5, SCHEMA_V5), (6, SCHEMA_MCP_CREDENTIALS), (7, SCHEMA_MCP_AUTHORIZATION), (8, SCHEMA_PROFILE_AND_VERIFICATION)];
 
 /// SQLite's tables and indexes, in PostgreSQL's types (BIGINT unix ms, BYTEA sealed values,
 /// BOOLEAN flags, TEXT holding JSON lists), plus `sessions.config_version` (the column the
@@ -262,6 +262,38 @@ CREATE TABLE mcp_grants (
 CREATE INDEX mcp_grants_expiry ON mcp_grants(expires_at);
 CREATE INDEX mcp_grants_age ON mcp_grants(kind, created_at, hash);
 CREATE INDEX mcp_grants_family ON mcp_grants(family);
+"#;
+
+/// SQLite's step 11: the project's profile and user verification flows.
+const SCHEMA_PROFILE_AND_VERIFICATION: &str = r#"
+CREATE TABLE project_profiles (
+    project_id TEXT PRIMARY KEY REFERENCES projects(id),
+    display_name TEXT,
+    support_url TEXT,
+    user_verification_url TEXT,
+    verify_connect_links BOOLEAN NOT NULL DEFAULT FALSE,
+    logo_content_type TEXT,
+    logo_sha256 TEXT,
+    logo BYTEA,
+    updated_at BIGINT NOT NULL
+);
+CREATE TABLE user_verifications (
+    id_hash TEXT PRIMARY KEY,
+    project_id TEXT NOT NULL REFERENCES projects(id),
+    purpose TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    link_state_hash TEXT,
+    expected_user_id TEXT NOT NULL,
+    confirmed_user_id TEXT,
+    cookie_name TEXT NOT NULL,
+    binding_hash TEXT NOT NULL,
+    status TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL
+);
+CREATE INDEX user_verifications_link ON user_verifications(link_state_hash);
+CREATE INDEX user_verifications_age ON user_verifications(expires_at);
 "#;
 
 /// Brings the schema up to the newest step.

@@ -4,7 +4,7 @@
 use rusqlite::Connection;
 
 /// Schema changes in order; `PRAGMA user_version` records how many have run.
-pub(super) const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6, SCHEMA_V7, SCHEMA_V8, SCHEMA_V9, SCHEMA_V10, SCHEMA_MCP_CREDENTIALS, SCHEMA_MCP_AUTHORIZATION];
+pub(super) const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6, SCHEMA_V7, SCHEMA_V8, SCHEMA_V9, SCHEMA_V10, SCHEMA_MCP_CREDENTIALS, SCHEMA_MCP_AUTHORIZATION, SCHEMA_PROFILE_AND_VERIFICATION];
 
 /// The first schema.
 pub(super) const SCHEMA_V1: &str = r#"
@@ -282,6 +282,39 @@ CREATE TABLE mcp_grants (
 CREATE INDEX mcp_grants_expiry ON mcp_grants(expires_at);
 CREATE INDEX mcp_grants_age ON mcp_grants(kind, created_at, hash);
 CREATE INDEX mcp_grants_family ON mcp_grants(family);
+"#;
+
+/// The project's profile (the name, logo and support URL its pages show; where it verifies its
+/// users) and user verification flows (ids and browser bindings stored hashed).
+const SCHEMA_PROFILE_AND_VERIFICATION: &str = r#"
+CREATE TABLE project_profiles (
+    project_id TEXT PRIMARY KEY REFERENCES projects(id),
+    display_name TEXT,
+    support_url TEXT,
+    user_verification_url TEXT,
+    verify_connect_links INTEGER NOT NULL DEFAULT 0,
+    logo_content_type TEXT,
+    logo_sha256 TEXT,
+    logo BLOB,
+    updated_at INTEGER NOT NULL
+);
+CREATE TABLE user_verifications (
+    id_hash TEXT PRIMARY KEY,
+    project_id TEXT NOT NULL REFERENCES projects(id),
+    purpose TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    link_state_hash TEXT,
+    expected_user_id TEXT NOT NULL,
+    confirmed_user_id TEXT,
+    cookie_name TEXT NOT NULL,
+    binding_hash TEXT NOT NULL,
+    status TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+CREATE INDEX user_verifications_link ON user_verifications(link_state_hash);
+CREATE INDEX user_verifications_age ON user_verifications(expires_at);
 "#;
 
 /// Runs the steps not yet run. Each step and its version bump commit together: a killed
