@@ -42,6 +42,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<tools::ProxyResult>()?;
     m.add_class::<types::ClientToken>()?;
     m.add_class::<types::UserVerification>()?;
+    m.add_class::<types::ProjectInfo>()?;
     m.add_class::<types::WebhookSubscription>()?;
     m.add_class::<types::WebhookSubscriptionsPage>()?;
     m.add_class::<types::RotatedWebhookSecret>()?;
