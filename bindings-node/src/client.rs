@@ -14,7 +14,7 @@ use crate::json;
 use crate::options;
 use grantline_core::client::options::{self as rules, Naming::Camel, Unit};
 use crate::types::{
-    AccountsPage, ClientToken, ConnectedAccount, UserVerification, ExecuteResult, Mcp, McpCredential, McpCredentialInfo, MetaResult, ProxyResult, RefreshedAccount, RevokedAccount,
+    AccountsPage, ClientToken, ConnectedAccount, ProjectInfo, UserVerification, ExecuteResult, Mcp, McpCredential, McpCredentialInfo, MetaResult, ProxyResult, RefreshedAccount, RevokedAccount,
     RotatedWebhookSecret, SearchHit, Tool, Toolkit, ToolkitsPage, WebhookDeliveriesPage, WebhookEventType, WebhookSubscription,
     WebhookSubscriptionsPage,
 };
@@ -64,6 +64,20 @@ impl Grantline {
     pub fn use_session<'env>(&self, env: &'env Env, session_id: String) -> Result<PromiseRaw<'env, Session>> {
         let client = self.client.clone();
         promise(env, async move { core(client.use_session(&session_id).await) }, Session::from)
+    }
+
+    /// The project and the profile its pages show.
+    #[napi(ts_return_type = "Promise<ProjectInfo>")]
+    pub fn project<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, ProjectInfo>> {
+        let client = self.client.clone();
+        promise(env, async move { core(client.project().await) }, ProjectInfo::from)
+    }
+
+    /// Changes the project's profile: what is left out is kept; `null` clears a value.
+    #[napi(ts_args_type = "change: ProjectChange", ts_return_type = "Promise<ProjectInfo>")]
+    pub fn update_project<'env>(&self, env: &'env Env, change: Unknown) -> Result<PromiseRaw<'env, ProjectInfo>> {
+        let (client, patch) = (self.client.clone(), json::options(Some(change)).and_then(|c| rules::project_patch(c.as_ref(), Camel)));
+        promise(env, async move { core(client.update_project(&core(patch)?).await) }, ProjectInfo::from)
     }
 
     /// Says who the browser's user is, from the app's verification page (its backend): the

@@ -173,6 +173,22 @@ pub struct WebhookUpdate {
     pub enabled_events: Option<Vec<String>>,
 }
 
+/// The change of `updateProject(change)`: what is left out is kept; `null` clears a value.
+#[napi(object)]
+pub struct ProjectChange {
+    /// The app's name on every page (1 to 80 characters).
+    #[napi(ts_type = "string | null")]
+    pub display_name: Option<String>,
+    /// Where people get help (https).
+    #[napi(ts_type = "string | null")]
+    pub support_url: Option<String>,
+    /// The app's page that confirms who its user is (https).
+    #[napi(ts_type = "string | null")]
+    pub user_verification_url: Option<String>,
+    /// Send every Connect Link through user verification first.
+    pub verify_connect_links: Option<bool>,
+}
+
 /// The client config of `new Grantline({ apiKey, baseUrl, timeoutMs })`.
 pub fn client_config(value: Option<Unknown>) -> Result<ClientConfig, Error> {
     let value = crate::json::options(value)?;

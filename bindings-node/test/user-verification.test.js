@@ -62,3 +62,17 @@ test('bad flow ids are refused', async (t) => {
   await assert.rejects(gl.confirmUser('not-a-flow', 'alice'), (e) => e instanceof ValidationError && e.field === 'flow_id')
   await assert.rejects(gl.confirmUser('uvf_nosuchflow', 'alice'), NotFoundError)
 })
+
+test('the project profile is read and changed from Node', async (t) => {
+  const broker = await startBroker()
+  t.after(() => broker.stop())
+  const gl = new Grantline({ apiKey: broker.apiKey, baseUrl: broker.baseUrl })
+  let info = await gl.updateProject({ displayName: 'Acme', supportUrl: 'https://acme.example.com/help' })
+  assert.deepEqual([info.displayName, info.supportUrl, info.verifyConnectLinks], ['Acme', 'https://acme.example.com/help', false])
+  // What is left out is kept; null clears.
+  info = await gl.updateProject({ supportUrl: null })
+  assert.deepEqual([info.displayName, info.supportUrl ?? null], ['Acme', null])
+  assert.equal((await gl.project()).displayName, 'Acme')
+  await assert.rejects(gl.updateProject({ logo: 'logo.png' }), (e) => e instanceof ValidationError && e.field === 'logo')
+  await assert.rejects(gl.updateProject({ supportUrl: 'http://acme.example.com' }), (e) => e instanceof ValidationError && e.field === 'support_url') // the broker's own check: its wire name, as for other broker-side fields
+})

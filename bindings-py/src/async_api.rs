@@ -11,7 +11,7 @@ use crate::runtime::awaitable;
 use crate::tools::{ExecuteMetaResult, ExecuteResult, ProxyResult, SearchHit, Tool};
 use crate::types::{
     AccountsPage, ClientToken, ConnectedAccount, Mcp, McpCredential, McpCredentialInfo, RefreshedAccount, RevokedAccount, RotatedWebhookSecret, Toolkit, ToolkitsPage,
-    UserVerification, WebhookDeliveriesPage, WebhookEventType, WebhookSubscription, WebhookSubscriptionsPage,
+    ProjectInfo, UserVerification, WebhookDeliveriesPage, WebhookEventType, WebhookSubscription, WebhookSubscriptionsPage,
 };
 use crate::{json, options};
 
@@ -52,6 +52,19 @@ impl AsyncGrantline {
     fn use_session<'py>(&self, py: Python<'py>, session_id: String) -> PyResult<Bound<'py, PyAny>> {
         let client = self.client.clone();
         awaitable(py, async move { client.use_session(&session_id).await.py().map(AsyncSession::from) })
+    }
+
+    /// The project and the profile its pages show.
+    fn project<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let client = self.client.clone();
+        awaitable(py, async move { client.project().await.py().map(ProjectInfo::from) })
+    }
+
+    /// Changes the project's profile (what is left out is kept; ``None`` clears a value).
+    #[pyo3(signature = (**changes))]
+    fn update_project<'py>(&self, py: Python<'py>, changes: Option<&Bound<'py, pyo3::types::PyDict>>) -> PyResult<Bound<'py, PyAny>> {
+        let (client, patch) = (self.client.clone(), options::project_patch(changes)?);
+        awaitable(py, async move { client.update_project(&patch).await.py().map(ProjectInfo::from) })
     }
 
     /// Says who the browser's user is, from the app's verification page (its backend).

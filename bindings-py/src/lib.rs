@@ -44,6 +44,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<types::McpCredential>()?;
     m.add_class::<types::McpCredentialInfo>()?;
     m.add_class::<types::UserVerification>()?;
+    m.add_class::<types::ProjectInfo>()?;
     m.add_class::<types::WebhookSubscription>()?;
     m.add_class::<types::WebhookSubscriptionsPage>()?;
     m.add_class::<types::RotatedWebhookSecret>()?;

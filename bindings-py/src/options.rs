@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use grantline_core::client::options::{self as rules, Naming, Unit};
-use grantline_core::model::{AccountFilter, ProxyRequest, SearchRequest, ToolkitsQuery, WebhookSubscriptionUpdate};
+use grantline_core::model::{AccountFilter, ProjectPatch, ProxyRequest, SearchRequest, ToolkitsQuery, WebhookSubscriptionUpdate};
 use grantline_core::{AuthorizeOptions, ClientConfig, Error, SessionOptions};
 use pyo3::prelude::*;
 use serde_json::{Map, Value};
@@ -102,6 +102,13 @@ pub fn account_filter(
 pub fn webhook_update(webhook_url: Option<String>, enabled_events: Option<Vec<String>>) -> PyResult<WebhookSubscriptionUpdate> {
     let value = serde_json::json!({ "webhook_url": webhook_url, "enabled_events": enabled_events });
     rules::webhook_update(Some(&value), Naming::Snake).map_err(to_py)
+}
+
+/// The keyword arguments of `update_project()`, read by the core's rules (`None` clears a value;
+/// what is left out is kept).
+pub fn project_patch(changes: Option<&Bound<'_, pyo3::types::PyDict>>) -> PyResult<ProjectPatch> {
+    let value = Value::Object(json::object_arg("changes", changes.map(|d| d.as_any()))?);
+    rules::project_patch(Some(&value), Naming::Snake).map_err(to_py)
 }
 
 /// The keyword arguments of `search()`.

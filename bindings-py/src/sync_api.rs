@@ -11,7 +11,7 @@ use crate::runtime::block_on;
 use crate::tools::{ExecuteMetaResult, ExecuteResult, ProxyResult, SearchHit, Tool};
 use crate::types::{
     AccountsPage, ClientToken, ConnectedAccount, Mcp, McpCredential, McpCredentialInfo, RefreshedAccount, RevokedAccount, RotatedWebhookSecret, Toolkit, ToolkitsPage,
-    UserVerification, WebhookDeliveriesPage, WebhookEventType, WebhookSubscription, WebhookSubscriptionsPage,
+    ProjectInfo, UserVerification, WebhookDeliveriesPage, WebhookEventType, WebhookSubscription, WebhookSubscriptionsPage,
 };
 use crate::{json, options};
 
@@ -55,6 +55,21 @@ impl Grantline {
     fn use_session(&self, py: Python<'_>, session_id: String) -> PyResult<Session> {
         let client = self.client.clone();
         block_on(py, async move { client.use_session(&session_id).await.py() }).map(Session::from)
+    }
+
+    /// The project and the profile its pages show.
+    fn project(&self, py: Python<'_>) -> PyResult<ProjectInfo> {
+        let client = self.client.clone();
+        block_on(py, async move { client.project().await.py() }).map(ProjectInfo::from)
+    }
+
+    /// Changes the project's profile: ``display_name``, ``support_url``,
+    /// ``user_verification_url``, ``verify_connect_links``. What is left out is kept; ``None``
+    /// clears a value.
+    #[pyo3(signature = (**changes))]
+    fn update_project(&self, py: Python<'_>, changes: Option<&Bound<'_, pyo3::types::PyDict>>) -> PyResult<ProjectInfo> {
+        let (client, patch) = (self.client.clone(), options::project_patch(changes)?);
+        block_on(py, async move { client.update_project(&patch).await.py() }).map(ProjectInfo::from)
     }
 
     /// Says who the browser's user is, from the app's verification page (its backend): the

@@ -422,6 +422,48 @@ impl ClientToken {
     }
 }
 
+/// The project and the profile every page a person sees shows (its name, logo and support
+/// URL), and its user verification.
+#[pyclass(module = "grantline", frozen, get_all)]
+#[derive(Clone)]
+pub struct ProjectInfo {
+    /// `pr_…`
+    pub id: String,
+    /// The project's name (pages use it when there is no display name).
+    pub name: String,
+    /// The app's name on every page.
+    pub display_name: Option<String>,
+    /// Where people get help.
+    pub support_url: Option<String>,
+    /// The logo's URL on the broker.
+    pub logo_url: Option<String>,
+    /// The app's page that confirms who its user is.
+    pub user_verification_url: Option<String>,
+    /// Whether Connect Links go through user verification first.
+    pub verify_connect_links: bool,
+}
+
+impl From<model::ProjectInfo> for ProjectInfo {
+    fn from(p: model::ProjectInfo) -> Self {
+        Self {
+            id: p.id,
+            name: p.name,
+            display_name: p.display_name,
+            support_url: p.support_url,
+            logo_url: p.logo_url,
+            user_verification_url: p.user_verification_url,
+            verify_connect_links: p.verify_connect_links,
+        }
+    }
+}
+
+#[pymethods]
+impl ProjectInfo {
+    fn __repr__(&self) -> String {
+        format!("ProjectInfo(id={:?}, display_name={:?})", self.id, self.display_name)
+    }
+}
+
 /// The answer of ``confirm_user``: send the browser to ``redirect_url``. When ``matched`` is
 /// false, the user was not the one the flow was started for, and the flow has ended.
 #[pyclass(module = "grantline", frozen, get_all)]

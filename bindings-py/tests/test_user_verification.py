@@ -9,7 +9,7 @@ import urllib.request
 
 import pytest
 
-from grantline import AsyncGrantline, ConflictError, Grantline, NotFoundError, UserVerification, ValidationError
+from grantline import AsyncGrantline, ConflictError, Grantline, NotFoundError, ProjectInfo, UserVerification, ValidationError
 
 VERIFIER = "https://app.example.com/verify"
 
@@ -86,3 +86,27 @@ def test_the_async_client_confirms_too(broker):
         return await gl.confirm_user(flow_id, "alice")
 
     assert asyncio.run(story()).matched
+
+
+def test_the_project_profile_is_read_and_changed_from_python(broker):
+    gl = Grantline(api_key=broker.api_key, base_url=broker.base_url)
+    info = gl.update_project(display_name="Acme", support_url="https://acme.example.com/help")
+    assert isinstance(info, ProjectInfo)
+    assert (info.display_name, info.support_url, info.verify_connect_links) == ("Acme", "https://acme.example.com/help", False)
+
+    # What is left out is kept; None clears.
+    info = gl.update_project(support_url=None)
+    assert (info.display_name, info.support_url) == ("Acme", None)
+    assert (gl.project().display_name, gl.project().support_url) == ("Acme", None)
+
+    with pytest.raises(ValidationError) as err:
+        gl.update_project(logo="logo.png")
+    assert err.value.field == "logo"
+    with pytest.raises(ValidationError) as err:
+        gl.update_project(support_url="http://acme.example.com")
+    assert err.value.field == "support_url"
+
+    async def story():
+        return await AsyncGrantline(api_key=broker.api_key, base_url=broker.base_url).update_project(display_name=None)
+
+    assert asyncio.run(story()).display_name is None

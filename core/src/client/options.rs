@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 
 use super::{AuthorizeOptions, SessionOptions};
 use crate::model::{
-    AccountFilter, AccountStatus, ProxyParamIn, ProxyParameter, ProxyRequest, SearchRequest, ToolkitsQuery, WebhookSubscriptionUpdate,
+    AccountFilter, AccountStatus, ProjectPatch, ProxyParamIn, ProxyParameter, ProxyRequest, SearchRequest, ToolkitsQuery, WebhookSubscriptionUpdate,
 };
 use crate::{Error, Result};
 
@@ -198,6 +198,17 @@ impl<'a> Options<'a> {
     pub fn value(&self, name: &str) -> Option<&'a Value> {
         self.get(name).0
     }
+
+    /// A string option that `null` clears: absent is `None`, `null` is `Some(None)`.
+    pub fn clearable_string(&self, name: &str) -> Result<Option<Option<String>>> {
+        let key = self.naming.spell(name);
+        match self.map.and_then(|m| m.get(key.as_ref())) {
+            None => Ok(None),
+            Some(Value::Null) => Ok(Some(None)),
+            Some(Value::String(s)) => Ok(Some(Some(s.clone()))),
+            Some(_) => Err(Error::validation(self.field(&key), "must be a string, or null to clear it")),
+        }
+    }
 }
 
 /// The options of `create(user_id, …)`.
@@ -305,6 +316,17 @@ pub fn webhook_update(value: Option<&Value>, naming: Naming) -> Result<WebhookSu
     Ok(WebhookSubscriptionUpdate { webhook_url: o.string("webhook_url")?, enabled_events, version: None })
 }
 
+/// The change of `update_project(…)`: only the options given change; `null` (`None`) clears one.
+pub fn project_patch(value: Option<&Value>, naming: Naming) -> Result<ProjectPatch> {
+    let o = Options::new(value, "", naming, &["display_name", "support_url", "user_verification_url", "verify_connect_links"])?;
+    Ok(ProjectPatch {
+        display_name: o.clearable_string("display_name")?,
+        support_url: o.clearable_string("support_url")?,
+        user_verification_url: o.clearable_string("user_verification_url")?,
+        verify_connect_links: o.bool("verify_connect_links")?,
+    })
+}
+
 /// The request of `proxy_execute(…)`: `headers` and `query` objects become the broker's
 /// `parameters` (headers first, each sorted by name), so a refused parameter is named back as
 /// `headers.<name>` or `query.<name>` by [`proxy_error`].
@@ -352,6 +374,24 @@ mod tests {
             Error::Validation { field, .. } => field,
             other => panic!("not a validation error: {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_project_change_keeps_what_is_left_out_and_clears_what_is_null() {
+        let change = json!({"displayName": "Acme", "supportUrl": null, "verifyConnectLinks": true});
+        let patch = project_patch(Some(&change), Naming::Camel).unwrap();
+        assert_eq!(
+            patch,
+            ProjectPatch {
+                display_name: Some(Some("Acme".into())),
+                support_url: Some(None),
+                user_verification_url: None,
+                verify_connect_links: Some(true),
+            }
+        );
+        assert_eq!(field(project_patch(Some(&json!({"display_name": 3})), Naming::Snake).unwrap_err()), "display_name");
+        assert_eq!(field(project_patch(Some(&json!({"logo": "x.png"})), Naming::Camel).unwrap_err()), "logo");
+        assert_eq!(field(project_patch(Some(&json!({"supportUrl": "x"})), Naming::Snake).unwrap_err()), "supportUrl");
     }
 
     #[test]

@@ -357,7 +357,68 @@ impl Engine {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
+    use crate::catalog::Catalog;
+    use crate::engine::store::SqliteStore;
+    use crate::engine::vault::Vault;
+    use crate::engine::EngineConfig;
+
+    async fn engine(dir: &tempfile::TempDir, dev_mode: bool) -> Engine {
+        let store = Arc::new(SqliteStore::open(dir.path().join("store.db")).unwrap());
+        let config = EngineConfig { dev_mode, ..EngineConfig::new(url::Url::parse("http://127.0.0.1:1").unwrap()) };
+        Engine::new(store, Vault::from_base64(&Vault::generate_key().unwrap()).unwrap(), Catalog::builtin(), config).await.unwrap()
+    }
+
+    /// What the MCP authorization server does with a verification: begin, the app confirms, the
+    /// browser comes back with its binding; only then is the authorization approved.
+    #[tokio::test]
+    async fn an_mcp_authorization_is_verified_once_for_the_expected_user_in_the_browser_that_began_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = engine(&dir, true).await;
+        let project = engine.bootstrap(&[], &[]).await.unwrap().project;
+        let who = Principal::project(project.clone());
+        let purpose = VerificationPurpose::McpAuthorization { authorization_id: "mcpa_1".into() };
+
+        let start = engine.begin_user_verification(&project, purpose.clone(), "alice").await.unwrap().expect("--dev has a verifier");
+        assert!(start.browser_url.starts_with(&format!("http://127.0.0.1:1{DEV_VERIFY_PATH}?flow_id=uvf_")), "{}", start.browser_url);
+        assert_eq!(start.cookie_name, binding_cookie_name(&start.flow_id));
+        assert!(matches!(engine.finish_user_verification(&start.flow_id, Some(&start.binding)).await, Err(Error::Conflict(_))), "not confirmed yet");
+
+        let confirmed = engine.confirm_user_verification(&who, &start.flow_id, "alice").await.unwrap();
+        assert!(confirmed.matched);
+        assert!(matches!(engine.finish_user_verification(&start.flow_id, None).await, Err(Error::Forbidden(_))));
+        assert!(matches!(engine.finish_user_verification(&start.flow_id, Some("another-browser")).await, Err(Error::Forbidden(_))));
+        assert_eq!(engine.finish_user_verification(&start.flow_id, Some(&start.binding)).await.unwrap(), purpose);
+        assert!(matches!(engine.finish_user_verification(&start.flow_id, Some(&start.binding)).await, Err(Error::Conflict(_))), "single use");
+
+        // Another user: the flow ends, and the browser is told so.
+        let other = engine.begin_user_verification(&project, purpose.clone(), "alice").await.unwrap().unwrap();
+        assert!(!engine.confirm_user_verification(&who, &other.flow_id, "mallory").await.unwrap().matched);
+        match engine.finish_user_verification(&other.flow_id, Some(&other.binding)).await {
+            Err(Error::Forbidden(m)) => assert_eq!(m, ANOTHER_USER),
+            other => panic!("expected the other-user refusal, got {other:?}"),
+        }
+
+        // Another project's key does not see the flow.
+        let foreign = Project { id: "pr_foreign".into(), name: "foreign".into(), ..project.clone() };
+        engine.store.insert_project(&foreign).await.unwrap();
+        let third = engine.begin_user_verification(&project, purpose, "alice").await.unwrap().unwrap();
+        assert!(matches!(
+            engine.confirm_user_verification(&Principal::project(foreign), &third.flow_id, "alice").await,
+            Err(Error::NotFound { .. })
+        ));
+    }
+
+    #[tokio::test]
+    async fn without_a_verifier_outside_dev_there_is_no_verification() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = engine(&dir, false).await;
+        let project = engine.bootstrap(&[], &[]).await.unwrap().project;
+        let purpose = VerificationPurpose::McpAuthorization { authorization_id: "mcpa_1".into() };
+        assert_eq!(engine.begin_user_verification(&project, purpose, "alice").await.unwrap(), None);
+    }
 
     #[test]
     fn binding_cookies_are_read_from_the_header_and_never_printed() {
