@@ -5,6 +5,7 @@
 
 mod access_log;
 pub mod config;
+mod cookies;
 mod cors;
 mod dashboard;
 pub mod demo;

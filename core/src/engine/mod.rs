@@ -20,6 +20,7 @@ mod mcp_access;
 mod mcp_credentials;
 pub mod dashboard;
 mod origins;
+pub mod oauth_server;
 pub mod outbound;
 mod profile;
 mod projects;

@@ -10,9 +10,10 @@
 
 use std::sync::Arc;
 
-use serde::Deserialize;
 use serde_json::{json, Value};
 
+pub use super::oauth_server::{AuthorizeRequest, OAuthError, RevokeRequest, TokenRequest};
+use super::oauth_server::oauth_error;
 use super::store::{SandboxGrant, SandboxGrantKind, Store};
 use super::{clock, secrets, EngineConfig};
 use crate::catalog::{AuthKind, OAuth2Def, TokenAuth, ToolkitDef};
@@ -78,82 +79,9 @@ pub fn toolkit(config: &EngineConfig) -> ToolkitDef {
     }
 }
 
-/// The query of the sandbox's authorization endpoint.
-#[derive(Debug, Clone, Deserialize)]
-pub struct AuthorizeRequest {
-    /// Must be `code`.
-    pub response_type: Option<String>,
-    /// Must be [`CLIENT_ID`].
-    pub client_id: Option<String>,
-    /// Must be the broker's callback.
-    pub redirect_uri: Option<String>,
-    /// Echoed back.
-    pub state: Option<String>,
-    /// Requested scopes.
-    pub scope: Option<String>,
-    /// PKCE challenge (required).
-    pub code_challenge: Option<String>,
-    /// Must be `S256`.
-    pub code_challenge_method: Option<String>,
-}
-
-/// The form of the sandbox's token endpoint. Its `Debug` prints no code, secret, verifier or
-/// refresh token.
-#[derive(Clone, Default, Deserialize)]
-pub struct TokenRequest {
-    /// `authorization_code` or `refresh_token`.
-    pub grant_type: Option<String>,
-    /// The code.
-    pub code: Option<String>,
-    /// Same as at authorize.
-    pub redirect_uri: Option<String>,
-    /// Client id.
-    pub client_id: Option<String>,
-    /// Client secret.
-    pub client_secret: Option<String>,
-    /// PKCE verifier.
-    pub code_verifier: Option<String>,
-    /// For `refresh_token` grants.
-    pub refresh_token: Option<String>,
-}
-
-impl std::fmt::Debug for TokenRequest {
-    // Only whether each secret is there.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let hidden = |v: &Option<String>| v.as_ref().map(|_| "<redacted>");
-        f.debug_struct("TokenRequest")
-            .field("grant_type", &self.grant_type)
-            .field("code", &hidden(&self.code))
-            .field("redirect_uri", &self.redirect_uri)
-            .field("client_id", &self.client_id)
-            .field("client_secret", &hidden(&self.client_secret))
-            .field("code_verifier", &hidden(&self.code_verifier))
-            .field("refresh_token", &hidden(&self.refresh_token))
-            .finish()
-    }
-}
-
 /// The sandbox provider. Its state is the store's; the value itself is a handle.
 pub struct Sandbox {
     store: Arc<dyn Store>,
-}
-
-/// The form of the sandbox's revocation endpoint (RFC 7009).
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct RevokeRequest {
-    /// The access or refresh token to revoke.
-    pub token: Option<String>,
-    /// Client id.
-    pub client_id: Option<String>,
-    /// Client secret.
-    pub client_secret: Option<String>,
-}
-
-/// An OAuth error answer: HTTP status and `{error, error_description}`.
-pub type OAuthError = (u16, Value);
-
-fn oauth_error(status: u16, error: &str, description: &str) -> OAuthError {
-    (status, json!({"error": error, "error_description": description}))
 }
 
 fn client_authenticated(client_id: Option<&str>, client_secret: Option<&str>) -> bool {
@@ -203,6 +131,9 @@ impl Sandbox {
         if r.state.as_deref().unwrap_or("").len() > MAX_STATE_LEN {
             return Err(Error::validation("state", format!("must be at most {MAX_STATE_LEN} bytes")));
         }
+        if r.resource.is_some() {
+            return Err(Error::validation("resource", "the sandbox provider takes no resource indicator"));
+        }
         Ok(())
     }
 
@@ -246,6 +177,10 @@ impl Sandbox {
     pub async fn token(&self, t: &TokenRequest) -> std::result::Result<Value, OAuthError> {
         if !client_authenticated(t.client_id.as_deref(), t.client_secret.as_deref()) {
             return Err(oauth_error(401, "invalid_client", "client authentication failed"));
+        }
+        if t.resource.is_some() || t.scope.is_some() {
+            let field = if t.resource.is_some() { "resource" } else { "scope" };
+            return Err(oauth_error(400, "invalid_request", format!("the sandbox provider takes no {field} at its token endpoint")));
         }
         let now = clock::now_ms();
         let take = |kind, secret: Option<&str>| {
@@ -338,6 +273,7 @@ mod tests {
                 scope: Some("profile".into()),
                 code_challenge: Some(secrets::s256(VERIFIER)),
                 code_challenge_method: Some("S256".into()),
+                resource: None,
             }
         }
 
@@ -349,7 +285,7 @@ mod tests {
                 client_id: Some(CLIENT_ID.into()),
                 client_secret: Some(CLIENT_SECRET.into()),
                 code_verifier: Some(VERIFIER.into()),
-                refresh_token: None,
+                ..Default::default()
             }
         }
     }
@@ -419,7 +355,12 @@ mod tests {
         let other = code_of(&sb.approve(&f.config, &f.authorize(), "bob").await.unwrap());
         let (bobs_access, _) = token_pair(&sb.token(&f.exchange(&other)).await.unwrap());
 
-        let revoke = |token: &str| RevokeRequest { token: Some(token.into()), client_id: Some(CLIENT_ID.into()), client_secret: Some(CLIENT_SECRET.into()) };
+        let revoke = |token: &str| RevokeRequest {
+            token: Some(token.into()),
+            client_id: Some(CLIENT_ID.into()),
+            client_secret: Some(CLIENT_SECRET.into()),
+            ..Default::default()
+        };
         sb.revoke(&revoke(&refresh_token)).await.unwrap();
         assert!(sb.userinfo(&access).await.unwrap().is_none());
         assert_eq!(sb.token(&refresh(&refresh_token)).await.unwrap_err().1["error"], "invalid_grant");

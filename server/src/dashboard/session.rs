@@ -3,7 +3,7 @@
 //! `Origin` when the browser sends one).
 
 use axum::extract::FromRequestParts;
-use axum::http::header::{COOKIE, ORIGIN, SET_COOKIE};
+use axum::http::header::{ORIGIN, SET_COOKIE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -38,15 +38,7 @@ impl FromRequestParts<AppState> for Operator {
 
 /// The session cookie's value in a request, if any.
 fn cookie(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE_NAME)
-        .map(|(_, value)| value.trim().to_string())
-        .filter(|v| !v.is_empty())
+    crate::cookies::get(headers, COOKIE_NAME)
 }
 
 /// The cookie's path: the dashboard under the public URL's path.

@@ -44,8 +44,7 @@ pub async fn open_link(State(s): State<AppState>, Path(token): Path<String>, hea
 
 /// The browser's user-verification binding cookies.
 pub(crate) fn binding_cookies(headers: &HeaderMap) -> BindingCookies {
-    let all: Vec<&str> = headers.get_all(axum::http::header::COOKIE).iter().filter_map(|v| v.to_str().ok()).collect();
-    BindingCookies::from_header(&all.join("; "))
+    BindingCookies::from_header(&crate::cookies::header(headers))
 }
 
 /// Where opening a link (or coming back from its verification) leads.

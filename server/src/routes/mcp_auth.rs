@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::header::{CACHE_CONTROL, COOKIE, PRAGMA, SET_COOKIE};
+use axum::http::header::{CACHE_CONTROL, PRAGMA, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -146,29 +146,8 @@ fn cookie_flags(config: &EngineConfig) -> String {
     format!("Path={}/mcp/oauth; HttpOnly; SameSite=Strict{secure}", config.public_base_url.path().trim_end_matches('/'))
 }
 
-fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(n, _)| *n == name)
-        .map(|(_, v)| v.trim().to_string())
-}
-
 async fn authorize(State(s): State<AppState>, q: QueryParams) -> Response {
-    let g = |k: &str| q.get(k).map(str::to_string);
-    let r = AuthorizeRequest {
-        response_type: g("response_type"),
-        client_id: g("client_id"),
-        redirect_uri: g("redirect_uri"),
-        state: g("state"),
-        scope: g("scope"),
-        code_challenge: g("code_challenge"),
-        code_challenge_method: g("code_challenge_method"),
-        resource: g("resource"),
-    };
+    let r = AuthorizeRequest::from_query(|k| q.get(k).map(str::to_string));
     private(match s.engine.begin_mcp_authorization(&r).await {
         Ok(AuthorizeStep::Redirect(url)) => Redirect::to(url.as_str()).into_response(),
         Ok(AuthorizeStep::Consent(c)) => consent_page(s.engine.config(), &c),
@@ -256,7 +235,7 @@ async fn decide(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> R
         }
     };
     let name = cookie_name(&d.authorization_id);
-    let cookie = cookie_value(&headers, &name);
+    let cookie = crate::cookies::get(&headers, &name);
     if let Err(e) = s.engine.check_mcp_consent(&d.authorization_id, &d.csrf, cookie.as_deref()).await {
         return private(error_page(&e));
     }

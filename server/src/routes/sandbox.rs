@@ -23,16 +23,7 @@ pub(crate) fn router() -> Router<AppState> {
 }
 
 fn authorize_request(q: &QueryParams) -> AuthorizeRequest {
-    let g = |k: &str| q.get(k).map(str::to_string);
-    AuthorizeRequest {
-        response_type: g("response_type"),
-        client_id: g("client_id"),
-        redirect_uri: g("redirect_uri"),
-        state: g("state"),
-        scope: g("scope"),
-        code_challenge: g("code_challenge"),
-        code_challenge_method: g("code_challenge_method"),
-    }
+    AuthorizeRequest::from_query(|k| q.get(k).map(str::to_string))
 }
 
 /// The consent page (its URL carries the flow's `state` and PKCE challenge: a private page).

@@ -7,39 +7,21 @@
 //! form carries a CSRF token whose hash is in that row, and the same token in an HttpOnly
 //! cookie: a decision needs both, so another site cannot post one.
 
-use serde::Deserialize;
 
+pub use crate::engine::oauth_server::AuthorizeRequest;
 use super::clients::McpClient;
 use super::*;
 use crate::engine::store::{McpGrant, McpGrantKind};
 use crate::engine::{clock, secrets};
 use crate::model::ToolkitsConfig;
 
+/// Why a consent form finds nothing to decide.
+const DECIDED: &str = "this authorization was already decided or has expired; start again from the app";
+
 /// The longest `state` an authorization request may carry, in bytes (it is echoed back).
 pub const MAX_STATE_LEN: usize = 1024;
 /// A PKCE S256 challenge: the base64url (no padding) of a SHA-256 digest.
 const S256_CHALLENGE_LEN: usize = 43;
-
-/// The query of the authorization endpoint.
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct AuthorizeRequest {
-    /// Must be `code`.
-    pub response_type: Option<String>,
-    /// A registered client's id or a metadata document's URL.
-    pub client_id: Option<String>,
-    /// One of the client's redirect URIs.
-    pub redirect_uri: Option<String>,
-    /// Echoed back.
-    pub state: Option<String>,
-    /// Absent or `mcp`.
-    pub scope: Option<String>,
-    /// PKCE S256 challenge (required).
-    pub code_challenge: Option<String>,
-    /// Must be `S256`.
-    pub code_challenge_method: Option<String>,
-    /// The session's MCP URL (RFC 8707; required).
-    pub resource: Option<String>,
-}
 
 /// What the authorization endpoint does next.
 #[derive(Debug)]
@@ -210,12 +192,7 @@ impl Engine {
     /// Checks a consent form's CSRF token against its cookie and the pending authorization;
     /// decides nothing.
     pub async fn check_mcp_consent(&self, authorization_id: &str, form_csrf: &str, cookie_csrf: Option<&str>) -> Result<()> {
-        let pending = self
-            .store
-            .mcp_grant(McpGrantKind::Authorization, &ids_hash(authorization_id), clock::now_ms())
-            .await?
-            .filter(|g| g.used_at.is_none())
-            .ok_or_else(|| Error::validation("authorization_id", "this authorization was already decided or has expired; start again from the app"))?;
+        let pending = self.undecided(authorization_id).await?;
         let same = cookie_csrf.is_some_and(|c| secrets::constant_time_eq(c.as_bytes(), form_csrf.as_bytes()));
         if !same || pending.csrf_hash.as_deref() != Some(secrets::sha256_hex(form_csrf).as_str()) {
             return Err(Error::Forbidden("the consent form did not come from this browser's consent page".into()));
@@ -226,12 +203,7 @@ impl Engine {
     /// A pending authorization, undecided and unexpired: whose session it is for (what a user
     /// verification step between Approve and [`Engine::complete_mcp_authorization`] checks).
     pub async fn pending_mcp_authorization(&self, authorization_id: &str) -> Result<PendingMcpAuthorization> {
-        let pending = self
-            .store
-            .mcp_grant(McpGrantKind::Authorization, &ids_hash(authorization_id), clock::now_ms())
-            .await?
-            .filter(|g| g.used_at.is_none())
-            .ok_or_else(|| Error::validation("authorization_id", "this authorization was already decided or has expired; start again from the app"))?;
+        let pending = self.undecided(authorization_id).await?;
         let (_, session) = self.mcp_session(&pending.session_id).await?;
         Ok(PendingMcpAuthorization {
             project_id: pending.project_id,
@@ -313,11 +285,20 @@ impl Engine {
         )
     }
 
+    /// A pending authorization no one has decided yet, unexpired.
+    async fn undecided(&self, authorization_id: &str) -> Result<McpGrant> {
+        self.store
+            .mcp_grant(McpGrantKind::Authorization, &ids_hash(authorization_id), clock::now_ms())
+            .await?
+            .filter(|g| g.used_at.is_none())
+            .ok_or_else(|| Error::validation("authorization_id", DECIDED))
+    }
+
     async fn take_pending(&self, authorization_id: &str, now: i64) -> Result<McpGrant> {
         self.store
             .use_mcp_grant(McpGrantKind::Authorization, &ids_hash(authorization_id), now)
             .await?
-            .ok_or_else(|| Error::validation("authorization_id", "this authorization was already decided or has expired; start again from the app"))
+            .ok_or_else(|| Error::validation("authorization_id", DECIDED))
     }
 }
 

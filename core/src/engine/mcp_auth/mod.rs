@@ -14,8 +14,9 @@ pub mod clients;
 pub mod metadata;
 pub mod token;
 
-use serde_json::{json, Value};
 
+pub use super::oauth_server::OAuthError;
+pub(crate) use super::oauth_server::oauth_error;
 use super::{Engine, EngineConfig};
 use crate::{Error, Result};
 
@@ -47,13 +48,6 @@ pub const REFRESH_TTL_S: i64 = 30 * 24 * 3600;
 pub const MAX_PENDING: u32 = 10_000;
 /// The most live tokens of a kind kept; past it the oldest go.
 pub const MAX_TOKENS: u32 = 200_000;
-
-/// An OAuth error answer: HTTP status and `{error, error_description}` (RFC 6749 §5.2).
-pub type OAuthError = (u16, Value);
-
-pub(crate) fn oauth_error(status: u16, error: &str, description: impl Into<String>) -> OAuthError {
-    (status, json!({"error": error, "error_description": description.into()}))
-}
 
 pub(crate) fn server_error(e: Error) -> OAuthError {
     if e.http_status() >= 500 {
@@ -113,7 +107,7 @@ pub(crate) async fn test_engine(dir: &tempfile::TempDir) -> (Engine, super::stor
     let vault = super::vault::Vault::from_base64(&super::vault::Vault::generate_key().unwrap()).unwrap();
     let engine = Engine::new(store, vault, crate::catalog::Catalog::builtin(), config).await.unwrap();
     let project = engine.bootstrap(&[], &[]).await.unwrap().project;
-    let req = serde_json::from_value(json!({"user_id": "ada"})).unwrap();
+    let req = serde_json::from_value(serde_json::json!({"user_id": "ada"})).unwrap();
     let info = engine.create_session(&super::Principal::project(project.clone()), req).await.unwrap();
     let session = engine.store.get_session(&project.id, &info.session_id).await.unwrap().unwrap();
     (engine, session)

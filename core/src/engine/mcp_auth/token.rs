@@ -6,62 +6,12 @@
 //! consent) is revoked. Every token is bound to the resource (one session's MCP URL) it was
 //! granted for.
 
-use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::*;
 use crate::engine::store::{McpGrant, McpGrantKind};
+pub use crate::engine::oauth_server::{RevokeRequest, TokenRequest};
 use crate::engine::{clock, secrets, Principal, Scope};
-
-/// The form of the token endpoint. Its `Debug` prints no code, verifier or token.
-#[derive(Clone, Default, Deserialize)]
-pub struct TokenRequest {
-    /// `authorization_code` or `refresh_token`.
-    pub grant_type: Option<String>,
-    /// The code.
-    pub code: Option<String>,
-    /// Same as at the authorization endpoint.
-    pub redirect_uri: Option<String>,
-    /// The client (public: no secret).
-    pub client_id: Option<String>,
-    /// Refused: MCP clients here are public.
-    pub client_secret: Option<String>,
-    /// PKCE verifier.
-    pub code_verifier: Option<String>,
-    /// For `refresh_token` grants.
-    pub refresh_token: Option<String>,
-    /// The session's MCP URL (RFC 8707).
-    pub resource: Option<String>,
-    /// Absent or `mcp`.
-    pub scope: Option<String>,
-}
-
-impl std::fmt::Debug for TokenRequest {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let hidden = |v: &Option<String>| v.as_ref().map(|_| "<redacted>");
-        f.debug_struct("TokenRequest")
-            .field("grant_type", &self.grant_type)
-            .field("code", &hidden(&self.code))
-            .field("redirect_uri", &self.redirect_uri)
-            .field("client_id", &self.client_id)
-            .field("client_secret", &hidden(&self.client_secret))
-            .field("code_verifier", &hidden(&self.code_verifier))
-            .field("refresh_token", &hidden(&self.refresh_token))
-            .field("resource", &self.resource)
-            .finish()
-    }
-}
-
-/// The form of the revocation endpoint (RFC 7009).
-#[derive(Clone, Default, Deserialize)]
-pub struct RevokeRequest {
-    /// The access or refresh token.
-    pub token: Option<String>,
-    /// A hint; either kind is looked up anyway.
-    pub token_type_hint: Option<String>,
-    /// The client the token was issued to.
-    pub client_id: Option<String>,
-}
 
 fn invalid_grant(why: &str) -> OAuthError {
     oauth_error(400, "invalid_grant", why)
@@ -168,6 +118,9 @@ impl Engine {
     pub async fn revoke_mcp_token(&self, r: &RevokeRequest) -> std::result::Result<(), OAuthError> {
         let token = r.token.as_deref().filter(|t| !t.is_empty()).ok_or_else(|| oauth_error(400, "invalid_request", "token is required"))?;
         let client_id = r.client_id.as_deref().ok_or_else(|| oauth_error(400, "invalid_request", "client_id is required"))?;
+        if r.client_secret.is_some() {
+            return Err(oauth_error(401, "invalid_client", "MCP clients are public clients: send no client_secret"));
+        }
         let hash = secrets::sha256_hex(token);
         for kind in [McpGrantKind::RefreshToken, McpGrantKind::AccessToken] {
             if let Some(g) = self.store.mcp_grant(kind, &hash, clock::now_ms()).await.map_err(server_error)? {
