@@ -701,14 +701,22 @@ pub async fn revoking_an_api_key_revokes_the_mcp_credentials_it_minted(store: Ar
     assert_eq!(store.mcp_credential_by_hash("hash of mcpc_leaked_1").await.unwrap().unwrap().revoked_at, Some(50), "kept its time");
 }
 
-/// The app deletes a session; the MCP credentials for it stop existing, another session's stay.
+/// The app deletes a session; the MCP credentials and MCP logins for it stop existing, another
+/// session's stay.
 pub async fn deleting_a_session_deletes_its_mcp_credentials(store: Arc<dyn Store>) {
     two_projects(&store).await;
     store.insert_session(&session("trs_1", "u1")).await.unwrap();
     store.insert_session(&session("trs_2", "u2")).await.unwrap();
     store.insert_mcp_credential(&mcp_credential("mcpc_1", "trs_1", 10)).await.unwrap();
     store.insert_mcp_credential(&mcp_credential("mcpc_2", "trs_2", 10)).await.unwrap();
+    // An MCP client's login to each session: its tokens go with the session too.
+    for session in ["trs_1", "trs_2"] {
+        let login = McpGrant { project_id: PROJECT.into(), session_id: session.into(), ..mcp_grant(&format!("at {session}"), McpGrantKind::AccessToken, session, 10, i64::MAX) };
+        store.insert_mcp_grant(&login, 100).await.unwrap();
+    }
     assert!(store.delete_session(PROJECT, "trs_1").await.unwrap());
+    assert_eq!(store.mcp_grant(McpGrantKind::AccessToken, "at trs_1", 20).await.unwrap(), None, "the session's MCP login is gone");
+    assert!(store.mcp_grant(McpGrantKind::AccessToken, "at trs_2", 20).await.unwrap().is_some(), "the other session's stays");
     assert_eq!(store.mcp_credential_by_hash("hash of mcpc_1").await.unwrap(), None);
     assert_eq!(store.list_mcp_credentials(PROJECT, "trs_1").await.unwrap(), []);
     assert!(store.mcp_credential_by_hash("hash of mcpc_2").await.unwrap().is_some(), "the other session's stays");

@@ -132,7 +132,8 @@ pub trait Store: Send + Sync + 'static {
     async fn get_session(&self, project_id: &str, id: &str) -> Result<Option<SessionRecord>>;
     /// Replaces a session's config if it is still at `expected_version`; false otherwise.
     async fn update_session_config(&self, project_id: &str, id: &str, expected_version: u32, config: &SessionConfig) -> Result<bool>;
-    /// Deletes a session, its client tokens and its MCP credentials; false when there was none.
+    /// Deletes a session, its client tokens, its MCP credentials and its MCP logins (every
+    /// `mcp_grants` row for it: pending authorizations, codes, tokens); false when there was none.
     async fn delete_session(&self, project_id: &str, id: &str) -> Result<bool>;
 
     /// Adds an INITIATED account and its connection request together.

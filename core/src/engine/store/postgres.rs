@@ -424,7 +424,8 @@ impl Store for PostgresStore {
 
     async fn delete_session(&self, project_id: &str, id: &str) -> Result<bool> {
         let sql = "WITH tokens AS (DELETE FROM client_tokens WHERE project_id = $1 AND session_id = $2), \
-                   mcp AS (DELETE FROM mcp_credentials WHERE project_id = $1 AND session_id = $2) \
+                   mcp AS (DELETE FROM mcp_credentials WHERE project_id = $1 AND session_id = $2), \
+                   grants AS (DELETE FROM mcp_grants WHERE project_id = $1 AND session_id = $2) \
                    DELETE FROM sessions WHERE project_id = $1 AND id = $2";
         Ok(self.execute(sql, &[&project_id, &id]).await? == 1)
     }

@@ -665,6 +665,7 @@ impl Store for SqliteStore {
         self.write(move |c| {
             exec(c, "DELETE FROM client_tokens WHERE project_id = ?1 AND session_id = ?2", [&p, &id])?;
             exec(c, "DELETE FROM mcp_credentials WHERE project_id = ?1 AND session_id = ?2", [&p, &id])?;
+            exec(c, "DELETE FROM mcp_grants WHERE project_id = ?1 AND session_id = ?2", [&p, &id])?;
             Ok(exec(c, "DELETE FROM sessions WHERE project_id = ?1 AND id = ?2", [&p, &id])? == 1)
         })
         .await
