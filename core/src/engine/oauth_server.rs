@@ -16,6 +16,7 @@ pub(crate) fn oauth_error(status: u16, error: &str, description: impl Into<Strin
 
 /// The query of an authorization endpoint.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 pub struct AuthorizeRequest {
     /// Must be `code`.
     pub response_type: Option<String>,
@@ -53,6 +54,7 @@ impl AuthorizeRequest {
 
 /// The form of a token endpoint. Its `Debug` prints no code, secret, verifier or token.
 #[derive(Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TokenRequest {
     /// `authorization_code` or `refresh_token`.
     pub grant_type: Option<String>,
@@ -94,6 +96,7 @@ impl std::fmt::Debug for TokenRequest {
 
 /// The form of a revocation endpoint (RFC 7009). Its `Debug` prints no token or secret.
 #[derive(Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RevokeRequest {
     /// The access or refresh token to revoke.
     pub token: Option<String>,

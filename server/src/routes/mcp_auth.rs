@@ -12,7 +12,9 @@ use axum::extract::{Path, State};
 use axum::http::header::{CACHE_CONTROL, PRAGMA, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, options};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use axum::{Json, Router};
 use grantline_core::engine::mcp_auth::authorize::{AuthorizeRequest, AuthorizeStep, Consent};
 use grantline_core::engine::mcp_auth::metadata::{self, ASM_PREFIX, OPENID_PREFIX, PRM_PREFIX};
@@ -26,18 +28,40 @@ use crate::extract::QueryParams;
 use crate::pages::{self, error_page, esc, layout, private};
 use crate::AppState;
 
+/// The documented endpoints of MCP authorization (with their CORS preflights).
+pub(crate) fn documented() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(authorization_server_root))
+        .routes(routes!(openid_configuration))
+        .routes(routes!(register))
+        .routes(routes!(authorize))
+        .routes(routes!(decide))
+        .routes(routes!(token))
+        .routes(routes!(revoke))
+        .route(ASM_PREFIX, options(preflight))
+        .route(OPENID_PREFIX, options(preflight))
+        .route(mcp_auth::REGISTER_PATH, options(preflight))
+        .route(mcp_auth::TOKEN_PATH, options(preflight))
+        .route(mcp_auth::REVOKE_PATH, options(preflight))
+}
+
+/// The metadata at the locations derived from a resource's or an issuer's path (RFC 9728 §3.1,
+/// RFC 8414 §3.1): any path, so their pattern is not one OpenAPI path.
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route(&format!("{PRM_PREFIX}/{{*tail}}"), get(protected_resource).options(preflight))
-        .route(ASM_PREFIX, get(authorization_server_root).options(preflight))
         .route(&format!("{ASM_PREFIX}/{{*tail}}"), get(authorization_server).options(preflight))
-        .route(OPENID_PREFIX, get(authorization_server_root).options(preflight))
         .route(&format!("{OPENID_PREFIX}/{{*tail}}"), get(authorization_server).options(preflight))
-        .route(mcp_auth::REGISTER_PATH, post(register).options(preflight))
-        .route(mcp_auth::AUTHORIZE_PATH, get(authorize))
-        .route(mcp_auth::CONSENT_PATH, post(decide))
-        .route(mcp_auth::TOKEN_PATH, post(token).options(preflight))
-        .route(mcp_auth::REVOKE_PATH, post(revoke).options(preflight))
+}
+
+/// An OAuth error answer (RFC 6749 §5.2).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // the document's shape of `OAuthError`'s body
+pub(crate) struct OAuthErrorBody {
+    /// The error code (`invalid_request`, `invalid_grant`, …).
+    error: String,
+    /// What was wrong, for a developer.
+    error_description: String,
 }
 
 /// CORS preflight of the endpoints a browser-based MCP client calls (metadata, registration,
@@ -77,8 +101,32 @@ async fn protected_resource(State(s): State<AppState>, Path(tail): Path<String>)
     }
 }
 
+/// Authorization Server Metadata (RFC 8414) of the broker's MCP authorization: its endpoints, PKCE `S256` only, public clients, Client ID Metadata Documents, `iss` in authorization responses.
+///
+/// Also at the path-inserted location of an issuer with a path (`/.well-known/oauth-authorization-server/{path}`) and as OpenID discovery.
+#[utoipa::path(
+    get,
+    path = "/.well-known/oauth-authorization-server",
+    operation_id = "mcp_authorization_server_metadata",
+    tag = "mcp authorization",
+    security(()),
+    responses((status = 200, description = "The metadata (RFC 8414 §2).", body = Object)),
+)]
 async fn authorization_server_root(State(s): State<AppState>) -> Response {
     public_json(metadata::authorization_server(s.engine.config()))
+}
+
+/// The same metadata at the OpenID discovery location the MCP specification lists (OpenID Connect Discovery 1.0).
+#[utoipa::path(
+    get,
+    path = "/.well-known/openid-configuration",
+    operation_id = "mcp_openid_configuration",
+    tag = "mcp authorization",
+    security(()),
+    responses((status = 200, description = "The metadata.", body = Object)),
+)]
+async fn openid_configuration(state: State<AppState>) -> Response {
+    authorization_server_root(state).await
 }
 
 async fn authorization_server(State(s): State<AppState>, Path(tail): Path<String>) -> Response {
@@ -101,6 +149,21 @@ fn form<T: DeserializeOwned>(body: &[u8]) -> Result<T, OAuthError> {
         .map_err(|e| (400, serde_json::json!({"error": "invalid_request", "error_description": e.to_string()})))
 }
 
+/// Dynamic Client Registration (RFC 7591) of an MCP client: a public client (`token_endpoint_auth_method: none`) with its redirect URIs. What is not implemented (a client secret, other grant types) is refused naming the field.
+#[utoipa::path(
+    post,
+    path = "/mcp/oauth/register",
+    operation_id = "mcp_register_client",
+    tag = "mcp authorization",
+    security(()),
+    request_body(content = Object, content_type = "application/json", description = "Client metadata (RFC 7591 §2): `redirect_uris` (required), `client_name`, `client_uri`, `logo_uri`, `grant_types`, `response_types`, `token_endpoint_auth_method` (`none`), `scope`."),
+    responses(
+        (status = 201, description = "Registered: the client's metadata with its `client_id` (`mcpcl_…`).", body = Object),
+        (status = 400, description = "`invalid_client_metadata` or `invalid_redirect_uri`, naming the field.", body = OAuthErrorBody),
+        (status = 429, description = "`temporarily_unavailable`: too many registrations this hour.", body = OAuthErrorBody),
+        (status = 500, description = "`server_error`.", body = OAuthErrorBody),
+    ),
+)]
 async fn register(State(s): State<AppState>, body: Bytes) -> Response {
     let body: Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
@@ -112,6 +175,21 @@ async fn register(State(s): State<AppState>, body: Bytes) -> Response {
     }
 }
 
+/// The token endpoint of MCP authorization: an authorization code (with its PKCE verifier, redirect URI and `resource`) or a refresh token (rotated on every use) for an access token bound to one session's MCP URL.
+#[utoipa::path(
+    post,
+    path = "/mcp/oauth/token",
+    operation_id = "mcp_token",
+    tag = "mcp authorization",
+    security(()),
+    request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "`access_token` (`glmat_…`), `token_type` `Bearer`, `expires_in`, `refresh_token` (`glmrt_…`), `scope`. `Cache-Control: no-store`.", body = Object),
+        (status = 400, description = "`invalid_request`, `invalid_grant` (a replayed code or refresh token also revokes the login), `invalid_target` (`resource`), `invalid_scope` or `unsupported_grant_type`.", body = OAuthErrorBody),
+        (status = 401, description = "`invalid_client`.", body = OAuthErrorBody),
+        (status = 500, description = "`server_error`.", body = OAuthErrorBody),
+    ),
+)]
 async fn token(State(s): State<AppState>, body: Bytes) -> Response {
     let t: TokenRequest = match form(&body) {
         Ok(t) => t,
@@ -123,6 +201,21 @@ async fn token(State(s): State<AppState>, body: Bytes) -> Response {
     }
 }
 
+/// Token revocation (RFC 7009): revoking an access or refresh token ends every token of that login. An unknown token is not an error.
+#[utoipa::path(
+    post,
+    path = "/mcp/oauth/revoke",
+    operation_id = "mcp_revoke",
+    tag = "mcp authorization",
+    security(()),
+    request_body(content = RevokeRequest, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "Revoked (or nothing to revoke)."),
+        (status = 400, description = "`invalid_request`: no `token` or `client_id`.", body = OAuthErrorBody),
+        (status = 401, description = "`invalid_client`.", body = OAuthErrorBody),
+        (status = 500, description = "`server_error`.", body = OAuthErrorBody),
+    ),
+)]
 async fn revoke(State(s): State<AppState>, body: Bytes) -> Response {
     let r: RevokeRequest = match form(&body) {
         Ok(r) => r,
@@ -146,6 +239,23 @@ fn cookie_flags(config: &EngineConfig) -> String {
     format!("Path={}/mcp/oauth; HttpOnly; SameSite=Strict{secure}", config.public_base_url.path().trim_end_matches('/'))
 }
 
+/// The authorization endpoint of MCP authorization (a browser page): checks the request and shows the consent page that names the client, the app, the session's user and what the client will be able to do.
+#[utoipa::path(
+    get,
+    path = "/mcp/oauth/authorize",
+    operation_id = "mcp_authorize",
+    tag = "mcp authorization",
+    security(()),
+    params(AuthorizeRequest),
+    responses(
+        (status = 200, description = "The consent page.", content_type = "text/html", body = String),
+        (status = 303, description = "Back to the client's redirect URI with `error`, `state` and `iss` (once the redirect URI is trusted).", headers(("Location" = String))),
+        (status = 400, description = "A request that cannot be answered at its redirect URI (a page).", content_type = "text/html", body = String),
+        (status = 404, description = "No such session (a page).", content_type = "text/html", body = String),
+        (status = 500, description = "The broker failed (a page).", content_type = "text/html", body = String),
+        (status = 503, description = "The broker is briefly unavailable (a page).", content_type = "text/html", body = String),
+    ),
+)]
 async fn authorize(State(s): State<AppState>, q: QueryParams) -> Response {
     let r = AuthorizeRequest::from_query(|k| q.get(k).map(str::to_string));
     private(match s.engine.begin_mcp_authorization(&r).await {
@@ -226,6 +336,23 @@ struct Decision {
 
 /// The consent form's decision. Approve goes through the app's user verification (the code is
 /// issued when the browser comes back verified, `routes/verification.rs`); Deny answers the client.
+/// The consent page's decision (a browser form, with the page's CSRF token in the form and its HttpOnly cookie). Approve goes to the app's user verification first; Deny goes back to the client with `access_denied`.
+#[utoipa::path(
+    post,
+    path = "/mcp/oauth/consent",
+    operation_id = "mcp_consent",
+    tag = "mcp authorization",
+    security(()),
+    request_body(content = BTreeMap<String, String>, content_type = "application/x-www-form-urlencoded", description = "`authorization_id`, `csrf`, `decision` (`approve` or `deny`)."),
+    responses(
+        (status = 303, description = "To the app's verification page (approve) or back to the client (deny).", headers(("Location" = String))),
+        (status = 400, description = "A malformed form, or an authorization already decided or expired (a page).", content_type = "text/html", body = String),
+        (status = 403, description = "The form did not come from this browser's consent page, or the project cannot approve MCP clients (a page).", content_type = "text/html", body = String),
+        (status = 404, description = "The session is gone (a page).", content_type = "text/html", body = String),
+        (status = 500, description = "The broker failed (a page).", content_type = "text/html", body = String),
+        (status = 503, description = "The broker is briefly unavailable (a page).", content_type = "text/html", body = String),
+    ),
+)]
 async fn decide(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let d: Decision = match form(&body) {
         Ok(d) => d,

@@ -82,6 +82,7 @@ pub(crate) fn documented(state: Option<&AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(logos::logo))
         .routes(routes!(project::logo))
         .routes(routes!(verification::finish))
+        .merge(mcp_auth::documented())
         .routes(routes!(ops::health))
         .routes(routes!(ops::ready))
         .routes(routes!(ops::metrics))
