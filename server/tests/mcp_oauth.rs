@@ -578,7 +578,11 @@ async fn a_login_begun_on_one_broker_is_finished_and_used_on_the_others() {
     let form = [("authorization_id", hidden(&html, "authorization_id")), ("csrf", hidden(&html, "csrf")), ("decision", "approve".to_string())];
     let approved = person.browser.http.post(a.url("/mcp/oauth/consent")).form(&form).send().await.unwrap();
     assert_eq!(approved.status(), 303);
-    let answer = query_of(approved.headers()["location"].to_str().unwrap());
+    // The app confirms the user through another broker; the browser comes back through the balancer.
+    let verifier = approved.headers()["location"].to_str().unwrap().to_string();
+    let back = person.verified_as(b, &verifier, "ada").await;
+    assert_eq!(back.status(), 303);
+    let answer = query_of(back.headers()["location"].to_str().unwrap());
     assert_eq!(answer["iss"], c.balancer.url, "every broker is one issuer, at the public URL");
 
     let (status, tokens) = exchange(b, &client_id, &answer["code"], &mcp_url).await;
