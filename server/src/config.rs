@@ -118,7 +118,7 @@ pub struct ServeConfig {
     #[arg(long, env = "GRANTLINE_RETENTION_LINK_DAYS", default_value_t = retention::DEFAULT_LINK_DAYS)]
     pub retention_link_days: u32,
 
-    /// Days an expired or revoked client token or MCP credential is kept (0: forever).
+    /// Days an expired or revoked client token, MCP credential or MCP login is kept (0: forever).
     #[arg(long, env = "GRANTLINE_RETENTION_CLIENT_TOKEN_DAYS", default_value_t = retention::DEFAULT_CLIENT_TOKEN_DAYS)]
     pub retention_client_token_days: u32,
 

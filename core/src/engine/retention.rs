@@ -60,6 +60,7 @@ impl RetentionPolicy {
             links: cut(self.link_days),
             client_tokens: cut(self.client_token_days),
             mcp_credentials: cut(self.client_token_days),
+            mcp_logins: cut(self.client_token_days),
             accounts: cut(self.ended_account_days),
             webhooks: cut(self.webhook_days),
             logs: cut(self.log_days),
@@ -76,6 +77,7 @@ impl Engine {
                 links = purged.links,
                 client_tokens = purged.client_tokens,
                 mcp_credentials = purged.mcp_credentials,
+                mcp_logins = purged.mcp_logins,
                 accounts = purged.accounts,
                 webhooks = purged.webhooks,
                 logs = purged.logs,
@@ -99,7 +101,7 @@ mod tests {
     fn cut_offs_are_days_before_now_or_never() {
         let day = 86_400_000;
         let p = RetentionPolicy { link_days: Some(7), client_token_days: Some(1), ended_account_days: None, webhook_days: Some(2), log_days: Some(3) };
-        let expected = PurgeBefore { links: 93 * day, client_tokens: 99 * day, mcp_credentials: 99 * day, accounts: i64::MIN, webhooks: 98 * day, logs: 97 * day };
+        let expected = PurgeBefore { links: 93 * day, client_tokens: 99 * day, mcp_credentials: 99 * day, mcp_logins: 99 * day, accounts: i64::MIN, webhooks: 98 * day, logs: 97 * day };
         assert_eq!(p.before(100 * day), expected);
         let d = RetentionPolicy::default().before(100 * day);
         assert_eq!((d.links, d.client_tokens, d.accounts, d.webhooks, d.logs), (93 * day, 93 * day, 10 * day, 70 * day, 70 * day));

@@ -105,6 +105,7 @@ cases! {
     a_sandbox_grant_is_taken_once_and_the_table_stays_bounded,
     mcp_clients_are_kept_replaced_and_counted,
     an_mcp_grant_is_used_once_revoked_by_family_and_bounded,
+    purging_drops_ended_mcp_logins_and_clients_with_nothing_left,
     purging_deletes_what_ended_long_ago_and_never_a_live_account,
     execution_logs_are_read_within_their_project_listed_newest_first_and_purged_by_age,
     a_lease_has_one_holder_until_it_expires,
@@ -1215,11 +1216,11 @@ pub async fn purging_deletes_what_ended_long_ago_and_never_a_live_account(store:
     }
     assert!(store.revoke_mcp_credential(PROJECT, "s1", "mcpc_revoked", 100).await.unwrap());
 
-    let nothing = PurgeBefore { links: i64::MIN, client_tokens: i64::MIN, mcp_credentials: i64::MIN, accounts: i64::MIN, webhooks: i64::MIN, logs: i64::MIN };
+    let nothing = PurgeBefore { links: i64::MIN, client_tokens: i64::MIN, mcp_credentials: i64::MIN, mcp_logins: i64::MIN, accounts: i64::MIN, webhooks: i64::MIN, logs: i64::MIN };
     assert_eq!(store.purge(&nothing).await.unwrap(), Purged::default(), "nothing ended before the dawn of time");
     let ended = PurgeBefore { links: 2_000, client_tokens: 2_000, mcp_credentials: 2_000, accounts: 2_000, ..nothing };
     let purged = store.purge(&ended).await.unwrap();
-    assert_eq!(purged, Purged { links: 3, client_tokens: 2, mcp_credentials: 2, accounts: 2, webhooks: 0, logs: 0 });
+    assert_eq!(purged, Purged { links: 3, client_tokens: 2, mcp_credentials: 2, accounts: 2, ..Purged::default() });
 
     for gone in ["ca_failed_old", "ca_expired_old"] {
         assert!(store.get_account(PROJECT, gone).await.unwrap().is_none(), "{gone}");
@@ -1309,7 +1310,7 @@ pub async fn execution_logs_are_read_within_their_project_listed_newest_first_an
     let account = LogFilter { account_id: Some("ca_u2_slack".into()), ..LogFilter::default() };
     assert_eq!(list(account, 0, 10).await, (v(&["log_c"]), 1));
 
-    let keep_rest = PurgeBefore { links: i64::MIN, client_tokens: i64::MIN, mcp_credentials: i64::MIN, accounts: i64::MIN, webhooks: i64::MIN, logs: 250 };
+    let keep_rest = PurgeBefore { links: i64::MIN, client_tokens: i64::MIN, mcp_credentials: i64::MIN, mcp_logins: i64::MIN, accounts: i64::MIN, webhooks: i64::MIN, logs: 250 };
     assert_eq!(store.purge(&keep_rest).await.unwrap(), Purged { logs: 2, ..Purged::default() });
     assert_eq!(list(LogFilter::default(), 0, 10).await, (v(&["log_d", "log_c"]), 2));
     assert!(store.get_execution_log(OTHER_PROJECT, "log_x").await.unwrap().is_some(), "newer than the cut-off");
@@ -1318,6 +1319,34 @@ pub async fn execution_logs_are_read_within_their_project_listed_newest_first_an
 
 // ---------------------------------------------------------------------------------------------
 // MCP authorization
+
+/// The retention sweep drops MCP logins that ended long ago: expired grant rows, clients
+/// registered long ago with no grant left that outlives the cut-off, stale cached documents; a
+/// client with a live refresh token, and a fresh document, stay.
+pub async fn purging_drops_ended_mcp_logins_and_clients_with_nothing_left(store: Arc<dyn Store>) {
+    store.migrate().await.expect("migrate");
+    let client = |id: &str, kind, at: i64, expires_at| McpClientRecord { client_id: id.into(), kind, metadata: "{}".into(), created_at: at, expires_at };
+    store.put_mcp_client(&client("mcpcl_idle", McpClientKind::Registered, 10, None)).await.unwrap();
+    store.put_mcp_client(&client("mcpcl_busy", McpClientKind::Registered, 10, None)).await.unwrap();
+    store.put_mcp_client(&client("mcpcl_new", McpClientKind::Registered, 5_000, None)).await.unwrap();
+    store.put_mcp_client(&client("https://old.example/c.json", McpClientKind::MetadataDocument, 10, Some(100))).await.unwrap();
+    store.put_mcp_client(&client("https://fresh.example/c.json", McpClientKind::MetadataDocument, 10, Some(9_000))).await.unwrap();
+    let row = |hash: &str, kind, client: &str, expires_at| McpGrant { client_id: client.into(), ..mcp_grant(hash, kind, hash, 10, expires_at) };
+    store.insert_mcp_grant(&row("old code", McpGrantKind::Code, "mcpcl_idle", 500), 100).await.unwrap();
+    store.insert_mcp_grant(&row("live refresh", McpGrantKind::RefreshToken, "mcpcl_busy", 90_000), 100).await.unwrap();
+
+    let nothing = PurgeBefore { links: i64::MIN, client_tokens: i64::MIN, mcp_credentials: i64::MIN, mcp_logins: i64::MIN, accounts: i64::MIN, webhooks: i64::MIN, logs: i64::MIN };
+    assert_eq!(store.purge(&nothing).await.unwrap(), Purged::default(), "nothing is due");
+    let purged = store.purge(&PurgeBefore { mcp_logins: 1_000, ..nothing }).await.unwrap();
+    // The idle client, the stale document and the expired code.
+    assert_eq!(purged, Purged { mcp_logins: 3, ..Purged::default() });
+    assert_eq!(store.mcp_client("mcpcl_idle").await.unwrap(), None);
+    assert_eq!(store.mcp_client("https://old.example/c.json").await.unwrap(), None);
+    for kept in ["mcpcl_busy", "mcpcl_new", "https://fresh.example/c.json"] {
+        assert!(store.mcp_client(kept).await.unwrap().is_some(), "{kept} stays");
+    }
+    assert!(store.mcp_grant(McpGrantKind::RefreshToken, "live refresh", 1_000).await.unwrap().is_some());
+}
 
 /// Registered clients and fetched metadata documents are kept by `client_id`; fetching a
 /// document again replaces it; registrations are counted by age (the rate limit).
@@ -1796,7 +1825,7 @@ pub async fn events_fan_out_once_and_each_accounts_deliveries_go_in_sequence(sto
     assert!(store.finish_attempt("msg_a1", "broker-1", &attempt_at(3, 710, Some(200)), DeliveryNext::Delivered).await.unwrap());
 
     // Retention: ended deliveries and fanned-out events go; deleting the subscription takes the rest.
-    let before = |webhooks| PurgeBefore { links: i64::MIN, client_tokens: i64::MIN, mcp_credentials: i64::MIN, accounts: i64::MIN, webhooks, logs: i64::MIN };
+    let before = |webhooks| PurgeBefore { links: i64::MIN, client_tokens: i64::MIN, mcp_credentials: i64::MIN, mcp_logins: i64::MIN, accounts: i64::MIN, webhooks, logs: i64::MIN };
     assert_eq!(store.purge(&before(41)).await.unwrap().webhooks, 1, "a2's event, fanned out at 40");
     assert_eq!(store.purge(&before(10_000)).await.unwrap().webhooks, 2 + 3);
     assert_eq!(store.list_deliveries(PROJECT, "ws_1", 0, 10).await.unwrap().1, 0);
@@ -1935,7 +1964,7 @@ pub async fn a_user_verification_moves_once_from_each_status_and_never_after_exp
     assert!(matches!(store.insert_user_verification(&verification("h1", None, 1_000)).await, Err(crate::Error::Conflict(_))));
 
     // The retention sweeper drops flows that expired before its links' horizon, and only those.
-    let before = PurgeBefore { links: 500, client_tokens: 0, mcp_credentials: 0, accounts: 0, webhooks: 0, logs: 0 };
+    let before = PurgeBefore { links: 500, client_tokens: 0, mcp_credentials: 0, mcp_logins: 0, accounts: 0, webhooks: 0, logs: 0 };
     assert_eq!(store.purge(&before).await.unwrap().links, 1);
     assert_eq!(store.user_verification("h2").await.unwrap(), None);
     assert!(store.user_verification("h1").await.unwrap().is_some() && store.user_verification("h3").await.unwrap().is_some());

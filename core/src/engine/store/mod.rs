@@ -201,8 +201,9 @@ pub trait Store: Send + Sync + 'static {
 
     /// Deletes what ended before the times in `before` (the retention sweeper), in one
     /// transaction: spent or expired links of accounts no longer pending, expired or revoked
-    /// client tokens and MCP credentials, `FAILED`/`EXPIRED` accounts, old execution logs. `ACTIVE` (or any other)
-    /// accounts stay.
+    /// client tokens and MCP credentials, MCP logins that ended (expired grant rows, registered
+    /// clients with nothing left, stale metadata documents), `FAILED`/`EXPIRED` accounts, old
+    /// execution logs. `ACTIVE` (or any other) accounts stay.
     async fn purge(&self, before: &PurgeBefore) -> Result<Purged>;
 
     /// Adds a webhook subscription.

@@ -743,15 +743,19 @@ impl Store for PostgresStore {
              mcp AS (DELETE FROM mcp_credentials WHERE expires_at < $6 OR revoked_at < $6 RETURNING id), \
              events AS (DELETE FROM webhook_events WHERE dispatched_at < $4 RETURNING id), \
              deliveries AS (DELETE FROM webhook_deliveries WHERE status <> 'PENDING' AND finished_at < $4 RETURNING id), \
-             logs AS (DELETE FROM execution_logs WHERE created_at < $5 RETURNING id) \
+             logs AS (DELETE FROM execution_logs WHERE created_at < $5 RETURNING id), \
+             clients AS (DELETE FROM mcp_clients WHERE (kind = 'registered' AND created_at < $7 \
+               AND client_id NOT IN (SELECT client_id FROM mcp_grants WHERE expires_at >= $7)) \
+               OR (kind = 'metadata_document' AND expires_at < $7) RETURNING client_id), \
+             grants AS (DELETE FROM mcp_grants WHERE expires_at < $7 RETURNING hash) \
              SELECT (SELECT count(*) FROM links) + (SELECT count(*) FROM flows), (SELECT count(*) FROM tokens), (SELECT count(*) FROM gone), \
                (SELECT count(*) FROM events) + (SELECT count(*) FROM deliveries), (SELECT count(*) FROM logs), \
-               (SELECT count(*) FROM mcp)";
-        let params: [&(dyn ToSql + Sync); 6] =
-            [&before.links, &before.client_tokens, &before.accounts, &before.webhooks, &before.logs, &before.mcp_credentials];
+               (SELECT count(*) FROM mcp), (SELECT count(*) FROM clients) + (SELECT count(*) FROM grants)";
+        let params: [&(dyn ToSql + Sync); 7] =
+            [&before.links, &before.client_tokens, &before.accounts, &before.webhooks, &before.logs, &before.mcp_credentials, &before.mcp_logins];
         let row = self.row(sql, &params).await?;
         let count = |i: usize| row.as_ref().map_or(0, |r| r.get::<_, i64>(i) as u64);
-        Ok(Purged { links: count(0), client_tokens: count(1), mcp_credentials: count(5), accounts: count(2), webhooks: count(3), logs: count(4) })
+        Ok(Purged { links: count(0), client_tokens: count(1), mcp_credentials: count(5), mcp_logins: count(6), accounts: count(2), webhooks: count(3), logs: count(4) })
     }
 
     fn change_feed_connected(&self) -> Option<bool> {

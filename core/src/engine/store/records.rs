@@ -308,6 +308,10 @@ pub struct PurgeBefore {
     pub client_tokens: i64,
     /// MCP credentials expired or revoked before this.
     pub mcp_credentials: i64,
+    /// MCP logins: `mcp_grants` rows (pending authorizations, codes, tokens) that expired before
+    /// this; clients registered (DCR) before this with no grant row living past it; cached client
+    /// metadata documents that went stale before this.
+    pub mcp_logins: i64,
     /// `FAILED` and `EXPIRED` accounts last changed before this, with their connection request.
     /// No other status is ever purged.
     pub accounts: i64,
@@ -326,6 +330,8 @@ pub struct Purged {
     pub client_tokens: u64,
     /// MCP credentials.
     pub mcp_credentials: u64,
+    /// MCP grant rows and clients.
+    pub mcp_logins: u64,
     /// Accounts (their connection requests went with them).
     pub accounts: u64,
     /// Webhook events and ended deliveries (their attempts went with them).
@@ -461,7 +467,7 @@ impl McpClientKind {
 /// An MCP client of the broker's authorization server (public: it has no secret).
 #[derive(Debug, Clone, PartialEq)]
 pub struct McpClientRecord {
-    /// `mcpc_…` for a registered client, the document's https URL for a metadata document.
+    /// `mcpcl_…` for a registered client, the document's https URL for a metadata document.
     pub client_id: String,
     /// Registered or described by its document.
     pub kind: McpClientKind,

@@ -996,7 +996,15 @@ impl Store for SqliteStore {
             let events = exec(c, "DELETE FROM webhook_events WHERE dispatched_at < ?1", [b.webhooks])?;
             let deliveries = exec(c, "DELETE FROM webhook_deliveries WHERE status <> 'PENDING' AND finished_at < ?1", [b.webhooks])?;
             let logs = exec(c, "DELETE FROM execution_logs WHERE created_at < ?1", [b.logs])?;
+            let mcp_logins = exec(
+                c,
+                "DELETE FROM mcp_clients WHERE (kind = 'registered' AND created_at < ?1 \
+                   AND client_id NOT IN (SELECT client_id FROM mcp_grants WHERE expires_at >= ?1)) \
+                 OR (kind = 'metadata_document' AND expires_at < ?1)",
+                [b.mcp_logins],
+            )? + exec(c, "DELETE FROM mcp_grants WHERE expires_at < ?1", [b.mcp_logins])?;
             Ok(Purged {
+                mcp_logins: mcp_logins as u64,
                 links: links as u64,
                 client_tokens: client_tokens as u64,
                 mcp_credentials: mcp_credentials as u64,
