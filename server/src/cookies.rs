@@ -4,6 +4,7 @@
 
 use axum::http::header::COOKIE;
 use axum::http::HeaderMap;
+use grantline_core::engine::EngineConfig;
 
 /// Every `Cookie` header of a request, joined as one `name=value; …` list.
 pub fn header(headers: &HeaderMap) -> String {
@@ -18,4 +19,11 @@ pub fn get(headers: &HeaderMap, name: &str) -> Option<String> {
         .find(|(n, _)| *n == name)
         .map(|(_, value)| value.trim().to_string())
         .filter(|v| !v.is_empty())
+}
+
+/// The attributes of a cookie the broker sets at `path`: HttpOnly, the given `SameSite`, and
+/// `Secure` when the broker's public URL is https.
+pub fn attributes(config: &EngineConfig, path: &str, same_site: &str) -> String {
+    let secure = if config.public_base_url.scheme() == "https" { "; Secure" } else { "" };
+    format!("Path={path}; HttpOnly; SameSite={same_site}{secure}")
 }

@@ -36,22 +36,34 @@ pub fn layout(title: &str, outcome: &str, body: &str) -> String {
 /// person can tell a real request from a phishing one. Every value is escaped.
 pub fn branded(title: &str, outcome: &str, brand: Option<&AppBrand>, body: &str) -> String {
     let (asks, support) = match brand {
-        Some(b) => {
-            let logo = b
-                .logo_url
-                .as_deref()
-                .map(|u| format!(r#"<img class="logo" src="{}" alt="{} logo" width="48" height="48">"#, esc(u), esc(&b.app_name)))
-                .unwrap_or_default();
-            let support = b
-                .support_url
-                .as_deref()
-                .map(|u| format!(r#"<p class="support muted">Questions? <a href="{}" rel="noopener noreferrer">Contact {} support</a></p>"#, esc(u), esc(&b.app_name)))
-                .unwrap_or_default();
-            (format!(r#"<div class="asks">{logo}<p data-app="{name}"><strong>{headline}</strong></p></div>"#, name = esc(&b.app_name), headline = esc(&b.headline())), support)
-        }
+        Some(b) => (
+            format!(
+                r#"<div class="asks">{logo}<p data-app="{name}"><strong>{headline}</strong></p></div>"#,
+                logo = brand_logo(b),
+                name = esc(&b.app_name),
+                headline = esc(&b.headline())
+            ),
+            brand_support(b),
+        ),
         None => (String::new(), String::new()),
     };
     page_html(title, outcome, &format!("{asks}{body}{support}"))
+}
+
+/// The app's logo, when it has one (escaped).
+pub fn brand_logo(b: &AppBrand) -> String {
+    b.logo_url
+        .as_deref()
+        .map(|u| format!(r#"<img class="logo" src="{}" alt="{} logo" width="48" height="48">"#, esc(u), esc(&b.app_name)))
+        .unwrap_or_default()
+}
+
+/// The link to the app's support page, when it has one (escaped).
+pub fn brand_support(b: &AppBrand) -> String {
+    b.support_url
+        .as_deref()
+        .map(|u| format!(r#"<p class="support muted">Questions? <a href="{}" rel="noopener noreferrer">Contact {} support</a></p>"#, esc(u), esc(&b.app_name)))
+        .unwrap_or_default()
 }
 
 fn page_html(title: &str, outcome: &str, body: &str) -> String {
@@ -161,11 +173,11 @@ pub fn error_page_for(e: &Error, brand: Option<&AppBrand>) -> Response {
 /// SameSite=Lax so it comes back on the verifier's and the provider's top-level redirects,
 /// Secure on an https broker, scoped to the broker's path).
 pub fn verification_redirect(config: &EngineConfig, start: &VerificationStart) -> Response {
-    let path = config.public_base_url.path();
-    let secure = if config.public_base_url.scheme() == "https" { "; Secure" } else { "" };
     let cookie = format!(
-        "{}={}; Path={path}; Max-Age={BINDING_COOKIE_MAX_AGE_SECS}; HttpOnly; SameSite=Lax{secure}",
-        start.cookie_name, start.binding
+        "{}={}; Max-Age={BINDING_COOKIE_MAX_AGE_SECS}; {}",
+        start.cookie_name,
+        start.binding,
+        crate::cookies::attributes(config, config.public_base_url.path(), "Lax")
     );
     let mut response = axum::response::Redirect::to(&start.browser_url).into_response();
     if let Ok(v) = HeaderValue::from_str(&cookie) {

@@ -49,8 +49,7 @@ fn cookie_path(config: &EngineConfig) -> String {
 /// The flags every form of the cookie carries: HTTP only, same site only, the dashboard's path,
 /// and `Secure` when browsers reach the broker over https.
 fn flags(config: &EngineConfig) -> String {
-    let secure = if config.public_base_url.scheme() == "https" { "; Secure" } else { "" };
-    format!("Path={}; HttpOnly; SameSite=Strict{secure}", cookie_path(config))
+    crate::cookies::attributes(config, &cookie_path(config), "Strict")
 }
 
 /// `Set-Cookie` for a session just opened.

@@ -235,8 +235,8 @@ fn cookie_name(authorization_id: &str) -> String {
 }
 
 fn cookie_flags(config: &EngineConfig) -> String {
-    let secure = if config.public_base_url.scheme() == "https" { "; Secure" } else { "" };
-    format!("Path={}/mcp/oauth; HttpOnly; SameSite=Strict{secure}", config.public_base_url.path().trim_end_matches('/'))
+    let path = format!("{}/mcp/oauth", config.public_base_url.path().trim_end_matches('/'));
+    crate::cookies::attributes(config, &path, "Strict")
 }
 
 /// The authorization endpoint of MCP authorization (a browser page): checks the request and shows the consent page that names the client, the app, the session's user and what the client will be able to do.
@@ -282,18 +282,6 @@ fn consent_page(config: &EngineConfig, c: &Consent) -> Response {
         .as_deref()
         .map(|u| format!(r#"<img src="{}" alt="" width="40" height="40" referrerpolicy="no-referrer">"#, esc(u)))
         .unwrap_or_default();
-    let app_logo = c
-        .brand
-        .logo_url
-        .as_deref()
-        .map(|u| format!(r#"<img class="logo" src="{}" alt="{} logo" width="48" height="48">"#, esc(u), esc(&c.brand.app_name)))
-        .unwrap_or_default();
-    let support = c
-        .brand
-        .support_url
-        .as_deref()
-        .map(|u| format!(r#"<p class="support muted">Questions? <a href="{}" rel="noopener noreferrer">Contact {} support</a></p>"#, esc(u), esc(&c.brand.app_name)))
-        .unwrap_or_default();
     let abilities: String = c.abilities.iter().map(|a| format!("<li>{}</li>", esc(a))).collect();
     let body = format!(
         r#"{app_logo}{logo}<p><strong>{name}</strong> asks to act as <strong>{user}</strong> in <strong>{app}</strong>.</p>{from}{site}
@@ -307,6 +295,8 @@ fn consent_page(config: &EngineConfig, c: &Consent) -> Response {
 <p class="muted">Approving takes you to {app} to confirm it is you.</p>{support}"#,
         name = esc(name),
         app = esc(&c.brand.app_name),
+        app_logo = pages::brand_logo(&c.brand),
+        support = pages::brand_support(&c.brand),
         user = esc(&c.user_id),
         session = esc(&c.session_id),
         target = esc(&c.redirect_host),

@@ -245,14 +245,23 @@ impl Engine {
     /// Ends a pending authorization with nothing issued (its user verification failed): the
     /// client's later token request finds no code. Already decided or expired: nothing to do.
     pub(crate) async fn abandon_mcp_authorization(&self, authorization_id: &str) -> Result<()> {
-        if let Some(pending) = self.store.use_mcp_grant(McpGrantKind::Authorization, &ids_hash(authorization_id), clock::now_ms()).await? {
-            self.store.revoke_mcp_family(&pending.family).await?;
-        }
-        Ok(())
+        self.end_pending(authorization_id).await.map(drop)
     }
 
-    /// The person approved and was verified as the session's user: issues the code and returns the client's redirect URI with `code`,
-    /// `state` and `iss`. The pending authorization is used up, whatever the outcome.
+    /// Uses up a pending authorization and revokes its family, issuing nothing: the pending
+    /// authorization, or `None` when it was already decided or expired.
+    async fn end_pending(&self, authorization_id: &str) -> Result<Option<McpGrant>> {
+        let Some(pending) = self.store.use_mcp_grant(McpGrantKind::Authorization, &ids_hash(authorization_id), clock::now_ms()).await?
+        else {
+            return Ok(None);
+        };
+        self.store.revoke_mcp_family(&pending.family).await?;
+        Ok(Some(pending))
+    }
+
+    /// The person approved and was verified as the session's user: issues the code and returns
+    /// the client's redirect URI with `code`, `state` and `iss`. The pending authorization is
+    /// used up, whatever the outcome.
     pub async fn complete_mcp_authorization(&self, authorization_id: &str) -> Result<url::Url> {
         let now = clock::now_ms();
         let pending = self.take_pending(authorization_id, now).await?;
@@ -275,8 +284,7 @@ impl Engine {
 
     /// The person denied: the client's redirect URI with `error=access_denied`, `state`, `iss`.
     pub async fn deny_mcp_authorization(&self, authorization_id: &str) -> Result<url::Url> {
-        let pending = self.take_pending(authorization_id, clock::now_ms()).await?;
-        self.store.revoke_mcp_family(&pending.family).await?;
+        let pending = self.end_pending(authorization_id).await?.ok_or_else(|| Error::validation("authorization_id", DECIDED))?;
         respond(
             pending.redirect_uri.as_deref().unwrap_or_default(),
             &[("error", "access_denied"), ("error_description", "The user denied access.")],
