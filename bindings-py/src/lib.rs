@@ -3,13 +3,13 @@
 //! Every rule lives in `grantline-core`; this crate only translates names, types and errors.
 //! `grantline/__init__.py` re-exports these classes under their public names.
 
-mod async_api;
+mod api;
 mod errors;
 mod json;
 mod options;
 mod runtime;
-mod sync_api;
 mod tools;
+mod twins;
 mod types;
 
 use pyo3::prelude::*;
@@ -17,16 +17,16 @@ use pyo3::prelude::*;
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
-    m.add_class::<sync_api::Grantline>()?;
-    m.add_class::<sync_api::Session>()?;
-    m.add_class::<sync_api::ConnectionRequest>()?;
-    m.add_class::<sync_api::ConnectedAccounts>()?;
-    m.add_class::<sync_api::Webhooks>()?;
-    m.add_class::<async_api::AsyncGrantline>()?;
-    m.add_class::<async_api::AsyncSession>()?;
-    m.add_class::<async_api::AsyncConnectionRequest>()?;
-    m.add_class::<async_api::AsyncConnectedAccounts>()?;
-    m.add_class::<async_api::AsyncWebhooks>()?;
+    m.add_class::<api::Grantline>()?;
+    m.add_class::<api::Session>()?;
+    m.add_class::<api::ConnectionRequest>()?;
+    m.add_class::<api::ConnectedAccounts>()?;
+    m.add_class::<api::Webhooks>()?;
+    m.add_class::<api::AsyncGrantline>()?;
+    m.add_class::<api::AsyncSession>()?;
+    m.add_class::<api::AsyncConnectionRequest>()?;
+    m.add_class::<api::AsyncConnectedAccounts>()?;
+    m.add_class::<api::AsyncWebhooks>()?;
     m.add_class::<types::ConnectedAccount>()?;
     m.add_class::<types::AccountsPage>()?;
     m.add_class::<types::RefreshedAccount>()?;
