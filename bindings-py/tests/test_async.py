@@ -154,3 +154,29 @@ def test_a_coroutine_made_outside_any_loop_runs_under_asyncio_run(broker):
     assert inspect.iscoroutine(coro)
     session = asyncio.run(coro)
     assert session.session_id.startswith("trs_")
+
+
+async def test_every_call_of_the_asyncio_client_is_a_coroutine_that_sends_nothing_until_awaited(broker):
+    gl = AsyncGrantline(api_key=broker.api_key, base_url=broker.base_url)
+    session = await gl.create(user_id="u", toolkits=["sandbox"], manage_connections=False)
+    req = await session.authorize("sandbox")
+    values = {"id": req.id, "toolkit": "sandbox", "session_id": session.session_id, "enabled_events": ["x"]}
+
+    called = []
+    for obj in (gl, gl.connected_accounts, gl.webhooks, session, req):
+        for name in dir(obj):
+            method = getattr(obj, name)
+            if name.startswith("_") or not callable(method):
+                continue
+            params = inspect.signature(method).parameters.values()
+            args = [values.get(p.name, "x") for p in params if p.default is p.empty and p.kind is p.POSITIONAL_OR_KEYWORD]
+            coro = method(*args)
+            assert inspect.iscoroutine(coro), f"{type(obj).__name__}.{name}"
+            coro.close()
+            called.append(f"{type(obj).__name__}.{name}")
+
+    assert "AsyncConnectedAccounts.delete" in called and "AsyncSession.create_mcp_credential" in called
+    # Closed unawaited, `delete`, `disable`, `revoke` and `create_mcp_credential` did nothing.
+    account = await gl.connected_accounts.get(req.id)
+    assert (account.status, account.is_disabled) == ("INITIATED", False)
+    assert await session.mcp_credentials() == []
