@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use grantline_core as core;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
+use pyo3::PyClass;
 
 use crate::errors::IntoPy;
 use crate::tools::{ExecuteMetaResult, ExecuteResult, ProxyResult, SearchHit, Tool};
@@ -40,6 +41,10 @@ twins! {
         fn base_url(&self) -> String {
             self.client.base_url().to_string()
         }
+
+        fn __repr__(&self) -> String {
+            format!("{}(base_url={:?})", Self::NAME, self.client.base_url())
+        }
     }
 
     // The sub-clients are each side's own classes.
@@ -56,10 +61,6 @@ twins! {
         fn webhooks(&self) -> Webhooks {
             self.client.webhooks().into()
         }
-
-        fn __repr__(&self) -> String {
-            format!("Grantline(base_url={:?})", self.client.base_url())
-        }
     }
 
     asyncio {
@@ -74,10 +75,6 @@ twins! {
         #[getter]
         fn webhooks(&self) -> AsyncWebhooks {
             self.client.webhooks().into()
-        }
-
-        fn __repr__(&self) -> String {
-            format!("AsyncGrantline(base_url={:?})", self.client.base_url())
         }
     }
 
@@ -149,6 +146,10 @@ twins! {
         fn user_id(&self) -> &str {
             self.inner.user_id()
         }
+
+        fn __repr__(&self) -> String {
+            format!("{}(session_id={:?}, user_id={:?})", Self::NAME, self.inner.session_id(), self.inner.user_id())
+        }
     }
 
     // `mcp.headers` of a blocking session mints the credential when read; an asyncio session
@@ -159,10 +160,6 @@ twins! {
         fn mcp(&self) -> Mcp {
             Mcp::new(&self.inner, true)
         }
-
-        fn __repr__(&self) -> String {
-            format!("Session(session_id={:?}, user_id={:?})", self.inner.session_id(), self.inner.user_id())
-        }
     }
 
     asyncio {
@@ -170,10 +167,6 @@ twins! {
         #[getter]
         fn mcp(&self) -> Mcp {
             Mcp::new(&self.inner, false)
-        }
-
-        fn __repr__(&self) -> String {
-            format!("AsyncSession(session_id={:?}, user_id={:?})", self.inner.session_id(), self.inner.user_id())
         }
     }
 
@@ -317,18 +310,10 @@ twins! {
         fn redirect_url(&self) -> &str {
             self.inner.redirect_url()
         }
-    }
 
-    // The link carries a single-use token: the repr does not show it.
-    blocking {
+        // The link carries a single-use token: it is not shown.
         fn __repr__(&self) -> String {
-            format!("ConnectionRequest(id={:?})", self.inner.id())
-        }
-    }
-
-    asyncio {
-        fn __repr__(&self) -> String {
-            format!("AsyncConnectionRequest(id={:?})", self.inner.id())
+            format!("{}(id={:?})", Self::NAME, self.inner.id())
         }
     }
 

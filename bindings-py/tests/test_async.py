@@ -161,6 +161,9 @@ async def test_every_call_of_the_asyncio_client_is_a_coroutine_that_sends_nothin
     session = await gl.create(user_id="u", toolkits=["sandbox"], manage_connections=False)
     req = await session.authorize("sandbox")
     values = {"id": req.id, "toolkit": "sandbox", "session_id": session.session_id, "enabled_events": ["x"]}
+    assert repr(gl) == f'AsyncGrantline(base_url="{gl.base_url}")'
+    assert repr(session) == f'AsyncSession(session_id="{session.session_id}", user_id="u")'
+    assert repr(req) == f'AsyncConnectionRequest(id="{req.id}")'
 
     called = []
     for obj in (gl, gl.connected_accounts, gl.webhooks, session, req):
