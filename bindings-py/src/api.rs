@@ -47,34 +47,16 @@ twins! {
         }
     }
 
-    // The sub-clients are each side's own classes.
-    blocking {
+    getters {
         /// Connected-account operations (get, list, delete, enable, disable, refresh, revoke, wait).
-        #[getter]
-        fn connected_accounts(&self) -> ConnectedAccounts {
-            self.client.connected_accounts().into()
+        fn connected_accounts(&self) -> ConnectedAccounts | AsyncConnectedAccounts {
+            self.client.connected_accounts()
         }
 
         /// Webhook subscriptions (create, list, get, update, delete, rotate_secret, event_types) and
         /// their deliveries (deliveries, retry).
-        #[getter]
-        fn webhooks(&self) -> Webhooks {
-            self.client.webhooks().into()
-        }
-    }
-
-    asyncio {
-        /// Connected-account operations (get, list, delete, enable, disable, refresh, revoke, wait).
-        #[getter]
-        fn connected_accounts(&self) -> AsyncConnectedAccounts {
-            self.client.connected_accounts().into()
-        }
-
-        /// Webhook subscriptions (create, list, get, update, delete, rotate_secret, event_types) and
-        /// their deliveries (deliveries, retry).
-        #[getter]
-        fn webhooks(&self) -> AsyncWebhooks {
-            self.client.webhooks().into()
+        fn webhooks(&self) -> Webhooks | AsyncWebhooks {
+            self.client.webhooks()
         }
     }
 

@@ -16,6 +16,10 @@
 //!     both { … }       // members that do not wait (constructor, getters): the same on each side
 //!     blocking { … }   // members only the blocking class has (marked as such where written)
 //!     asyncio { … }    // members only the asyncio class has
+//!     getters {        // a getter giving each side its own twin class, through `From`
+//!         /// Docstring of both getters.
+//!         fn connected_accounts(&self) -> ConnectedAccounts | AsyncConnectedAccounts { self.client.connected_accounts() }
+//!     }
 //!
 //!     calls {
 //!         /// Docstring of both methods.
@@ -48,6 +52,12 @@ macro_rules! twins {
         $(both { $($both:tt)* })?
         $(blocking { $($blocking_only:tt)* })?
         $(asyncio { $($asyncio_only:tt)* })?
+        $(getters {
+            $(
+                $(#[$getter_attr:meta])*
+                fn $getter:ident(&$getter_this:ident) -> $getter_ret:ty | $getter_async_ret:ty { $($getter_body:tt)* }
+            )*
+        })?
         calls {
             $(
                 $(#[$attr:meta])*
@@ -85,6 +95,13 @@ macro_rules! twins {
         impl $blocking {
             $($($both)*)?
             $($($blocking_only)*)?
+            $($(
+                $(#[$getter_attr])*
+                #[getter]
+                fn $getter(&$getter_this) -> $getter_ret {
+                    <$getter_ret>::from({ $($getter_body)* })
+                }
+            )*)?
             $(
                 $(#[$attr])*
                 #[allow(clippy::too_many_arguments)] // as many as the Python signature has
@@ -99,6 +116,13 @@ macro_rules! twins {
         impl $asyncio {
             $($($both)*)?
             $($($asyncio_only)*)?
+            $($(
+                $(#[$getter_attr])*
+                #[getter]
+                fn $getter(&$getter_this) -> $getter_async_ret {
+                    <$getter_async_ret>::from({ $($getter_body)* })
+                }
+            )*)?
             $(
                 $(#[$attr])*
                 #[allow(clippy::too_many_arguments)] // as many as the Python signature has
