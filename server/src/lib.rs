@@ -19,6 +19,7 @@ pub mod rate_limit;
 mod routes;
 pub(crate) mod serve;
 mod telemetry;
+mod unread_body;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

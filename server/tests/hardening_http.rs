@@ -276,3 +276,39 @@ fn past_the_connection_limit_new_connections_wait_for_a_free_slot() {
     let n = third.read(&mut buf).unwrap();
     assert!(String::from_utf8_lossy(&buf[..n]).contains("200 OK"), "served once a slot freed");
 }
+
+#[test]
+fn a_request_refused_before_its_body_arrived_is_answered_with_connection_close() {
+    // An MCP client's first request is refused (401, log in first) before the broker reads its
+    // body. If the body is still on its way, the connection cannot be reused: the answer must
+    // say so, or the client's next request goes out on a socket that is closing.
+    let broker = Broker::start(BrokerOptions { dev: false, ..Default::default() });
+    let mut conn = TcpStream::connect(addr(&broker)).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let body = r#"{"jsonrpc":"2.0","id":1,"method":"initialize"}"#;
+    let head = format!(
+        "POST /tool_router/trs_0123456789abcdef/mcp HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    conn.write_all(head.as_bytes()).unwrap();
+    let mut answer = Vec::new();
+    let _ = conn.read_to_end(&mut answer);
+    let answer = String::from_utf8_lossy(&answer).to_ascii_lowercase();
+    assert!(answer.starts_with("http/1.1 401"), "{answer}");
+    assert!(answer.contains("\r\nconnection: close\r\n"), "the answer says the connection ends: {answer}");
+
+    // A request whose body was read keeps its connection.
+    let mut conn = TcpStream::connect(addr(&broker)).unwrap();
+    let body = r#"{"user_id":"alice"}"#;
+    let request = format!(
+        "POST /api/v3.1/tool_router/session HTTP/1.1\r\nHost: x\r\nx-api-key: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        broker.api_key,
+        body.len()
+    );
+    conn.write_all(request.as_bytes()).unwrap();
+    let mut buf = [0u8; 8192];
+    let n = conn.read(&mut buf).unwrap();
+    let first = String::from_utf8_lossy(&buf[..n]).to_ascii_lowercase();
+    assert!(first.starts_with("http/1.1 201") && !first.contains("connection: close"), "{first}");
+    assert!(healthz(&mut conn).unwrap().contains("200 OK"), "the same connection serves the next request");
+}

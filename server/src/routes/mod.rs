@@ -99,5 +99,6 @@ pub(crate) fn router(state: AppState) -> Router<()> {
     app.fallback(|| async { crate::ApiError(grantline_core::Error::not_found("route", "no such endpoint")) })
         .layer(crate::request_id::RequestIds)
         .layer(crate::access_log::AccessLog)
+        .layer(crate::unread_body::CloseOnUnreadBody)
         .with_state(state)
 }
