@@ -80,6 +80,8 @@ export interface ConnectedAccount {
   authConfigId: string;
   createdAt: string;
   updatedAt: string;
+  /** True while a reconnect link is out; the account keeps its status meanwhile. */
+  reconnecting: boolean;
 }
 /** The account a toolkit of the session is connected with. */
 export interface ToolkitConnection {
@@ -208,7 +210,7 @@ impl GrantlineWeb {
             }
             let wait = WaitOptions { timeout, ..WaitOptions::default() };
             let account = client.connected_accounts().wait_with(&outcome.connected_account_id, wait).await?;
-            Ok(views::to_js(&views::account(&account)))
+            Ok(views::account(account))
         })
     }
 
@@ -218,7 +220,7 @@ impl GrantlineWeb {
         let session = self.session.clone();
         promise(async move {
             let page = session.toolkits(&options::toolkits(given(options))?).await?;
-            Ok(views::to_js(&views::toolkits_page(&page)))
+            Ok(views::toolkits_page(page))
         })
     }
 }
@@ -254,7 +256,7 @@ impl ConnectionRequest {
                 Some(ms) => grantline_core::client::options::duration("timeoutMs", ms, Unit::Millis)?,
             };
             let account = req.wait_for_connection(timeout).await?;
-            Ok(views::to_js(&views::account(&account)))
+            Ok(views::account(account))
         })
     }
 }
@@ -296,7 +298,7 @@ async fn connect_in_popup(session: Session, toolkit: String, o: ConnectOptions, 
         },
     };
     popup.close();
-    Ok(views::to_js(&views::account(&settled?)))
+    Ok(views::account(settled?))
 }
 
 async fn connect_by_redirect(session: Session, toolkit: String, mut o: ConnectOptions) -> Outcome<JsValue> {

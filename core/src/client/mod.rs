@@ -6,11 +6,13 @@ pub mod options;
 mod redirect;
 mod session;
 mod transport;
+pub mod views;
 mod wait;
 mod webhooks;
 
 pub use config::{ClientConfig, Credential};
 pub use redirect::RedirectOutcome;
+pub use views::{AccountView, PageView, SearchHitView, ToolkitConnectionView, ToolkitView};
 pub use session::{AuthorizeOptions, ConnectionRequest, Session, SessionOptions};
 pub use wait::{WaitOptions, DEFAULT_POLL_INTERVAL, LONG_POLL_SLICE};
 pub use webhooks::Webhooks;
