@@ -21,8 +21,20 @@ pub const DEFAULT_WAIT: Duration = Duration::from_secs(60);
 /// Page size `all_toolkits` walks the catalog with.
 pub const ALL_TOOLKITS_PAGE: u32 = 100;
 /// Deepest nesting a value sent as JSON may have (tool arguments, proxy bodies): deeper is
-/// refused, which also stops a value that contains itself.
+/// refused with [`too_deep`], which also stops a value that contains itself.
 pub const MAX_JSON_DEPTH: usize = 64;
+/// How long the browser's `connect()` waits for the user by default: the broker's default
+/// Connect Link lifetime, so the wait ends when the link would.
+pub const CONNECT_WAIT: Duration = Duration::from_secs(600);
+/// How long the browser's `completeRedirect()` waits for the broker to confirm the outcome the
+/// Connect Link returned with.
+pub const CONFIRM_WAIT: Duration = Duration::from_secs(10);
+
+/// The error for a value nested deeper than [`MAX_JSON_DEPTH`] at `field`, the same in every
+/// host (Python's and Node's JSON conversions stop there).
+pub fn too_deep(field: &str) -> Error {
+    Error::validation(field, format!("nests deeper than {MAX_JSON_DEPTH} levels (or contains itself)"))
+}
 
 /// How a host spells option names: Python's `snake_case` or JavaScript's `camelCase`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
