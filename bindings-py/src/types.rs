@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use grantline_core::client::views::{AccountView, PageView, ToolkitConnectionView, ToolkitView};
+use grantline_core::client::views::{AccountView, PageView, RefreshedAccountView, RevokedAccountView, ToolkitConnectionView, ToolkitView};
 use grantline_core::model;
 use pyo3::prelude::*;
 use crate::errors::IntoPy;
@@ -124,7 +124,8 @@ impl RefreshedAccount {
 
 impl From<model::RefreshAccountResponse> for RefreshedAccount {
     fn from(r: model::RefreshAccountResponse) -> Self {
-        Self { id: r.id, redirect_url: r.redirect_url, status: r.status.to_string() }
+        let v = RefreshedAccountView::from(r);
+        Self { id: v.id, redirect_url: v.redirect_url, status: v.status }
     }
 }
 
@@ -153,13 +154,8 @@ impl RevokedAccount {
 
 impl From<model::RevokeAccountResponse> for RevokedAccount {
     fn from(r: model::RevokeAccountResponse) -> Self {
-        Self {
-            id: r.connected_account.id,
-            status: r.connected_account.status.to_string(),
-            revoked_tokens: r.revoked_tokens,
-            provider_revocation: r.provider_revocation.as_str().to_string(),
-            note: r.note,
-        }
+        let v = RevokedAccountView::from(r);
+        Self { id: v.id, status: v.status, revoked_tokens: v.revoked_tokens, provider_revocation: v.provider_revocation, note: v.note }
     }
 }
 

@@ -12,7 +12,7 @@ mod webhooks;
 
 pub use config::{ClientConfig, Credential};
 pub use redirect::RedirectOutcome;
-pub use views::{AccountView, PageView, SearchHitView, ToolkitConnectionView, ToolkitView};
+pub use views::{AccountView, PageView, RefreshedAccountView, RevokedAccountView, SearchHitView, ToolkitConnectionView, ToolkitView};
 pub use session::{AuthorizeOptions, ConnectionRequest, Session, SessionOptions};
 pub use wait::{OnCancel, WaitOptions, DEFAULT_POLL_INTERVAL, LONG_POLL_SLICE};
 pub use webhooks::Webhooks;

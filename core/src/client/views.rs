@@ -14,7 +14,7 @@
 
 use serde::Serialize;
 
-use crate::model::{ConnectedAccount, Page, SearchHit, ToolkitAccount, ToolkitItem};
+use crate::model::{ConnectedAccount, Page, RefreshAccountResponse, RevokeAccountResponse, SearchHit, ToolkitAccount, ToolkitItem};
 
 /// A user's connection to one toolkit, as every SDK shows it (credentials never included).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -61,6 +61,52 @@ impl From<ConnectedAccount> for AccountView {
             created_at: a.created_at,
             updated_at: a.updated_at,
             reconnecting: a.reconnecting,
+        }
+    }
+}
+
+/// A reconnect under way (`connected_accounts.refresh`): the account keeps its id.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RefreshedAccountView {
+    /// `ca_…`, the same account.
+    pub id: String,
+    /// The new Connect Link to open in the user's browser.
+    pub redirect_url: String,
+    /// The account's status now; it keeps it until the user completes the link.
+    pub status: String,
+}
+
+impl From<RefreshAccountResponse> for RefreshedAccountView {
+    fn from(r: RefreshAccountResponse) -> Self {
+        Self { id: r.id, redirect_url: r.redirect_url, status: r.status.as_str().to_string() }
+    }
+}
+
+/// What `connected_accounts.revoke` did: the account is REVOKED and its credentials are gone.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RevokedAccountView {
+    /// `ca_…`
+    pub id: String,
+    /// `REVOKED`.
+    pub status: String,
+    /// The tokens the provider revoked on this call (`refresh_token`, `access_token`).
+    pub revoked_tokens: Vec<String>,
+    /// `revoked`, `not_supported` (only the broker's copy is gone) or `nothing_to_revoke`.
+    pub provider_revocation: String,
+    /// What the app should know when the provider could not revoke the grant.
+    pub note: Option<String>,
+}
+
+impl From<RevokeAccountResponse> for RevokedAccountView {
+    fn from(r: RevokeAccountResponse) -> Self {
+        Self {
+            id: r.connected_account.id,
+            status: r.connected_account.status.as_str().to_string(),
+            revoked_tokens: r.revoked_tokens,
+            provider_revocation: r.provider_revocation.as_str().to_string(),
+            note: r.note,
         }
     }
 }
@@ -281,6 +327,19 @@ mod tests {
         assert_eq!((keys["nextCursor"].clone(), keys["totalPages"].clone(), keys["currentPage"].clone(), keys["totalItems"].clone()), (json!("2"), json!(3), json!(1), json!(5)));
         let last: PageView<AccountView> = Page::<ConnectedAccount> { items: vec![], next_cursor: None, total_pages: 1, current_page: 1, total_items: 0 }.into();
         assert_eq!(serde_json::to_value(&last).unwrap()["nextCursor"], json!(null));
+    }
+
+    #[test]
+    fn a_revoke_and_a_reconnect_are_flattened_with_their_wire_names() {
+        let revoked: RevokeAccountResponse = serde_json::from_value(json!({
+            "revoked_tokens": ["refresh_token"], "connected_account": {"id": "ca_1", "status": "REVOKED"},
+            "provider_revocation": "not_supported", "note": "only the broker's copy is gone",
+        }))
+        .unwrap();
+        let v = RevokedAccountView::from(revoked);
+        assert_eq!((v.id.as_str(), v.status.as_str(), v.provider_revocation.as_str()), ("ca_1", "REVOKED", "not_supported"));
+        let refreshed: RefreshAccountResponse = serde_json::from_value(json!({"id": "ca_1", "redirect_url": "https://b/link/ln_1", "status": "EXPIRED"})).unwrap();
+        assert_eq!(serde_json::to_value(RefreshedAccountView::from(refreshed)).unwrap(), json!({"id": "ca_1", "redirectUrl": "https://b/link/ln_1", "status": "EXPIRED"}));
     }
 
     #[test]
