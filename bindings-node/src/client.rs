@@ -329,11 +329,6 @@ fn wait_options(timeout: std::time::Duration) -> core::client::WaitOptions {
     core::client::WaitOptions { timeout, ..Default::default() }
 }
 
-/// The wait's `timeoutMs` (the core's default when absent), by the core's one duration rule.
-fn wait_timeout(timeout_ms: Option<f64>) -> core::Result<std::time::Duration> {
-    timeout_ms.map_or(Ok(rules::DEFAULT_WAIT), |ms| rules::duration("timeoutMs", ms, Unit::Millis))
-}
-
 /// `{ signal }` of the wait methods.
 fn signal_of(options: Option<Object>) -> Result<Option<Object>> {
     match options {
@@ -360,7 +355,7 @@ impl ConnectionRequest {
     /// after `timeoutMs` (default 60000), or when `options.signal` aborts.
     #[napi(ts_args_type = "timeoutMs?: number, options?: { signal?: AbortSignal }", ts_return_type = "Promise<ConnectedAccount>")]
     pub fn wait_for_connection<'env>(&self, env: &'env Env, timeout_ms: Option<f64>, options: Option<Object>) -> Result<PromiseRaw<'env, ConnectedAccount>> {
-        let timeout = wait_timeout(timeout_ms).map_err(|e| to_js(env, Failure::Core(e)))?;
+        let timeout = rules::wait_timeout(timeout_ms, Unit::Millis).map_err(|e| to_js(env, Failure::Core(e)))?;
         let req = self.inner.clone();
         abortable_wait(env, signal_of(options)?, move |abort| async move { req.wait_with(wait_options(timeout), abort).await })
     }
@@ -445,7 +440,7 @@ impl ConnectedAccounts {
     /// Resolves once account `id` is ACTIVE (or its reconnect link ends), like `ConnectionRequest.waitForConnection`.
     #[napi(ts_args_type = "id: string, timeoutMs?: number, options?: { signal?: AbortSignal }", ts_return_type = "Promise<ConnectedAccount>")]
     pub fn wait_for_connection<'env>(&self, env: &'env Env, id: String, timeout_ms: Option<f64>, options: Option<Object>) -> Result<PromiseRaw<'env, ConnectedAccount>> {
-        let timeout = wait_timeout(timeout_ms).map_err(|e| to_js(env, Failure::Core(e)))?;
+        let timeout = rules::wait_timeout(timeout_ms, Unit::Millis).map_err(|e| to_js(env, Failure::Core(e)))?;
         let accounts = self.inner.clone();
         abortable_wait(env, signal_of(options)?, move |abort| async move { accounts.wait_with(&id, wait_options(timeout), abort).await })
     }

@@ -246,10 +246,7 @@ impl ConnectionRequest {
     pub fn wait_for_connection(&self, #[wasm_bindgen(js_name = timeoutMs)] timeout_ms: Option<f64>) -> js_sys::Promise {
         let req = self.inner.clone();
         promise(async move {
-            let timeout = match timeout_ms {
-                None => grantline_core::client::options::DEFAULT_WAIT,
-                Some(ms) => grantline_core::client::options::duration("timeoutMs", ms, Unit::Millis)?,
-            };
+            let timeout = grantline_core::client::options::wait_timeout(timeout_ms, Unit::Millis)?;
             let account = req.wait_for_connection(timeout).await?;
             Ok(views::account(account))
         })

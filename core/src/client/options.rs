@@ -91,6 +91,17 @@ pub fn duration(field: &str, value: f64, unit: Unit) -> Result<Duration> {
     Duration::try_from_secs_f64(seconds).map_err(|_| Error::validation(field, format!("must be a finite number of {what}, 0 or more")))
 }
 
+/// The timeout of `wait_for_connection(timeout)` as a host passed it (Python's `timeout`
+/// seconds, JavaScript's `timeoutMs` milliseconds): [`DEFAULT_WAIT`] when absent, else by the
+/// one duration rule, named in the host's spelling.
+pub fn wait_timeout(value: Option<f64>, unit: Unit) -> Result<Duration> {
+    let field = match unit {
+        Unit::Seconds => "timeout",
+        Unit::Millis => "timeoutMs",
+    };
+    value.map_or(Ok(DEFAULT_WAIT), |v| duration(field, v, unit))
+}
+
 /// One options object as the caller passed it, checked against the keys it may have.
 pub struct Options<'a> {
     map: Option<&'a Map<String, Value>>,
@@ -441,6 +452,10 @@ mod tests {
         for bad in [-1.0, f64::NAN, f64::INFINITY] {
             assert_eq!(field(duration("timeout", bad, Unit::Seconds).unwrap_err()), "timeout");
         }
+        assert_eq!(wait_timeout(None, Unit::Millis).unwrap(), DEFAULT_WAIT);
+        assert_eq!(wait_timeout(Some(1.5), Unit::Millis).unwrap(), Duration::from_micros(1500), "the browser's waitForConnection(1.5) too");
+        assert_eq!(field(wait_timeout(Some(-1.0), Unit::Millis).unwrap_err()), "timeoutMs");
+        assert_eq!(field(wait_timeout(Some(f64::NAN), Unit::Seconds).unwrap_err()), "timeout");
     }
 
     #[test]
