@@ -23,7 +23,6 @@ use errors::{Failure, Outcome};
 use options::Unit;
 use popup::Popup;
 
-
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &str = r#"
 /** Options of `GrantlineWeb.init`. */

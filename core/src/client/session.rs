@@ -311,8 +311,8 @@ impl ConnectionRequest {
     /// as its error (the host's own: Node's `AbortError`, the browser's `PopupClosedError`). With
     /// [`OnCancel::LookOnce`](super::OnCancel::LookOnce) it first asks the broker once more
     /// without waiting, and ends with the account if the user finished just before the cancel.
-    /// A cancel that has already completed sends no request. Pass `std::future::pending()` for
-    /// a wait nothing cancels.
+    /// A cancel that has already completed sends no request but that last look. Pass
+    /// `std::future::pending()` for a wait nothing cancels.
     pub async fn wait_with<E, C>(&self, options: WaitOptions, cancel: C) -> std::result::Result<ConnectedAccount, E>
     where
         C: std::future::Future<Output = E>,
