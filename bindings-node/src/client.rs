@@ -291,38 +291,42 @@ impl From<core::ConnectionRequest> for ConnectionRequest {
 /// `EventTarget.prototype.addEventListener(type, listener, options)`.
 type AddEventListener<'a> = Function<'a, FnArgs<(&'a str, Function<'a, (), ()>, Object<'a>)>, ()>;
 
-/// Waits with `wait`, unless `signal` (an `AbortSignal`) fires first.
-fn abortable_wait<'env, F>(env: &'env Env, signal: Option<Object>, wait: F) -> Result<PromiseRaw<'env, ConnectedAccount>>
+/// What ends a wait when the caller's `AbortSignal` fires: the core's cancel, ending with
+/// `AbortError` at once (the default `OnCancel::Stop`: no last look at the broker).
+type Abort = std::pin::Pin<Box<dyn Future<Output = Failure> + Send>>;
+
+/// Runs the core's cancellable wait that `wait` builds, with `signal` (an `AbortSignal`) as its
+/// cancel. A signal that has already fired ends it before any request.
+fn abortable_wait<'env, F>(env: &'env Env, signal: Option<Object>, wait: impl FnOnce(Abort) -> F) -> Result<PromiseRaw<'env, ConnectedAccount>>
 where
-    F: Future<Output = core::Result<core::model::ConnectedAccount>> + Send + 'static,
+    F: Future<Output = std::result::Result<core::model::ConnectedAccount, Failure>> + Send + 'static,
 {
     let aborted = Arc::new(tokio::sync::Notify::new());
     if let Some(signal) = signal {
         if signal.get_named_property::<bool>("aborted")? {
-            return promise(env, async { Err::<core::model::ConnectedAccount, _>(Failure::Aborted) }, ConnectedAccount::from);
+            aborted.notify_one();
+        } else {
+            let notify = aborted.clone();
+            let on_abort = env.create_function_from_closure("onAbort", move |_| {
+                notify.notify_one();
+                Ok(())
+            })?;
+            let add: AddEventListener = signal.get_named_property("addEventListener")?;
+            let mut once = Object::new(env)?;
+            once.set("once", true)?;
+            add.apply(signal, FnArgs::from(("abort", on_abort, once)))?;
         }
-        let notify = aborted.clone();
-        let on_abort = env.create_function_from_closure("onAbort", move |_| {
-            notify.notify_one();
-            Ok(())
-        })?;
-        let add: AddEventListener = signal.get_named_property("addEventListener")?;
-        let mut once = Object::new(env)?;
-        once.set("once", true)?;
-        add.apply(signal, FnArgs::from(("abort", on_abort, once)))?;
     }
-    let fut = async move {
-        tokio::select! {
-            out = wait => core(out),
-            _ = aborted.notified() => Err(Failure::Aborted),
-        }
-    };
-    promise(env, fut, ConnectedAccount::from)
+    let abort: Abort = Box::pin(async move {
+        aborted.notified().await;
+        Failure::Aborted
+    });
+    promise(env, wait(abort), ConnectedAccount::from)
 }
 
-/// The wait's `timeoutMs` (the core's default when absent), by the core's one duration rule.
-fn wait_timeout(timeout_ms: Option<f64>) -> core::Result<std::time::Duration> {
-    timeout_ms.map_or(Ok(rules::DEFAULT_WAIT), |ms| rules::duration("timeoutMs", ms, Unit::Millis))
+/// A wait of `timeout` by the core's defaults, that the caller's `AbortSignal` may cancel.
+fn wait_options(timeout: std::time::Duration) -> core::client::WaitOptions {
+    core::client::WaitOptions { timeout, ..Default::default() }
 }
 
 /// `{ signal }` of the wait methods.
@@ -351,9 +355,9 @@ impl ConnectionRequest {
     /// after `timeoutMs` (default 60000), or when `options.signal` aborts.
     #[napi(ts_args_type = "timeoutMs?: number, options?: { signal?: AbortSignal }", ts_return_type = "Promise<ConnectedAccount>")]
     pub fn wait_for_connection<'env>(&self, env: &'env Env, timeout_ms: Option<f64>, options: Option<Object>) -> Result<PromiseRaw<'env, ConnectedAccount>> {
-        let timeout = wait_timeout(timeout_ms).map_err(|e| to_js(env, Failure::Core(e)))?;
+        let timeout = rules::wait_timeout(timeout_ms, Unit::Millis).map_err(|e| to_js(env, Failure::Core(e)))?;
         let req = self.inner.clone();
-        abortable_wait(env, signal_of(options)?, async move { req.wait_for_connection(timeout).await })
+        abortable_wait(env, signal_of(options)?, move |abort| async move { req.wait_with(wait_options(timeout), abort).await })
     }
 
     /// What `JSON.stringify` shows.
@@ -436,9 +440,9 @@ impl ConnectedAccounts {
     /// Resolves once account `id` is ACTIVE (or its reconnect link ends), like `ConnectionRequest.waitForConnection`.
     #[napi(ts_args_type = "id: string, timeoutMs?: number, options?: { signal?: AbortSignal }", ts_return_type = "Promise<ConnectedAccount>")]
     pub fn wait_for_connection<'env>(&self, env: &'env Env, id: String, timeout_ms: Option<f64>, options: Option<Object>) -> Result<PromiseRaw<'env, ConnectedAccount>> {
-        let timeout = wait_timeout(timeout_ms).map_err(|e| to_js(env, Failure::Core(e)))?;
+        let timeout = rules::wait_timeout(timeout_ms, Unit::Millis).map_err(|e| to_js(env, Failure::Core(e)))?;
         let accounts = self.inner.clone();
-        abortable_wait(env, signal_of(options)?, async move { accounts.wait_for_connection(&id, timeout).await })
+        abortable_wait(env, signal_of(options)?, move |abort| async move { accounts.wait_with(&id, wait_options(timeout), abort).await })
     }
 }
 

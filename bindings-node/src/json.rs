@@ -3,7 +3,7 @@
 //! value nested deeper than the core's `MAX_JSON_DEPTH` (which also stops one that contains
 //! itself), rather than a crash.
 
-use grantline_core::client::options::MAX_JSON_DEPTH;
+use grantline_core::client::options::{too_deep, MAX_JSON_DEPTH};
 use grantline_core::Error;
 use napi::bindgen_prelude::*;
 use napi::JsValue;
@@ -35,7 +35,7 @@ pub fn object(field: &str, value: Option<Unknown>) -> std::result::Result<Map<St
 
 fn convert(field: &str, v: Unknown, depth: usize) -> std::result::Result<Value, Error> {
     if depth > MAX_JSON_DEPTH {
-        return Err(Error::validation(field, format!("nests deeper than {MAX_JSON_DEPTH} levels (or contains itself)")));
+        return Err(too_deep(field));
     }
     let bad = |e: napi::Error| Error::validation(field, format!("cannot be sent as JSON: {}", e.reason));
     // SAFETY (each `cast`): the value's JS type was checked just before.

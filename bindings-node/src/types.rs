@@ -1,7 +1,10 @@
 //! Plain-data JS objects for the core's wire types (camelCase; `JSON.stringify` shows them).
+//! Where a view is a rule (accounts, toolkits, search hits, pages) it is the core's
+//! (`grantline_core::client::views`), copied field by field.
 
 use std::collections::HashMap;
 
+use grantline_core::client::views::{AccountView, PageView, RefreshedAccountView, RevokedAccountView, SearchHitView, ToolkitConnectionView, ToolkitView};
 use grantline_core::model;
 use napi_derive::napi;
 
@@ -36,19 +39,20 @@ pub struct ConnectedAccount {
 
 impl From<model::ConnectedAccount> for ConnectedAccount {
     fn from(a: model::ConnectedAccount) -> Self {
+        let v = AccountView::from(a);
         Self {
-            is_active: a.is_active(),
-            id: a.id,
-            user_id: a.user_id,
-            toolkit: a.toolkit.slug,
-            status: a.status.to_string(),
-            status_reason: a.status_reason,
-            alias: a.alias,
-            is_disabled: a.is_disabled,
-            auth_config_id: a.auth_config.id,
-            created_at: a.created_at,
-            updated_at: a.updated_at,
-            reconnecting: a.reconnecting,
+            id: v.id,
+            user_id: v.user_id,
+            toolkit: v.toolkit,
+            status: v.status,
+            status_reason: v.status_reason,
+            alias: v.alias,
+            is_disabled: v.is_disabled,
+            is_active: v.is_active,
+            auth_config_id: v.auth_config_id,
+            created_at: v.created_at,
+            updated_at: v.updated_at,
+            reconnecting: v.reconnecting,
         }
     }
 }
@@ -66,7 +70,8 @@ pub struct RefreshedAccount {
 
 impl From<model::RefreshAccountResponse> for RefreshedAccount {
     fn from(r: model::RefreshAccountResponse) -> Self {
-        Self { id: r.id, redirect_url: r.redirect_url, status: r.status.to_string() }
+        let v = RefreshedAccountView::from(r);
+        Self { id: v.id, redirect_url: v.redirect_url, status: v.status }
     }
 }
 
@@ -88,13 +93,8 @@ pub struct RevokedAccount {
 
 impl From<model::RevokeAccountResponse> for RevokedAccount {
     fn from(r: model::RevokeAccountResponse) -> Self {
-        Self {
-            id: r.connected_account.id,
-            status: r.connected_account.status.to_string(),
-            revoked_tokens: r.revoked_tokens,
-            provider_revocation: r.provider_revocation.as_str().to_string(),
-            note: r.note,
-        }
+        let v = RevokedAccountView::from(r);
+        Self { id: v.id, status: v.status, revoked_tokens: v.revoked_tokens, provider_revocation: v.provider_revocation, note: v.note }
     }
 }
 
@@ -188,27 +188,38 @@ pub struct Toolkit {
     pub connection: Option<ToolkitConnection>,
 }
 
-impl From<model::ToolkitItem> for Toolkit {
-    fn from(t: model::ToolkitItem) -> Self {
-        let is_connected = t.is_connected();
-        let connection = t.connected_account.map(|a| ToolkitConnection {
-            is_active: a.is_active(),
-            connected_account_id: a.id,
-            status: a.status.to_string(),
-            auth_config_id: a.auth_config.id,
-            auth_scheme: a.auth_config.auth_scheme,
-        });
+impl From<ToolkitConnectionView> for ToolkitConnection {
+    fn from(c: ToolkitConnectionView) -> Self {
         Self {
-            slug: t.slug,
-            name: t.name,
-            description: t.meta.description,
-            logo: t.meta.logo,
-            is_no_auth: t.is_no_auth,
-            enabled: t.enabled,
-            is_connected,
-            connection,
+            is_active: c.is_active,
+            connected_account_id: c.connected_account_id,
+            status: c.status,
+            auth_config_id: c.auth_config_id,
+            auth_scheme: c.auth_scheme,
         }
     }
+}
+
+impl From<model::ToolkitItem> for Toolkit {
+    fn from(t: model::ToolkitItem) -> Self {
+        let v = ToolkitView::from(t);
+        Self {
+            slug: v.slug,
+            name: v.name,
+            description: v.description,
+            logo: v.logo,
+            is_no_auth: v.is_no_auth,
+            enabled: v.enabled,
+            is_connected: v.is_connected,
+            connection: v.connection.map(ToolkitConnection::from),
+        }
+    }
+}
+
+/// A page count as the `number` a page object carries (a count past `u32::MAX` reads as the
+/// largest one rather than wrapping).
+fn count(n: u64) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 /// Declares a page object: the items of one page and where the next one starts. A page is only
@@ -232,12 +243,13 @@ macro_rules! page_object {
 
         impl From<model::Page<$wire>> for $name {
             fn from(p: model::Page<$wire>) -> Self {
+                let v = PageView::<$item>::from(p);
                 Self {
-                    items: p.items.into_iter().map(Into::into).collect(),
-                    next_cursor: p.next_cursor,
-                    total_pages: p.total_pages as u32,
-                    current_page: p.current_page as u32,
-                    total_items: p.total_items as u32,
+                    items: v.items,
+                    next_cursor: v.next_cursor,
+                    total_pages: count(v.total_pages),
+                    current_page: count(v.current_page),
+                    total_items: count(v.total_items),
                 }
             }
         }
@@ -495,20 +507,22 @@ pub struct SearchHit {
     pub input_parameters: serde_json::Value,
     /// Relevance (BM25); higher is better.
     pub score: f64,
-    /// True when the user has an active account for the tool's toolkit.
+    /// True when the user can run it now: an active account for its toolkit, or a toolkit that
+    /// needs no connection.
     pub is_connected: bool,
 }
 
 impl From<model::SearchHit> for SearchHit {
     fn from(h: model::SearchHit) -> Self {
+        let v = SearchHitView::from(h);
         Self {
-            slug: h.slug,
-            name: h.name,
-            description: h.description,
-            toolkit: h.toolkit,
-            input_parameters: h.input_parameters,
-            score: h.score,
-            is_connected: h.is_connected,
+            slug: v.slug,
+            name: v.name,
+            description: v.description,
+            toolkit: v.toolkit,
+            input_parameters: v.input_parameters,
+            score: v.score,
+            is_connected: v.is_connected,
         }
     }
 }

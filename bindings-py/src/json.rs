@@ -53,7 +53,7 @@ pub fn object_arg(field: &str, obj: Option<&Bound<'_, PyAny>>) -> PyResult<Map<S
 
 fn from_py_at(field: &str, obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<Value> {
     if depth > MAX_DEPTH {
-        return Err(invalid(field, &format!("nested more than {MAX_DEPTH} levels deep")));
+        return Err(crate::errors::to_py(grantline_core::client::options::too_deep(field)));
     }
     if obj.is_none() {
         return Ok(Value::Null);

@@ -34,7 +34,7 @@ pub fn seconds(field: &str, value: f64) -> PyResult<Duration> {
 
 /// A wait's `timeout=` (the core's default when `None`).
 pub fn wait_timeout(value: Option<f64>) -> PyResult<Duration> {
-    value.map_or(Ok(rules::DEFAULT_WAIT), |t| seconds("timeout", t))
+    rules::wait_timeout(value, Unit::Seconds).map_err(to_py)
 }
 
 /// The keyword arguments given (those not `None`) as the JSON object the core's option rules read.

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use grantline_core::client::views::SearchHitView;
 use grantline_core::model;
 use pyo3::prelude::*;
 use serde_json::Value;
@@ -172,14 +173,15 @@ pub struct SearchHit {
 
 impl From<model::SearchHit> for SearchHit {
     fn from(h: model::SearchHit) -> Self {
+        let v = SearchHitView::from(h);
         Self {
-            slug: h.slug,
-            name: h.name,
-            description: h.description,
-            toolkit: h.toolkit,
-            input_parameters: h.input_parameters,
-            score: h.score,
-            is_connected: h.is_connected,
+            slug: v.slug,
+            name: v.name,
+            description: v.description,
+            toolkit: v.toolkit,
+            input_parameters: v.input_parameters,
+            score: v.score,
+            is_connected: v.is_connected,
         }
     }
 }
@@ -216,13 +218,14 @@ impl SearchHit {
         json::to_py(py, &self.input_parameters)
     }
 
-    /// Relevance; higher is better.
+    /// Relevance (BM25); higher is better.
     #[getter]
     fn score(&self) -> f64 {
         self.score
     }
 
-    /// True when the user has an active account for the tool's toolkit.
+    /// True when the user can run it now: an active account for its toolkit, or a toolkit that
+    /// needs no connection.
     #[getter]
     fn is_connected(&self) -> bool {
         self.is_connected

@@ -1,7 +1,9 @@
-//! Read-only Python views of the core's wire types.
+//! Read-only Python views of the core's wire types. Where a view is a rule (accounts, toolkits,
+//! pages) it is the core's (`grantline_core::client::views`), copied field by field.
 
 use std::collections::BTreeMap;
 
+use grantline_core::client::views::{AccountView, PageView, RefreshedAccountView, RevokedAccountView, ToolkitConnectionView, ToolkitView};
 use grantline_core::model;
 use pyo3::prelude::*;
 use crate::errors::IntoPy;
@@ -37,13 +39,8 @@ macro_rules! page_class {
 
         impl From<model::Page<$wire>> for $name {
             fn from(p: model::Page<$wire>) -> Self {
-                Self {
-                    items: p.items.into_iter().map(Into::into).collect(),
-                    next_cursor: p.next_cursor,
-                    total_pages: p.total_pages,
-                    current_page: p.current_page,
-                    total_items: p.total_items,
-                }
+                let v = PageView::<$item>::from(p);
+                Self { items: v.items, next_cursor: v.next_cursor, total_pages: v.total_pages, current_page: v.current_page, total_items: v.total_items }
             }
         }
     };
@@ -88,19 +85,20 @@ impl ConnectedAccount {
 
 impl From<model::ConnectedAccount> for ConnectedAccount {
     fn from(a: model::ConnectedAccount) -> Self {
+        let v = AccountView::from(a);
         Self {
-            is_active: a.is_active(),
-            id: a.id,
-            user_id: a.user_id,
-            toolkit: a.toolkit.slug,
-            status: a.status.to_string(),
-            status_reason: a.status_reason,
-            alias: a.alias,
-            is_disabled: a.is_disabled,
-            auth_config_id: a.auth_config.id,
-            created_at: a.created_at,
-            updated_at: a.updated_at,
-            reconnecting: a.reconnecting,
+            id: v.id,
+            user_id: v.user_id,
+            toolkit: v.toolkit,
+            status: v.status,
+            status_reason: v.status_reason,
+            alias: v.alias,
+            is_disabled: v.is_disabled,
+            auth_config_id: v.auth_config_id,
+            is_active: v.is_active,
+            created_at: v.created_at,
+            updated_at: v.updated_at,
+            reconnecting: v.reconnecting,
         }
     }
 }
@@ -126,7 +124,8 @@ impl RefreshedAccount {
 
 impl From<model::RefreshAccountResponse> for RefreshedAccount {
     fn from(r: model::RefreshAccountResponse) -> Self {
-        Self { id: r.id, redirect_url: r.redirect_url, status: r.status.to_string() }
+        let v = RefreshedAccountView::from(r);
+        Self { id: v.id, redirect_url: v.redirect_url, status: v.status }
     }
 }
 
@@ -155,13 +154,8 @@ impl RevokedAccount {
 
 impl From<model::RevokeAccountResponse> for RevokedAccount {
     fn from(r: model::RevokeAccountResponse) -> Self {
-        Self {
-            id: r.connected_account.id,
-            status: r.connected_account.status.to_string(),
-            revoked_tokens: r.revoked_tokens,
-            provider_revocation: r.provider_revocation.as_str().to_string(),
-            note: r.note,
-        }
+        let v = RevokedAccountView::from(r);
+        Self { id: v.id, status: v.status, revoked_tokens: v.revoked_tokens, provider_revocation: v.provider_revocation, note: v.note }
     }
 }
 
@@ -222,25 +216,30 @@ impl Toolkit {
     }
 }
 
+impl From<ToolkitConnectionView> for ToolkitConnection {
+    fn from(c: ToolkitConnectionView) -> Self {
+        Self {
+            is_active: c.is_active,
+            connected_account_id: c.connected_account_id,
+            status: c.status,
+            auth_config_id: c.auth_config_id,
+            auth_scheme: c.auth_scheme,
+        }
+    }
+}
+
 impl From<model::ToolkitItem> for Toolkit {
     fn from(t: model::ToolkitItem) -> Self {
-        let is_connected = t.is_connected();
-        let connection = t.connected_account.map(|a| ToolkitConnection {
-            is_active: a.is_active(),
-            connected_account_id: a.id,
-            status: a.status.to_string(),
-            auth_config_id: a.auth_config.id,
-            auth_scheme: a.auth_config.auth_scheme,
-        });
+        let v = ToolkitView::from(t);
         Self {
-            slug: t.slug,
-            name: t.name,
-            description: t.meta.description,
-            logo: t.meta.logo,
-            is_no_auth: t.is_no_auth,
-            enabled: t.enabled,
-            connection,
-            is_connected,
+            slug: v.slug,
+            name: v.name,
+            description: v.description,
+            logo: v.logo,
+            is_no_auth: v.is_no_auth,
+            enabled: v.enabled,
+            connection: v.connection.map(ToolkitConnection::from),
+            is_connected: v.is_connected,
         }
     }
 }

@@ -13,7 +13,7 @@ mod views;
 
 use std::time::Duration;
 
-use grantline_core::client::WaitOptions;
+use grantline_core::client::{OnCancel, WaitOptions};
 use grantline_core::{Client, ClientConfig, Error, RedirectOutcome, Session};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
@@ -21,12 +21,7 @@ use wasm_bindgen_futures::future_to_promise;
 pub use errors::register_error_classes;
 use errors::{Failure, Outcome};
 use options::Unit;
-use popup::{first, First, Popup};
-
-/// How long `connect()` waits for the user by default: the broker's default link lifetime.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(600);
-/// How long `completeRedirect()` waits for the broker to confirm the outcome.
-const CONFIRM_TIMEOUT: Duration = Duration::from_secs(10);
+use popup::Popup;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &str = r#"
@@ -80,6 +75,8 @@ export interface ConnectedAccount {
   authConfigId: string;
   createdAt: string;
   updatedAt: string;
+  /** True while a reconnect link is out; the account keeps its status meanwhile. */
+  reconnecting: boolean;
 }
 /** The account a toolkit of the session is connected with. */
 export interface ToolkitConnection {
@@ -198,7 +195,7 @@ impl GrantlineWeb {
         promise(async move {
             let value = options::json(given(options))?;
             let o = options::read(&value, &["url", "timeout_ms"])?;
-            let timeout = o.duration("timeout_ms", Unit::Millis)?.unwrap_or(CONFIRM_TIMEOUT);
+            let timeout = o.duration("timeout_ms", Unit::Millis)?.unwrap_or(grantline_core::client::options::CONFIRM_WAIT);
             let given_url = o.string("url")?;
             let reads_this_page = given_url.is_none();
             let here = given_url.or_else(current_url).unwrap_or_default();
@@ -206,9 +203,8 @@ impl GrantlineWeb {
             if reads_this_page {
                 replace_url(&RedirectOutcome::strip_from(&here));
             }
-            let wait = WaitOptions { timeout, ..WaitOptions::default() };
-            let account = client.connected_accounts().wait_with(&outcome.connected_account_id, wait).await?;
-            Ok(views::to_js(&views::account(&account)))
+            let account = client.connected_accounts().wait_for_connection(&outcome.connected_account_id, timeout).await?;
+            Ok(views::account(account))
         })
     }
 
@@ -218,7 +214,7 @@ impl GrantlineWeb {
         let session = self.session.clone();
         promise(async move {
             let page = session.toolkits(&options::toolkits(given(options))?).await?;
-            Ok(views::to_js(&views::toolkits_page(&page)))
+            Ok(views::toolkits_page(page))
         })
     }
 }
@@ -249,12 +245,9 @@ impl ConnectionRequest {
     pub fn wait_for_connection(&self, #[wasm_bindgen(js_name = timeoutMs)] timeout_ms: Option<f64>) -> js_sys::Promise {
         let req = self.inner.clone();
         promise(async move {
-            let timeout = match timeout_ms {
-                None => grantline_core::client::options::DEFAULT_WAIT,
-                Some(ms) => grantline_core::client::options::duration("timeoutMs", ms, Unit::Millis)?,
-            };
+            let timeout = grantline_core::client::options::wait_timeout(timeout_ms, Unit::Millis)?;
             let account = req.wait_for_connection(timeout).await?;
-            Ok(views::to_js(&views::account(&account)))
+            Ok(views::account(account))
         })
     }
 }
@@ -272,7 +265,7 @@ impl ConnectOptions {
         let o = options::read(&value, &["callback_url", "alias", "timeout_ms", "redirect"])?;
         Ok(Self {
             authorize: grantline_core::AuthorizeOptions { callback_url: o.string("callback_url")?, alias: o.string("alias")? },
-            timeout: o.duration("timeout_ms", Unit::Millis)?.unwrap_or(CONNECT_TIMEOUT),
+            timeout: o.duration("timeout_ms", Unit::Millis)?.unwrap_or(grantline_core::client::options::CONNECT_WAIT),
             redirect: o.bool("redirect")?.unwrap_or(false),
         })
     }
@@ -287,16 +280,16 @@ async fn connect_in_popup(session: Session, toolkit: String, o: ConnectOptions, 
         }
     };
     popup.navigate(req.redirect_url());
-    let settled = match first(req.wait_for_connection(o.timeout), popup.closed()).await {
-        First::Left(result) => result.map_err(Failure::from),
-        // Closed: the link may have finished just before; ask the broker once without waiting.
-        First::Right(()) => match req.wait_for_connection(Duration::ZERO).await {
-            Err(Error::ConnectionRequestTimeout { id, .. }) => Err(Failure::PopupClosed { connected_account_id: id }),
-            other => other.map_err(Failure::from),
-        },
+    // Closing the popup cancels the wait, after the core's last look (the link may have finished
+    // just before): `PopupClosedError` only when the account is still pending.
+    let closed = async {
+        popup.closed().await;
+        Failure::PopupClosed { connected_account_id: req.id().to_string() }
     };
+    let wait = WaitOptions { timeout: o.timeout, on_cancel: OnCancel::LookOnce, ..WaitOptions::default() };
+    let settled = req.wait_with(wait, closed).await;
     popup.close();
-    Ok(views::to_js(&views::account(&settled?)))
+    Ok(views::account(settled?))
 }
 
 async fn connect_by_redirect(session: Session, toolkit: String, mut o: ConnectOptions) -> Outcome<JsValue> {

@@ -1,9 +1,6 @@
 //! The Connect Link popup: opened inside the user's click, pointed at the link once it exists,
 //! watched until the connection settles or the user closes it.
 
-use std::future::{poll_fn, Future};
-use std::pin::pin;
-use std::task::Poll;
 use std::time::Duration;
 
 use crate::errors::{Failure, Outcome};
@@ -66,27 +63,4 @@ async fn sleep(d: Duration) {
         }
     });
     let _ = wasm_bindgen_futures::JsFuture::from(elapsed).await;
-}
-
-/// Which of two futures finished first; the other is dropped (an in-flight request is aborted).
-pub enum First<A, B> {
-    /// The first one.
-    Left(A),
-    /// The second one.
-    Right(B),
-}
-
-/// Runs `a` and `b` together until one finishes.
-pub async fn first<A: Future, B: Future>(a: A, b: B) -> First<A::Output, B::Output> {
-    let (mut a, mut b) = (pin!(a), pin!(b));
-    poll_fn(|cx| {
-        if let Poll::Ready(x) = a.as_mut().poll(cx) {
-            return Poll::Ready(First::Left(x));
-        }
-        if let Poll::Ready(y) = b.as_mut().poll(cx) {
-            return Poll::Ready(First::Right(y));
-        }
-        Poll::Pending
-    })
-    .await
 }

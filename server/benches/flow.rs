@@ -51,7 +51,7 @@ async fn run() {
     let long_poll = wake_latency(&session, WaitOptions { timeout: Duration::from_secs(60), ..Default::default() }).await;
     let polling = wake_latency(
         &session,
-        WaitOptions { timeout: Duration::from_secs(60), poll_interval: Duration::from_secs(1), long_poll: false },
+        WaitOptions { timeout: Duration::from_secs(60), poll_interval: Duration::from_secs(1), long_poll: false, ..Default::default() },
     )
     .await;
     println!("\nwait resolution after the callback, {FLOWS} flows each:");
@@ -148,7 +148,7 @@ async fn wake_latency(session: &Session, options: WaitOptions) -> Vec<Duration> 
         .map(|(req, _)| {
             let req = req.clone();
             tokio::spawn(async move {
-                req.wait_with(options).await.unwrap();
+                req.wait_with(options, std::future::pending::<grantline_core::Error>()).await.unwrap();
                 Instant::now()
             })
         })

@@ -35,14 +35,14 @@ async fn start(final_status: &'static str) -> (String, Arc<AtomicUsize>) {
 }
 
 fn opts(timeout_ms: u64) -> WaitOptions {
-    WaitOptions { timeout: Duration::from_millis(timeout_ms), poll_interval: Duration::from_millis(50), long_poll: true }
+    WaitOptions { timeout: Duration::from_millis(timeout_ms), poll_interval: Duration::from_millis(50), ..WaitOptions::default() }
 }
 
 #[tokio::test]
 async fn without_a_wait_endpoint_the_client_polls_until_active() {
     let (base, reads) = start("ACTIVE").await;
     let client = Client::new(ClientConfig::with_api_key(base, "k")).unwrap();
-    let account = client.connected_accounts().wait_with("ca_abc", opts(10_000)).await.unwrap();
+    let account = client.connected_accounts().wait_with("ca_abc", opts(10_000), std::future::pending::<Error>()).await.unwrap();
     assert_eq!(account.status.as_str(), "ACTIVE");
     assert_eq!(reads.load(Ordering::SeqCst), 3);
 }
@@ -51,7 +51,7 @@ async fn without_a_wait_endpoint_the_client_polls_until_active() {
 async fn polling_fails_at_once_on_failed() {
     let (base, _) = start("FAILED").await;
     let client = Client::new(ClientConfig::with_api_key(base, "k")).unwrap();
-    let err = client.connected_accounts().wait_with("ca_abc", opts(10_000)).await.unwrap_err();
+    let err = client.connected_accounts().wait_with("ca_abc", opts(10_000), std::future::pending::<Error>()).await.unwrap_err();
     assert_eq!(err.code(), "CONNECTION_REQUEST_FAILED");
 }
 
@@ -59,6 +59,6 @@ async fn polling_fails_at_once_on_failed() {
 async fn polling_times_out_with_the_timeout_error() {
     let (base, _) = start("ACTIVE").await;
     let client = Client::new(ClientConfig::with_api_key(base, "k")).unwrap();
-    let slow = WaitOptions { timeout: Duration::from_millis(120), poll_interval: Duration::from_secs(1), long_poll: true };
-    assert!(matches!(client.connected_accounts().wait_with("ca_abc", slow).await, Err(Error::ConnectionRequestTimeout { .. })));
+    let slow = WaitOptions { timeout: Duration::from_millis(120), poll_interval: Duration::from_secs(1), ..WaitOptions::default() };
+    assert!(matches!(client.connected_accounts().wait_with("ca_abc", slow, std::future::pending::<Error>()).await, Err(Error::ConnectionRequestTimeout { .. })));
 }

@@ -6,13 +6,15 @@ pub mod options;
 mod redirect;
 mod session;
 mod transport;
+pub mod views;
 mod wait;
 mod webhooks;
 
 pub use config::{ClientConfig, Credential};
 pub use redirect::RedirectOutcome;
+pub use views::{AccountView, PageView, RefreshedAccountView, RevokedAccountView, SearchHitView, ToolkitConnectionView, ToolkitView};
 pub use session::{AuthorizeOptions, ConnectionRequest, Session, SessionOptions};
-pub use wait::{WaitOptions, DEFAULT_POLL_INTERVAL, LONG_POLL_SLICE};
+pub use wait::{OnCancel, WaitOptions, DEFAULT_POLL_INTERVAL, LONG_POLL_SLICE};
 pub use webhooks::Webhooks;
 
 use crate::model::{
@@ -194,12 +196,18 @@ impl ConnectedAccounts {
     /// Waits until account `id` leaves INITIATED, or until its reconnect link ([`Self::refresh`])
     /// ends; see [`ConnectionRequest::wait_for_connection`].
     pub async fn wait_for_connection(&self, id: &str, timeout: std::time::Duration) -> Result<ConnectedAccount> {
-        self.wait_with(id, WaitOptions { timeout, ..WaitOptions::default() }).await
+        crate::model::check_id("connected_account_id", id, crate::model::ACCOUNT_PREFIX)?;
+        wait::wait_for_connection(&self.client, id, WaitOptions { timeout, ..WaitOptions::default() }).await
     }
 
-    /// [`Self::wait_for_connection`] with every knob.
-    pub async fn wait_with(&self, id: &str, options: WaitOptions) -> Result<ConnectedAccount> {
+    /// [`Self::wait_for_connection`] with every knob, ended early when `cancel` completes; see
+    /// [`ConnectionRequest::wait_with`].
+    pub async fn wait_with<E, C>(&self, id: &str, options: WaitOptions, cancel: C) -> std::result::Result<ConnectedAccount, E>
+    where
+        C: std::future::Future<Output = E>,
+        E: From<crate::Error>,
+    {
         crate::model::check_id("connected_account_id", id, crate::model::ACCOUNT_PREFIX)?;
-        wait::wait_for_connection(&self.client, id, options).await
+        wait::wait_cancellable(&self.client, id, options, cancel).await
     }
 }

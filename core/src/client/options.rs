@@ -21,8 +21,20 @@ pub const DEFAULT_WAIT: Duration = Duration::from_secs(60);
 /// Page size `all_toolkits` walks the catalog with.
 pub const ALL_TOOLKITS_PAGE: u32 = 100;
 /// Deepest nesting a value sent as JSON may have (tool arguments, proxy bodies): deeper is
-/// refused, which also stops a value that contains itself.
+/// refused with [`too_deep`], which also stops a value that contains itself.
 pub const MAX_JSON_DEPTH: usize = 64;
+/// How long the browser's `connect()` waits for the user by default: the broker's default
+/// Connect Link lifetime, so the wait ends when the link would.
+pub const CONNECT_WAIT: Duration = Duration::from_secs(600);
+/// How long the browser's `completeRedirect()` waits for the broker to confirm the outcome the
+/// Connect Link returned with.
+pub const CONFIRM_WAIT: Duration = Duration::from_secs(10);
+
+/// The error for a value nested deeper than [`MAX_JSON_DEPTH`] at `field`, the same in every
+/// host (Python's and Node's JSON conversions stop there).
+pub fn too_deep(field: &str) -> Error {
+    Error::validation(field, format!("nests deeper than {MAX_JSON_DEPTH} levels (or contains itself)"))
+}
 
 /// How a host spells option names: Python's `snake_case` or JavaScript's `camelCase`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,6 +89,17 @@ pub fn duration(field: &str, value: f64, unit: Unit) -> Result<Duration> {
         Unit::Millis => "milliseconds",
     };
     Duration::try_from_secs_f64(seconds).map_err(|_| Error::validation(field, format!("must be a finite number of {what}, 0 or more")))
+}
+
+/// The timeout of `wait_for_connection(timeout)` as a host passed it (Python's `timeout`
+/// seconds, JavaScript's `timeoutMs` milliseconds): [`DEFAULT_WAIT`] when absent, else by the
+/// one duration rule, named in the host's spelling.
+pub fn wait_timeout(value: Option<f64>, unit: Unit) -> Result<Duration> {
+    let field = match unit {
+        Unit::Seconds => "timeout",
+        Unit::Millis => "timeoutMs",
+    };
+    value.map_or(Ok(DEFAULT_WAIT), |v| duration(field, v, unit))
 }
 
 /// One options object as the caller passed it, checked against the keys it may have.
@@ -429,6 +452,10 @@ mod tests {
         for bad in [-1.0, f64::NAN, f64::INFINITY] {
             assert_eq!(field(duration("timeout", bad, Unit::Seconds).unwrap_err()), "timeout");
         }
+        assert_eq!(wait_timeout(None, Unit::Millis).unwrap(), DEFAULT_WAIT);
+        assert_eq!(wait_timeout(Some(1.5), Unit::Millis).unwrap(), Duration::from_micros(1500), "the browser's waitForConnection(1.5) too");
+        assert_eq!(field(wait_timeout(Some(-1.0), Unit::Millis).unwrap_err()), "timeoutMs");
+        assert_eq!(field(wait_timeout(Some(f64::NAN), Unit::Seconds).unwrap_err()), "timeout");
     }
 
     #[test]

@@ -303,11 +303,21 @@ impl ConnectionRequest {
     /// Resolves with the account once ACTIVE; fails at once on FAILED/EXPIRED/REVOKED,
     /// or with `ConnectionRequestTimeout` after `timeout`.
     pub async fn wait_for_connection(&self, timeout: Duration) -> Result<ConnectedAccount> {
-        self.wait_with(WaitOptions { timeout, ..WaitOptions::default() }).await
+        wait::wait_for_connection(&self.client, self.id(), WaitOptions { timeout, ..WaitOptions::default() }).await
     }
 
-    /// [`Self::wait_for_connection`] with every knob.
-    pub async fn wait_with(&self, options: WaitOptions) -> Result<ConnectedAccount> {
-        wait::wait_for_connection(&self.client, self.id(), options).await
+    /// [`Self::wait_for_connection`] with every knob, ended early when `cancel` (any future)
+    /// completes first: the request in flight is dropped, and the wait ends with `cancel`'s output
+    /// as its error (the host's own: Node's `AbortError`, the browser's `PopupClosedError`). With
+    /// [`OnCancel::LookOnce`](super::OnCancel::LookOnce) it first asks the broker once more
+    /// without waiting, and ends with the account if the user finished just before the cancel.
+    /// A cancel that has already completed sends no request but that last look. Pass
+    /// `std::future::pending()` for a wait nothing cancels.
+    pub async fn wait_with<E, C>(&self, options: WaitOptions, cancel: C) -> std::result::Result<ConnectedAccount, E>
+    where
+        C: std::future::Future<Output = E>,
+        E: From<crate::Error>,
+    {
+        wait::wait_cancellable(&self.client, self.id(), options, cancel).await
     }
 }
