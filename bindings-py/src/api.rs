@@ -156,7 +156,7 @@ twins! {
         /// Starts connecting ``toolkit``; show ``redirect_url`` of the result to the user.
         #[pyo3(signature = (toolkit, *, callback_url=None, alias=None))]
         fn authorize(&self, toolkit: String, callback_url: Option<String>, alias: Option<String>) -> ConnectionRequest | AsyncConnectionRequest {
-            let (session, opts) = (self.inner.clone(), options::authorize_options(callback_url, alias));
+            let (session, opts) = (self.inner.clone(), options::authorize_options(callback_url, alias)?);
             async move { session.authorize(&toolkit, opts).await.py() }
         }
 
@@ -167,17 +167,17 @@ twins! {
             toolkits: Option<Vec<String>>,
             is_connected: Option<bool>,
             search: Option<String>,
-            limit: Option<u32>,
+            limit: Option<&Bound<'py, PyAny>>,
             cursor: Option<String>,
         ) -> ToolkitsPage {
-            let (session, q) = (self.inner.clone(), options::toolkits_query(toolkits, is_connected, search, limit, cursor));
+            let (session, q) = (self.inner.clone(), options::toolkits_query(toolkits, is_connected, search, limit, cursor)?);
             async move { session.toolkits(&q).await.py() }
         }
 
         /// Every matching toolkit, walking all pages.
         #[pyo3(signature = (*, toolkits=None, is_connected=None, search=None))]
         fn all_toolkits(&self, toolkits: Option<Vec<String>>, is_connected: Option<bool>, search: Option<String>) -> Vec<Toolkit> {
-            let (session, q) = (self.inner.clone(), options::toolkits_query(toolkits, is_connected, search, None, None));
+            let (session, q) = (self.inner.clone(), options::toolkits_query(toolkits, is_connected, search, None, None)?);
             async move { session.all_toolkits(&q).await.py().map(list) }
         }
 
@@ -204,8 +204,8 @@ twins! {
 
         /// The session's toolkit tools ranked for a use case in words, best first.
         #[pyo3(signature = (query, *, toolkits=None, limit=None))]
-        fn search(&self, query: String, toolkits: Option<Vec<String>>, limit: Option<u32>) -> Vec<SearchHit> {
-            let (session, req) = (self.inner.clone(), options::search_request(query, toolkits, limit));
+        fn search(&self, query: String, toolkits: Option<Vec<String>>, limit: Option<&Bound<'py, PyAny>>) -> Vec<SearchHit> {
+            let (session, req) = (self.inner.clone(), options::search_request(query, toolkits, limit)?);
             async move { session.search(&req).await.py().map(list) }
         }
 
@@ -231,8 +231,8 @@ twins! {
         /// Mints a short-lived token for a browser widget (default 900 s): it can only authorize,
         /// wait and list toolkits in this session. Give its ``token`` to the page, never the API key.
         #[pyo3(signature = (ttl_seconds=None))]
-        fn client_token(&self, ttl_seconds: Option<u64>) -> ClientToken {
-            let session = self.inner.clone();
+        fn client_token(&self, ttl_seconds: Option<&Bound<'py, PyAny>>) -> ClientToken {
+            let (session, ttl_seconds) = (self.inner.clone(), options::client_token_ttl(ttl_seconds)?);
             async move { session.client_token(ttl_seconds).await.py() }
         }
 
@@ -253,9 +253,8 @@ twins! {
         /// Mints a credential for this session's MCP endpoint (default 30 days, at most 365).
         /// Give its ``url`` and ``headers`` to the MCP client, never the API key.
         #[pyo3(signature = (*, ttl_seconds=None, name=None))]
-        fn create_mcp_credential(&self, ttl_seconds: Option<u64>, name: Option<String>) -> McpCredential {
-            let session = self.inner.clone();
-            let request = core::model::McpCredentialRequest { ttl_seconds, name };
+        fn create_mcp_credential(&self, ttl_seconds: Option<&Bound<'py, PyAny>>, name: Option<String>) -> McpCredential {
+            let (session, request) = (self.inner.clone(), options::mcp_credential_request(ttl_seconds, name)?);
             async move { session.create_mcp_credential(request).await.py() }
         }
 
@@ -333,9 +332,10 @@ twins! {
             toolkit_slugs: Option<Vec<String>>,
             statuses: Option<Vec<String>>,
             cursor: Option<String>,
-            limit: Option<u32>,
+            limit: Option<&Bound<'py, PyAny>>,
         ) -> AccountsPage {
-            let (accounts, filter) = (self.inner.clone(), options::account_filter(user_ids, toolkit_slugs, statuses)?);
+            let accounts = self.inner.clone();
+            let (filter, cursor, limit) = options::account_filter(user_ids, toolkit_slugs, statuses, cursor, limit)?;
             async move { accounts.list(&filter, cursor.as_deref(), limit).await.py() }
         }
 
@@ -403,8 +403,8 @@ twins! {
 
         /// One page of the project's subscriptions, oldest first.
         #[pyo3(signature = (*, cursor=None, limit=None))]
-        fn list(&self, cursor: Option<String>, limit: Option<u32>) -> WebhookSubscriptionsPage {
-            let webhooks = self.inner.clone();
+        fn list(&self, cursor: Option<String>, limit: Option<&Bound<'py, PyAny>>) -> WebhookSubscriptionsPage {
+            let (webhooks, (cursor, limit)) = (self.inner.clone(), options::page_options(cursor, limit)?);
             async move { webhooks.list(cursor.as_deref(), limit).await.py() }
         }
 
@@ -441,8 +441,8 @@ twins! {
 
         /// One page of subscription ``id``'s deliveries, newest first, each with its attempts.
         #[pyo3(signature = (id, *, cursor=None, limit=None))]
-        fn deliveries(&self, id: String, cursor: Option<String>, limit: Option<u32>) -> WebhookDeliveriesPage {
-            let webhooks = self.inner.clone();
+        fn deliveries(&self, id: String, cursor: Option<String>, limit: Option<&Bound<'py, PyAny>>) -> WebhookDeliveriesPage {
+            let (webhooks, (cursor, limit)) = (self.inner.clone(), options::page_options(cursor, limit)?);
             async move { webhooks.deliveries(&id, cursor.as_deref(), limit).await.py() }
         }
 

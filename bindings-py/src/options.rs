@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use grantline_core::client::options::{self as rules, Naming, Unit};
-use grantline_core::model::{AccountFilter, ProjectPatch, ProxyRequest, SearchRequest, ToolkitsQuery, WebhookSubscriptionUpdate};
+use grantline_core::model::{AccountFilter, McpCredentialRequest, ProjectPatch, ProxyRequest, SearchRequest, ToolkitsQuery, WebhookSubscriptionUpdate};
 use grantline_core::{AuthorizeOptions, ClientConfig, Error, SessionOptions};
 use pyo3::prelude::*;
 use serde_json::{Map, Value};
@@ -71,30 +71,65 @@ pub fn session_options(
     rules::session_options(Some(&value), Naming::Snake).map_err(to_py)
 }
 
-/// The keyword arguments of `authorize()`.
-pub fn authorize_options(callback_url: Option<String>, alias: Option<String>) -> AuthorizeOptions {
-    AuthorizeOptions { callback_url, alias }
+/// The keyword arguments of `authorize()`, read by the core's rules.
+pub fn authorize_options(callback_url: Option<String>, alias: Option<String>) -> PyResult<AuthorizeOptions> {
+    let value = serde_json::json!({ "callback_url": callback_url, "alias": alias });
+    rules::authorize_options(Some(&value), Naming::Snake).map_err(to_py)
 }
 
-/// The keyword arguments of `toolkits()`.
+/// The keyword arguments of `toolkits()` and `all_toolkits()`, read by the core's rules (a
+/// `limit` that is not a whole number, 0 or more, is a `ValidationError` naming it).
 pub fn toolkits_query(
     toolkits: Option<Vec<String>>,
     is_connected: Option<bool>,
     search: Option<String>,
-    limit: Option<u32>,
+    limit: Option<&Bound<'_, PyAny>>,
     cursor: Option<String>,
-) -> ToolkitsQuery {
-    ToolkitsQuery { cursor, limit, toolkits: toolkits.unwrap_or_default(), is_connected, search }
+) -> PyResult<ToolkitsQuery> {
+    let mut value = kwargs(&[("limit", limit)])?;
+    let map = value.as_object_mut().expect("an object");
+    map.insert("toolkits".into(), serde_json::json!(toolkits));
+    map.insert("is_connected".into(), serde_json::json!(is_connected));
+    map.insert("search".into(), serde_json::json!(search));
+    map.insert("cursor".into(), serde_json::json!(cursor));
+    rules::toolkits_query(Some(&value), Naming::Snake).map_err(to_py)
 }
 
-/// The filter keywords of `connected_accounts.list()`, read by the core's rules.
+/// The keywords of `connected_accounts.list()`, read by the core's rules: the filter, the
+/// cursor and the page size.
 pub fn account_filter(
     user_ids: Option<Vec<String>>,
     toolkit_slugs: Option<Vec<String>>,
     statuses: Option<Vec<String>>,
-) -> PyResult<AccountFilter> {
-    let value = serde_json::json!({ "user_ids": user_ids, "toolkit_slugs": toolkit_slugs, "statuses": statuses });
-    rules::account_filter(Some(&value), Naming::Snake).map(|(filter, _, _)| filter).map_err(to_py)
+    cursor: Option<String>,
+    limit: Option<&Bound<'_, PyAny>>,
+) -> PyResult<(AccountFilter, Option<String>, Option<u32>)> {
+    let mut value = kwargs(&[("limit", limit)])?;
+    let map = value.as_object_mut().expect("an object");
+    map.insert("user_ids".into(), serde_json::json!(user_ids));
+    map.insert("toolkit_slugs".into(), serde_json::json!(toolkit_slugs));
+    map.insert("statuses".into(), serde_json::json!(statuses));
+    map.insert("cursor".into(), serde_json::json!(cursor));
+    rules::account_filter(Some(&value), Naming::Snake).map_err(to_py)
+}
+
+/// `cursor=` and `limit=` of a listing, read by the core's rules.
+pub fn page_options(cursor: Option<String>, limit: Option<&Bound<'_, PyAny>>) -> PyResult<(Option<String>, Option<u32>)> {
+    let mut value = kwargs(&[("limit", limit)])?;
+    value.as_object_mut().expect("an object").insert("cursor".into(), serde_json::json!(cursor));
+    rules::page_options(Some(&value), Naming::Snake).map_err(to_py)
+}
+
+/// `ttl_seconds=` of `client_token()`, read by the core's rules.
+pub fn client_token_ttl(ttl_seconds: Option<&Bound<'_, PyAny>>) -> PyResult<Option<u64>> {
+    rules::client_token_ttl(Some(&kwargs(&[("ttl_seconds", ttl_seconds)])?), Naming::Snake).map_err(to_py)
+}
+
+/// The keyword arguments of `create_mcp_credential()`, read by the core's rules.
+pub fn mcp_credential_request(ttl_seconds: Option<&Bound<'_, PyAny>>, name: Option<String>) -> PyResult<McpCredentialRequest> {
+    let mut value = kwargs(&[("ttl_seconds", ttl_seconds)])?;
+    value.as_object_mut().expect("an object").insert("name".into(), serde_json::json!(name));
+    rules::mcp_credential_request(Some(&value), Naming::Snake).map_err(to_py)
 }
 
 /// The keyword arguments of `webhooks.update()`, read by the core's rules (a `None` is not sent,
@@ -111,9 +146,11 @@ pub fn project_patch(changes: Option<&Bound<'_, pyo3::types::PyDict>>) -> PyResu
     rules::project_patch(Some(&value), Naming::Snake).map_err(to_py)
 }
 
-/// The keyword arguments of `search()`.
-pub fn search_request(query: String, toolkits: Option<Vec<String>>, limit: Option<u32>) -> SearchRequest {
-    SearchRequest::use_case(query, toolkits.unwrap_or_default(), limit)
+/// The keyword arguments of `search()`, read by the core's rules.
+pub fn search_request(query: String, toolkits: Option<Vec<String>>, limit: Option<&Bound<'_, PyAny>>) -> PyResult<SearchRequest> {
+    let mut value = kwargs(&[("limit", limit)])?;
+    value.as_object_mut().expect("an object").insert("toolkits".into(), serde_json::json!(toolkits));
+    rules::search_request(query, Some(&value), Naming::Snake).map_err(to_py)
 }
 
 /// The arguments of `proxy_execute()`, read by the core's rules (`headers` and `query` become

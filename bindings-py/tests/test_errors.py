@@ -47,6 +47,19 @@ def test_bad_arguments_name_the_field_and_change_nothing(broker):
             call()
         assert err.value.field == field, (field, err.value)
     session = gl.create(user_id="u", toolkits=["sandbox"], manage_connections=False)
+    # Counts follow the core's one rule (a whole number, 0 or more), as in every host.
+    counts = [
+        (lambda: gl.connected_accounts.list(limit=-1), "limit"),
+        (lambda: gl.webhooks.list(limit=2.5), "limit"),
+        (lambda: session.toolkits(limit=-1), "limit"),
+        (lambda: session.search("issues", limit=True), "limit"),
+        (lambda: session.client_token(ttl_seconds=-5), "ttl_seconds"),
+        (lambda: session.create_mcp_credential(ttl_seconds=1.5), "ttl_seconds"),
+    ]
+    for call, field in counts:
+        with pytest.raises(ValidationError) as err:
+            call()
+        assert err.value.field == field, (field, err.value)
     with pytest.raises(ValidationError) as err:
         session.authorize("sandbox", callback_url="https://evil.example.net/x")
     assert err.value.field == "callback_url"
