@@ -20,4 +20,4 @@ trap 'rm -rf "$project"' EXIT
 echo "test-node: npm install ./bindings-node works from another project (CommonJS and ESM)"
 bash scripts/check-types.sh node
 
-GRANTLINE_BIN="$PWD/target/debug/grantline" node --test bindings-node/test/
+GRANTLINE_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/grantline" node --test bindings-node/test/
