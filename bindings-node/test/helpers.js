@@ -31,6 +31,7 @@ function waitForLine(child, re) {
       if (re.test(line)) resolve(lines)
     })
     child.on('exit', (code) => reject(new Error(`exited with ${code} before printing ${re}`)))
+    child.on('error', (e) => reject(new Error(`could not start (${e.message}) to read ${re}`)))
   })
 }
 
