@@ -398,7 +398,7 @@ async fn serve(mut cfg: ServeConfig, logs: Logs) -> Result<()> {
         let stdin_closed = cfg.test.then(stdin_closed);
         async move {
             match stdin_closed {
-                Some(closed) => tokio::select! { () = shutdown_signal() => {}, _ = closed => tracing::info!("stdin closed: stopping") },
+                Some(closed) => tokio::select! { () = shutdown_signal() => {}, _ = closed => tracing::warn!("stdin closed: stopping (a --test broker runs while its stdin stays open)") },
                 None => shutdown_signal().await,
             }
         }
