@@ -563,6 +563,49 @@ mod tests {
         serve_config(&[]).check_dev_bind(remote).unwrap();
     }
 
+    #[test]
+    fn a_test_broker_fills_in_what_its_flags_left_out_and_says_it_in_one_line() {
+        assert_eq!(serve_config(&[]).bind_address(), DEFAULT_BIND);
+        let mut cfg = serve_config(&["--test"]);
+        assert_eq!(cfg.bind_address(), TEST_BIND, "a free loopback port");
+        let test = cfg.prepare_test().unwrap();
+        let dir = test.dir.as_ref().expect("a temporary directory").path().to_path_buf();
+        assert!(cfg.store.dev && cfg.store.encryption_key.is_some());
+        assert_eq!(cfg.store.database_url(), format!("sqlite://{}", dir.join("grantline.db").display()));
+        let line: serde_json::Value =
+            serde_json::from_str(&cfg.test_line("127.0.0.1:4000".parse().unwrap(), Some("gl_x"), None)).unwrap();
+        assert_eq!(line["url"], "http://127.0.0.1:4000");
+        assert_eq!((line["api_key"].as_str(), line["encryption_key"].as_str()), (Some("gl_x"), cfg.store.encryption_key.as_deref()));
+        drop(test);
+        assert!(!dir.exists(), "the temporary database goes with the broker");
+
+        // What is given is kept; --no-dev is a production-like test broker.
+        let mut given = serve_config(&["--test", "--no-dev", "--database-url", "sqlite://x.db", "--encryption-key", "k"]);
+        assert!(given.prepare_test().unwrap().dir.is_none());
+        assert!(!given.store.dev);
+        assert_eq!((given.store.database_url(), given.store.encryption_key.as_deref()), ("sqlite://x.db", Some("k")));
+        let line: serde_json::Value = serde_json::from_str(&given.test_line("127.0.0.1:1".parse().unwrap(), None, None)).unwrap();
+        assert!(line["api_key"].is_null(), "a database with a project prints no new key");
+
+        let refused = given.check_test_bind("0.0.0.0:9900".parse().unwrap()).unwrap_err();
+        assert!(matches!(&refused, Error::Validation { field, .. } if field == "bind"), "{refused:?}");
+        assert!(serve_config(&[]).check_test_bind("0.0.0.0:9900".parse().unwrap()).is_ok(), "only --test is held to loopback");
+    }
+
+    #[test]
+    fn no_dev_and_remote_flags_do_not_mix_with_test() {
+        #[derive(clap::Parser, Debug)]
+        struct Cli {
+            #[command(flatten)]
+            serve: ServeConfig,
+        }
+        let parse = |args: &[&str]| <Cli as clap::Parser>::try_parse_from(std::iter::once("grantline").chain(args.iter().copied()));
+        assert!(parse(&["--no-dev"]).is_err(), "--no-dev needs --test");
+        assert!(parse(&["--test", "--dev-allow-remote"]).is_err());
+        assert!(parse(&["--test", "--demo"]).is_err());
+        assert!(parse(&["--test", "--no-dev", "--dev"]).is_err());
+    }
+
     #[tokio::test]
     async fn dev_mode_on_postgresql_needs_an_encryption_key() {
         let args = StoreArgs {
