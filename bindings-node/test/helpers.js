@@ -65,6 +65,22 @@ async function spawnTestBroker(args) {
 }
 
 /**
+ * Stops a broker from `spawnTestBroker` as a test runner's exit would: closes its stdin, so it
+ * shuts down and removes its temporary database; kills it if it has not exited after 5 s.
+ */
+function stopTestBroker(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
+    child.once('exit', () => {
+      clearTimeout(timer)
+      resolve()
+    })
+    child.stdin.end()
+  })
+}
+
+/**
  * Starts a test broker; `stop()` kills it. `databaseUrl` and `encryptionKey` start it on a
  * database another broker set up (its `apiKey` is then null).
  */
@@ -214,4 +230,4 @@ async function startReceiver(urlPath = '/webhooks/grantline') {
   }
 }
 
-module.exports = { APP, QUICK_WEBHOOKS, REPO, Browser, freePort, waitForLine, spawnTestBroker, startBroker, startOidcBroker, startReceiver, query }
+module.exports = { APP, QUICK_WEBHOOKS, REPO, Browser, freePort, waitForLine, spawnTestBroker, stopTestBroker, startBroker, startOidcBroker, startReceiver, query }

@@ -12,16 +12,16 @@ import { chromium } from 'playwright-core'
 // Port picking, the test broker and start-up line reading are the Node SDK tests' own helpers.
 import helpers from '../../bindings-node/test/helpers.js'
 
-const { freePort, spawnTestBroker, waitForLine } = helpers
+const { freePort, spawnTestBroker, stopTestBroker, waitForLine } = helpers
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--no-first-run']
 
-async function startBroker({ port, providers, origin, linkTtlSecs, children }) {
+async function startBroker({ port, providers, origin, linkTtlSecs, brokers }) {
   const { child, started } = await spawnTestBroker(['--no-dev', '--bind', `127.0.0.1:${port}`,
     '--link-ttl-secs', String(linkTtlSecs), '--providers', providers, '--allowed-origins', origin, '--allowed-callback-urls', origin])
-  children.push(child)
+  brokers.push(child)
   const apiKey = started.api_key
   const baseUrl = `http://127.0.0.1:${port}`
   const api = async (method, route, body) => {
@@ -82,7 +82,8 @@ export async function startStack({ extraOrigins = [] } = {}) {
   const providers = path.join(providersDir, 'providers.toml')
   fs.writeFileSync(providers, e.toolkit_toml)
   const widgetOrigin = `http://127.0.0.1:${widgetPort}`
-  const common = { providers, origin: [widgetOrigin, ...extraOrigins].join(','), children }
+  const brokers = []
+  const common = { providers, origin: [widgetOrigin, ...extraOrigins].join(','), brokers }
   const broker = await startBroker({ ...common, port: mainPort, linkTtlSecs: 600 })
   const shortBroker = await startBroker({ ...common, port: shortPort, linkTtlSecs: 1 })
   const widgetUrl = await startWidget({ port: widgetPort, broker, children })
@@ -93,6 +94,8 @@ export async function startStack({ extraOrigins = [] } = {}) {
     async stop() {
       await browser.close()
       for (const c of children) c.kill('SIGKILL')
+      // The brokers stop as at the end of a test run: their temporary databases go with them.
+      await Promise.all(brokers.map(stopTestBroker))
       for (const d of dirs) fs.rmSync(d, { recursive: true, force: true })
     },
   }
