@@ -18,5 +18,5 @@ npm_quiet() { npm "$@" --no-audit --no-fund --loglevel=error 2>&1 | grep -v 'nod
 (cd tests/oidc-provider && [ -d node_modules/oidc-provider ] || npm_quiet ci)
 (cd tests/browser && [ -d node_modules/playwright-core ] && [ -d node_modules/esbuild ] || npm_quiet ci)
 (cd examples/onboarding-widget && npm_quiet install)
-[ -n "${SKIP_TESTS:-}" ] || node --test --test-concurrency=1 tests/browser/widget.test.mjs tests/browser/connect-form.test.mjs \
+[ -n "${SKIP_TESTS:-}" ] || GRANTLINE_BIN="${GRANTLINE_BIN:-${CARGO_TARGET_DIR:-$PWD/target}/debug/grantline}" node --test --test-concurrency=1 tests/browser/widget.test.mjs tests/browser/connect-form.test.mjs \
   tests/browser/dashboard.test.mjs tests/browser/bundle.test.mjs

@@ -54,7 +54,7 @@ cargo build -q -p grantline-server --locked
 # --- no telemetry, no caches outside a temp dir --------------------------------------------
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
-export GRANTLINE_BIN="$PWD/target/debug/grantline"
+export GRANTLINE_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/grantline"
 export HOME="$scratch/home" COMPOSIO_CACHE_DIR="$scratch/composio-cache"   # ~/.composio of both SDKs
 export TELEMETRY_DISABLED=true NODE_ENV=test                                # Node SDK telemetry
 export COMPOSIO_LOGGING_LEVEL=warning COMPOSIO_LOG_LEVEL=warn

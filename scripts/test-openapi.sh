@@ -32,7 +32,7 @@ if [ -n "${GRANTLINE_BIN:-}" ]; then
   bin=$GRANTLINE_BIN
 else
   cargo build -q -p grantline-server --locked
-  bin=target/debug/grantline
+  bin=${CARGO_TARGET_DIR:-target}/debug/grantline
 fi
 
 scratch=$(mktemp -d)
@@ -45,18 +45,22 @@ trap cleanup EXIT
 
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 url="http://127.0.0.1:$port"
-RUST_LOG=warn "$bin" serve --dev --bind "127.0.0.1:$port" --public-url "$url" \
-  --database-url "sqlite://$scratch/openapi.db" --max-wait-secs 1 >"$scratch/out" 2>"$scratch/err" &
+# A test broker (temporary database, one JSON line with its API key); it stops when its stdin
+# closes, and this script holds the other end of that pipe until it exits.
+mkfifo "$scratch/stdin"
+exec 3<>"$scratch/stdin"
+"$bin" serve --test --bind "127.0.0.1:$port" --public-url "$url" --max-wait-secs 1 \
+  <"$scratch/stdin" >"$scratch/out" 2>"$scratch/err" &
 broker=$!
 
 key=
 for _ in $(seq 1 100); do
-  key=$(sed -n 's/^GRANTLINE_API_KEY=//p' "$scratch/out" | head -n 1)
+  [ -s "$scratch/out" ] && key=$(head -n 1 "$scratch/out" | python3 -c 'import json, sys; print(json.load(sys.stdin)["api_key"])')
   [ -n "$key" ] && curl -fsS "$url/healthz" >/dev/null 2>&1 && break
   kill -0 "$broker" 2>/dev/null || { cat "$scratch/err" >&2; echo "test-openapi: the broker did not start" >&2; exit 1; }
   sleep 0.1
 done
-[ -n "$key" ] || { echo "test-openapi: no GRANTLINE_API_KEY line from the broker" >&2; exit 1; }
+[ -n "$key" ] || { echo "test-openapi: no line from grantline serve --test" >&2; exit 1; }
 
 # Not fuzzed: the pages a browser walks through (Connect Links, the OAuth callback, user
 # verification) and MCP authorization's OAuth endpoints (/mcp/oauth/…), which answer a

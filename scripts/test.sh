@@ -57,7 +57,7 @@ echo "== Browser SDK: build @grantline/web (wasm), then the onboarding widget in
 bash scripts/test-browser.sh
 
 echo "== Python and Node SDK suites again (the packages installed above), against brokers on PostgreSQL"
-export GRANTLINE_BIN="$PWD/target/debug/grantline"
+export GRANTLINE_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/grantline"
 GRANTLINE_TEST_DATABASE=postgres target/py-venv/bin/python -m pytest -q bindings-py/tests
 GRANTLINE_TEST_DATABASE=postgres node --test bindings-node/test/
 

@@ -1,5 +1,5 @@
 'use strict'
-// Test fixtures: a real `grantline serve` on a free port with a temporary SQLite file, npm's
+// Test fixtures: a real `grantline serve --test` on a free port with a temporary SQLite file, npm's
 // oidc-provider as the OAuth provider, and a cookie-keeping browser stand-in.
 const { execFileSync, spawn } = require('node:child_process')
 const fs = require('node:fs')
@@ -11,7 +11,6 @@ const readline = require('node:readline')
 
 const REPO = path.resolve(__dirname, '..', '..')
 const APP = 'https://app.example.com'
-const ENCRYPTION_KEY = 'MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY='
 
 function freePort() {
   return new Promise((resolve) => {
@@ -32,6 +31,7 @@ function waitForLine(child, re) {
       if (re.test(line)) resolve(lines)
     })
     child.on('exit', (code) => reject(new Error(`exited with ${code} before printing ${re}`)))
+    child.on('error', (e) => reject(new Error(`could not start (${e.message}) to read ${re}`)))
   })
 }
 
@@ -49,23 +49,53 @@ function databaseUrl(dir) {
   return server.toString()
 }
 
-/** Starts a broker; `stop()` kills it. */
-async function startBroker({ dev = true, port = 0, providers = null, linkTtlSecs = 600, extraArgs = [] } = {}) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'grantline-node-'))
+/**
+ * Starts `grantline serve --test ARGS` (the one test broker of every suite) and resolves with the
+ * child and the JSON line it prints once it listens: `{ url, api_key, database_url,
+ * encryption_key }`. Its stdin stays open: the broker stops when it closes, so it dies with this
+ * process. Also used by the browser tests.
+ */
+async function spawnTestBroker(args) {
   const bin = process.env.GRANTLINE_BIN || path.join(REPO, 'target', 'debug', 'grantline')
-  const args = ['serve', '--bind', `127.0.0.1:${port}`, '--database-url', databaseUrl(dir),
-    '--encryption-key', ENCRYPTION_KEY, '--link-ttl-secs', String(linkTtlSecs), '--allowed-callback-urls', `${APP}/done`]
-  if (dev) args.push('--dev')
-  if (providers) args.push('--providers', providers)
-  args.push(...extraArgs)
   const env = { ...process.env, GRANTLINE_LOG: 'warn' }
   delete env.GRANTLINE_DEV
-  const child = spawn(bin, args, { env, stdio: ['ignore', 'pipe', 'inherit'] })
-  const lines = await waitForLine(child, /^grantline listening on /)
-  const apiKey = lines.find((l) => l.startsWith('GRANTLINE_API_KEY=')).split('=')[1]
-  const baseUrl = lines.at(-1).match(/listening on (http:\/\/\S+)/)[1]
+  const child = spawn(bin, ['serve', '--test', ...args], { env, stdio: ['pipe', 'pipe', 'inherit'] })
+  const [line] = await waitForLine(child, /^\{/)
+  return { child, started: JSON.parse(line) }
+}
+
+/**
+ * Stops a broker from `spawnTestBroker` as a test runner's exit would: closes its stdin, so it
+ * shuts down and removes its temporary database; kills it if it has not exited after 5 s.
+ */
+function stopTestBroker(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
+    child.once('exit', () => {
+      clearTimeout(timer)
+      resolve()
+    })
+    child.stdin.end()
+  })
+}
+
+/**
+ * Starts a test broker; `stop()` kills it. `databaseUrl` and `encryptionKey` start it on a
+ * database another broker set up (its `apiKey` is then null).
+ */
+async function startBroker({ dev = true, port = 0, providers = null, linkTtlSecs = 600, extraArgs = [], databaseUrl: db = null, encryptionKey = null } = {}) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'grantline-node-'))
+  const args = ['--database-url', db || databaseUrl(dir), '--link-ttl-secs', String(linkTtlSecs), '--allowed-callback-urls', `${APP}/done`]
+  if (port) args.push('--bind', `127.0.0.1:${port}`)
+  if (encryptionKey) args.push('--encryption-key', encryptionKey)
+  if (!dev) args.push('--no-dev')
+  if (providers) args.push('--providers', providers)
+  args.push(...extraArgs)
+  const { child, started } = await spawnTestBroker(args)
+  const { url: baseUrl, api_key: apiKey } = started
   return {
-    apiKey, baseUrl, dir,
+    apiKey, baseUrl, dir, databaseUrl: started.database_url, encryptionKey: started.encryption_key,
     async addAuthConfig(toolkit, clientId, clientSecret, scopes) {
       const res = await fetch(`${baseUrl}/api/v3.1/auth_configs`, {
         method: 'POST',
@@ -200,4 +230,4 @@ async function startReceiver(urlPath = '/webhooks/grantline') {
   }
 }
 
-module.exports = { APP, QUICK_WEBHOOKS, REPO, Browser, freePort, waitForLine, startBroker, startOidcBroker, startReceiver, query }
+module.exports = { APP, QUICK_WEBHOOKS, REPO, Browser, freePort, waitForLine, spawnTestBroker, stopTestBroker, startBroker, startOidcBroker, startReceiver, query }

@@ -1,4 +1,4 @@
-"""Fixtures: a real `grantline serve` on a free port with a temporary SQLite file (or a fresh
+"""Fixtures: a real `grantline serve --test` on a free port with a temporary SQLite file (or a fresh
 PostgreSQL database, GRANTLINE_TEST_DATABASE=postgres), npm's
 oidc-provider as the OAuth provider, and a cookie-keeping browser stand-in."""
 
@@ -21,7 +21,6 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 APP = "https://app.example.com"
-ENCRYPTION_KEY = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
 
 
 def free_port() -> int:
@@ -30,7 +29,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def database_url(tmp: Path) -> str:
+def fresh_database_url(tmp: Path) -> str:
     """The broker's database: a SQLite file in `tmp`, or with GRANTLINE_TEST_DATABASE=postgres a
     fresh database on the PostgreSQL server at GRANTLINE_TEST_POSTGRES_URL (scripts/test.sh)."""
     if os.environ.get("GRANTLINE_TEST_DATABASE") != "postgres":
@@ -45,32 +44,36 @@ _databases = itertools.count()
 
 
 class Broker:
-    """A `grantline serve` process; `stop()` kills it."""
+    """A `grantline serve --test` process (the one test broker of every suite: it prints one JSON
+    line with its URL, first API key and encryption key, and stops when its stdin closes, so it
+    dies with this process); `stop()` kills it. `database_url` and `encryption_key` start it on a
+    database another broker set up (its `api_key` is then None)."""
 
-    def __init__(self, tmp: Path, *, dev=True, port=None, providers=None, link_ttl_secs=600, extra_args=()):
+    def __init__(self, tmp: Path, *, dev=True, port=None, providers=None, link_ttl_secs=600, extra_args=(),
+                 database_url=None, encryption_key=None):
         binary = os.environ.get("GRANTLINE_BIN", str(REPO / "target" / "debug" / "grantline"))
-        args = [binary, "serve", "--bind", f"127.0.0.1:{port or 0}",
-                "--database-url", database_url(tmp), "--encryption-key", ENCRYPTION_KEY,
+        self.database_url = database_url or fresh_database_url(tmp)
+        args = [binary, "serve", "--test", "--database-url", self.database_url,
                 "--link-ttl-secs", str(link_ttl_secs), "--allowed-callback-urls", f"{APP}/done"]
-        if dev:
-            args.append("--dev")
+        if port:
+            args += ["--bind", f"127.0.0.1:{port}"]
+        if encryption_key:
+            args += ["--encryption-key", encryption_key]
+        if not dev:
+            args.append("--no-dev")
         if providers:
             args += ["--providers", str(providers)]
         args += list(extra_args)
         env = {k: v for k, v in os.environ.items() if k != "GRANTLINE_DEV"}
         env["GRANTLINE_LOG"] = "warn"
-        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True, env=env)
-        self.api_key = None
-        for line in self.proc.stdout:
-            if line.startswith("GRANTLINE_API_KEY="):
-                self.api_key = line.strip().split("=", 1)[1]
-            m = re.match(r"grantline listening on (http://\S+)", line)
-            if m:
-                self.base_url = m.group(1)
-                break
-        else:
-            raise RuntimeError("grantline serve exited before listening")
-        assert self.api_key, "a new database prints its API key"
+        self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"grantline serve --test exited ({self.proc.wait()}) before listening")
+        started = json.loads(line)
+        self.base_url, self.api_key = started["url"], started["api_key"]
+        self.encryption_key = started.get("encryption_key")
+        assert self.api_key or database_url, "a new database prints its API key"
 
     def add_auth_config(self, toolkit: str, client_id: str, client_secret: str, scopes: str):
         body = {"toolkit": {"slug": toolkit}, "auth_config": {"type": "use_custom_auth", "auth_scheme": "OAUTH2",

@@ -1,4 +1,6 @@
-"""The same story with asyncio: AsyncGrantline's methods are coroutines."""
+"""AsyncGrantline in asyncio's own terms: its methods are coroutines, many wait at once in one
+loop, tasks and task groups run them, cancelling abandons the request. The stories themselves
+run with AsyncGrantline too (test_scenarios.py)."""
 
 import asyncio
 import inspect
@@ -7,42 +9,8 @@ import time
 
 import pytest
 
-from conftest import APP, Browser, query
-from grantline import (AsyncGrantline, ConnectionRequestFailedError, ConnectionRequestTimeoutError,
-                       NotFoundError)
-
-
-async def test_user_connects_while_a_coroutine_waits(oidc_broker):
-    gl = AsyncGrantline(api_key=oidc_broker.api_key, base_url=oidc_broker.base_url)
-    session = await gl.create(user_id="user_async", toolkits=["oidc"], manage_connections=False)
-    req = await session.authorize("oidc", callback_url=f"{APP}/done")
-    waiter = asyncio.ensure_future(req.wait_for_connection(timeout=60.0))
-    await asyncio.sleep(0.3)
-    assert not waiter.done()
-
-    outcome = await asyncio.to_thread(Browser().oidc_sign_in, req.redirect_url)
-    assert query(outcome[1])["status"] == "success"
-    account = await waiter
-    assert (account.id, account.status) == (req.id, "ACTIVE")
-    page = await session.toolkits(is_connected=True)
-    assert [t.slug for t in page.items] == ["oidc"]
-    assert (await gl.connected_accounts.get(req.id)).is_active
-    await gl.connected_accounts.disable(req.id)
-    assert (await gl.connected_accounts.get(req.id)).is_disabled
-
-
-async def test_async_failures_raise_the_same_exceptions(oidc_broker):
-    gl = AsyncGrantline(api_key=oidc_broker.api_key, base_url=oidc_broker.base_url)
-    session = await gl.create(user_id="u", toolkits=["oidc"], manage_connections=False)
-    req = await session.authorize("oidc", callback_url=f"{APP}/done")
-    with pytest.raises(ConnectionRequestTimeoutError):
-        await req.wait_for_connection(timeout=0.3)
-    await asyncio.to_thread(Browser().oidc_sign_in, req.redirect_url, consent="/abort")
-    with pytest.raises(ConnectionRequestFailedError) as err:
-        await req.wait_for_connection(timeout=30.0)
-    assert (err.value.account_status, err.value.status) == ("FAILED", 409)
-    with pytest.raises(NotFoundError):
-        await session.authorize("nosuchkit")
+from conftest import Browser
+from grantline import AsyncGrantline
 
 
 async def test_many_coroutines_wait_at_once(broker):

@@ -126,7 +126,7 @@ wrk.headers["x-api-key"] = os.getenv("GRANTLINE_API_KEY")
 async fn run(o: Options) {
     let dir = tempfile::tempdir().unwrap();
     let broker = Broker::start(&o.grantline, dir.path(), &log_level(), &[]);
-    let client = Client::new(ClientConfig::with_api_key(&broker.base, &broker.key)).unwrap();
+    let client = Client::new(ClientConfig::with_api_key(&broker.base, broker.key())).unwrap();
     let session = client
         .create("bench-user", SessionOptions { toolkits: vec!["sandbox".into()], ..Default::default() })
         .await
@@ -140,9 +140,9 @@ async fn run(o: Options) {
     let lua = dir.path().join("authorize.lua");
     std::fs::write(&lua, AUTHORIZE_LUA).unwrap();
     let link_url = format!("{}/api/v3.1/tool_router/session/{}/link", broker.base, session.session_id());
-    let health = wrk(&o, &format!("{}/healthz", broker.base), None, &broker.key, o.seconds);
-    let _warm = wrk(&o, &link_url, Some(&lua), &broker.key, 2);
-    let authorize = wrk(&o, &link_url, Some(&lua), &broker.key, o.seconds);
+    let health = wrk(&o, &format!("{}/healthz", broker.base), None, broker.key(), o.seconds);
+    let _warm = wrk(&o, &link_url, Some(&lua), broker.key(), 2);
+    let authorize = wrk(&o, &link_url, Some(&lua), broker.key(), o.seconds);
     let after_wrk_rss = broker.rss();
 
     // 2. and 3. Open waits, then complete some of their flows.
@@ -224,7 +224,7 @@ async fn waiters(o: &Options, broker: &Broker, session: &Session) -> (u64, u64, 
         .map(|(id, _)| {
             let request = format!(
                 "GET /api/v3.1/connected_accounts/{id}/wait?timeout_ms=110000 HTTP/1.1\r\nhost: {}\r\nx-api-key: {}\r\n\r\n",
-                broker.addr, broker.key
+                broker.addr, broker.key()
             );
             let (addr, written, connecting) = (broker.addr, written.clone(), connecting.clone());
             tokio::spawn(async move {
@@ -255,7 +255,7 @@ async fn waiters(o: &Options, broker: &Broker, session: &Session) -> (u64, u64, 
     }
 
     if o.hold > 0 {
-        println!("holding {} open waits on broker PID {} ({}, key {}) for {} s", ids.len(), broker.child.id(), broker.base, broker.key, o.hold);
+        println!("holding {} open waits on broker PID {} ({}, key {}) for {} s", ids.len(), broker.child.id(), broker.base, broker.key(), o.hold);
         tokio::time::sleep(Duration::from_secs(o.hold)).await;
     }
     let mut sent = Vec::with_capacity(o.flows);

@@ -10,16 +10,17 @@
 //! Env: `GRANTLINE_BENCH_POSTGRES_URL` (a server it may create databases on). Flags:
 //! `--grantline PATH`, `--seconds N` per authorize run (10), `--concurrency N` (32), `--flows N` (100).
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use grantline_core::{AuthorizeOptions, Client, ClientConfig, Session, SessionOptions};
 
-const KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+#[path = "common/broker.rs"]
+mod broker;
+use broker::Broker;
 
 struct Options {
     grantline: PathBuf,
@@ -47,51 +48,28 @@ fn options() -> Options {
     o
 }
 
-/// A `grantline serve --dev` child process, killed on drop.
-struct Broker {
-    child: Child,
-    base: String,
-    key: Option<String>,
-}
-
-impl Drop for Broker {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start(bin: &Path, database_url: &str, public_url: Option<&str>, log: &Path) -> Broker {
-    let mut cmd = Command::new(bin);
-    cmd.args(["serve", "--dev", "--bind", "127.0.0.1:0", "--database-url", database_url, "--encryption-key", KEY])
-        .env("GRANTLINE_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(log).unwrap());
+/// `grantline serve --test ARGS` on `database_url` (the first broker generates the encryption
+/// key, the others are given it), its log into `log`.
+fn start(bin: &Path, database_url: &str, public_url: Option<&str>, key: Option<&str>, log: &Path) -> Broker {
+    let mut args = vec!["--database-url", database_url];
     if let Some(u) = public_url {
-        cmd.args(["--public-url", u]);
+        args.extend(["--public-url", u]);
     }
-    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
-    let mut key = None;
-    for line in BufReader::new(child.stdout.take().unwrap()).lines().map_while(Result::ok) {
-        if let Some(k) = line.strip_prefix("GRANTLINE_API_KEY=") {
-            key = Some(k.to_string());
-        }
-        if let Some(rest) = line.strip_prefix("grantline listening on ") {
-            let base = rest.split_whitespace().next().unwrap().to_string();
-            return Broker { child, base, key };
-        }
+    if let Some(k) = key {
+        args.extend(["--encryption-key", k]);
     }
-    panic!("grantline serve exited before listening (see {})", log.display());
+    Broker::spawn(bin, &args, "warn", std::fs::File::create(log).unwrap())
 }
 
 /// `n` brokers on `database_url`; the first one's address is everyone's public URL.
 fn cluster(o: &Options, database_url: &str, n: usize, dir: &Path) -> (Vec<Broker>, String) {
-    let first = start(&o.grantline, database_url, None, &dir.join("broker-0.log"));
-    let key = first.key.clone().expect("a new database prints its first API key");
+    let first = start(&o.grantline, database_url, None, None, &dir.join("broker-0.log"));
+    let key = first.key().to_string();
     let public = first.base.clone();
+    let sealing = first.encryption_key.clone();
     let mut nodes = vec![first];
     for i in 1..n {
-        nodes.push(start(&o.grantline, database_url, Some(&public), &dir.join(format!("broker-{i}.log"))));
+        nodes.push(start(&o.grantline, database_url, Some(&public), Some(&sealing), &dir.join(format!("broker-{i}.log"))));
     }
     (nodes, key)
 }

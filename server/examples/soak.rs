@@ -75,7 +75,7 @@ async fn run(o: Options) {
     let dir = tempfile::tempdir().unwrap();
     let ttl = o.link_ttl_secs.to_string();
     let broker = Broker::start(&o.grantline, dir.path(), "warn", &["--link-ttl-secs", &ttl, "--rate-limit-link", "off"]);
-    let client = Client::new(ClientConfig::with_api_key(&broker.base, &broker.key)).unwrap();
+    let client = Client::new(ClientConfig::with_api_key(&broker.base, broker.key())).unwrap();
     let session = client.create("soak-user", SessionOptions { toolkits: vec!["sandbox".into()], ..Default::default() }).await.unwrap();
     let browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let counts = Arc::new(Counts::default());

@@ -16,13 +16,21 @@ use grantline_core::{Error, Result};
 use crate::rate_limit::{parse_limit, RateLimits};
 use crate::{HttpLimits, ServerOptions};
 
+/// `--database-url` when none is given (`serve --test` makes a temporary one instead).
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://grantline.db";
+/// `--bind` when none is given (`serve --test` picks a free loopback port instead).
+pub const DEFAULT_BIND: &str = "127.0.0.1:9900";
+/// `serve --test`'s address when no `--bind` is given: a free loopback port.
+pub const TEST_BIND: &str = "127.0.0.1:0";
+
 /// Where the data lives and how it is protected; shared by `serve` and the admin commands.
 #[derive(Args, Debug, Clone)]
 pub struct StoreArgs {
     /// Database: a SQLite file path or `sqlite://PATH` (one broker), or a PostgreSQL URL
     /// `postgres://USER:PASSWORD@HOST:PORT/DB?sslmode=verify-full` (any number of brokers).
-    #[arg(long, env = "GRANTLINE_DATABASE_URL", default_value = "sqlite://grantline.db")]
-    pub database_url: String,
+    /// [default: sqlite://grantline.db; with `serve --test`, a fresh temporary file]
+    #[arg(long, env = "GRANTLINE_DATABASE_URL")]
+    pub database_url: Option<String>,
 
     /// Base64 32-byte key that encrypts tokens and client secrets at rest (`grantline keygen`).
     #[arg(long, env = "GRANTLINE_ENCRYPTION_KEY", hide_env_values = true)]
@@ -48,9 +56,27 @@ pub struct StoreArgs {
 /// `grantline serve` settings.
 #[derive(Args, Debug, Clone)]
 pub struct ServeConfig {
-    /// Address to listen on (port 0 picks a free one).
-    #[arg(long, env = "GRANTLINE_BIND", default_value = "127.0.0.1:9900")]
-    pub bind: String,
+    /// Address to listen on (port 0 picks a free one). [default: 127.0.0.1:9900; with --test,
+    /// a free loopback port]
+    #[arg(long, env = "GRANTLINE_BIND")]
+    pub bind: Option<String>,
+
+    /// A broker for automated tests, never for users. It listens on a free loopback port unless
+    /// --bind is given (a non-loopback address is refused), keeps its data in a fresh temporary
+    /// SQLite database removed on exit unless --database-url is given, runs in dev mode unless
+    /// --no-dev, encrypts with a generated key unless one is given, and logs warnings only.
+    /// Once it listens it prints ONE JSON line on stdout, `{"url", "api_key", "database_url",
+    /// "encryption_key"}` (`api_key` is null on a database that already has a project): these
+    /// are the throwaway broker's own secrets, printed so the test can use them and restart the
+    /// broker on the same data. A broker without --test never prints its key or database URL.
+    /// It stops when its stdin closes (so a test runner that dies takes it along) or on SIGTERM.
+    #[arg(long, conflicts_with_all = ["demo", "dev_allow_remote"])]
+    pub test: bool,
+
+    /// With --test: a broker as in production (no sandbox provider, no loopback callbacks or
+    /// origins), for tests of what a production broker refuses.
+    #[arg(long, requires = "test", conflicts_with = "dev")]
+    pub no_dev: bool,
 
     /// URL browsers reach the broker at; Connect Links and the OAuth callback use it.
     /// Defaults to http://BIND.
@@ -232,9 +258,14 @@ impl Database {
 }
 
 impl StoreArgs {
+    /// The database URL given, or [`DEFAULT_DATABASE_URL`].
+    pub fn database_url(&self) -> &str {
+        self.database_url.as_deref().unwrap_or(DEFAULT_DATABASE_URL)
+    }
+
     /// Opens the store, vault and catalog, and the engine over them.
     pub async fn open(&self, engine_config: EngineConfig) -> Result<OpenedEngine> {
-        let database = Database::parse(&self.database_url)?;
+        let database = Database::parse(self.database_url())?;
         let mut notices = Vec::new();
         let vault = match (Vault::configured(self.encryption_key.as_deref(), self.encryption_keys.as_deref())?, self.dev, &database) {
             (Some(v), _, _) => v,
@@ -307,7 +338,76 @@ fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
     opts.open(path)?.write_all(content.as_bytes())
 }
 
+/// What `serve --test` made for itself: the temporary directory of its database (removed when
+/// this is dropped, as the broker exits) and the values its start-up line reports.
+pub struct TestBroker {
+    /// The temporary directory, if the broker made its database there.
+    pub dir: Option<tempfile::TempDir>,
+}
+
 impl ServeConfig {
+    /// The address to listen on: `--bind`, else [`TEST_BIND`] with `--test`, else [`DEFAULT_BIND`].
+    pub fn bind_address(&self) -> &str {
+        self.bind.as_deref().unwrap_or(if self.test { TEST_BIND } else { DEFAULT_BIND })
+    }
+
+    /// For `--test`: fills in what the flags left out (dev mode unless `--no-dev`, a generated
+    /// encryption key, a database in a fresh temporary directory). Does nothing without `--test`.
+    pub fn prepare_test(&mut self) -> Result<TestBroker> {
+        if !self.test {
+            return Ok(TestBroker { dir: None });
+        }
+        self.store.dev = !self.no_dev;
+        if self.store.encryption_key.is_none() && self.store.encryption_keys.is_none() {
+            self.store.encryption_key = Some(Vault::generate_key()?);
+        }
+        let dir = match self.store.database_url {
+            Some(_) => None,
+            None => {
+                let dir = tempfile::Builder::new()
+                    .prefix("grantline-test-")
+                    .tempdir()
+                    .map_err(|e| Error::Internal(format!("creating a temporary directory: {e}")))?;
+                self.store.database_url = Some(format!("sqlite://{}", dir.path().join("grantline.db").display()));
+                Some(dir)
+            }
+        };
+        Ok(TestBroker { dir })
+    }
+
+    /// Refuses a `--test` broker listening on `addr` unless it is loopback: a test broker prints
+    /// its secrets and serves the sandbox provider.
+    pub fn check_test_bind(&self, addr: std::net::SocketAddr) -> Result<()> {
+        if self.test && !addr.ip().is_loopback() {
+            return Err(Error::validation(
+                "bind",
+                format!(
+                    "--test refuses to listen on {addr}, which is not a loopback address: a test broker prints \
+                     its API key and encryption key and is for tests on this machine only. Bind 127.0.0.1"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The one line `serve --test` prints once it listens on `addr`.
+    pub fn test_line(&self, addr: std::net::SocketAddr, api_key: Option<&str>, metrics: Option<std::net::SocketAddr>) -> String {
+        let mut line = serde_json::json!({
+            "url": format!("http://{addr}"),
+            "api_key": api_key,
+            "database_url": self.store.database_url(),
+        });
+        match (&self.store.encryption_key, &self.store.encryption_keys) {
+            (_, Some(ring)) => line["encryption_keys"] = ring.as_str().into(),
+            (Some(key), None) => line["encryption_key"] = key.as_str().into(),
+            (None, None) => {}
+        }
+        if let Some(at) = metrics {
+            line["metrics_url"] = format!("http://{at}/metrics").into();
+        }
+        line.to_string()
+    }
+
     /// The engine settings for a broker listening on `addr`.
     pub fn engine_config(&self, addr: std::net::SocketAddr) -> Result<EngineConfig> {
         let public = match &self.public_url {
@@ -463,10 +563,53 @@ mod tests {
         serve_config(&[]).check_dev_bind(remote).unwrap();
     }
 
+    #[test]
+    fn a_test_broker_fills_in_what_its_flags_left_out_and_says_it_in_one_line() {
+        assert_eq!(serve_config(&[]).bind_address(), DEFAULT_BIND);
+        let mut cfg = serve_config(&["--test"]);
+        assert_eq!(cfg.bind_address(), TEST_BIND, "a free loopback port");
+        let test = cfg.prepare_test().unwrap();
+        let dir = test.dir.as_ref().expect("a temporary directory").path().to_path_buf();
+        assert!(cfg.store.dev && cfg.store.encryption_key.is_some());
+        assert_eq!(cfg.store.database_url(), format!("sqlite://{}", dir.join("grantline.db").display()));
+        let line: serde_json::Value =
+            serde_json::from_str(&cfg.test_line("127.0.0.1:4000".parse().unwrap(), Some("gl_x"), None)).unwrap();
+        assert_eq!(line["url"], "http://127.0.0.1:4000");
+        assert_eq!((line["api_key"].as_str(), line["encryption_key"].as_str()), (Some("gl_x"), cfg.store.encryption_key.as_deref()));
+        drop(test);
+        assert!(!dir.exists(), "the temporary database goes with the broker");
+
+        // What is given is kept; --no-dev is a production-like test broker.
+        let mut given = serve_config(&["--test", "--no-dev", "--database-url", "sqlite://x.db", "--encryption-key", "k"]);
+        assert!(given.prepare_test().unwrap().dir.is_none());
+        assert!(!given.store.dev);
+        assert_eq!((given.store.database_url(), given.store.encryption_key.as_deref()), ("sqlite://x.db", Some("k")));
+        let line: serde_json::Value = serde_json::from_str(&given.test_line("127.0.0.1:1".parse().unwrap(), None, None)).unwrap();
+        assert!(line["api_key"].is_null(), "a database with a project prints no new key");
+
+        let refused = given.check_test_bind("0.0.0.0:9900".parse().unwrap()).unwrap_err();
+        assert!(matches!(&refused, Error::Validation { field, .. } if field == "bind"), "{refused:?}");
+        assert!(serve_config(&[]).check_test_bind("0.0.0.0:9900".parse().unwrap()).is_ok(), "only --test is held to loopback");
+    }
+
+    #[test]
+    fn no_dev_and_remote_flags_do_not_mix_with_test() {
+        #[derive(clap::Parser, Debug)]
+        struct Cli {
+            #[command(flatten)]
+            serve: ServeConfig,
+        }
+        let parse = |args: &[&str]| <Cli as clap::Parser>::try_parse_from(std::iter::once("grantline").chain(args.iter().copied()));
+        assert!(parse(&["--no-dev"]).is_err(), "--no-dev needs --test");
+        assert!(parse(&["--test", "--dev-allow-remote"]).is_err());
+        assert!(parse(&["--test", "--demo"]).is_err());
+        assert!(parse(&["--test", "--no-dev", "--dev"]).is_err());
+    }
+
     #[tokio::test]
     async fn dev_mode_on_postgresql_needs_an_encryption_key() {
         let args = StoreArgs {
-            database_url: "postgres://u:secret-pw@127.0.0.1:1/g".into(),
+            database_url: Some("postgres://u:secret-pw@127.0.0.1:1/g".into()),
             encryption_key: None,
             encryption_keys: None,
             dev: true,

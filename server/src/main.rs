@@ -185,8 +185,12 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    // The demo prints its own steps; request logs would bury them.
-    let default_filter = if matches!(cli.command, Command::Demo) { "warn" } else { "info" };
+    // The demo prints its own steps; request logs would bury them. A test broker is quiet.
+    let default_filter = match &cli.command {
+        Command::Demo => "warn",
+        Command::Serve(cfg) if cfg.test => "warn",
+        _ => "info",
+    };
     let logs = grantline_server::logging::init(default_filter, cli.log_format);
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
     let result = rt.block_on(run(cli.command, logs));
@@ -343,18 +347,23 @@ async fn run(command: Command, logs: Logs) -> Result<()> {
     }
 }
 
-async fn serve(cfg: ServeConfig, logs: Logs) -> Result<()> {
+async fn serve(mut cfg: ServeConfig, logs: Logs) -> Result<()> {
     let options = cfg.server_options()?;
     let (retention, sweep_every) = cfg.retention()?;
     let webhooks = cfg.webhooks()?;
-    let listener = tokio::net::TcpListener::bind(&cfg.bind)
+    // Dropped (its temporary database removed) when the broker returns.
+    let _test = cfg.prepare_test()?;
+    let bind = cfg.bind_address().to_string();
+    let listener = tokio::net::TcpListener::bind(&bind)
         .await
-        .map_err(|e| Error::validation("bind", format!("cannot listen on {}: {e}", cfg.bind)))?;
+        .map_err(|e| Error::validation("bind", format!("cannot listen on {bind}: {e}")))?;
     let addr = listener.local_addr().map_err(|e| Error::Internal(e.to_string()))?;
+    cfg.check_test_bind(addr)?;
     cfg.check_dev_bind(addr)?;
     raise_open_files_limit(options.http.max_connections);
     let opened = cfg.store.open(cfg.engine_config(addr)?).await?;
-    for n in &opened.notices {
+    // A test broker is dev mode on purpose: no banner.
+    for n in opened.notices.iter().filter(|_| !cfg.test) {
         tracing::warn!("{n}");
         // A banner for a person at a terminal; JSON logs stay one object a line.
         if logs.format() == LogFormat::Text {
@@ -365,7 +374,7 @@ async fn serve(cfg: ServeConfig, logs: Logs) -> Result<()> {
     // A dev broker's loopback entries (`DEV_LOOPBACK`) live in its memory only (the engine adds
     // them in dev mode); the project stores only what the operator allowed.
     let boot = engine.bootstrap(&cfg.allowed_callback_urls, &cfg.allowed_origins).await?;
-    if let Some(key) = &boot.created_key {
+    if let (Some(key), false) = (&boot.created_key, cfg.test) {
         println!("Created project {} and its first API key (shown once, store it now):", boot.project.id);
         println!("GRANTLINE_API_KEY={}", key.secret);
     }
@@ -385,13 +394,27 @@ async fn serve(cfg: ServeConfig, logs: Logs) -> Result<()> {
         None => None,
     };
     let options = grantline_server::ServerOptions { metrics_listener, ..options };
-    let running = grantline_server::spawn_with(engine.clone(), listener, shutdown_signal(), options)
+    let shutdown = {
+        let stdin_closed = cfg.test.then(stdin_closed);
+        async move {
+            match stdin_closed {
+                Some(closed) => tokio::select! { () = shutdown_signal() => {}, _ = closed => tracing::warn!("stdin closed: stopping (a --test broker runs while its stdin stays open)") },
+                None => shutdown_signal().await,
+            }
+        }
+    };
+    let running = grantline_server::spawn_with(engine.clone(), listener, shutdown, options)
         .map_err(|e| Error::Internal(e.to_string()))?;
     let base = engine.config().public_base_url.as_str().trim_end_matches('/').to_string();
-    if let Some(at) = running.metrics_addr {
-        println!("grantline metrics on http://{at}/metrics");
+    if cfg.test {
+        // One line, the test's to read; nothing else is written to stdout.
+        println!("{}", cfg.test_line(running.addr, boot.created_key.as_ref().map(|k| k.secret.as_str()), running.metrics_addr));
+    } else {
+        if let Some(at) = running.metrics_addr {
+            println!("grantline metrics on http://{at}/metrics");
+        }
+        println!("grantline listening on http://{} (public URL {base})", running.addr);
     }
-    println!("grantline listening on http://{} (public URL {base})", running.addr);
     if cfg.demo {
         // The story first, uninterrupted; the request lines it caused follow it.
         logs.hold();
@@ -473,7 +496,7 @@ async fn demo() -> Result<()> {
     let dir = std::env::temp_dir().join(format!("grantline-demo-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| Error::Internal(e.to_string()))?;
     let store = StoreArgs {
-        database_url: dir.join("demo.db").display().to_string(),
+        database_url: Some(dir.join("demo.db").display().to_string()),
         encryption_key: Some(Vault::generate_key()?),
         encryption_keys: None,
         dev: true,
@@ -490,6 +513,27 @@ async fn demo() -> Result<()> {
     let _ = tx.send(());
     let _ = std::fs::remove_dir_all(&dir);
     result
+}
+
+/// Resolves when stdin reaches its end (or fails): the test runner that started a `--test`
+/// broker closed it, or died. Read on a thread of its own, which the process exit ends.
+fn stdin_closed() -> tokio::sync::oneshot::Receiver<()> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        use std::io::Read;
+        let mut buf = [0u8; 512];
+        let mut stdin = std::io::stdin().lock();
+        loop {
+            match stdin.read(&mut buf) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => break,
+            }
+        }
+        let _ = tx.send(());
+    });
+    rx
 }
 
 async fn shutdown_signal() {

@@ -1,13 +1,15 @@
 //! The browser's credential: an app backend mints a client token for one session, and a page
-//! uses it to authorize, wait and list toolkits there, and for nothing else. CORS answers only
-//! the project's allowed origins, only on those endpoints.
+//! uses it there and for nothing else (the Rust client in client-token mode, as the browser
+//! package uses it). CORS answers only the project's allowed origins, only on those endpoints.
+//! A page connecting its user, and revoked or expired tokens, are shared stories
+//! (tests/scenarios/stories.json, run by scenarios.rs).
 
 mod common;
 
 use std::time::Duration;
 
-use common::{Broker, BrokerOptions, Browser, WIDGET_ORIGIN};
-use grantline_core::model::{AccountStatus, ToolkitsQuery};
+use common::{Broker, BrokerOptions, WIDGET_ORIGIN};
+use grantline_core::model::AccountStatus;
 use grantline_core::{AuthorizeOptions, Client, ClientConfig, Error, SessionOptions};
 
 fn sandbox_only() -> SessionOptions {
@@ -16,36 +18,6 @@ fn sandbox_only() -> SessionOptions {
 
 fn browser_client(broker: &Broker, token: &str) -> Client {
     Client::new(ClientConfig::with_client_token(&broker.base_url, token)).unwrap()
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn a_page_with_a_client_token_connects_its_user_without_the_api_key() {
-    let broker = Broker::start(BrokerOptions::default());
-    let backend = broker.client();
-    let session = backend.create("user_web", sandbox_only()).await.unwrap();
-    let minted = session.client_token(None).await.unwrap();
-    assert!(minted.token.starts_with("glct_") && minted.id.starts_with("ct_"));
-    assert_eq!(minted.session_id, session.session_id());
-    assert!(!format!("{minted:?}").contains(&minted.token), "Debug must not print the token");
-
-    // The page knows only the broker URL and the token.
-    let page = browser_client(&broker, &minted.token);
-    let web_session = page.client_token_session().await.unwrap();
-    assert_eq!(web_session.session_id(), session.session_id());
-    let req = web_session.authorize("sandbox", AuthorizeOptions::default()).await.unwrap();
-    let waiter = tokio::spawn({
-        let req = req.clone();
-        async move { req.wait_for_connection(Duration::from_secs(30)).await }
-    });
-    Browser::new().sandbox_consent(req.redirect_url(), true).await;
-    let account = waiter.await.unwrap().unwrap();
-    assert_eq!(account.status, AccountStatus::Active);
-    assert_eq!(account.user_id, "user_web");
-
-    let items = web_session.toolkits(&ToolkitsQuery::default()).await.unwrap().items;
-    assert_eq!(items[0].connected_account.as_ref().map(|a| a.id.as_str()), Some(req.id()));
-    // The backend sees the same account.
-    assert_eq!(backend.connected_accounts().get(req.id()).await.unwrap().status, AccountStatus::Active);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -73,36 +45,6 @@ async fn a_client_token_reaches_its_own_session_and_nothing_else() {
     forbidden(own.tools().await.map(drop), "listing tools");
     // Bob's link is untouched.
     assert_eq!(backend.connected_accounts().get(bobs_account.id()).await.unwrap().status, AccountStatus::Initiated);
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn expired_and_revoked_tokens_are_refused() {
-    let broker = Broker::start(BrokerOptions::default());
-    let session = broker.client().create("user_exp", sandbox_only()).await.unwrap();
-
-    let short = session.client_token(Some(1)).await.unwrap();
-    let page = browser_client(&broker, &short.token);
-    page.client_token_session().await.expect("fresh token works");
-    tokio::time::sleep(Duration::from_millis(1200)).await;
-    match page.client_token_session().await {
-        Err(Error::Unauthorized(m)) => assert!(m.contains("expired"), "{m}"),
-        other => panic!("expected Unauthorized, got {other:?}"),
-    }
-
-    let revoked = session.client_token(None).await.unwrap();
-    let page = browser_client(&broker, &revoked.token);
-    page.client_token_session().await.expect("works before revocation");
-    session.revoke_client_token(&revoked.id).await.unwrap();
-    match page.client_token_session().await {
-        Err(Error::Unauthorized(m)) => assert!(m.contains("revoked"), "{m}"),
-        other => panic!("expected Unauthorized, got {other:?}"),
-    }
-    assert!(matches!(session.revoke_client_token(&revoked.id).await, Err(Error::NotFound { .. })), "revoking twice");
-
-    match browser_client(&broker, "glct_not-a-real-token").client_token_session().await {
-        Err(Error::Unauthorized(_)) => {}
-        other => panic!("expected Unauthorized, got {other:?}"),
-    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::oidc::{form_action, sign_in, world};
-use common::{encryption_key, Browser, Hop, APP};
+use common::{Browser, Hop, APP};
 use grantline_core::engine::store::{SqliteStore, Store};
 use grantline_core::engine::vault::Vault;
 use grantline_core::model::{AccountFilter, AccountStatus};
@@ -84,7 +84,7 @@ async fn kill_9_with_300_flows_in_flight_loses_no_answered_flow_and_the_rest_can
     // What the file holds, read before any broker touches it again.
     let store = SqliteStore::open(&w.broker.db_path).unwrap();
     let project = store.first_project().await.unwrap().unwrap();
-    let vault = Vault::from_base64(&encryption_key()).unwrap();
+    let vault = Vault::from_base64(&w.broker.key).unwrap();
     let (mut active, mut initiated) = (vec![], vec![]);
     for link in &links {
         let id = &link.id().to_string();

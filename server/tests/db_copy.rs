@@ -8,7 +8,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use common::cluster::{fresh_database, postgres_url};
-use common::{encryption_key, Broker, BrokerOptions, Browser};
+use common::{Broker, BrokerOptions, Browser};
 use grantline_core::model::{AccountFilter, AccountStatus};
 use grantline_core::{AuthorizeOptions, SessionOptions};
 
@@ -58,15 +58,15 @@ async fn an_installation_moves_from_sqlite_to_postgres_with_every_account_and_wo
     let said = String::from_utf8_lossy(&wrong.stderr);
     assert!(said.contains("encryption_key") && said.contains("nothing was copied"), "{said}");
 
-    let done = copy(&lite.db_path, &target, &encryption_key());
+    let done = copy(&lite.db_path, &target, &lite.key);
     assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
     let printed = String::from_utf8_lossy(&done.stdout);
     assert!(printed.contains("accounts") && printed.contains("sealed values open with the key"), "{printed}");
-    let again = copy(&lite.db_path, &target, &encryption_key());
+    let again = copy(&lite.db_path, &target, &lite.key);
     assert!(!again.status.success(), "a second copy into a database that holds rows is refused");
 
     // A broker on PostgreSQL picks up where the SQLite one stopped, with the same API key.
-    let pg_broker = Broker::join(BrokerOptions { database_url: Some(target), ..Default::default() }, &lite.api_key);
+    let pg_broker = Broker::join(BrokerOptions { database_url: Some(target), encryption_key: Some(lite.key.clone()), ..Default::default() }, &lite.api_key);
     let after = pg_broker.client().connected_accounts().list(&AccountFilter::default(), None, None).await.unwrap();
     assert_eq!(after.items, before.items, "every account as it was");
     let on_pg = pg_broker.client().use_session(session.session_id()).await.unwrap();

@@ -109,7 +109,7 @@ fn serve_outcome(args: &[&str]) -> Option<String> {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("g.db").display());
     let mut child = Command::new(env!("CARGO_BIN_EXE_grantline"))
-        .args(["serve", "--database-url", &db, "--encryption-key", &common::encryption_key()])
+        .args(["serve", "--database-url", &db, "--encryption-key", &grantline_core::engine::vault::Vault::generate_key().unwrap()])
         .args(args)
         .env("GRANTLINE_LOG", "warn")
         .env_remove("GRANTLINE_DEV")

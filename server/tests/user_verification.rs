@@ -352,7 +352,7 @@ async fn the_cli_sets_and_shows_the_profile() {
     let run = |args: &[&str]| {
         std::process::Command::new(env!("CARGO_BIN_EXE_grantline"))
             .arg("project")
-            .args(["--database-url", &format!("sqlite://{}", broker.db_path.display()), "--encryption-key", &common::encryption_key()])
+            .args(["--database-url", &format!("sqlite://{}", broker.db_path.display()), "--encryption-key", &broker.key])
             .args(args)
             .env("GRANTLINE_LOG", "warn")
             .output()

@@ -9,28 +9,20 @@ import { fileURLToPath } from 'node:url'
 
 import { chromium } from 'playwright-core'
 
-// Port picking and start-up line reading are the Node SDK tests' own helpers.
+// Port picking, the test broker and start-up line reading are the Node SDK tests' own helpers.
 import helpers from '../../bindings-node/test/helpers.js'
 
-const { freePort, waitForLine } = helpers
+const { freePort, spawnTestBroker, stopTestBroker, waitForLine } = helpers
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
-const ENCRYPTION_KEY = 'MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY='
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--no-first-run']
 
-async function startBroker({ port, providers, origin, linkTtlSecs, children, dirs }) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'grantline-web-'))
-  dirs.push(dir)
-  const bin = process.env.GRANTLINE_BIN || path.join(REPO, 'target', 'debug', 'grantline')
-  const env = { ...process.env, GRANTLINE_LOG: 'warn' }
-  delete env.GRANTLINE_DEV
-  const child = spawn(bin, ['serve', '--bind', `127.0.0.1:${port}`, '--database-url', `sqlite://${dir}/grantline.db`,
-    '--encryption-key', ENCRYPTION_KEY, '--link-ttl-secs', String(linkTtlSecs), '--providers', providers,
-    '--allowed-origins', origin, '--allowed-callback-urls', origin], { env, stdio: ['ignore', 'pipe', 'inherit'] })
-  children.push(child)
-  const lines = await waitForLine(child, /^grantline listening on /)
-  const apiKey = lines.find((l) => l.startsWith('GRANTLINE_API_KEY=')).split('=')[1]
+async function startBroker({ port, providers, origin, linkTtlSecs, brokers }) {
+  const { child, started } = await spawnTestBroker(['--no-dev', '--bind', `127.0.0.1:${port}`,
+    '--link-ttl-secs', String(linkTtlSecs), '--providers', providers, '--allowed-origins', origin, '--allowed-callback-urls', origin])
+  brokers.push(child)
+  const apiKey = started.api_key
   const baseUrl = `http://127.0.0.1:${port}`
   const api = async (method, route, body) => {
     const res = await fetch(`${baseUrl}/api/v3.1${route}`, {
@@ -90,7 +82,8 @@ export async function startStack({ extraOrigins = [] } = {}) {
   const providers = path.join(providersDir, 'providers.toml')
   fs.writeFileSync(providers, e.toolkit_toml)
   const widgetOrigin = `http://127.0.0.1:${widgetPort}`
-  const common = { providers, origin: [widgetOrigin, ...extraOrigins].join(','), children, dirs }
+  const brokers = []
+  const common = { providers, origin: [widgetOrigin, ...extraOrigins].join(','), brokers }
   const broker = await startBroker({ ...common, port: mainPort, linkTtlSecs: 600 })
   const shortBroker = await startBroker({ ...common, port: shortPort, linkTtlSecs: 1 })
   const widgetUrl = await startWidget({ port: widgetPort, broker, children })
@@ -101,6 +94,8 @@ export async function startStack({ extraOrigins = [] } = {}) {
     async stop() {
       await browser.close()
       for (const c of children) c.kill('SIGKILL')
+      // The brokers stop as at the end of a test run: their temporary databases go with them.
+      await Promise.all(brokers.map(stopTestBroker))
       for (const d of dirs) fs.rmSync(d, { recursive: true, force: true })
     },
   }

@@ -1,18 +1,22 @@
-//! A `grantline serve --dev` child process for the benchmarks and the soak, and the sandbox
-//! consent a user's browser gives.
+//! A `grantline serve --test` child process (a dev broker on a free loopback port) for the
+//! benchmarks and the soak, and the sandbox consent a user's browser gives.
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStdin, Command, Stdio};
 
-/// A `grantline serve` child process, killed on drop.
+/// A `grantline serve --test` child process, killed on drop (and stopped by its closed stdin
+/// should this process die first).
 pub struct Broker {
     pub child: Child,
+    _stdin: ChildStdin,
     pub base: String,
     pub addr: SocketAddr,
-    pub key: String,
+    /// The project's API key (`None` when the database already had a project).
+    pub api_key: Option<String>,
+    pub encryption_key: String,
 }
 
 impl Drop for Broker {
@@ -23,33 +27,49 @@ impl Drop for Broker {
 }
 
 impl Broker {
-    /// Starts `bin serve --dev` on a fresh SQLite file in `dir`, logging at `log` into
+    /// Starts `bin serve --test` on a fresh SQLite file in `dir`, logging at `log` into
     /// `dir/broker.log`, with `extra` flags.
     pub fn start(bin: &Path, dir: &Path, log: &str, extra: &[&str]) -> Broker {
+        let db = format!("sqlite://{}", dir.join("bench.db").display());
         let log_file = std::fs::File::create(dir.join("broker.log")).unwrap();
+        let mut args = vec!["--database-url", &db];
+        args.extend_from_slice(extra);
+        Self::spawn(bin, &args, log, log_file)
+    }
+
+    /// Starts `bin serve --test ARGS`, its log lines (at `log`) into `log_file`, and reads the
+    /// JSON line it prints once it listens.
+    pub fn spawn(bin: &Path, args: &[&str], log: &str, log_file: std::fs::File) -> Broker {
         let mut child = Command::new(bin)
-            .args(["serve", "--dev", "--bind", "127.0.0.1:0"])
-            .arg("--database-url")
-            .arg(format!("sqlite://{}", dir.join("bench.db").display()))
-            .args(extra)
+            .args(["serve", "--test"])
+            .args(args)
             .env("GRANTLINE_LOG", log)
             .env_remove("GRANTLINE_DATABASE_URL")
+            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(log_file)
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
-        let mut key = None;
-        for line in BufReader::new(child.stdout.take().unwrap()).lines().map_while(Result::ok) {
-            if let Some(k) = line.strip_prefix("GRANTLINE_API_KEY=") {
-                key = Some(k.to_string());
-            }
-            if let Some(rest) = line.strip_prefix("grantline listening on http://") {
-                let addr: SocketAddr = rest.split_whitespace().next().unwrap().parse().unwrap();
-                let key = key.expect("a new database prints its first API key");
-                return Broker { child, base: format!("http://{addr}"), addr, key };
-            }
+        let stdin = child.stdin.take().unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let started: serde_json::Value =
+            serde_json::from_str(&line).unwrap_or_else(|e| panic!("grantline serve --test exited before listening ({e}; see its log)"));
+        let base = started["url"].as_str().unwrap().to_string();
+        let addr: SocketAddr = base.trim_start_matches("http://").parse().unwrap();
+        Broker {
+            child,
+            _stdin: stdin,
+            addr,
+            base,
+            api_key: started["api_key"].as_str().map(str::to_string),
+            encryption_key: started["encryption_key"].as_str().unwrap().to_string(),
         }
-        panic!("grantline serve exited before listening (see {})", dir.join("broker.log").display());
+    }
+
+    /// The project's API key (a fresh database's).
+    pub fn key(&self) -> &str {
+        self.api_key.as_deref().expect("a new database prints its first API key")
     }
 
     /// Resident memory of the broker process, in bytes.

@@ -116,6 +116,7 @@ impl Cluster {
         .await
         .unwrap();
         let api_key = first.api_key.clone();
+        let opts = BrokerOptions { encryption_key: Some(first.key.clone()), ..opts };
         let joining: Vec<_> = (1..n)
             .map(|_| {
                 let (opts, key) = (opts.clone(), api_key.clone());
