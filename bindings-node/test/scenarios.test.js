@@ -15,7 +15,12 @@ const STORIES = JSON.parse(fs.readFileSync(path.join(REPO, 'tests', 'scenarios',
 
 class StoryFailed extends Error {}
 
-const account = (a) => ({ id: a.id, status: a.status, user_id: a.userId, toolkit: a.toolkit, alias: a.alias ?? null, is_disabled: a.isDisabled })
+const account = (a) => ({ id: a.id, status: a.status, user_id: a.userId, toolkit: a.toolkit, alias: a.alias ?? null, is_disabled: a.isDisabled, reconnecting: a.reconnecting })
+
+const project = (p) => ({
+  display_name: p.displayName ?? null, support_url: p.supportUrl ?? null, user_verification_url: p.userVerificationUrl ?? null,
+  verify_connect_links: p.verifyConnectLinks,
+})
 
 /** An SDK error as the stories state errors. */
 function error(e) {
@@ -162,6 +167,26 @@ class Story {
         const page = await this.gl.connectedAccounts.list(filter)
         return { ids: page.items.map((a) => a.id), total_items: page.totalItems }
       }
+      case 'refresh_account': {
+        const r = await this.gl.connectedAccounts.refresh(step.id, step.callback_url === undefined ? undefined : { callbackUrl: step.callback_url })
+        return { id: r.id, status: r.status, redirect_url: r.redirectUrl }
+      }
+      case 'revoke_account': {
+        const r = await this.gl.connectedAccounts.revoke(step.id)
+        return { id: r.id, status: r.status, provider_revocation: r.providerRevocation, revoked_tokens: [...r.revokedTokens].sort(), note: r.note ?? null }
+      }
+      case 'wait_for_account':
+        return account(await this.gl.connectedAccounts.waitForConnection(step.id, step.timeout_ms))
+      case 'update_project': {
+        const changes = Object.fromEntries(Object.entries(step.changes).map(([k, v]) => [k.replace(/_([a-z])/g, (_, c) => c.toUpperCase()), v]))
+        return project(await this.gl.updateProject(changes))
+      }
+      case 'project':
+        return project(await this.gl.project())
+      case 'confirm_user': {
+        const c = await this.gl.confirmUser(step.flow_id, step.user_id)
+        return { matched: c.matched, flow_id: c.flowId, redirect_url: c.redirectUrl }
+      }
       case 'delete_account':
         await this.gl.connectedAccounts.delete(step.id)
         return {}
@@ -211,8 +236,12 @@ class Story {
 }
 
 async function runStory(story, broker) {
-  const s = new Story(broker)
-  for (const [i, raw] of story.steps.entries()) {
+  await runSteps(new Story(broker), story.steps)
+}
+
+/** Runs `steps` on the story `s`, checking each one's expectations. */
+async function runSteps(s, steps) {
+  for (const [i, raw] of steps.entries()) {
     const at = `step ${i + 1} (${raw.do})`
     const { expect: expected, expect_error: expectedError, ...rest } = raw
     const step = s.resolve(rest)
@@ -248,6 +277,108 @@ for (const story of STORIES) {
     await runStory(story, broker)
   })
 }
+
+// The SDKs' bad-argument matrix (tests/scenarios/bad_arguments.json): each case is a typed error
+// naming the argument in JavaScript's spelling, and changes nothing.
+const MATRIX = JSON.parse(fs.readFileSync(path.join(REPO, 'tests', 'scenarios', 'bad_arguments.json'), 'utf8'))
+const HOST = 'node'
+
+/** An argument's name (snake_case, as the data writes it) in JavaScript's spelling: `timeout_ms` is `timeoutMs`. */
+const spell = (name) => name.replace(/_([a-z0-9])/g, (_, c) => c.toUpperCase())
+
+/** Options in JavaScript's spelling, nested options included; headers, query and body are data, kept as written. */
+function spellKeys(v) {
+  if (Array.isArray(v)) return v.map(spellKeys)
+  if (v === null || typeof v !== 'object') return v
+  return Object.fromEntries(Object.entries(v).map(([k, i]) => [spell(k), ['headers', 'query', 'body'].includes(k) ? i : spellKeys(i)]))
+}
+
+/** A value as the data writes it, with the builders `{"$loop": obj}` and `{"$deep": n}`. */
+function build(v) {
+  if (v !== null && typeof v === 'object' && '$loop' in v) {
+    const looped = { ...v.$loop }
+    looped.self = looped
+    return looped
+  }
+  if (v !== null && typeof v === 'object' && '$deep' in v) {
+    let deep = {}
+    for (let i = 0; i < v.$deep; i++) deep = { a: deep }
+    return deep
+  }
+  return v
+}
+
+/** The case's SDK call, its options as an options object. */
+async function badCall(s, c) {
+  const options = { ...spellKeys(c.options ?? {}), ...(c.options_as_written ?? {}) }
+  const session = () => s.session(c)
+  switch (c.do) {
+    case 'create_session': return s.gl.create(c.user_id, options)
+    case 'use_session': return s.gl.use(c.session_id)
+    case 'list_accounts': return s.gl.connectedAccounts.list(options)
+    case 'get_account': return s.gl.connectedAccounts.get(c.id)
+    case 'list_webhooks': return s.gl.webhooks.list(options)
+    case 'list_toolkits': return session().toolkits(options)
+    case 'search': return session().search(c.query, options)
+    case 'client_token': return session().clientToken(options)
+    case 'create_mcp_credential': return session().createMcpCredential(options)
+    case 'authorize': return session().authorize(c.toolkit, options)
+    case 'wait_for_connection': return s.requests[c.request].waitForConnection(c.timeout_ms)
+    case 'proxy_execute': return session().proxyExecute({ endpoint: c.endpoint, ...options })
+    case 'execute': return session().execute(c.tool, build(c.arguments))
+    case 'update_project': return s.gl.updateProject(options)
+    case 'new_client': {
+      const saved = process.env.GRANTLINE_API_KEY
+      delete process.env.GRANTLINE_API_KEY
+      try {
+        const gl = new Grantline({ ...(c.api_key === null ? {} : { apiKey: c.api_key }), baseUrl: s.broker.baseUrl })
+        return await gl.create('u')
+      } finally {
+        if (saved !== undefined) process.env.GRANTLINE_API_KEY = saved
+      }
+    }
+    default: throw new Error(`unknown call ${c.do}`)
+  }
+}
+
+/** What the case's error must hold: its code and the field in JavaScript's spelling (as written when the broker refused it). */
+function expectedError(c) {
+  const out = { code: c.code ?? 'VALIDATION' }
+  if (c.field !== undefined) out.field = typeof c.field === 'string' && c.by !== 'broker' ? spell(c.field) : c.field
+  if (c.message !== undefined) out.message = c.message
+  return out
+}
+
+test('every bad argument is refused by name and changes nothing', async (t) => {
+  const broker = await startBroker({ linkTtlSecs: 600 })
+  t.after(() => broker.stop())
+  const s = new Story(broker)
+  await runSteps(s, MATRIX.setup)
+  const [, before] = await s.run(MATRIX.unchanged)
+  const failures = []
+  let ran = 0
+  for (const c of MATRIX.cases) {
+    if (!(c.hosts ?? [HOST]).includes(HOST)) continue
+    ran++
+    try {
+      let got
+      try {
+        await badCall(s, c)
+        throw new StoryFailed(`${c.name}: expected an error, the call succeeded`)
+      } catch (e) {
+        if (!(e instanceof GrantlineError)) throw e
+        got = error(e)
+      }
+      check(got, expectedError(c), `${c.name}: error`)
+      const [, after] = await s.run(MATRIX.unchanged)
+      check(after, before, `${c.name}: changes nothing`)
+    } catch (e) {
+      failures.push(e instanceof StoryFailed ? e.message : `${c.name}: ${e}`)
+    }
+  }
+  assert.ok(ran >= 20, `the matrix ran ${ran} cases`)
+  assert.deepEqual(failures, [])
+})
 
 test('a broken expectation fails', () => {
   const got = { status: 'ACTIVE', items: [{ slug: 'sandbox' }], text: 'link expired' }

@@ -25,7 +25,12 @@ class StoryFailed(AssertionError):
 
 def account(a):
     return {"id": a.id, "status": a.status, "user_id": a.user_id, "toolkit": a.toolkit, "alias": a.alias,
-            "is_disabled": a.is_disabled}
+            "is_disabled": a.is_disabled, "reconnecting": a.reconnecting}
+
+
+def project(p):
+    return {"display_name": p.display_name, "support_url": p.support_url, "user_verification_url": p.user_verification_url,
+            "verify_connect_links": p.verify_connect_links}
 
 
 def error(e):
@@ -142,6 +147,23 @@ class Story:
         if verb == "list_accounts":
             page = await self.call(self.gl.connected_accounts.list, user_ids=step.get("user_ids"), statuses=step.get("statuses"))
             return {"ids": [a.id for a in page.items], "total_items": page.total_items}
+        if verb == "refresh_account":
+            r = await self.call(self.gl.connected_accounts.refresh, step["id"], callback_url=step.get("callback_url"))
+            return {"id": r.id, "status": r.status, "redirect_url": r.redirect_url}
+        if verb == "revoke_account":
+            r = await self.call(self.gl.connected_accounts.revoke, step["id"])
+            return {"id": r.id, "status": r.status, "provider_revocation": r.provider_revocation,
+                    "revoked_tokens": sorted(r.revoked_tokens), "note": r.note}
+        if verb == "wait_for_account":
+            return account(await self.call(self.gl.connected_accounts.wait_for_connection, step["id"],
+                                           timeout=step["timeout_ms"] / 1000))
+        if verb == "update_project":
+            return project(await self.call(self.gl.update_project, **step["changes"]))
+        if verb == "project":
+            return project(await self.call(self.gl.project))
+        if verb == "confirm_user":
+            c = await self.call(self.gl.confirm_user, step["flow_id"], step["user_id"])
+            return {"matched": c.matched, "flow_id": c.flow_id, "redirect_url": c.redirect_url}
         if verb == "delete_account":
             await self.call(self.gl.connected_accounts.delete, step["id"])
             return {}
@@ -219,8 +241,12 @@ def as_page(broker, step):
 
 
 async def run_story(story, broker, flavor):
-    s = Story(broker, flavor)
-    for i, raw in enumerate(story["steps"], 1):
+    await run_steps(Story(broker, flavor), story["steps"])
+
+
+async def run_steps(s, steps):
+    """Runs `steps` on the story `s`, checking each one's expectations."""
+    for i, raw in enumerate(steps, 1):
         at = f"step {i} ({raw['do']})"
         step = s.resolve({k: v for k, v in raw.items() if k not in ("expect", "expect_error")})
         if "background" in step and step["do"] not in ("join", "still_running"):

@@ -10,8 +10,8 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use common::{query, Broker, BrokerOptions, Browser, Hop, APP};
-use grantline_core::model::{AccountFilter, AccountStatus, ConnectedAccount, ToolkitsQuery};
-use grantline_core::{AuthorizeOptions, Client, ConnectionRequest, Error, Session, SessionOptions};
+use grantline_core::model::{AccountFilter, AccountStatus, ConnectedAccount, ProjectInfo, ProjectPatch, ToolkitsQuery};
+use grantline_core::{AuthorizeOptions, Client, ClientConfig, ConnectionRequest, Error, Session, SessionOptions};
 use serde_json::{json, Map, Value};
 
 fn stories() -> Vec<Value> {
@@ -49,7 +49,12 @@ fn error(e: Error) -> Value {
 
 fn account(a: &ConnectedAccount) -> Value {
     json!({"id": a.id, "status": a.status.as_str(), "user_id": a.user_id, "toolkit": a.toolkit.slug,
-           "alias": a.alias, "is_disabled": a.is_disabled})
+           "alias": a.alias, "is_disabled": a.is_disabled, "reconnecting": a.reconnecting})
+}
+
+fn project(p: &ProjectInfo) -> Value {
+    json!({"display_name": p.display_name, "support_url": p.support_url, "user_verification_url": p.user_verification_url,
+           "verify_connect_links": p.verify_connect_links})
 }
 
 fn string(step: &Value, key: &str) -> Option<String> {
@@ -153,6 +158,28 @@ impl Story {
                     Err(e) => Err(error(e)),
                 }
             }
+            "refresh_account" => match self.client.connected_accounts().refresh(step["id"].as_str().unwrap(), step.get("callback_url").and_then(Value::as_str)).await {
+                Ok(r) => Ok(json!({"id": r.id, "status": r.status.as_str(), "redirect_url": r.redirect_url})),
+                Err(e) => Err(error(e)),
+            },
+            "revoke_account" => match self.client.connected_accounts().revoke(step["id"].as_str().unwrap()).await {
+                Ok(r) => {
+                    let mut tokens = r.revoked_tokens.clone();
+                    tokens.sort();
+                    Ok(json!({"id": r.connected_account.id, "status": r.connected_account.status.as_str(),
+                              "provider_revocation": r.provider_revocation, "revoked_tokens": tokens, "note": r.note}))
+                }
+                Err(e) => Err(error(e)),
+            },
+            "update_project" => {
+                let patch: ProjectPatch = serde_json::from_value(step["changes"].clone()).expect("the changes a ProjectPatch holds");
+                self.client.update_project(&patch).await.map(|p| project(&p)).map_err(error)
+            }
+            "project" => self.client.project().await.map(|p| project(&p)).map_err(error),
+            "confirm_user" => match self.client.confirm_user(step["flow_id"].as_str().unwrap(), step["user_id"].as_str().unwrap()).await {
+                Ok(c) => Ok(json!({"matched": c.matched, "flow_id": c.flow_id, "redirect_url": c.redirect_url})),
+                Err(e) => Err(error(e)),
+            },
             "delete_account" => self.client.connected_accounts().delete(step["id"].as_str().unwrap()).await.map(|()| json!({})).map_err(error),
             "list_toolkits" => {
                 let q = ToolkitsQuery { is_connected: step.get("is_connected").and_then(Value::as_bool), ..Default::default() };
@@ -201,6 +228,11 @@ impl Story {
                 let request = self.requests.get(&name).unwrap_or_else(|| panic!("no request named `{name}`")).clone();
                 let timeout = Duration::from_millis(step["timeout_ms"].as_u64().unwrap());
                 tokio::spawn(async move { request.wait_for_connection(timeout).await.map(|a| account(&a)).map_err(error) })
+            }
+            "wait_for_account" => {
+                let accounts = self.client.connected_accounts();
+                let timeout = Duration::from_millis(step["timeout_ms"].as_u64().unwrap());
+                tokio::spawn(async move { accounts.wait_for_connection(step["id"].as_str().unwrap(), timeout).await.map(|a| account(&a)).map_err(error) })
             }
             "execute_meta" | "execute" => {
                 let session = self.session(&step);
@@ -287,7 +319,8 @@ fn check(actual: Option<&Value>, expected: &Value, at: &str) -> Result<(), Strin
     }
 }
 
-async fn run_story(story: &Value) -> Result<(), String> {
+/// A story on a fresh broker started as `story["broker"]` says.
+fn start_story(story: &Value) -> Story {
     let opts = &story["broker"];
     let broker = Broker::start(BrokerOptions {
         link_ttl_secs: opts.get("link_ttl_secs").and_then(Value::as_u64).unwrap_or(600),
@@ -297,8 +330,17 @@ async fn run_story(story: &Value) -> Result<(), String> {
     let mut values = Map::new();
     values.insert("APP".into(), APP.into());
     values.insert("BROKER".into(), broker.base_url.clone().into());
-    let mut s = Story { client: broker.client(), broker, values, sessions: HashMap::new(), requests: HashMap::new(), background: HashMap::new() };
-    for (i, step) in story["steps"].as_array().unwrap().iter().enumerate() {
+    Story { client: broker.client(), broker, values, sessions: HashMap::new(), requests: HashMap::new(), background: HashMap::new() }
+}
+
+async fn run_story(story: &Value) -> Result<(), String> {
+    let mut s = start_story(story);
+    run_steps(&mut s, story["steps"].as_array().unwrap()).await
+}
+
+/// Runs `steps` on the story `s`, checking each one's expectations.
+async fn run_steps(s: &mut Story, steps: &[Value]) -> Result<(), String> {
+    for (i, step) in steps.iter().enumerate() {
         let at = format!("step {} ({})", i + 1, step["do"].as_str().unwrap_or("?"));
         let started = Instant::now();
         let joined_at = string(step, "background").filter(|_| step["do"] == "join").map(|_| Instant::now());
@@ -339,6 +381,85 @@ async fn every_shared_story_holds_through_the_rust_sdk() {
         }
     }
     assert!(failures.is_empty(), "{} of {} stories failed:\n{}", failures.len(), stories.len(), failures.join("\n"));
+}
+
+const HOST: &str = "rust";
+
+/// The case's call through the Rust SDK. A case the data gives to Rust must be expressible with
+/// its typed API: anything else is a failure of the data, not a skip.
+async fn bad_call(s: &Story, case: &Value) -> Result<Value, Error> {
+    let options = case.get("options").cloned().unwrap_or(json!({}));
+    let options = options.as_object().unwrap();
+    let option = |name: &str| options.get(name).map(|v| v.as_str().unwrap_or_else(|| panic!("{case}: Rust takes `{name}` as a string")).to_string());
+    let only = |names: &[&str]| {
+        for k in options.keys() {
+            assert!(names.contains(&k.as_str()), "{case}: the Rust SDK has no option `{k}`: list the case's hosts without rust");
+        }
+    };
+    match case["do"].as_str().unwrap() {
+        "create_session" => {
+            only(&[]);
+            s.client.create(case["user_id"].as_str().unwrap(), SessionOptions::default()).await.map(|_| json!({}))
+        }
+        "use_session" => s.client.use_session(case["session_id"].as_str().unwrap()).await.map(|_| json!({})),
+        "get_account" => s.client.connected_accounts().get(case["id"].as_str().unwrap()).await.map(|_| json!({})),
+        "authorize" => {
+            only(&["callback_url", "alias"]);
+            let options = AuthorizeOptions { callback_url: option("callback_url"), alias: option("alias") };
+            s.session(case).authorize(case["toolkit"].as_str().unwrap(), options).await.map(|_| json!({}))
+        }
+        "new_client" => {
+            let key = case["api_key"].as_str().map(str::to_string);
+            if key.is_none() {
+                assert!(std::env::var_os("GRANTLINE_API_KEY").is_none(), "run without GRANTLINE_API_KEY set");
+            }
+            let client = Client::new(ClientConfig::from_parts(key, Some(s.broker.base_url.clone()))?)?;
+            client.create("u", SessionOptions::default()).await.map(|_| json!({}))
+        }
+        other => panic!("{case}: the Rust runner cannot express `{other}`: list the case's hosts without rust"),
+    }
+}
+
+/// What the case's error must hold: its code (VALIDATION when it names a field) and the field
+/// (Rust spells arguments as the data does).
+fn expected_error(case: &Value) -> Value {
+    let mut out = json!({"code": case.get("code").cloned().unwrap_or(json!("VALIDATION"))});
+    for key in ["field", "message"] {
+        if let Some(v) = case.get(key) {
+            out[key] = v.clone();
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_bad_argument_is_refused_by_name_through_the_rust_sdk() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/scenarios/bad_arguments.json");
+    let matrix: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let mut s = start_story(&matrix);
+    run_steps(&mut s, matrix["setup"].as_array().unwrap()).await.unwrap();
+    let unchanged = &matrix["unchanged"];
+    let before = s.run(unchanged).await.unwrap().unwrap();
+    let (mut failures, mut ran) = (Vec::new(), 0);
+    for case in matrix["cases"].as_array().unwrap() {
+        let hosts = case.get("hosts").and_then(Value::as_array);
+        if hosts.is_some_and(|h| !h.contains(&json!(HOST))) {
+            continue;
+        }
+        ran += 1;
+        let name = case["name"].as_str().unwrap();
+        let outcome = match bad_call(&s, case).await {
+            Ok(_) => Err(format!("{name}: expected an error, the call succeeded")),
+            Err(e) => check(Some(&error(e)), &expected_error(case), &format!("{name}: error")),
+        };
+        let after = s.run(unchanged).await.unwrap().unwrap();
+        match outcome.and_then(|()| check(Some(&after), &before, &format!("{name}: changes nothing"))) {
+            Ok(()) => println!("ok: {name}"),
+            Err(e) => failures.push(e),
+        }
+    }
+    assert!(ran >= 6, "the matrix ran {ran} cases through Rust");
+    assert!(failures.is_empty(), "{} of {ran} cases failed:\n{}", failures.len(), failures.join("\n"));
 }
 
 #[test]
