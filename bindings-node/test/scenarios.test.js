@@ -341,10 +341,10 @@ async function badCall(s, c) {
   }
 }
 
-/** What the case's error must hold: its code and the field in JavaScript's spelling (as written when the broker refused it). */
+/** What the case's error must hold: its code and the field in JavaScript's spelling (unless `field_as_written`). */
 function expectedError(c) {
   const out = { code: c.code ?? 'VALIDATION' }
-  if (c.field !== undefined) out.field = typeof c.field === 'string' && c.by !== 'broker' ? spell(c.field) : c.field
+  if (c.field !== undefined) out.field = typeof c.field === 'string' && !c.field_as_written ? spell(c.field) : c.field
   if (c.message !== undefined) out.message = c.message
   return out
 }

@@ -85,11 +85,11 @@ async def bad_call(s, case):
 
 def expected_error(case):
     """What the case's error must hold: its code (VALIDATION when it names a field) and the field
-    in Python's spelling (as written when the broker, not the SDK, refused it)."""
+    in Python's spelling (unless `field_as_written`)."""
     out = {"code": case.get("code", "VALIDATION")}
     if "field" in case:
         field = case["field"]
-        out["field"] = spell(field) if isinstance(field, str) and case.get("by") != "broker" else field
+        out["field"] = spell(field) if isinstance(field, str) and not case.get("field_as_written") else field
     if "message" in case:
         out["message"] = case["message"]
     return out

@@ -398,8 +398,9 @@ async fn bad_call(s: &Story, case: &Value) -> Result<Value, Error> {
     };
     match case["do"].as_str().unwrap() {
         "create_session" => {
-            only(&[]);
-            s.client.create(case["user_id"].as_str().unwrap(), SessionOptions::default()).await.map(|_| json!({}))
+            only(&["toolkits"]);
+            let options = SessionOptions { toolkits: strings(&json!(options), "toolkits"), ..Default::default() };
+            s.client.create(case["user_id"].as_str().unwrap(), options).await.map(|_| json!({}))
         }
         "use_session" => s.client.use_session(case["session_id"].as_str().unwrap()).await.map(|_| json!({})),
         "get_account" => s.client.connected_accounts().get(case["id"].as_str().unwrap()).await.map(|_| json!({})),
