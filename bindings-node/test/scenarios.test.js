@@ -293,24 +293,31 @@ function spellKeys(v) {
   return Object.fromEntries(Object.entries(v).map(([k, i]) => [spell(k), ['headers', 'query', 'body'].includes(k) ? i : spellKeys(i)]))
 }
 
-/** A value as the data writes it, with the builders `{"$loop": obj}` and `{"$deep": n}`. */
+/**
+ * A value as the data writes it, with the builders `{"$loop": obj}`, `{"$deep": n}`,
+ * `{"$not_json": true}` (a value JSON cannot hold: a function) and `{"$nan": true}`.
+ */
 function build(v) {
-  if (v !== null && typeof v === 'object' && '$loop' in v) {
-    const looped = { ...v.$loop }
+  if (Array.isArray(v)) return v.map(build)
+  if (v === null || typeof v !== 'object') return v
+  if ('$loop' in v) {
+    const looped = build(v.$loop)
     looped.self = looped
     return looped
   }
-  if (v !== null && typeof v === 'object' && '$deep' in v) {
+  if ('$deep' in v) {
     let deep = {}
     for (let i = 0; i < v.$deep; i++) deep = { a: deep }
     return deep
   }
-  return v
+  if ('$not_json' in v) return () => 1
+  if ('$nan' in v) return NaN
+  return Object.fromEntries(Object.entries(v).map(([k, i]) => [k, build(i)]))
 }
 
 /** The case's SDK call, its options as an options object. */
 async function badCall(s, c) {
-  const options = { ...spellKeys(c.options ?? {}), ...(c.options_as_written ?? {}) }
+  const options = build({ ...spellKeys(c.options ?? {}), ...(c.options_as_written ?? {}) })
   const session = () => s.session(c)
   switch (c.do) {
     case 'create_session': return s.gl.create(c.user_id, options)
@@ -325,7 +332,8 @@ async function badCall(s, c) {
     case 'authorize': return session().authorize(c.toolkit, options)
     case 'wait_for_connection': return s.requests[c.request].waitForConnection(c.timeout_ms)
     case 'proxy_execute': return session().proxyExecute({ endpoint: c.endpoint, ...options })
-    case 'execute': return session().execute(c.tool, build(c.arguments))
+    case 'execute': return session().execute(c.tool, build(c.arguments), options)
+    case 'execute_meta': return session().executeMeta(c.tool, build(c.arguments))
     case 'update_project': return s.gl.updateProject(options)
     case 'new_client': {
       const saved = process.env.GRANTLINE_API_KEY

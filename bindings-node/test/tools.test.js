@@ -72,7 +72,9 @@ test('an agent connects the user in chat and its retry reads their profile', asy
   assert.equal(JSON.parse(JSON.stringify(retried)).data.sub, 'alice')
 })
 
-test('bad tool calls reject with ValidationError naming the field', async (t) => {
+test('a proxy call the connected provider would take is still refused where it leaves the provider or sets its own credentials', async (t) => {
+  // The other bad tool calls are the shared matrix (tests/scenarios/bad_arguments.json, run by
+  // scenarios.test.js); these two need a toolkit that proxies, so an account at the oidc-provider.
   const broker = await startOidcBroker()
   t.after(() => broker.stop())
   const session = await client(broker).create('u', { toolkits: ['oidc'] })
@@ -81,18 +83,8 @@ test('bad tool calls reject with ValidationError naming the field', async (t) =>
   await req.waitForConnection()
 
   const cases = [
-    [() => session.execute('OIDC_GET_CURRENT_USER', { x: 1 }), 'arguments.x'],
-    [() => session.execute('OIDC_GET_CURRENT_USER', ['x']), 'arguments'],
-    [() => session.execute('OIDC_GET_CURRENT_USER', 'x'), 'arguments'],
-    [() => session.execute('OIDC_GET_CURRENT_USER', { x: () => 1 }), 'arguments.x'],
-    [() => session.execute('OIDC_GET_CURRENT_USER', {}, { connectedAccountId: 'ca_nothere' }), 'connected_account_id'],
-    [() => session.execute('GITHUB_GET_THE_AUTHENTICATED_USER'), 'tool_slug'],
-    [() => session.executeMeta('COMPOSIO_MULTI_EXECUTE_TOOL', { tools: [] }), 'arguments.tools'],
-    [() => session.proxyExecute({ endpoint: '/me', toolkit: 'oidc', method: 'TRACE' }), 'method'],
-    [() => session.proxyExecute({ endpoint: '/me' }), 'toolkit'],
     [() => session.proxyExecute({ endpoint: 'https://elsewhere.example/me', toolkit: 'oidc' }), 'endpoint'],
     [() => session.proxyExecute({ endpoint: '/me', toolkit: 'oidc', headers: { Authorization: 'Bearer mine' } }), 'headers.Authorization'],
-    [() => session.proxyExecute({ endpoint: '/me', toolkit: 'oidc', method: 'POST', body: { f: Symbol('s') } }), 'body.f'],
   ]
   for (const [call, field] of cases) {
     const err = await call().catch((e) => e)

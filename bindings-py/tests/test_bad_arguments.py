@@ -26,9 +26,10 @@ def spell(name):
 
 def build(v):
     """A value as the data writes it, with the builders `{"$loop": obj}` (obj with a key `self`
-    holding obj itself) and `{"$deep": n}` (n objects nested under `a`)."""
+    holding obj itself), `{"$deep": n}` (n objects nested under `a`), `{"$not_json": true}` (a
+    value JSON cannot hold: an `object()`) and `{"$nan": true}`."""
     if isinstance(v, dict) and "$loop" in v:
-        looped = dict(v["$loop"])
+        looped = {k: build(i) for k, i in v["$loop"].items()}
         looped["self"] = looped
         return looped
     if isinstance(v, dict) and "$deep" in v:
@@ -36,6 +37,14 @@ def build(v):
         for _ in range(v["$deep"]):
             deep = {"a": deep}
         return deep
+    if isinstance(v, dict) and "$not_json" in v:
+        return object()
+    if isinstance(v, dict) and "$nan" in v:
+        return float("nan")
+    if isinstance(v, dict):
+        return {k: build(i) for k, i in v.items()}
+    if isinstance(v, list):
+        return [build(i) for i in v]
     return v
 
 
@@ -68,7 +77,9 @@ async def bad_call(s, case):
     if verb == "proxy_execute":
         return await s.call(s.session(case).proxy_execute, case["endpoint"], **options)
     if verb == "execute":
-        return await s.call(s.session(case).execute, case["tool"], build(case["arguments"]))
+        return await s.call(s.session(case).execute, case["tool"], build(case["arguments"]), **options)
+    if verb == "execute_meta":
+        return await s.call(s.session(case).execute_meta, case["tool"], build(case["arguments"]))
     if verb == "update_project":
         return await s.call(s.gl.update_project, **options)
     if verb == "new_client":

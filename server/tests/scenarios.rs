@@ -409,6 +409,16 @@ async fn bad_call(s: &Story, case: &Value) -> Result<Value, Error> {
             let options = AuthorizeOptions { callback_url: option("callback_url"), alias: option("alias") };
             s.session(case).authorize(case["toolkit"].as_str().unwrap(), options).await.map(|_| json!({}))
         }
+        "execute" | "execute_meta" => {
+            only(&[]);
+            let arguments = case["arguments"].as_object().unwrap_or_else(|| panic!("{case}: Rust's arguments are an object")).clone();
+            let (session, tool) = (s.session(case), case["tool"].as_str().unwrap());
+            if case["do"] == "execute" {
+                session.execute(tool, arguments, None).await.map(|_| json!({}))
+            } else {
+                session.execute_meta(tool, arguments).await.map(|_| json!({}))
+            }
+        }
         "new_client" => {
             let key = case["api_key"].as_str().map(str::to_string);
             if key.is_none() {
