@@ -140,6 +140,7 @@ class Story {
     switch (step.do) {
       case 'create_session': {
         const options = { toolkits: step.toolkits }
+        if (step.direct_tools) options.directTools = step.direct_tools
         if (step.manage_connections !== undefined) options.manageConnections = step.manage_connections
         if (step.wait_for_connections) {
           options.manageConnections = { waitForConnections: true, ...(step.manage_connections === undefined ? {} : { enable: step.manage_connections }) }
@@ -195,10 +196,17 @@ class Story {
         const page = await this.session(step).toolkits(q)
         return { items: page.items.map((t) => ({ slug: t.slug, is_connected: t.isConnected, connected_account_id: t.connection?.connectedAccountId ?? null })) }
       }
+      case 'search': {
+        const options = {}
+        if (step.toolkits) options.toolkits = step.toolkits
+        if (step.limit !== undefined) options.limit = step.limit
+        const hits = await this.session(step).search(step.query, options)
+        return { hits: hits.map((h) => ({ slug: h.slug, toolkit: h.toolkit, is_connected: h.isConnected })) }
+      }
       case 'list_tools':
         return { slugs: (await this.session(step).tools()).map((t) => t.slug) }
       case 'execute': {
-        const r = await this.session(step).execute(step.tool, step.arguments ?? {})
+        const r = await this.session(step).execute(step.tool, step.arguments ?? {}, step.connected_account_id ? { connectedAccountId: step.connected_account_id } : undefined)
         return { successful: r.successful, data: r.data, error: r.error ?? null }
       }
       case 'execute_meta': {

@@ -129,7 +129,8 @@ class Story:
             mc = step.get("manage_connections")
             if step.get("wait_for_connections"):
                 mc = {"wait_for_connections": True, **({} if mc is None else {"enable": mc})}
-            s = await self.call(self.gl.create, step["user_id"], toolkits=step.get("toolkits"), manage_connections=mc)
+            s = await self.call(self.gl.create, step["user_id"], toolkits=step.get("toolkits"), manage_connections=mc,
+                                direct_tools=step.get("direct_tools"))
             if "as" in step:
                 self.sessions[step["as"]] = s
             return {"session_id": s.session_id, "user_id": s.user_id, "mcp_url": s.mcp.url}
@@ -172,10 +173,14 @@ class Story:
             return {"items": [{"slug": t.slug, "is_connected": t.is_connected,
                                "connected_account_id": t.connection.connected_account_id if t.connection else None}
                               for t in page.items]}
+        if verb == "search":
+            hits = await self.call(self.session(step).search, step["query"], toolkits=step.get("toolkits"), limit=step.get("limit"))
+            return {"hits": [{"slug": h.slug, "toolkit": h.toolkit, "is_connected": h.is_connected} for h in hits]}
         if verb == "list_tools":
             return {"slugs": [t.slug for t in await self.call(self.session(step).tools)]}
         if verb == "execute":
-            r = await self.call(self.session(step).execute, step["tool"], step.get("arguments", {}))
+            r = await self.call(self.session(step).execute, step["tool"], step.get("arguments", {}),
+                                connected_account_id=step.get("connected_account_id"))
             return {"successful": r.successful, "data": r.data, "error": r.error}
         if verb == "execute_meta":
             r = await self.call(self.session(step).execute_meta, step["tool"], step.get("arguments", {}))

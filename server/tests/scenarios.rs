@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use common::{query, Broker, BrokerOptions, Browser, Hop, APP};
-use grantline_core::model::{AccountFilter, AccountStatus, ConnectedAccount, ProjectInfo, ProjectPatch, ToolkitsQuery};
+use grantline_core::model::{AccountFilter, AccountStatus, ConnectedAccount, ProjectInfo, ProjectPatch, SearchRequest, ToolkitsQuery};
 use grantline_core::{AuthorizeOptions, Client, ClientConfig, ConnectionRequest, Error, Session, SessionOptions};
 use serde_json::{json, Map, Value};
 
@@ -123,6 +123,7 @@ impl Story {
                     toolkits: strings(step, "toolkits"),
                     manage_connections: step.get("manage_connections").and_then(Value::as_bool),
                     wait_for_connections: step.get("wait_for_connections").and_then(Value::as_bool),
+                    direct_tools: strings(step, "direct_tools"),
                     ..Default::default()
                 };
                 match self.client.create(step["user_id"].as_str().unwrap(), options).await {
@@ -191,6 +192,14 @@ impl Story {
                     Err(e) => Err(error(e)),
                 }
             }
+            "search" => {
+                let limit = step.get("limit").and_then(Value::as_u64).map(|l| u32::try_from(l).unwrap());
+                let request = SearchRequest::use_case(step["query"].as_str().unwrap(), strings(step, "toolkits"), limit);
+                match self.session(step).search(&request).await {
+                    Ok(hits) => Ok(json!({"hits": hits.iter().map(|h| json!({"slug": h.slug, "toolkit": h.toolkit, "is_connected": h.is_connected})).collect::<Vec<_>>()})),
+                    Err(e) => Err(error(e)),
+                }
+            }
             "list_tools" => self.session(step).tools().await.map(|t| json!({"slugs": t.iter().map(|t| t.slug.clone()).collect::<Vec<_>>()})).map_err(error),
             "client_token" => {
                 let ttl = step.get("ttl_seconds").and_then(Value::as_u64);
@@ -241,7 +250,8 @@ impl Story {
                     let tool = step["tool"].as_str().unwrap();
                     let arguments = step.get("arguments").and_then(Value::as_object).cloned().unwrap_or_default();
                     if verb == "execute" {
-                        session.execute(tool, arguments, None).await.map(|r| serde_json::to_value(r).unwrap()).map_err(error)
+                        let account = step.get("connected_account_id").and_then(Value::as_str).map(str::to_string);
+                        session.execute(tool, arguments, account).await.map(|r| serde_json::to_value(r).unwrap()).map_err(error)
                     } else {
                         session.execute_meta(tool, arguments).await.map(|r| serde_json::to_value(r).unwrap()).map_err(error)
                     }
