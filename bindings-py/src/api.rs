@@ -68,9 +68,9 @@ twins! {
             user_id: String,
             toolkits: Option<&Bound<'py, PyAny>>,
             manage_connections: Option<&Bound<'py, PyAny>>,
-            auth_configs: Option<BTreeMap<String, String>>,
-            connected_accounts: Option<BTreeMap<String, String>>,
-            direct_tools: Option<Vec<String>>,
+            auth_configs: Option<&Bound<'py, PyAny>>,
+            connected_accounts: Option<&Bound<'py, PyAny>>,
+            direct_tools: Option<&Bound<'py, PyAny>>,
         ) -> Session | AsyncSession {
             let opts = options::session_options(toolkits, manage_connections, auth_configs, connected_accounts, direct_tools)?;
             let client = self.client.clone();
@@ -164,11 +164,11 @@ twins! {
         #[pyo3(signature = (*, toolkits=None, is_connected=None, search=None, limit=None, cursor=None))]
         fn toolkits(
             &self,
-            toolkits: Option<Vec<String>>,
-            is_connected: Option<bool>,
-            search: Option<String>,
+            toolkits: Option<&Bound<'py, PyAny>>,
+            is_connected: Option<&Bound<'py, PyAny>>,
+            search: Option<&Bound<'py, PyAny>>,
             limit: Option<&Bound<'py, PyAny>>,
-            cursor: Option<String>,
+            cursor: Option<&Bound<'py, PyAny>>,
         ) -> ToolkitsPage {
             let (session, q) = (self.inner.clone(), options::toolkits_query(toolkits, is_connected, search, limit, cursor)?);
             async move { session.toolkits(&q).await.py() }
@@ -176,7 +176,7 @@ twins! {
 
         /// Every matching toolkit, walking all pages.
         #[pyo3(signature = (*, toolkits=None, is_connected=None, search=None))]
-        fn all_toolkits(&self, toolkits: Option<Vec<String>>, is_connected: Option<bool>, search: Option<String>) -> Vec<Toolkit> {
+        fn all_toolkits(&self, toolkits: Option<&Bound<'py, PyAny>>, is_connected: Option<&Bound<'py, PyAny>>, search: Option<&Bound<'py, PyAny>>) -> Vec<Toolkit> {
             let (session, q) = (self.inner.clone(), options::toolkits_query(toolkits, is_connected, search, None, None)?);
             async move { session.all_toolkits(&q).await.py().map(list) }
         }
@@ -204,7 +204,7 @@ twins! {
 
         /// The session's toolkit tools ranked for a use case in words, best first.
         #[pyo3(signature = (query, *, toolkits=None, limit=None))]
-        fn search(&self, query: String, toolkits: Option<Vec<String>>, limit: Option<&Bound<'py, PyAny>>) -> Vec<SearchHit> {
+        fn search(&self, query: String, toolkits: Option<&Bound<'py, PyAny>>, limit: Option<&Bound<'py, PyAny>>) -> Vec<SearchHit> {
             let (session, req) = (self.inner.clone(), options::search_request(query, toolkits, limit)?);
             async move { session.search(&req).await.py().map(list) }
         }
@@ -328,10 +328,10 @@ twins! {
         #[pyo3(signature = (*, user_ids=None, toolkit_slugs=None, statuses=None, cursor=None, limit=None))]
         fn list(
             &self,
-            user_ids: Option<Vec<String>>,
-            toolkit_slugs: Option<Vec<String>>,
-            statuses: Option<Vec<String>>,
-            cursor: Option<String>,
+            user_ids: Option<&Bound<'py, PyAny>>,
+            toolkit_slugs: Option<&Bound<'py, PyAny>>,
+            statuses: Option<&Bound<'py, PyAny>>,
+            cursor: Option<&Bound<'py, PyAny>>,
             limit: Option<&Bound<'py, PyAny>>,
         ) -> AccountsPage {
             let accounts = self.inner.clone();

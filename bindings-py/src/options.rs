@@ -1,7 +1,6 @@
 //! Python keyword arguments into the core's option structs; bad values become `ValidationError`s
 //! naming the argument.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use grantline_core::client::options::{self as rules, Naming, Unit};
@@ -49,25 +48,22 @@ fn kwargs<'py>(items: &[(&str, Option<&Bound<'py, PyAny>>)]) -> PyResult<Value> 
 }
 
 /// The keyword arguments of `create()`, read by the core's rules (`toolkits` and
-/// `manage_connections` may be dicts, whose keys are checked there).
+/// `manage_connections` may be dicts, whose keys are checked there; a value of the wrong type
+/// is a `ValidationError` naming it, as in every host).
 pub fn session_options(
     toolkits: Option<&Bound<'_, PyAny>>,
     manage_connections: Option<&Bound<'_, PyAny>>,
-    auth_configs: Option<BTreeMap<String, String>>,
-    connected_accounts: Option<BTreeMap<String, String>>,
-    direct_tools: Option<Vec<String>>,
+    auth_configs: Option<&Bound<'_, PyAny>>,
+    connected_accounts: Option<&Bound<'_, PyAny>>,
+    direct_tools: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<SessionOptions> {
-    let mut value = kwargs(&[("toolkits", toolkits), ("manage_connections", manage_connections)])?;
-    let map = value.as_object_mut().expect("an object");
-    if let Some(a) = auth_configs {
-        map.insert("auth_configs".into(), serde_json::to_value(a).expect("strings"));
-    }
-    if let Some(c) = connected_accounts {
-        map.insert("connected_accounts".into(), serde_json::to_value(c).expect("strings"));
-    }
-    if let Some(d) = direct_tools {
-        map.insert("direct_tools".into(), Value::from(d));
-    }
+    let value = kwargs(&[
+        ("toolkits", toolkits),
+        ("manage_connections", manage_connections),
+        ("auth_configs", auth_configs),
+        ("connected_accounts", connected_accounts),
+        ("direct_tools", direct_tools),
+    ])?;
     rules::session_options(Some(&value), Naming::Snake).map_err(to_py)
 }
 
@@ -80,36 +76,26 @@ pub fn authorize_options(callback_url: Option<String>, alias: Option<String>) ->
 /// The keyword arguments of `toolkits()` and `all_toolkits()`, read by the core's rules (a
 /// `limit` that is not a whole number, 0 or more, is a `ValidationError` naming it).
 pub fn toolkits_query(
-    toolkits: Option<Vec<String>>,
-    is_connected: Option<bool>,
-    search: Option<String>,
+    toolkits: Option<&Bound<'_, PyAny>>,
+    is_connected: Option<&Bound<'_, PyAny>>,
+    search: Option<&Bound<'_, PyAny>>,
     limit: Option<&Bound<'_, PyAny>>,
-    cursor: Option<String>,
+    cursor: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<ToolkitsQuery> {
-    let mut value = kwargs(&[("limit", limit)])?;
-    let map = value.as_object_mut().expect("an object");
-    map.insert("toolkits".into(), serde_json::json!(toolkits));
-    map.insert("is_connected".into(), serde_json::json!(is_connected));
-    map.insert("search".into(), serde_json::json!(search));
-    map.insert("cursor".into(), serde_json::json!(cursor));
+    let value = kwargs(&[("toolkits", toolkits), ("is_connected", is_connected), ("search", search), ("limit", limit), ("cursor", cursor)])?;
     rules::toolkits_query(Some(&value), Naming::Snake).map_err(to_py)
 }
 
 /// The keywords of `connected_accounts.list()`, read by the core's rules: the filter, the
 /// cursor and the page size.
 pub fn account_filter(
-    user_ids: Option<Vec<String>>,
-    toolkit_slugs: Option<Vec<String>>,
-    statuses: Option<Vec<String>>,
-    cursor: Option<String>,
+    user_ids: Option<&Bound<'_, PyAny>>,
+    toolkit_slugs: Option<&Bound<'_, PyAny>>,
+    statuses: Option<&Bound<'_, PyAny>>,
+    cursor: Option<&Bound<'_, PyAny>>,
     limit: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<(AccountFilter, Option<String>, Option<u32>)> {
-    let mut value = kwargs(&[("limit", limit)])?;
-    let map = value.as_object_mut().expect("an object");
-    map.insert("user_ids".into(), serde_json::json!(user_ids));
-    map.insert("toolkit_slugs".into(), serde_json::json!(toolkit_slugs));
-    map.insert("statuses".into(), serde_json::json!(statuses));
-    map.insert("cursor".into(), serde_json::json!(cursor));
+    let value = kwargs(&[("user_ids", user_ids), ("toolkit_slugs", toolkit_slugs), ("statuses", statuses), ("cursor", cursor), ("limit", limit)])?;
     rules::account_filter(Some(&value), Naming::Snake).map_err(to_py)
 }
 
@@ -147,9 +133,8 @@ pub fn project_patch(changes: Option<&Bound<'_, pyo3::types::PyDict>>) -> PyResu
 }
 
 /// The keyword arguments of `search()`, read by the core's rules.
-pub fn search_request(query: String, toolkits: Option<Vec<String>>, limit: Option<&Bound<'_, PyAny>>) -> PyResult<SearchRequest> {
-    let mut value = kwargs(&[("limit", limit)])?;
-    value.as_object_mut().expect("an object").insert("toolkits".into(), serde_json::json!(toolkits));
+pub fn search_request(query: String, toolkits: Option<&Bound<'_, PyAny>>, limit: Option<&Bound<'_, PyAny>>) -> PyResult<SearchRequest> {
+    let value = kwargs(&[("toolkits", toolkits), ("limit", limit)])?;
     rules::search_request(query, Some(&value), Naming::Snake).map_err(to_py)
 }
 
