@@ -354,3 +354,167 @@ async fn an_operator_sees_each_webhook_delivery_and_retries_one() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
+
+async fn project(broker: &Broker) -> Value {
+    broker.http().get(broker.url("/api/v3.1/project")).send().await.unwrap().json().await.unwrap()
+}
+
+/// Posts the project form as a browser on the broker's page does (its origin, its token).
+async fn save(op: &Operator, token: &str, name: &str, support: &str, verifier: &str, verify: bool) -> (u16, String, reqwest::header::HeaderMap) {
+    let mut form = vec![("csrf_token", token), ("display_name", name), ("support_url", support), ("user_verification_url", verifier)];
+    if verify {
+        form.push(("verify_connect_links", "on"));
+    }
+    op.post("/dashboard/project", &form, Some(&op.base)).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_project_page_shows_the_profile_and_its_form_changes_it_as_patch_does() {
+    // Not --dev: there, the built-in page verifies users when the project names none.
+    let broker = Broker::start(BrokerOptions { dev: false, ..Default::default() });
+    let api = broker.http();
+    let mut op = Operator::new(&broker);
+    op.sign_in(&broker.api_key).await;
+
+    // Nothing set yet: the operator is told what is missing.
+    let (status, page, headers) = op.get("/dashboard/project").await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("MCP clients cannot be approved in production until you set one"), "{page}");
+    assert!(page.contains(&format!(r#"href="{}/dashboard/project" aria-current="page""#, broker.base_url)), "in the navigation: {page}");
+    assert!(page.contains(&format!(r#"href="{}/dashboard/sessions""#, broker.base_url)), "sessions too: {page}");
+    assert!(headers["content-security-policy"].to_str().unwrap().contains("img-src 'self'"));
+
+    // What REST sets, the page shows: the logo from the broker's own origin.
+    let set = api
+        .patch(broker.url("/api/v3.1/project"))
+        .json(&json!({"display_name": "Acme", "support_url": "https://acme.example/help", "user_verification_url": "https://acme.example/verify", "verify_connect_links": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(set.status().as_u16(), 200);
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR tiny";
+    let logo: Value = api.put(broker.url("/api/v3.1/project/logo")).header("content-type", "image/png").body(png.to_vec()).send().await.unwrap().json().await.unwrap();
+    let logo_url = logo["logo_url"].as_str().unwrap().to_string();
+    assert!(logo_url.starts_with(&broker.base_url), "{logo_url}");
+    let (_, page, _) = op.get("/dashboard/project").await;
+    assert!(page.contains(r#"<span id="display-name">Acme</span>"#), "{page}");
+    assert!(page.contains("https://acme.example/help") && page.contains("https://acme.example/verify"), "{page}");
+    assert!(page.contains(r#"<span id="verify-links">yes</span>"#), "{page}");
+    assert!(page.contains(&format!(r#"<img src="{logo_url}""#)), "{page}");
+    assert!(!page.contains("MCP clients cannot be approved"), "a verifier is set: no warning");
+    assert_eq!(reqwest::get(&logo_url).await.unwrap().bytes().await.unwrap().as_ref(), png, "the broker serves the logo it shows");
+
+    // The form changes it: the API sees the change; an empty field clears its value.
+    let token = op.csrf("/dashboard/project").await;
+    let (status, body, headers) = save(&op, &token, "Acme Corp", "https://acme.example/support", "https://acme.example/who", false).await;
+    assert_eq!(status, 303, "{body}");
+    assert!(headers["location"].to_str().unwrap().ends_with("/dashboard/project?done=saved"));
+    let now = project(&broker).await;
+    assert_eq!(
+        (&now["display_name"], &now["support_url"], &now["user_verification_url"], &now["verify_connect_links"]),
+        (&json!("Acme Corp"), &json!("https://acme.example/support"), &json!("https://acme.example/who"), &json!(false)),
+        "{now}"
+    );
+    let (_, page, _) = op.get("/dashboard/project?done=saved").await;
+    assert!(page.contains("Acme Corp") && page.contains(r#"<span id="verify-links">no</span>"#) && page.contains(r#"role="status""#), "{page}");
+
+    // A bad support URL is refused naming the field, the page keeps what was typed, nothing changes.
+    let (status, page, _) = save(&op, &token, "Renamed", "http://acme.example/help", "https://acme.example/who", true).await;
+    assert_eq!(status, 400, "{page}");
+    assert!(page.contains(r#"data-field="support_url""#) && page.contains("invalid support_url"), "{page}");
+    assert!(page.contains(r#"value="Renamed""#) && page.contains(r#"aria-invalid="true""#), "{page}");
+    assert_eq!(project(&broker).await, now, "nothing changed");
+    // The engine's own rule: verifying Connect Links needs a verifier, as PATCH says.
+    let (status, page, _) = save(&op, &token, "Acme Corp", "", "", true).await;
+    assert_eq!(status, 400, "{page}");
+    assert!(page.contains(r#"data-field="user_verification_url""#) && page.contains("turn that off first"), "{page}");
+    assert_eq!(project(&broker).await, now, "nothing changed");
+    // Without its CSRF token, from another origin, or with a field the form has not: refused.
+    let no_token: Vec<(&str, &str)> = vec![("display_name", "Mallory"), ("support_url", ""), ("user_verification_url", "")];
+    let (status, _, _) = op.post("/dashboard/project", &no_token, None).await;
+    assert_eq!(status, 403, "no CSRF token");
+    let (status, _, _) = op.post("/dashboard/project", &[("csrf_token", &token), ("display_name", "Mallory")], Some("https://evil.example")).await;
+    assert_eq!(status, 403, "another origin");
+    let (status, page, _) = op.post("/dashboard/project", &[("csrf_token", &token), ("colour", "red")], None).await;
+    assert_eq!(status, 400, "{page}");
+    assert!(page.contains(r#"data-field="colour""#), "{page}");
+    assert_eq!(project(&broker).await, now, "nothing changed");
+
+    // Clearing every field through the form clears them; the warning is back.
+    let (status, _, _) = save(&op, &token, "", "", "", false).await;
+    assert_eq!(status, 303);
+    let cleared = project(&broker).await;
+    assert_eq!((&cleared["display_name"], &cleared["support_url"], &cleared["user_verification_url"]), (&Value::Null, &Value::Null, &Value::Null), "{cleared}");
+    let (_, page, _) = op.get("/dashboard/project").await;
+    assert!(page.contains("MCP clients cannot be approved in production until you set one"), "{page}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sessions_page_lists_its_mcp_credentials_without_secrets_and_revokes_one() {
+    let broker = Broker::start(BrokerOptions::default());
+    let (session, account_id) = connected(&broker, "ada").await;
+    let minted = session.create_mcp_credential(grantline_core::model::McpCredentialRequest { ttl_seconds: None, name: Some("Cursor".into()) }).await.unwrap();
+    let kept = session.create_mcp_credential(grantline_core::model::McpCredentialRequest { ttl_seconds: None, name: Some("Claude".into()) }).await.unwrap();
+    assert!(minted.secret.starts_with("glmcp_"));
+    let mcp_url = session.mcp().url.clone();
+    let tools_list = |secret: String| {
+        let url = mcp_url.clone();
+        async move {
+            reqwest::Client::new()
+                .post(url)
+                .header("accept", "application/json, text/event-stream")
+                .header("mcp-protocol-version", "2025-06-18")
+                .bearer_auth(secret)
+                .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(tools_list(minted.secret.clone()).await, 200);
+    // A tool run in the session links the account's page to it.
+    let ran = broker
+        .http()
+        .post(broker.url(&format!("/api/v3.1/tool_router/session/{}/execute", session.session_id())))
+        .json(&json!({"tool_slug": "SANDBOX_GET_CURRENT_USER", "arguments": {}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ran.status().as_u16(), 200);
+
+    let mut op = Operator::new(&broker);
+    op.sign_in(&broker.api_key).await;
+    let page = format!("/dashboard/sessions/{}", session.session_id());
+    let (_, account_page, _) = op.get(&format!("/dashboard/accounts/{account_id}")).await;
+    assert!(account_page.contains(&format!(r#"href="{}{page}""#, broker.base_url)), "the account links the session it ran in: {account_page}");
+    let (status, found, headers) = op.get(&format!("/dashboard/sessions?session_id={}", session.session_id())).await;
+    assert_eq!(status, 303, "{found}");
+    assert!(headers["location"].to_str().unwrap().ends_with(&page));
+    assert_eq!(op.get("/dashboard/sessions?session_id=nope").await.0, 400, "a malformed session id");
+    assert_eq!(op.get("/dashboard/sessions/trs_doesnotexist").await.0, 404);
+
+    let (status, shown, _) = op.get(&page).await;
+    assert_eq!(status, 200, "{shown}");
+    assert!(shown.contains(&minted.id) && shown.contains(&kept.id) && shown.contains("Cursor") && shown.contains("Claude"), "{shown}");
+    assert!(shown.contains("ada") && shown.contains("<code>sandbox</code>") && shown.contains(&mcp_url), "user, toolkits and MCP URL: {shown}");
+    assert!(!shown.contains(&minted.secret) && !shown.contains(&kept.secret) && !shown.contains("glmcp_"), "never a secret: {shown}");
+
+    let revoke = format!("{page}/mcp_credentials/{}/revoke", minted.id);
+    let (status, _, _) = op.post(&revoke, &[], None).await;
+    assert_eq!(status, 403, "no CSRF token, no revoke");
+    assert_eq!(tools_list(minted.secret.clone()).await, 200, "still works");
+    let token = op.csrf(&page).await;
+    let (status, _, headers) = op.post(&revoke, &[("csrf_token", token.as_str())], Some(&broker.base_url)).await;
+    assert_eq!(status, 303);
+    let back = headers["location"].to_str().unwrap().to_string();
+    assert!(back.ends_with(&format!("{page}?done={}", minted.id)), "{back}");
+    assert_eq!(tools_list(minted.secret.clone()).await, 401, "the MCP endpoint refuses the revoked credential");
+    assert_eq!(tools_list(kept.secret.clone()).await, 200, "the other lives on");
+    let (_, shown, _) = op.get(&format!("{page}?done={}", minted.id)).await;
+    assert!(shown.contains(r#"data-status="REVOKED""#) && shown.contains("is revoked"), "{shown}");
+    assert_eq!(shown.matches("Revoke MCP credential").count(), 1, "only the live one has a button: {shown}");
+    let (status, _, _) = op.post(&revoke, &[("csrf_token", token.as_str())], None).await;
+    assert_eq!(status, 404, "already revoked");
+}

@@ -117,3 +117,46 @@ test('an operator signs in, finds a user\'s account and disables it with the key
   assert.deepEqual(elsewhere, [], 'no request left the broker')
   await context.close()
 })
+
+test('an operator sees the project\'s logo under the page\'s policy and fixes a refused support URL with the keyboard', async () => {
+  // A real 1×1 PNG, set through the API: the page shows it from the broker's own origin.
+  const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64')
+  const logo = await fetch(`${broker.baseUrl}/api/v3.1/project/logo`, {
+    method: 'PUT', headers: { 'x-api-key': broker.apiKey, 'content-type': 'image/png' }, body: png,
+  })
+  assert.equal(logo.status, 200)
+  const context = await browser.newContext()
+  const page = await context.newPage()
+  const refused = []
+  page.on('console', (m) => { if (/Content Security Policy|Refused to/i.test(m.text())) refused.push(m.text()) })
+
+  await page.goto(`${broker.baseUrl}/dashboard/sign-in`)
+  await tabTo(page, '#api_key')
+  await page.keyboard.type(broker.apiKey)
+  await page.keyboard.press('Enter')
+  await page.getByRole('heading', { level: 1, name: 'Connected accounts' }).waitFor()
+  await tabTo(page, 'nav a', 'Project')
+  await page.keyboard.press('Enter')
+  await page.getByRole('heading', { level: 1, name: 'Project' }).waitFor()
+  const img = page.getByRole('img', { name: 'The project\'s logo' })
+  await img.waitFor()
+  assert.equal(await img.evaluate((el) => el.complete && el.naturalWidth), 1, 'the logo loads under img-src \'self\'')
+  assert.match(await page.locator('#no-verifier').innerText(), /MCP clients cannot be approved in production/)
+
+  await tabTo(page, '#support_url')
+  await page.keyboard.type('http://acme.example/help')
+  await page.keyboard.press('Enter')
+  await page.getByRole('alert').waitFor()
+  assert.match(await page.getByRole('alert').innerText(), /support_url/)
+  assert.equal(await page.locator('#support_url').getAttribute('aria-invalid'), 'true')
+  await page.locator('#support_url').fill('')
+  await tabTo(page, '#support_url')
+  await page.keyboard.type('https://acme.example/help')
+  await tabTo(page, 'button', 'Save')
+  await page.keyboard.press('Enter')
+  await page.getByRole('status').waitFor()
+  const { json: project } = await call('GET', '/project')
+  assert.equal(project.support_url, 'https://acme.example/help', 'the REST API sees the change')
+  assert.deepEqual(refused, [], 'nothing on the page broke the policy')
+  await context.close()
+})

@@ -6,6 +6,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use grantline_core::engine::dashboard::AccountChange;
+use grantline_core::engine::store::LogFilter;
 use grantline_core::engine::DashboardSession;
 use grantline_core::model::{AccountFilter, AccountStatus, ConnectedAccount, PageRequest, RefreshAccountRequest};
 use grantline_core::Error;
@@ -122,14 +123,24 @@ pub async fn show(State(s): State<AppState>, Operator(op): Operator, Path(id): P
         _ => None,
     };
     match account_and_history(&s, &op, &id).await {
-        Ok((a, history)) => account_page(&s, &op, &a, &history, notice.as_deref(), None),
+        Ok((a, history, sessions)) => account_page(&s, &op, &a, &history, &sessions, notice.as_deref(), None),
         Err(e) => super::error_page(config, &e),
     }
 }
 
-async fn account_and_history(s: &AppState, op: &DashboardSession, id: &str) -> Result<(ConnectedAccount, Vec<AccountChange>), Error> {
+/// An account, its history, and the sessions that ran tools as it lately (from the execution logs).
+async fn account_and_history(s: &AppState, op: &DashboardSession, id: &str) -> Result<(ConnectedAccount, Vec<AccountChange>, Vec<String>), Error> {
     let account = s.engine.get_account(&op.principal, id).await?;
-    Ok((account, s.engine.account_history(&op.principal, id).await?))
+    let history = s.engine.account_history(&op.principal, id).await?;
+    let filter = LogFilter { account_id: Some(account.id.clone()), ..LogFilter::default() };
+    let logs = s.engine.list_execution_logs(&op.principal, &filter, PageRequest { page: 1, limit: 100 }).await?;
+    let mut sessions: Vec<String> = Vec::new();
+    for l in logs.items {
+        if !sessions.contains(&l.session_id) {
+            sessions.push(l.session_id);
+        }
+    }
+    Ok((account, history, sessions))
 }
 
 fn account_page(
@@ -137,6 +148,7 @@ fn account_page(
     op: &DashboardSession,
     a: &ConnectedAccount,
     history: &[AccountChange],
+    sessions: &[String],
     notice: Option<&str>,
     link: Option<&str>,
 ) -> Response {
@@ -202,7 +214,17 @@ fn account_page(
         &rows,
         "No change recorded yet (the first connection is still pending, or older changes were purged).",
     );
-    let body = format!("{notice}{link}<dl>{details}</dl>{actions}<h2>History</h2>{history}{logs}");
+    let sessions = if sessions.is_empty() {
+        r#"<p class="muted">No session ran a tool as this account lately.</p>"#.to_string()
+    } else {
+        let items: String = sessions
+            .iter()
+            .map(|id| format!(r#"<li><a href="{}"><code>{}</code></a></li>"#, esc(&config.url(&format!("/dashboard/sessions/{id}"))), esc(id)))
+            .collect();
+        format!(r#"<p>Sessions that ran tools as this account lately (open one for its MCP credentials):</p><ul id="account-sessions">{items}</ul>"#)
+    };
+    let sessions = format!("<h2>Sessions</h2>{sessions}{}", super::sessions::find_form(s, ""));
+    let body = format!("{notice}{link}<dl>{details}</dl>{actions}<h2>History</h2>{history}{logs}{sessions}");
     layout::html(StatusCode::OK, layout::page(config, Section::Accounts, &format!("Account {}", a.id), &op.csrf_token, &body))
 }
 
@@ -232,7 +254,7 @@ pub async fn act(
         }),
         "link" => match s.engine.reconnect_account(who, &id, RefreshAccountRequest::default()).await {
             Ok(r) => match account_and_history(&s, &op, &id).await {
-                Ok((a, history)) => Ok(account_page(&s, &op, &a, &history, None, Some(&r.redirect_url))),
+                Ok((a, history, sessions)) => Ok(account_page(&s, &op, &a, &history, &sessions, None, Some(&r.redirect_url))),
                 Err(e) => Err(e),
             },
             Err(e) => Err(e),

@@ -33,6 +33,7 @@ button.primary{background:#2358d8;color:#fff;border-color:#2358d8} button.danger
 a:focus,button:focus,input:focus,select:focus,summary:focus{outline:3px solid #f0a500;outline-offset:2px}
 .error{color:#b3261e} .ok{color:#196c2e} .muted{color:#5b6472}
 .notice{background:#fff;border-left:4px solid #2358d8;padding:.6rem 1rem;margin:1rem 0}
+.notice.warning{border-left-color:#b3261e} .check label{display:inline}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.3rem 1rem;background:#fff;padding:1rem}
 dt{font-weight:600} dd{margin:0}
 .pager{display:flex;gap:1rem;margin:1rem 0}
@@ -48,6 +49,8 @@ pub enum Section {
     ApiKeys,
     Logs,
     Webhooks,
+    Sessions,
+    Project,
 }
 
 /// A dashboard page (`body` is already escaped HTML) with the navigation and a sign-out form.
@@ -62,6 +65,8 @@ pub fn page(config: &EngineConfig, section: Section, title: &str, csrf: &str, bo
         item(Section::ApiKeys, "/dashboard/api-keys", "API keys"),
         item(Section::Logs, "/dashboard/logs", "Tool executions"),
         item(Section::Webhooks, "/dashboard/webhooks", "Webhooks"),
+        item(Section::Sessions, "/dashboard/sessions", "Sessions"),
+        item(Section::Project, "/dashboard/project", "Project"),
     ]
     .concat();
     let header = format!(

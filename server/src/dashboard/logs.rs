@@ -89,7 +89,7 @@ pub async fn show(State(s): State<AppState>, Operator(op): Operator, Path(id): P
     let details = [
         row("Log", format!("<code>{}</code>", esc(&l.log_id))),
         row("When", layout::when(&l.created_at)),
-        row("Session", format!("<code>{}</code>", esc(&l.session_id))),
+        row("Session", format!(r#"<a href="{}"><code>{}</code></a>"#, esc(&config.url(&format!("/dashboard/sessions/{}", l.session_id))), esc(&l.session_id))),
         row("User", esc(&l.user_id)),
         row("Account", account),
         row("Toolkit", esc(&l.toolkit)),

@@ -1,7 +1,8 @@
 //! The operator dashboard at `/dashboard`: server-rendered HTML with no script and nothing from
 //! another origin. An operator signs in with the project's API key; pages list connected
 //! accounts (and act on one), auth configs, API keys (hints only), tool executions and webhook
-//! subscriptions with their deliveries (and a retry).
+//! subscriptions with their deliveries (and a retry), a session's MCP credentials (and a revoke),
+//! and the project's profile and user verification (and a form that changes them).
 //!
 //! Every rule is the engine's (sessions and CSRF in `engine/dashboard.rs`, each action the same
 //! call the REST API makes); these files only read forms and render pages, one file per page.
@@ -10,7 +11,9 @@ mod accounts;
 mod keys_and_configs;
 mod layout;
 mod logs;
+mod project;
 mod session;
+mod sessions;
 mod sign_in;
 mod webhooks;
 
@@ -42,6 +45,10 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/dashboard/webhooks", get(webhooks::list))
         .route("/dashboard/webhooks/{id}", get(webhooks::show))
         .route("/dashboard/webhooks/{id}/deliveries/{delivery_id}/retry", post(webhooks::retry))
+        .route("/dashboard/sessions", get(sessions::find))
+        .route("/dashboard/sessions/{id}", get(sessions::show))
+        .route("/dashboard/sessions/{id}/mcp_credentials/{credential_id}/revoke", post(sessions::revoke))
+        .route("/dashboard/project", get(project::show).post(project::update))
 }
 
 async fn home(axum::extract::State(s): axum::extract::State<AppState>) -> Response {
