@@ -55,6 +55,27 @@ async fn home(axum::extract::State(s): axum::extract::State<AppState>) -> Respon
     layout::secured(Redirect::to(&s.engine.config().url("/dashboard/accounts")).into_response())
 }
 
+/// A dashboard button's POST: checks that it came from this operator's dashboard
+/// ([`session::check_button`]), then runs `act` (the engine's call, not started before) and
+/// goes back to `back` (a dashboard path, `?done=…` included), or shows why it could not.
+pub(crate) async fn press(
+    state: &AppState,
+    operator: &grantline_core::engine::DashboardSession,
+    headers: &axum::http::HeaderMap,
+    fields: &[(String, String)],
+    back: &str,
+    act: impl std::future::Future<Output = Result<(), Error>>,
+) -> Response {
+    let config = state.engine.config();
+    if let Err(e) = session::check_button(state, operator, headers, fields) {
+        return error_page(config, &e);
+    }
+    match act.await {
+        Ok(()) => layout::secured(Redirect::to(&config.url(back)).into_response()),
+        Err(e) => error_page(config, &e),
+    }
+}
+
 /// A failure as a dashboard page (the broker's own failures are logged, not described).
 pub(crate) fn error_page(config: &EngineConfig, e: &Error) -> Response {
     let status = StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);

@@ -9,7 +9,7 @@ use grantline_core::model::{McpCredentialInfo, ToolkitsConfig};
 use grantline_core::Error;
 
 use super::layout::{self, Section};
-use super::session::{self, Operator};
+use super::session::Operator;
 use crate::extract::QueryParams;
 use crate::pages::esc;
 use crate::AppState;
@@ -135,12 +135,6 @@ pub async fn revoke(
     headers: HeaderMap,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
-    let config = s.engine.config();
-    if let Err(e) = session::check_button(&s, &op, &headers, &fields) {
-        return super::error_page(config, &e);
-    }
-    match s.engine.revoke_mcp_credential(&op.principal, &id, &credential_id).await {
-        Ok(()) => layout::secured(Redirect::to(&config.url(&format!("/dashboard/sessions/{id}?done={credential_id}"))).into_response()),
-        Err(e) => super::error_page(config, &e),
-    }
+    let back = format!("/dashboard/sessions/{id}?done={credential_id}");
+    super::press(&s, &op, &headers, &fields, &back, s.engine.revoke_mcp_credential(&op.principal, &id, &credential_id)).await
 }

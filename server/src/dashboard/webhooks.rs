@@ -3,12 +3,12 @@
 
 use axum::extract::{Form, Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use grantline_core::model::{DeliveryStatus, PageRequest, WebhookDelivery};
 use grantline_core::Error;
 
 use super::layout::{self, Section};
-use super::session::{self, Operator};
+use super::session::Operator;
 use crate::extract::QueryParams;
 use crate::pages::esc;
 use crate::AppState;
@@ -128,12 +128,6 @@ pub async fn retry(
     headers: HeaderMap,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
-    let config = s.engine.config();
-    if let Err(e) = session::check_button(&s, &op, &headers, &fields) {
-        return super::error_page(config, &e);
-    }
-    match s.engine.retry_webhook_delivery(&op.principal, &id, &delivery_id).await {
-        Ok(()) => layout::secured(Redirect::to(&config.url(&format!("/dashboard/webhooks/{id}?done={delivery_id}"))).into_response()),
-        Err(e) => super::error_page(config, &e),
-    }
+    let back = format!("/dashboard/webhooks/{id}?done={delivery_id}");
+    super::press(&s, &op, &headers, &fields, &back, s.engine.retry_webhook_delivery(&op.principal, &id, &delivery_id)).await
 }
