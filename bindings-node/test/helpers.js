@@ -12,12 +12,19 @@ const readline = require('node:readline')
 const REPO = path.resolve(__dirname, '..', '..')
 const APP = 'https://app.example.com'
 
+/**
+ * A free loopback port below the kernel's ephemeral range (32768 and up), so no process that
+ * listens on port 0 or opens a connection can take it before the test uses it.
+ */
 function freePort() {
   return new Promise((resolve) => {
-    const srv = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address()
-      srv.close(() => resolve(port))
-    })
+    const attempt = () => {
+      const port = 20000 + Math.floor(Math.random() * 12768)
+      const srv = net.createServer()
+      srv.once('error', attempt)
+      srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(port)))
+    }
+    attempt()
   })
 }
 

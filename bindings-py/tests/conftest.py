@@ -6,6 +6,7 @@ import http.cookiejar
 import itertools
 import json
 import os
+import random
 import re
 import socket
 import subprocess
@@ -24,9 +25,16 @@ APP = "https://app.example.com"
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free loopback port below the kernel's ephemeral range (32768 and up), so no process
+    that listens on port 0 or opens a connection can take it before the test uses it."""
+    while True:
+        port = random.randrange(20000, 32768)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
 
 
 def fresh_database_url(tmp: Path) -> str:

@@ -359,7 +359,16 @@ pub enum Hop {
 
 /// A free TCP port on 127.0.0.1.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    use std::hash::{BuildHasher, Hasher};
+    // Below the kernel's ephemeral range (32768 and up): no process that listens on port 0 or
+    // opens a connection can take it before the test uses it.
+    loop {
+        let random = std::collections::hash_map::RandomState::new().build_hasher().finish();
+        let port = 20000 + (random % 12768) as u16;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
 }
 
 /// The query parameters of a URL, as a map.
