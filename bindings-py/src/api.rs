@@ -253,7 +253,7 @@ twins! {
         /// Mints a credential for this session's MCP endpoint (default 30 days, at most 365).
         /// Give its ``url`` and ``headers`` to the MCP client, never the API key.
         #[pyo3(signature = (*, ttl_seconds=None, name=None))]
-        fn create_mcp_credential(&self, ttl_seconds: Option<&Bound<'py, PyAny>>, name: Option<String>) -> McpCredential {
+        fn create_mcp_credential(&self, ttl_seconds: Option<&Bound<'py, PyAny>>, name: Option<&Bound<'py, PyAny>>) -> McpCredential {
             let (session, request) = (self.inner.clone(), options::mcp_credential_request(ttl_seconds, name)?);
             async move { session.create_mcp_credential(request).await.py() }
         }
@@ -403,7 +403,7 @@ twins! {
 
         /// One page of the project's subscriptions, oldest first.
         #[pyo3(signature = (*, cursor=None, limit=None))]
-        fn list(&self, cursor: Option<String>, limit: Option<&Bound<'py, PyAny>>) -> WebhookSubscriptionsPage {
+        fn list(&self, cursor: Option<&Bound<'py, PyAny>>, limit: Option<&Bound<'py, PyAny>>) -> WebhookSubscriptionsPage {
             let (webhooks, (cursor, limit)) = (self.inner.clone(), options::page_options(cursor, limit)?);
             async move { webhooks.list(cursor.as_deref(), limit).await.py() }
         }
@@ -441,7 +441,7 @@ twins! {
 
         /// One page of subscription ``id``'s deliveries, newest first, each with its attempts.
         #[pyo3(signature = (id, *, cursor=None, limit=None))]
-        fn deliveries(&self, id: String, cursor: Option<String>, limit: Option<&Bound<'py, PyAny>>) -> WebhookDeliveriesPage {
+        fn deliveries(&self, id: String, cursor: Option<&Bound<'py, PyAny>>, limit: Option<&Bound<'py, PyAny>>) -> WebhookDeliveriesPage {
             let (webhooks, (cursor, limit)) = (self.inner.clone(), options::page_options(cursor, limit)?);
             async move { webhooks.deliveries(&id, cursor.as_deref(), limit).await.py() }
         }

@@ -100,10 +100,8 @@ pub fn account_filter(
 }
 
 /// `cursor=` and `limit=` of a listing, read by the core's rules.
-pub fn page_options(cursor: Option<String>, limit: Option<&Bound<'_, PyAny>>) -> PyResult<(Option<String>, Option<u32>)> {
-    let mut value = kwargs(&[("limit", limit)])?;
-    value.as_object_mut().expect("an object").insert("cursor".into(), serde_json::json!(cursor));
-    rules::page_options(Some(&value), Naming::Snake).map_err(to_py)
+pub fn page_options(cursor: Option<&Bound<'_, PyAny>>, limit: Option<&Bound<'_, PyAny>>) -> PyResult<(Option<String>, Option<u32>)> {
+    rules::page_options(Some(&kwargs(&[("cursor", cursor), ("limit", limit)])?), Naming::Snake).map_err(to_py)
 }
 
 /// `ttl_seconds=` of `client_token()`, read by the core's rules.
@@ -112,10 +110,8 @@ pub fn client_token_ttl(ttl_seconds: Option<&Bound<'_, PyAny>>) -> PyResult<Opti
 }
 
 /// The keyword arguments of `create_mcp_credential()`, read by the core's rules.
-pub fn mcp_credential_request(ttl_seconds: Option<&Bound<'_, PyAny>>, name: Option<String>) -> PyResult<McpCredentialRequest> {
-    let mut value = kwargs(&[("ttl_seconds", ttl_seconds)])?;
-    value.as_object_mut().expect("an object").insert("name".into(), serde_json::json!(name));
-    rules::mcp_credential_request(Some(&value), Naming::Snake).map_err(to_py)
+pub fn mcp_credential_request(ttl_seconds: Option<&Bound<'_, PyAny>>, name: Option<&Bound<'_, PyAny>>) -> PyResult<McpCredentialRequest> {
+    rules::mcp_credential_request(Some(&kwargs(&[("ttl_seconds", ttl_seconds), ("name", name)])?), Naming::Snake).map_err(to_py)
 }
 
 /// The keyword arguments of `webhooks.update()`, read by the core's rules (a `None` is not sent,
